@@ -1,0 +1,131 @@
+//! The one error type of this crate.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but its content is not a valid configuration.
+    #[error("{0}")]
+    Invalid(Box<Invalid>),
+    /// A configuration could not be written out as YAML.
+    #[error("cannot serialise the configuration: {0}")]
+    Serialise(String),
+}
+
+/// A problem found in a configuration's content, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The file the text came from, as given by the caller.
+    pub file: String,
+    /// 1-based line of the offending value, when known.
+    pub line: Option<usize>,
+    /// 1-based column of the offending value, when known.
+    pub column: Option<usize>,
+    /// The field path, such as `machines[0].spec.portMappings[1].hostPort`;
+    /// empty for problems of the whole document.
+    pub field: String,
+    /// What is wrong, in one sentence.
+    pub message: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl ConfigError {
+    /// The located problem, for errors about the file's content.
+    pub fn invalid(&self) -> Option<&Invalid> {
+        match self {
+            ConfigError::Invalid(invalid) => Some(invalid),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn at(
+        file: &str,
+        location: Option<(usize, usize)>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ConfigError::Invalid(Box::new(Invalid {
+            file: file.to_owned(),
+            line: location.map(|l| l.0),
+            column: location.map(|l| l.1),
+            field: field.into(),
+            message: message.into(),
+        }))
+    }
+
+    /// Turns a serde_yaml error into a located one. serde_yaml renders its
+    /// errors as `<path>: <message> at line L column C`; the parts are taken
+    /// apart so that every error of this crate reads the same way.
+    pub(crate) fn from_yaml(file: &str, err: &serde_yaml::Error) -> Self {
+        let location = err.location().map(|l| (l.line(), l.column()));
+        let mut text = err.to_string();
+        if let Some((line, column)) = location {
+            let suffix = format!(" at line {line} column {column}");
+            if let Some(stripped) = text.strip_suffix(&suffix) {
+                text = stripped.to_owned();
+            }
+        }
+        let (field, message) = split_field(&text);
+        ConfigError::at(file, location, field, message)
+    }
+}
+
+/// Splits `machines[0].spec: unknown field ...` into its field path and
+/// message; a message without a leading path is returned whole.
+fn split_field(text: &str) -> (String, String) {
+    if let Some((head, rest)) = text.split_once(": ") {
+        let looks_like_path = !head.is_empty()
+            && !head.contains(' ')
+            && head
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._[]".contains(c));
+        if looks_like_path && head != "." {
+            return (head.to_owned(), rest.to_owned());
+        }
+    }
+    (String::new(), text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_field;
+
+    #[test]
+    fn splits_a_leading_field_path() {
+        assert_eq!(
+            split_field("machines[0].spec.name: invalid type"),
+            ("machines[0].spec.name".into(), "invalid type".into())
+        );
+        assert_eq!(
+            split_field("invalid type: string \"a: b\""),
+            (String::new(), "invalid type: string \"a: b\"".into())
+        );
+    }
+}

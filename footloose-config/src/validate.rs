@@ -1,0 +1,247 @@
+//! Checks of what serde cannot see: values that parse but cannot work.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::model::{Backend, Config, MachineSpec, VolumeType};
+
+/// Label keys footloose sets itself; user labels may not use this prefix.
+const RESERVED_LABEL_PREFIX: &str = "io.footloose.";
+
+/// One thing wrong with a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub(crate) field: String,
+    pub(crate) message: String,
+}
+
+fn problem(field: String, message: impl Into<String>) -> Problem {
+    Problem {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Every problem of `config`, in document order.
+pub(crate) fn check(config: &Config) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if !is_valid_cluster_name(&config.cluster.name) {
+        problems.push(problem(
+            "cluster.name".into(),
+            format!(
+                "`{}` is not a valid cluster name: use 1 to 40 letters, digits, `-`, `_` or `.`, starting with a letter or digit",
+                config.cluster.name
+            ),
+        ));
+    }
+    if config.cluster.private_key.trim().is_empty() {
+        problems.push(problem("cluster.privateKey".into(), "must be a file path"));
+    }
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (i, entry) in config.machines.iter().enumerate() {
+        let base = format!("machines[{i}].spec");
+        check_spec(&base, &entry.spec, entry.count, &mut problems);
+        if template_is_valid(&entry.spec.name) {
+            for index in 0..entry.count {
+                let hostname = entry.spec.name.replacen("%d", &index.to_string(), 1);
+                let field = format!("{base}.name");
+                if let Some(first) = seen.get(&hostname) {
+                    problems.push(problem(
+                        field,
+                        format!("machine `{hostname}` is already defined by {first}"),
+                    ));
+                    break;
+                }
+                seen.insert(hostname, field);
+            }
+        }
+    }
+    problems
+}
+
+fn check_spec(base: &str, spec: &MachineSpec, count: u32, problems: &mut Vec<Problem>) {
+    if spec.image.trim().is_empty() {
+        problems.push(problem(format!("{base}.image"), "must name an image"));
+    }
+    check_name_template(base, spec, count, problems);
+    if spec.backend == Some(Backend::Ignite) {
+        problems.push(problem(
+            format!("{base}.backend"),
+            "backend `ignite` is not supported: footloose runs machines as Docker containers (use `docker` or leave it out)",
+        ));
+    }
+    if let Some(cmd) = &spec.cmd {
+        if cmd.trim().is_empty() {
+            problems.push(problem(format!("{base}.cmd"), "must not be empty"));
+        }
+    }
+    for (j, port) in spec.port_mappings.iter().enumerate() {
+        let field = format!("{base}.portMappings[{j}]");
+        if port.container_port == 0 {
+            problems.push(problem(
+                format!("{field}.containerPort"),
+                "must be a port from 1 to 65535",
+            ));
+        }
+        if let Some(host) = port.host_port.filter(|p| *p != 0) {
+            let last = u32::from(host) + count.saturating_sub(1);
+            if last > 65535 {
+                problems.push(problem(
+                    format!("{field}.hostPort"),
+                    format!("{count} machines need host ports {host} to {last}, beyond 65535"),
+                ));
+            }
+        }
+        if let Some(address) = &port.address {
+            if address.parse::<IpAddr>().is_err() {
+                problems.push(problem(
+                    format!("{field}.address"),
+                    format!("`{address}` is not an IP address"),
+                ));
+            }
+        }
+    }
+    for (j, volume) in spec.volumes.iter().enumerate() {
+        let field = format!("{base}.volumes[{j}]");
+        if !volume.destination.starts_with('/') {
+            problems.push(problem(
+                format!("{field}.destination"),
+                format!("`{}` must be an absolute path", volume.destination),
+            ));
+        }
+        match (volume.kind, volume.source.as_deref()) {
+            (VolumeType::Bind, None) | (VolumeType::Bind, Some("")) => problems.push(problem(
+                format!("{field}.source"),
+                "a bind mount needs a host path",
+            )),
+            (VolumeType::Volume, Some(name)) if !is_valid_object_name(name) => {
+                problems.push(problem(
+                    format!("{field}.source"),
+                    format!("`{name}` is not a valid volume name"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    for (j, network) in spec.networks.iter().enumerate() {
+        if !is_valid_object_name(network) {
+            problems.push(problem(
+                format!("{base}.networks[{j}]"),
+                format!("`{network}` is not a valid network name"),
+            ));
+        }
+    }
+    for key in spec.env.keys() {
+        if key.is_empty() || key.contains('=') {
+            problems.push(problem(
+                format!("{base}.env.{key}"),
+                "an environment variable name must be non-empty and have no `=`",
+            ));
+        }
+    }
+    for key in spec.labels.keys() {
+        if key.starts_with(RESERVED_LABEL_PREFIX) {
+            problems.push(problem(
+                format!("{base}.labels.{key}"),
+                format!("labels starting with `{RESERVED_LABEL_PREFIX}` are footloose's own"),
+            ));
+        }
+    }
+    for (list, caps) in [("capAdd", &spec.cap_add), ("capDrop", &spec.cap_drop)] {
+        for (j, cap) in caps.iter().enumerate() {
+            let name = cap.strip_prefix("CAP_").unwrap_or(cap);
+            let valid = !name.is_empty()
+                && (name == "ALL" || name.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+            if !valid {
+                problems.push(problem(
+                    format!("{base}.{list}[{j}]"),
+                    format!("`{cap}` is not a capability name (such as NET_ADMIN)"),
+                ));
+            }
+        }
+    }
+    for (j, path) in spec.tmpfs.iter().enumerate() {
+        if !path.starts_with('/') {
+            problems.push(problem(
+                format!("{base}.tmpfs[{j}]"),
+                format!("`{path}` must be an absolute path"),
+            ));
+        }
+    }
+}
+
+fn template_is_valid(template: &str) -> bool {
+    template.matches('%').count() == 1 && template.contains("%d")
+}
+
+fn check_name_template(base: &str, spec: &MachineSpec, count: u32, problems: &mut Vec<Problem>) {
+    let field = format!("{base}.name");
+    let template = &spec.name;
+    if !template_is_valid(template) {
+        let found = template.matches("%d").count();
+        let message = if found == 0 {
+            format!("`{template}` needs exactly one `%d`, replaced by the machine's index (such as `node%d`)")
+        } else if found > 1 {
+            format!("`{template}` has {found} `%d`; it needs exactly one")
+        } else {
+            format!("`{template}` has a `%` other than its one `%d`")
+        };
+        problems.push(problem(field, message));
+        return;
+    }
+    let widest = template.replacen("%d", &count.saturating_sub(1).max(0).to_string(), 1);
+    if !is_valid_hostname(&widest) {
+        problems.push(problem(
+            field,
+            format!("`{widest}` is not a valid hostname: use lowercase letters, digits and `-` (at most 63), not starting or ending with `-`"),
+        ));
+    }
+}
+
+/// True for a DNS label: 1 to 63 lowercase letters, digits and `-`, not
+/// starting or ending with `-`.
+pub fn is_valid_hostname(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// True for a name usable as the prefix of Docker container, network and
+/// volume names: 1 to 40 of `[a-zA-Z0-9_.-]`, starting with a letter or digit.
+pub fn is_valid_cluster_name(name: &str) -> bool {
+    name.len() <= 40 && is_valid_object_name(name)
+}
+
+fn is_valid_object_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && name.len() <= 128
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames() {
+        assert!(is_valid_hostname("node0"));
+        assert!(is_valid_hostname("a-1"));
+        assert!(!is_valid_hostname("Node0"));
+        assert!(!is_valid_hostname("-a"));
+        assert!(!is_valid_hostname("a_b"));
+        assert!(!is_valid_hostname(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn cluster_names() {
+        assert!(is_valid_cluster_name("cluster"));
+        assert!(is_valid_cluster_name("my_cluster.1"));
+        assert!(!is_valid_cluster_name(".hidden"));
+        assert!(!is_valid_cluster_name("a b"));
+        assert!(!is_valid_cluster_name(""));
+    }
+}

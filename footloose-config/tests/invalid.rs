@@ -1,0 +1,131 @@
+//! Every invalid configuration gets one clear error naming file, line,
+//! column and field. Each case is a `spec:` fragment appended to a valid
+//! document (or a whole document), and the exact text expected.
+
+use footloose_config::Config;
+
+const HEAD: &str = "cluster:\n  name: c\n  privateKey: k\nmachines:\n- count: 2\n  spec:\n    image: footloose/debian12\n";
+
+/// A valid document whose machine entry ends with `rest` (which must give
+/// the `name:` line itself when it matters).
+fn with_spec(rest: &str) -> String {
+    format!("{HEAD}{rest}")
+}
+
+fn named(rest: &str) -> String {
+    with_spec(&format!("    name: node%d\n{rest}"))
+}
+
+fn error_of(text: &str) -> String {
+    match Config::from_yaml(text, "f.yaml") {
+        Ok(config) => panic!("accepted an invalid config:\n{text}\n=> {config:?}"),
+        Err(err) => err.to_string(),
+    }
+}
+
+macro_rules! invalid {
+    ($($test:ident: $text:expr => $expected:expr;)*) => {$(
+        #[test]
+        fn $test() {
+            let got = error_of(&$text);
+            assert_eq!(got, $expected, "for config:\n{}", $text);
+        }
+    )*};
+}
+
+invalid! {
+    empty_file: "" =>
+        "f.yaml: the file is empty: a config needs a `cluster:` section (footloose config create writes one)";
+    not_a_mapping: "- a\n" =>
+        "f.yaml:1:1: invalid type: sequence, expected struct Config";
+    syntax_error: named("    networks: [a\n") =>
+        "f.yaml:10:1: did not find expected ',' or ']' at line 10 column 1, while parsing a flow sequence at line 9 column 15";
+    missing_cluster: "machines: []\n" =>
+        "f.yaml:1:1: missing field `cluster`";
+    missing_cluster_name: "cluster:\n  privateKey: k\n" =>
+        "f.yaml:2:3: cluster: missing field `name`";
+    unknown_top_level_key: "cluster:\n  name: c\nmachine: []\n" =>
+        "f.yaml:3:1: unknown field `machine`, expected `cluster` or `machines`";
+    unknown_cluster_key: "cluster:\n  name: c\n  privatekey: k\n" =>
+        "f.yaml:3:3: cluster: unknown field `privatekey`, expected `name` or `privateKey`";
+    bad_cluster_name: "cluster:\n  name: my cluster\n" =>
+        "f.yaml:2:9: cluster.name: `my cluster` is not a valid cluster name: use 1 to 40 letters, digits, `-`, `_` or `.`, starting with a letter or digit";
+    empty_private_key: "cluster:\n  name: c\n  privateKey: ''\n" =>
+        "f.yaml:3:15: cluster.privateKey: must be a file path";
+    count_not_a_number: "cluster:\n  name: c\nmachines:\n- count: three\n  spec: {image: i, name: n%d}\n" =>
+        "f.yaml:4:10: machines[0].count: invalid type: string \"three\", expected u32";
+    negative_count: "cluster:\n  name: c\nmachines:\n- count: -1\n  spec: {image: i, name: n%d}\n" =>
+        "f.yaml:4:10: machines[0].count: invalid type: integer `-1`, expected u32";
+    missing_spec: "cluster:\n  name: c\nmachines:\n- count: 1\n" =>
+        "f.yaml:4:3: machines[0]: missing field `spec`";
+    unknown_spec_key: named("    privilegd: true\n") =>
+        "f.yaml:9:5: machines[0].spec: unknown field `privilegd`, expected one of `image`, `name`, `portMappings`, `privileged`, `volumes`, `networks`, `cmd`, `backend`, `env`, `labels`, `capAdd`, `capDrop`, `tmpfs`";
+    missing_name: with_spec("    cmd: /sbin/init\n") =>
+        "f.yaml:7:5: machines[0].spec: missing field `name`";
+    empty_image: "cluster:\n  name: c\nmachines:\n- spec:\n    image: ''\n    name: n%d\n" =>
+        "f.yaml:5:12: machines[0].spec.image: must name an image";
+    name_without_index: with_spec("    name: node\n") =>
+        "f.yaml:8:11: machines[0].spec.name: `node` needs exactly one `%d`, replaced by the machine's index (such as `node%d`)";
+    name_with_two_indexes: with_spec("    name: n%d-%d\n") =>
+        "f.yaml:8:11: machines[0].spec.name: `n%d-%d` has 2 `%d`; it needs exactly one";
+    name_with_other_verb: with_spec("    name: n%s%d\n") =>
+        "f.yaml:8:11: machines[0].spec.name: `n%s%d` has a `%` other than its one `%d`";
+    name_not_dns: with_spec("    name: Node_%d\n") =>
+        "f.yaml:8:11: machines[0].spec.name: `Node_1` is not a valid hostname: use lowercase letters, digits and `-` (at most 63), not starting or ending with `-`";
+    duplicate_machine: format!("{}- count: 1\n  spec:\n    image: i\n    name: node%d\n", named("")) =>
+        "f.yaml:12:11: machines[1].spec.name: machine `node0` is already defined by machines[0].spec.name";
+    privileged_not_bool: named("    privileged: yes\n") =>
+        "f.yaml:9:17: machines[0].spec.privileged: invalid type: string \"yes\", expected a boolean";
+    ignite_backend: named("    backend: ignite\n") =>
+        "f.yaml:9:14: machines[0].spec.backend: backend `ignite` is not supported: footloose runs machines as Docker containers (use `docker` or leave it out)";
+    unknown_backend: named("    backend: k8s\n") =>
+        "f.yaml:9:14: machines[0].spec.backend: unknown variant `k8s`, expected `docker` or `ignite`";
+    empty_cmd: named("    cmd: ' '\n") =>
+        "f.yaml:9:10: machines[0].spec.cmd: must not be empty";
+    port_zero: named("    portMappings:\n    - containerPort: 0\n") =>
+        "f.yaml:10:22: machines[0].spec.portMappings[0].containerPort: must be a port from 1 to 65535";
+    port_out_of_range: named("    portMappings:\n    - containerPort: 70000\n") =>
+        "f.yaml:10:22: machines[0].spec.portMappings[0].containerPort: invalid value: integer `70000`, expected u16";
+    host_port_not_a_number: named("    portMappings:\n    - containerPort: 22\n    - containerPort: 80\n      hostPort: x\n") =>
+        "f.yaml:12:17: machines[0].spec.portMappings[1].hostPort: invalid type: string \"x\", expected u16";
+    host_ports_overflow: named("    portMappings:\n    - containerPort: 22\n      hostPort: 65535\n") =>
+        "f.yaml:11:17: machines[0].spec.portMappings[0].hostPort: 2 machines need host ports 65535 to 65536, beyond 65535";
+    port_missing_container_port: named("    portMappings:\n    - hostPort: 2222\n") =>
+        "f.yaml:10:7: machines[0].spec.portMappings[0]: missing field `containerPort`";
+    bad_address: named("    portMappings:\n    - containerPort: 22\n      address: localhost\n") =>
+        "f.yaml:11:16: machines[0].spec.portMappings[0].address: `localhost` is not an IP address";
+    bad_protocol: named("    portMappings:\n    - containerPort: 22\n      protocol: sctp\n") =>
+        "f.yaml:11:17: machines[0].spec.portMappings[0].protocol: unknown variant `sctp`, expected `tcp` or `udp`";
+    volume_type_unknown: named("    volumes:\n    - type: nfs\n      destination: /x\n") =>
+        "f.yaml:10:13: machines[0].spec.volumes[0].type: unknown variant `nfs`, expected `volume` or `bind`";
+    volume_relative_destination: named("    volumes:\n    - type: volume\n      destination: var/lib\n") =>
+        "f.yaml:11:20: machines[0].spec.volumes[0].destination: `var/lib` must be an absolute path";
+    bind_without_source: named("    volumes:\n    - type: bind\n      destination: /x\n") =>
+        "f.yaml:10:7: machines[0].spec.volumes[0].source: a bind mount needs a host path";
+    volume_bad_name: named("    volumes:\n    - type: volume\n      source: a/b\n      destination: /x\n") =>
+        "f.yaml:11:15: machines[0].spec.volumes[0].source: `a/b` is not a valid volume name";
+    volume_unknown_key: named("    volumes:\n    - type: volume\n      destination: /x\n      readonly: true\n") =>
+        "f.yaml:12:7: machines[0].spec.volumes[0]: unknown field `readonly`, expected one of `type`, `source`, `destination`, `readOnly`";
+    networks_not_a_list: named("    networks: my-net\n") =>
+        "f.yaml:9:15: machines[0].spec.networks: invalid type: string \"my-net\", expected a sequence";
+    bad_network_name: named("    networks: [ok, 'not ok']\n") =>
+        "f.yaml:9:20: machines[0].spec.networks[1]: `not ok` is not a valid network name";
+    env_not_a_map: named("    env: [A=1]\n") =>
+        "f.yaml:9:10: machines[0].spec.env: invalid type: sequence, expected a map";
+    reserved_label: named("    labels:\n      io.footloose.cluster: x\n") =>
+        "f.yaml:10:29: machines[0].spec.labels.io.footloose.cluster: labels starting with `io.footloose.` are footloose's own";
+    bad_capability: named("    capAdd: [NET_ADMIN, sys-admin]\n") =>
+        "f.yaml:9:25: machines[0].spec.capAdd[1]: `sys-admin` is not a capability name (such as NET_ADMIN)";
+    relative_tmpfs: named("    tmpfs: [var/cache]\n") =>
+        "f.yaml:9:13: machines[0].spec.tmpfs[0]: `var/cache` must be an absolute path";
+}
+
+#[test]
+fn a_missing_file_names_the_path() {
+    let err = Config::load(std::path::Path::new("/nonexistent/footloose.yaml")).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot read config file /nonexistent/footloose.yaml: "),
+        "{err}"
+    );
+}

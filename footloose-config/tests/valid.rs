@@ -1,0 +1,109 @@
+//! Files in the upstream format load unchanged, and what footloose writes
+//! reads back the same.
+
+use footloose_config::{Config, Protocol, VolumeType, DEFAULT_CMD};
+
+/// The example from the original footloose README, verbatim.
+const UPSTREAM: &str = "cluster:
+  name: cluster
+  privateKey: cluster-key
+machines:
+- count: 3
+  spec:
+    image: quay.io/footloose/centos7
+    name: node%d
+    portMappings:
+    - containerPort: 22
+";
+
+#[test]
+fn the_upstream_readme_example_loads() {
+    let config = Config::from_yaml(UPSTREAM, "footloose.yaml").unwrap();
+    assert_eq!(config.cluster.name, "cluster");
+    assert_eq!(config.cluster.private_key, "cluster-key");
+    let machines: Vec<_> = config.machines().collect();
+    let names: Vec<_> = machines.iter().map(|m| m.hostname.as_str()).collect();
+    assert_eq!(names, ["node0", "node1", "node2"]);
+    assert_eq!(machines[1].cmd(), DEFAULT_CMD);
+    assert_eq!(machines[2].spec.port_mappings[0].container_port, 22);
+}
+
+#[test]
+fn the_upstream_docker_in_docker_example_loads() {
+    let text = format!("{UPSTREAM}    privileged: true\n    volumes:\n    - type: volume\n      destination: /var/lib/docker\n");
+    let config = Config::from_yaml(&text, "f").unwrap();
+    let spec = &config.machines[0].spec;
+    assert!(spec.privileged);
+    assert_eq!(spec.volumes[0].kind, VolumeType::Volume);
+    assert_eq!(spec.volumes[0].source, None);
+}
+
+#[test]
+fn every_field_loads() {
+    let text = "cluster:
+  name: full
+machines:
+- count: 2
+  spec:
+    image: footloose/debian13
+    name: web-%d
+    portMappings:
+    - containerPort: 22
+    - containerPort: 80
+      hostPort: 8080
+      address: 0.0.0.0
+      protocol: udp
+    volumes:
+    - type: bind
+      source: ./data
+      destination: /data
+      readOnly: true
+    networks: [front, back]
+    cmd: /lib/systemd/systemd --log-level=debug
+    backend: docker
+    env: {A: '1'}
+    labels: {team: infra}
+    capAdd: [SYS_ADMIN, CAP_NET_ADMIN]
+    capDrop: [MKNOD]
+    tmpfs: [/var/cache]
+- spec:
+    image: footloose/debian11
+    name: db%d
+";
+    let config = Config::from_yaml(text, "f").unwrap();
+    assert_eq!(config.cluster.private_key, "cluster-key");
+    let machines: Vec<_> = config.machines().collect();
+    let names: Vec<_> = machines.iter().map(|m| m.hostname.as_str()).collect();
+    assert_eq!(names, ["web-0", "web-1", "db0"]);
+    let http = &machines[1].spec.port_mappings[1];
+    assert_eq!(http.protocol, Protocol::Udp);
+    assert_eq!(machines[0].host_port(http), Some(8080));
+    assert_eq!(machines[1].host_port(http), Some(8081));
+    assert_eq!(
+        machines[1].host_port(&machines[1].spec.port_mappings[0]),
+        None
+    );
+    assert_eq!(machines[2].set, 1);
+    assert_eq!(machines[2].index, 0);
+}
+
+#[test]
+fn written_configs_read_back_identically() {
+    let config = Config::with_replicas("demo", "footloose/debian12", 3);
+    let yaml = config.to_yaml().unwrap();
+    assert_eq!(Config::from_yaml(&yaml, "f").unwrap(), config);
+    assert!(yaml.contains("name: node%d"), "{yaml}");
+    assert!(
+        !yaml.contains("privileged"),
+        "defaults are left out: {yaml}"
+    );
+}
+
+#[test]
+fn set_image_replaces_every_image() {
+    let mut config = Config::from_yaml(UPSTREAM, "f").unwrap();
+    config.set_image("footloose/debian11");
+    assert!(config
+        .machines()
+        .all(|m| m.spec.image == "footloose/debian11"));
+}

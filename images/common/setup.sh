@@ -1,0 +1,56 @@
+#!/bin/sh
+# Turns a Debian root file system into a footloose machine image: systemd as
+# PID 1, an ssh daemon, and nothing that makes no sense inside a container.
+# Shared by every images/<name>/Dockerfile; runs as the image's only RUN step.
+set -eu
+
+packages="systemd systemd-sysv dbus libpam-systemd openssh-server python3 \
+  iproute2 iputils-ping procps sudo ca-certificates curl"
+
+# A base made by footloose with mmdebstrap already holds every package, so
+# the archive is only asked when something is missing (official debian:*).
+# shellcheck disable=SC2086
+if ! dpkg-query -W $packages >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends $packages
+fi
+apt-get clean
+rm -rf /var/lib/apt/lists/*
+
+# Units that need hardware, a console or kernel tunables a container lacks.
+# Masking a unit the release does not ship is harmless.
+systemctl mask \
+  getty.target getty@.service serial-getty@.service console-getty.service \
+  systemd-firstboot.service systemd-udevd.service systemd-udev-trigger.service \
+  systemd-udevd-control.socket systemd-udevd-kernel.socket \
+  systemd-udev-settle.service systemd-hwdb-update.service \
+  systemd-modules-load.service systemd-sysctl.service systemd-binfmt.service \
+  proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount \
+  dev-hugepages.mount dev-mqueue.mount sys-fs-fuse-connections.mount \
+  sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
+  systemd-remount-fs.service systemd-journald-audit.socket \
+  systemd-pcrphase.service systemd-pcrphase-sysinit.service \
+  systemd-pcrphase-initrd.service systemd-tpm2-setup.service \
+  systemd-tpm2-setup-early.service systemd-ask-password-console.path \
+  systemd-ask-password-wall.path systemd-repart.service \
+  apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer \
+  e2scrub_reap.service fstrim.timer
+
+# Every machine gets its own identity at boot: footloose writes a fresh host
+# key before the container starts, and systemd makes a machine-id.
+rm -f /etc/ssh/ssh_host_* /var/lib/dbus/machine-id
+: > /etc/machine-id
+
+mkdir -p /etc/ssh/sshd_config.d /root/.ssh
+chmod 0700 /root/.ssh
+cat > /etc/ssh/sshd_config.d/footloose.conf <<'CONF'
+# Written by footloose: key-only logins with the key footloose injects.
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+MaxSessions 32
+CONF
+systemctl enable ssh.service
