@@ -1,1 +1,54 @@
-pub fn x() {}
+//! # footloose
+//!
+//! Containers that look like virtual machines: each machine is a Docker
+//! container running systemd as PID 1 and an ssh daemon, ready in about a
+//! second. This crate is both the library behind the `footloose` command
+//! line and a test framework:
+//!
+//! ```no_run
+//! use footloose::Cluster;
+//!
+//! #[footloose::cluster("footloose.yaml")]
+//! fn nginx_is_installed(cluster: &Cluster) {
+//!     let out = cluster.machine("node0").exec("command -v nginx").unwrap();
+//!     assert!(out.success(), "{}", out.stderr());
+//! }
+//! ```
+//!
+//! The attribute brings the machines up before the test, gives it a
+//! [`Cluster`] whose [`Machine`]s run commands and copy files over ssh, and
+//! removes everything afterwards, also when the test panics or the process
+//! is killed. Without the attribute, [`ClusterBuilder`] does the same.
+//!
+//! Everything footloose creates on the engine carries labels
+//! (`io.footloose.managed`, `io.footloose.cluster`, …; see [`labels`]).
+
+#![warn(missing_docs)]
+
+mod cluster;
+pub mod container_spec;
+pub mod engine;
+mod error;
+pub mod image;
+mod keys;
+pub mod labels;
+mod machine;
+mod naming;
+pub mod paths;
+mod process;
+pub mod runtime;
+mod ssh;
+pub mod testing;
+
+pub use cluster::{
+    delete, list_clusters, prune, start, status, stop, Cluster, ClusterBuilder, ClusterGuard,
+    MachineState, MachineStatus, Removed,
+};
+pub use error::{ConfigError, Error, Result};
+pub use footloose_config::{self as config, Config};
+pub use footloose_macros::cluster;
+pub use keys::{public_path_of, ClientKey};
+pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT};
+pub use naming::unique_cluster_name;
+pub use process::Identity;
+pub use ssh::{ExitStatus, Output};

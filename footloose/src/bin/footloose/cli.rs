@@ -1,0 +1,162 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Containers that look like virtual machines.
+#[derive(Debug, Parser)]
+#[command(name = "footloose", version, about, long_about = None)]
+pub struct Cli {
+    /// The cluster's config file [default: footloose.yaml]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FOOTLOOSE_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Act on this cluster instead of the config's `cluster.name`
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// Show debug messages (image build output, ssh attempts)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write or inspect the config file
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Create the cluster's machines (idempotent) and wait until they are ready
+    Create(CreateArgs),
+    /// Remove every container, network and volume of the cluster
+    Delete,
+    /// Start stopped machines and wait until they are ready
+    Start(MachineArgs),
+    /// Stop machines
+    Stop(MachineArgs),
+    /// ssh into a machine, or run a command in it
+    Ssh(SshArgs),
+    /// Show the cluster's machines
+    #[command(visible_alias = "status")]
+    Show(ShowArgs),
+    /// Remove everything footloose made on the engine, of every cluster
+    /// (of one with --cluster)
+    Prune,
+    /// Build or list footloose's images
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+/// `footloose config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a config file for a new cluster
+    Create(ConfigCreateArgs),
+    /// Check the config file and print it as footloose reads it
+    Validate,
+}
+
+/// `footloose config create`
+#[derive(Debug, Args)]
+pub struct ConfigCreateArgs {
+    /// How many machines
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u32,
+    /// The cluster's name
+    #[arg(long, default_value = "cluster")]
+    pub name: String,
+    /// The private key path (generated at `create` if missing)
+    #[arg(long, default_value = footloose::config::DEFAULT_PRIVATE_KEY)]
+    pub key: String,
+    /// The machines' image
+    #[arg(long, default_value = footloose::config::DEFAULT_IMAGE)]
+    pub image: String,
+    /// User networks to attach the machines to
+    #[arg(long, value_delimiter = ',')]
+    pub networks: Vec<String>,
+    /// Run the machines privileged
+    #[arg(long)]
+    pub privileged: bool,
+    /// PID 1 of the machines
+    #[arg(long)]
+    pub cmd: Option<String>,
+    /// Overwrite an existing config file
+    #[arg(long = "override")]
+    pub overwrite: bool,
+}
+
+/// `footloose create`
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Seconds each machine has to become ready
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Keep what was made when creation fails, for debugging
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Commands acting on some machines (all when none are named).
+#[derive(Debug, Args)]
+pub struct MachineArgs {
+    /// Hostnames, such as node0 (all machines when none)
+    pub hostnames: Vec<String>,
+    /// Seconds each machine has to become ready (start)
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// `footloose ssh`
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// [user@]hostname, such as root@node1
+    pub target: String,
+    /// The command to run instead of a login shell
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+/// Output formats of `show`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// A table for people
+    Table,
+    /// JSON for programs
+    Json,
+}
+
+/// `footloose show`
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Hostnames to show (all when none)
+    pub hostnames: Vec<String>,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// `footloose image …`
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build images (debian11, debian12, debian13), even if present with --force
+    Build {
+        /// Image names
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Build again even when present
+        #[arg(long)]
+        force: bool,
+    },
+    /// List footloose's images and whether they are present
+    Ls,
+}

@@ -1,0 +1,101 @@
+//! `create`, `delete`, `start`, `stop` and `prune`.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use super::engine;
+use crate::cli::{CreateArgs, MachineArgs};
+use crate::context::{Context, DEFAULT_CONFIG_FILE};
+
+pub fn create(context: &Context, args: &CreateArgs) -> anyhow::Result<ExitCode> {
+    let loaded = context.load()?;
+    if !loaded.from_file {
+        tracing::info!(
+            "No {DEFAULT_CONFIG_FILE} here: using the default cluster (1 machine, {}, key {}); `footloose config create` writes a file to edit",
+            footloose::config::DEFAULT_IMAGE,
+            footloose::config::DEFAULT_PRIVATE_KEY
+        );
+    }
+    let builder = loaded
+        .builder
+        .ready_timeout(Duration::from_secs(args.timeout))
+        .keep_on_failure(args.keep);
+    let name = builder.config().cluster.name.clone();
+    let started = Instant::now();
+    let cluster = builder
+        .create()
+        .with_context(|| format!("cannot create cluster {name}"))?;
+    let engine = engine()?;
+    super::ssh::write_known_hosts(&engine, &name)?;
+    let first = cluster.machines().first().map(|m| m.hostname().to_owned());
+    eprintln!(
+        "Cluster {name} is ready: {} machine(s) in {:.1}s.{}",
+        cluster.machines().len(),
+        started.elapsed().as_secs_f64(),
+        first
+            .map(|host| format!(" Log in with `footloose ssh root@{host}`."))
+            .unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn delete(context: &Context) -> anyhow::Result<ExitCode> {
+    let name = context.load()?.builder.config().cluster.name.clone();
+    let engine = engine()?;
+    let removed = footloose::runtime::block_on(footloose::delete(&engine, &name))
+        .with_context(|| format!("cannot delete cluster {name}"))?;
+    for container in &removed.containers {
+        tracing::info!("Deleted machine: {container}");
+    }
+    let _ = std::fs::remove_dir_all(footloose::paths::state_dir(&name));
+    eprintln!(
+        "Deleted cluster {name}: {} machine(s), {} network(s), {} volume(s)",
+        removed.containers.len(),
+        removed.networks.len(),
+        removed.volumes.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn start(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
+    let builder = context.load()?.builder;
+    let name = builder.config().cluster.name.clone();
+    let engine = engine()?;
+    let machines = footloose::runtime::block_on(footloose::start(
+        &engine,
+        &name,
+        &args.hostnames,
+        &builder.key_path(),
+        Duration::from_secs(args.timeout),
+    ))
+    .with_context(|| format!("cannot start machines of cluster {name}"))?;
+    super::ssh::write_known_hosts(&engine, &name)?;
+    eprintln!("{} machine(s) of {name} running and ready", machines.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn stop(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
+    let name = context.load()?.builder.config().cluster.name.clone();
+    let engine = engine()?;
+    let stopped = footloose::runtime::block_on(footloose::stop(&engine, &name, &args.hostnames))
+        .with_context(|| format!("cannot stop machines of cluster {name}"))?;
+    eprintln!("Stopped {} machine(s) of {name}", stopped.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn prune(context: &Context) -> anyhow::Result<ExitCode> {
+    let engine = engine()?;
+    let only = context.cluster_override();
+    let removed =
+        footloose::runtime::block_on(footloose::prune(&engine, only)).context("cannot prune")?;
+    eprintln!(
+        "Removed {} machine(s), {} network(s), {} volume(s){}",
+        removed.containers.len(),
+        removed.networks.len(),
+        removed.volumes.len(),
+        only.map(|c| format!(" of cluster {c}")).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,14 @@
+//! One module per group of commands.
+
+pub mod config;
+pub mod image;
+pub mod lifecycle;
+pub mod show;
+pub mod ssh;
+
+use footloose::engine::Engine;
+
+/// Connects to the engine from synchronous code.
+pub fn engine() -> anyhow::Result<Engine> {
+    Ok(footloose::runtime::block_on(Engine::connect())?)
+}

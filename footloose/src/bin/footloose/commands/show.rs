@@ -1,0 +1,73 @@
+//! `footloose show`.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use footloose::MachineStatus;
+
+use super::engine;
+use crate::cli::{Format, ShowArgs};
+use crate::context::Context;
+
+pub fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    let cluster = context.load()?.builder.config().cluster.name.clone();
+    let engine = engine()?;
+    let machines = footloose::runtime::block_on(footloose::status(&engine, Some(&cluster)))?;
+    for name in &args.hostnames {
+        if !machines.iter().any(|m| &m.hostname == name) {
+            bail!("no machine {name} in cluster {cluster}");
+        }
+    }
+    let shown: Vec<&MachineStatus> = machines
+        .iter()
+        .filter(|m| args.hostnames.is_empty() || args.hostnames.contains(&m.hostname))
+        .collect();
+    match args.output {
+        Format::Json => {
+            let json = serde_json::json!({ "machines": shown });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        Format::Table => print_table(&shown),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(machines: &[&MachineStatus]) {
+    let header = ["NAME", "HOSTNAME", "PORTS", "IP", "IMAGE", "CMD", "STATE"];
+    let rows: Vec<[String; 7]> = machines
+        .iter()
+        .map(|m| {
+            [
+                m.container.clone(),
+                m.hostname.clone(),
+                m.ports
+                    .iter()
+                    .map(|p| format!("{}->{}", p.host, p.guest))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                m.ip.clone().unwrap_or_default(),
+                m.image.clone(),
+                m.cmd.clone(),
+                m.state.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let text: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", text.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}

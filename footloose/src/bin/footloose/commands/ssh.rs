@@ -1,0 +1,112 @@
+//! `footloose ssh`: the system's OpenSSH client, with the cluster's key and
+//! pinned host keys.
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context as _};
+use footloose::engine::Engine;
+use footloose::{MachineState, MachineStatus};
+
+use super::engine;
+use crate::cli::SshArgs;
+use crate::context::Context;
+
+/// Writes the cluster's `known_hosts` (one line per machine, keyed by
+/// container name, used with `HostKeyAlias`) and returns its path.
+pub fn write_known_hosts(engine: &Engine, cluster: &str) -> anyhow::Result<PathBuf> {
+    let machines = footloose::runtime::block_on(footloose::status(engine, Some(cluster)))?;
+    let dir = footloose::paths::state_dir(cluster);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("known_hosts");
+    let text: String = machines
+        .iter()
+        .filter_map(|m| Some(format!("{} {}\n", m.container, m.host_key.as_deref()?)))
+        .collect();
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
+    let builder = context.load()?.builder;
+    let cluster = builder.config().cluster.name.clone();
+    let (user, hostname) = match args.target.split_once('@') {
+        Some((user, host)) => (user.to_owned(), host.to_owned()),
+        None => ("root".to_owned(), args.target.clone()),
+    };
+    let engine = engine()?;
+    let machines = footloose::runtime::block_on(footloose::status(&engine, Some(&cluster)))?;
+    let machine = find(&machines, &cluster, &hostname)?;
+    if machine.state != MachineState::Running {
+        bail!(
+            "machine {hostname} of cluster {cluster} is not running; start it with `footloose start {hostname}`"
+        );
+    }
+    let (address, port) = ssh_address(machine)
+        .with_context(|| format!("machine {hostname} has no ssh port or address"))?;
+    let known_hosts = write_known_hosts(&engine, &cluster)?;
+    let key = builder.key_path();
+    if !key.exists() {
+        bail!("the cluster's private key {} does not exist", key.display());
+    }
+    let mut ssh = Command::new("ssh");
+    ssh.arg("-i")
+        .arg(&key)
+        .args(["-o", "IdentitiesOnly=yes"])
+        .args(["-o", "StrictHostKeyChecking=yes"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+        .arg("-o")
+        .arg(format!("HostKeyAlias={}", machine.container))
+        .args(["-o", "LogLevel=ERROR"])
+        .arg("-p")
+        .arg(port.to_string())
+        .arg(format!("{user}@{address}"));
+    if !args.command.is_empty() {
+        ssh.arg("--").args(&args.command);
+    }
+    // Replaces this process: the remote exit code becomes footloose's.
+    let err = ssh.exec();
+    Err(err).context("cannot run ssh (is OpenSSH's client installed?)")
+}
+
+fn find<'a>(
+    machines: &'a [MachineStatus],
+    cluster: &str,
+    hostname: &str,
+) -> anyhow::Result<&'a MachineStatus> {
+    if machines.is_empty() {
+        bail!("cluster {cluster} has no machines; create it with `footloose create`");
+    }
+    machines
+        .iter()
+        .find(|m| m.hostname == hostname)
+        .with_context(|| {
+            format!(
+                "no machine {hostname} in cluster {cluster} (it has: {})",
+                machines
+                    .iter()
+                    .map(|m| m.hostname.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+/// Where sshd is reached: its published port on loopback, else the
+/// machine's IP.
+fn ssh_address(machine: &MachineStatus) -> Option<(String, u16)> {
+    if let Some(port) = machine
+        .ports
+        .iter()
+        .find(|p| p.guest == 22 && p.protocol == "tcp")
+    {
+        let address = match port.address.as_str() {
+            "" | "0.0.0.0" | "::" => "127.0.0.1".to_owned(),
+            other => other.to_owned(),
+        };
+        return Some((address, port.host));
+    }
+    machine.ip.clone().map(|ip| (ip, 22))
+}

@@ -1,0 +1,194 @@
+//! Describing a cluster to create, and the guard that removes it.
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::Cluster;
+use crate::error::Result;
+use crate::labels::Lifetime;
+use crate::Config;
+
+/// The default time a machine has to boot and answer ssh.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Builds a [`Cluster`] from a [`Config`] or a config file.
+///
+/// ```no_run
+/// use footloose::ClusterBuilder;
+///
+/// let guard = ClusterBuilder::from_file("footloose.yaml")?
+///     .unique_name()
+///     .image("footloose/debian13")
+///     .start()?;
+/// let out = guard.machine("node0").exec("cat /etc/debian_version")?;
+/// assert!(out.stdout().starts_with("13"));
+/// # Ok::<(), footloose::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClusterBuilder {
+    pub(crate) config: Config,
+    pub(crate) config_path: Option<PathBuf>,
+    pub(crate) config_dir: PathBuf,
+    pub(crate) lifetime: Lifetime,
+    pub(crate) ready_timeout: Duration,
+    pub(crate) keep_on_failure: bool,
+    pub(crate) key_path: Option<PathBuf>,
+}
+
+impl ClusterBuilder {
+    /// A builder for `config`; relative paths in it resolve against the
+    /// current directory.
+    pub fn new(config: Config) -> ClusterBuilder {
+        ClusterBuilder {
+            config,
+            config_path: None,
+            config_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            lifetime: Lifetime::Test,
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            keep_on_failure: false,
+            key_path: None,
+        }
+    }
+
+    /// A builder for the config file at `path`; relative paths in it resolve
+    /// against the file's directory.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<ClusterBuilder> {
+        let path = std::path::absolute(path.as_ref()).unwrap_or_else(|_| path.as_ref().to_owned());
+        let config = Config::load(&path)?;
+        Ok(ClusterBuilder::new(config).config_path(&path))
+    }
+
+    /// Records where the config came from (labels, relative paths).
+    pub fn config_path(mut self, path: &Path) -> Self {
+        if let Some(dir) = path.parent() {
+            self.config_dir = dir.to_owned();
+        }
+        self.config_path = Some(path.to_owned());
+        self
+    }
+
+    /// Gives the cluster a name unique to this process and call, so that
+    /// tests running at once never share containers.
+    pub fn unique_name(mut self) -> Self {
+        self.config.cluster.name = crate::naming::unique_cluster_name(&self.config.cluster.name);
+        self
+    }
+
+    /// Sets the cluster name.
+    pub fn name(mut self, name: &str) -> Self {
+        self.config.cluster.name = name.to_owned();
+        self
+    }
+
+    /// Runs every machine on `image` instead of the config's images.
+    pub fn image(mut self, image: &str) -> Self {
+        self.config.set_image(image);
+        self
+    }
+
+    /// Uses this private key instead of the config's `privateKey`.
+    pub fn private_key(mut self, path: impl Into<PathBuf>) -> Self {
+        self.key_path = Some(path.into());
+        self
+    }
+
+    /// How long machines have to become ready (default 60 s).
+    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
+        self
+    }
+
+    /// Keeps what was made when creation fails, for debugging.
+    pub fn keep_on_failure(mut self, keep: bool) -> Self {
+        self.keep_on_failure = keep;
+        self
+    }
+
+    /// Marks the cluster as the command line's: it lives until deleted,
+    /// rather than until this process ends.
+    pub fn persistent(mut self) -> Self {
+        self.lifetime = Lifetime::Cli;
+        self
+    }
+
+    /// The configuration as it will be created.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The private key file machines will trust.
+    pub fn key_path(&self) -> PathBuf {
+        self.key_path.clone().unwrap_or_else(|| {
+            crate::paths::resolve(&self.config.cluster.private_key, &self.config_dir)
+        })
+    }
+
+    /// Creates the cluster (idempotently) and waits until every machine is
+    /// ready. The cluster stays until deleted: see [`start`](Self::start)
+    /// for one removed on drop.
+    pub fn create(&self) -> Result<Cluster> {
+        let builder = self.clone();
+        crate::runtime::block_on(async move { super::create::create(&builder).await })
+    }
+
+    /// Async twin of [`create`](Self::create).
+    pub async fn create_async(&self) -> Result<Cluster> {
+        let builder = self.clone();
+        crate::runtime::spawn(async move { super::create::create(&builder).await }).await
+    }
+
+    /// Creates the cluster and returns a guard that removes it when dropped,
+    /// also when a test panics. Machines are removed by a watchdog process
+    /// too if this process is killed.
+    pub fn start(self) -> Result<ClusterGuard> {
+        crate::testing::watchdog::ensure_started();
+        let cluster = self.create()?;
+        Ok(ClusterGuard {
+            cluster: Some(cluster),
+        })
+    }
+
+    /// Async twin of [`start`](Self::start).
+    pub async fn start_async(self) -> Result<ClusterGuard> {
+        crate::testing::watchdog::ensure_started();
+        let cluster = self.create_async().await?;
+        Ok(ClusterGuard {
+            cluster: Some(cluster),
+        })
+    }
+}
+
+/// A cluster that is removed when the guard is dropped.
+#[derive(Debug)]
+pub struct ClusterGuard {
+    cluster: Option<Cluster>,
+}
+
+impl ClusterGuard {
+    /// Keeps the cluster: the guard no longer removes it.
+    pub fn keep(mut self) -> Cluster {
+        self.cluster.take().expect("guard holds a cluster")
+    }
+}
+
+impl Deref for ClusterGuard {
+    type Target = Cluster;
+
+    fn deref(&self) -> &Cluster {
+        self.cluster.as_ref().expect("guard holds a cluster")
+    }
+}
+
+impl Drop for ClusterGuard {
+    fn drop(&mut self) {
+        if let Some(cluster) = self.cluster.take() {
+            if let Err(err) = cluster.delete() {
+                eprintln!(
+                    "footloose: could not remove cluster {}: {err}",
+                    cluster.name
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Clusters: bringing machines up, finding them again, taking them down.
+
+mod builder;
+mod create;
+mod inspect;
+mod manage;
+mod ready;
+
+pub use builder::{ClusterBuilder, ClusterGuard};
+pub use inspect::{MachineState, MachineStatus};
+pub use manage::{delete, list_clusters, prune, start, status, stop, Removed};
+
+use std::path::PathBuf;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::Machine;
+
+/// A running cluster of machines.
+///
+/// Made by [`ClusterBuilder`] (or the `#[footloose::cluster]` attribute).
+///
+/// ```no_run
+/// use footloose::{Cluster, Config};
+///
+/// let config = Config::with_replicas("demo", "footloose/debian12", 2);
+/// let cluster = Cluster::builder(config).unique_name().start()?;
+/// for machine in cluster.machines() {
+///     println!("{} at {:?}", machine.hostname(), machine.ip());
+/// }
+/// // the cluster is removed when `cluster` (a guard) is dropped
+/// # Ok::<(), footloose::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub(crate) name: String,
+    pub(crate) machines: Vec<Machine>,
+    pub(crate) engine: Engine,
+    pub(crate) key_path: PathBuf,
+}
+
+impl Cluster {
+    /// A builder for a cluster described by `config`.
+    pub fn builder(config: crate::Config) -> ClusterBuilder {
+        ClusterBuilder::new(config)
+    }
+
+    /// The cluster's name: the prefix of its container names.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every machine, in configuration order.
+    pub fn machines(&self) -> &[Machine] {
+        &self.machines
+    }
+
+    /// The machine named `hostname`.
+    ///
+    /// # Panics
+    /// When there is none, with the hostnames the cluster has: this is the
+    /// accessor for tests. See [`get`](Self::get) for an `Option`.
+    pub fn machine(&self, hostname: &str) -> &Machine {
+        match self.get(hostname) {
+            Some(machine) => machine,
+            None => panic!("{}", self.no_such_machine(hostname)),
+        }
+    }
+
+    /// The machine named `hostname`, if the cluster has it.
+    pub fn get(&self, hostname: &str) -> Option<&Machine> {
+        self.machines.iter().find(|m| m.hostname == hostname)
+    }
+
+    /// The private key that logs into the machines.
+    pub fn private_key(&self) -> &std::path::Path {
+        &self.key_path
+    }
+
+    /// Removes every container, network and volume of the cluster.
+    pub fn delete(&self) -> Result<Removed> {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        crate::runtime::block_on(async move { delete(&engine, &name).await })
+    }
+
+    /// Async twin of [`delete`](Self::delete).
+    pub async fn delete_async(&self) -> Result<Removed> {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        crate::runtime::spawn(async move { delete(&engine, &name).await }).await
+    }
+
+    fn no_such_machine(&self, hostname: &str) -> Error {
+        Error::NoSuchMachine {
+            cluster: self.name.clone(),
+            name: hostname.to_owned(),
+            known: self
+                .machines
+                .iter()
+                .map(|m| m.hostname.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}

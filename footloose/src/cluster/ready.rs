@@ -1,0 +1,187 @@
+//! Waiting until a machine is ready: systemd has finished booting and an
+//! authenticated ssh session works.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::LogsOptionsBuilder;
+use futures_util::StreamExt;
+
+use super::inspect::addresses;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::ssh::{Connection, Pool, Target};
+use crate::Machine;
+
+const RETRY_EVERY: Duration = Duration::from_millis(50);
+
+/// When waiting for readiness ends, and how long it was allowed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    pub(crate) at: Instant,
+    pub(crate) allowed: Duration,
+}
+
+impl Deadline {
+    /// A deadline `allowed` from now.
+    pub(crate) fn after(allowed: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + allowed,
+            allowed,
+        }
+    }
+}
+
+/// Polls the machine over ssh until `systemctl is-system-running --wait`
+/// reports a finished boot, or fails at `deadline` with its boot log. A
+/// container that stops while booting fails at once.
+pub(crate) async fn wait_ready(
+    engine: &Engine,
+    name: &str,
+    hostname: &str,
+    host_key: &str,
+    key_path: &Path,
+    deadline: Deadline,
+) -> Result<Machine> {
+    let mut last_failure;
+    loop {
+        let info = engine
+            .docker()
+            .inspect_container(name, None)
+            .await
+            .map_err(|e| Error::engine(format!("inspecting container {name}"), e))?;
+        let state = info.state.clone().unwrap_or_default();
+        if state.running != Some(true) {
+            let reason = format!(
+                "the container stopped while booting (exit code {}{})",
+                state.exit_code.unwrap_or_default(),
+                state
+                    .error
+                    .filter(|e| !e.is_empty())
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            );
+            return Err(not_ready(engine, name, deadline, reason).await);
+        }
+        let found = addresses(&info);
+        let Some(addr) = found.ssh else {
+            return Err(not_ready(
+                engine,
+                name,
+                deadline,
+                "it has no address to reach ssh on".into(),
+            )
+            .await);
+        };
+        let target = Target {
+            machine: name.to_owned(),
+            addr,
+            user: "root".to_owned(),
+            key_path: key_path.to_owned(),
+            host_key: host_key.to_owned(),
+        };
+        let left = deadline.at.saturating_duration_since(Instant::now());
+        let attempt = {
+            let target = target.clone();
+            tokio::task::spawn_blocking(move || -> Result<(Connection, String)> {
+                let connection = Connection::open(&target)?;
+                let out = connection.exec("systemctl is-system-running --wait", &[], Some(left))?;
+                Ok((connection, out.stdout().trim().to_owned()))
+            })
+            .await
+            .map_err(|e| Error::Invalid(format!("readiness task failed: {e}")))?
+        };
+        match attempt {
+            Ok((connection, state)) if state == "running" || state == "degraded" => {
+                if state == "degraded" {
+                    tracing::warn!("{name} booted degraded: `systemctl --failed` in it lists why");
+                }
+                let pool = Pool::new(target);
+                pool.put(connection);
+                return Ok(Machine {
+                    hostname: hostname.to_owned(),
+                    container_name: name.to_owned(),
+                    ip: found.ip,
+                    ports: found.ports,
+                    pool: Arc::new(pool),
+                });
+            }
+            Ok((_, state)) => last_failure = format!("systemd reports `{state}`"),
+            Err(err @ Error::HostKeyMismatch { .. }) => return Err(err),
+            Err(err) => last_failure = err.to_string(),
+        }
+        if Instant::now() >= deadline.at {
+            return Err(not_ready(engine, name, deadline, last_failure).await);
+        }
+        tokio::time::sleep(RETRY_EVERY).await;
+    }
+}
+
+async fn not_ready(engine: &Engine, name: &str, deadline: Deadline, reason: String) -> Error {
+    Error::NotReady {
+        machine: name.to_owned(),
+        deadline: deadline.allowed,
+        reason,
+        logs: boot_log(engine, name, 20).await,
+    }
+}
+
+/// The last `lines` lines the container printed, without terminal colours,
+/// indented for an error message.
+pub(crate) async fn boot_log(engine: &Engine, name: &str, lines: usize) -> String {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail(&lines.to_string())
+        .build();
+    let mut stream = engine.docker().logs(name, Some(options));
+    let mut text = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+    }
+    let cleaned: Vec<String> = strip_ansi(&text)
+        .lines()
+        .map(|l| format!("    {}", l.trim_end_matches('\r')))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if cleaned.is_empty() {
+        "    (the container printed nothing)".to_owned()
+    } else {
+        cleaned.join("\n")
+    }
+}
+
+/// Removes terminal escape sequences (systemd colours its boot messages).
+pub(crate) fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_ansi;
+
+    #[test]
+    fn strips_colours() {
+        assert_eq!(
+            strip_ansi("[\u{1b}[0;32m  OK  \u{1b}[0m] Reached target"),
+            "[  OK  ] Reached target"
+        );
+    }
+}

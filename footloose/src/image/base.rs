@@ -1,0 +1,143 @@
+//! The base image an image builds on: present already, pulled, or made
+//! with mmdebstrap.
+
+use std::process::Stdio;
+
+use bollard::query_parameters::CreateImageOptionsBuilder;
+use futures_util::TryStreamExt;
+use tokio::io::AsyncReadExt;
+
+use super::catalog::ImageDefinition;
+use super::exists;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// Packages mmdebstrap puts in the base, so that the Dockerfile layer finds
+/// them installed and needs no network. Keep in step with setup.sh.
+const PACKAGES: &str = "systemd,systemd-sysv,dbus,libpam-systemd,openssh-server,python3,iproute2,iputils-ping,procps,sudo,ca-certificates,curl";
+
+/// The Debian mirror mmdebstrap uses; `FOOTLOOSE_DEBIAN_MIRROR` overrides.
+fn mirror() -> String {
+    std::env::var("FOOTLOOSE_DEBIAN_MIRROR")
+        .unwrap_or_else(|_| "http://deb.debian.org/debian".into())
+}
+
+/// Returns a base image reference for `image`, making one if needed.
+pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Result<String> {
+    for candidate in [image.local_base(), image.official_base()] {
+        if exists(engine, &candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    tracing::info!("Pulling base image {} ...", image.official_base());
+    match pull(engine, &image.official_base()).await {
+        Ok(()) => return Ok(image.official_base()),
+        Err(reason) => tracing::info!(
+            "Cannot pull {} ({reason}); making the base with mmdebstrap instead",
+            image.official_base()
+        ),
+    }
+    debootstrap(engine, image).await?;
+    Ok(image.local_base())
+}
+
+async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), String> {
+    let options = CreateImageOptionsBuilder::default()
+        .from_image(reference)
+        .build();
+    let pulling = engine
+        .docker()
+        .create_image(Some(options), None, None)
+        .try_for_each(|_| async { Ok(()) });
+    match tokio::time::timeout(std::time::Duration::from_secs(120), pulling).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out after 120s".into()),
+    }
+}
+
+/// Streams `mmdebstrap`'s root file system tarball into an image import.
+async fn debootstrap(engine: &Engine, image: &ImageDefinition) -> Result<()> {
+    let unavailable = |reason: String| Error::Image {
+        image: image.local_base(),
+        reason,
+    };
+    tracing::info!(
+        "Making base image {} with mmdebstrap (Debian {}) ...",
+        image.local_base(),
+        image.suite
+    );
+    let mut child = tokio::process::Command::new("mmdebstrap")
+        .args(["--variant=minbase", "--format=tar"])
+        .arg(format!("--include={PACKAGES}"))
+        .args([image.suite, "-"])
+        .arg(mirror())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            unavailable(format!(
+                "cannot run mmdebstrap ({e}); install it (`apt-get install mmdebstrap`) or make debian:{} available",
+                image.suite
+            ))
+        })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let log = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
+    let rootfs = futures_util::stream::unfold(stdout, |mut out| async move {
+        let mut buffer = vec![0u8; 1 << 20];
+        match out.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buffer.truncate(n);
+                Some((Ok(bytes::Bytes::from(buffer)), out))
+            }
+            Err(e) => Some((Err(e), out)),
+        }
+    });
+    let options = CreateImageOptionsBuilder::default()
+        .from_src("-")
+        .repo("footloose/base")
+        .tag(image.suite)
+        .changes(vec!["CMD [\"/bin/bash\"]".to_owned()])
+        .build();
+    let imported = engine
+        .docker()
+        .create_image(Some(options), Some(bollard::body_try_stream(rootfs)), None)
+        .try_collect::<Vec<_>>()
+        .await;
+    let status = child.wait().await.map_err(|e| unavailable(e.to_string()))?;
+    let log = log.await.unwrap_or_default();
+    if !status.success() {
+        let _ = engine
+            .docker()
+            .remove_image(
+                &image.local_base(),
+                None::<bollard::query_parameters::RemoveImageOptions>,
+                None,
+            )
+            .await;
+        return Err(unavailable(format!(
+            "mmdebstrap failed ({status}); its last messages:\n{}",
+            tail(&log, 15)
+        )));
+    }
+    imported.map_err(|e| Error::engine(format!("importing {}", image.local_base()), e))?;
+    Ok(())
+}
+
+/// The last `n` lines of `text`, indented.
+pub(crate) fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,151 @@
+//! Building an image's Dockerfile layer through the API, once across
+//! processes.
+
+use std::collections::HashMap;
+use std::fs::File;
+
+use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::base::{ensure_base, tail};
+use super::catalog::{definition, ImageDefinition, SETUP_SCRIPT};
+use super::exists;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// What [`ensure`] had to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildOutcome {
+    /// The image was there.
+    Present,
+    /// footloose built it.
+    Built,
+    /// It was pulled from a registry.
+    Pulled,
+}
+
+/// Makes `reference` present: nothing if it is, a build for footloose's own
+/// images, a pull for any other.
+pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
+    if exists(engine, reference).await? {
+        return Ok(BuildOutcome::Present);
+    }
+    if let Some(image) = definition(reference) {
+        return build(engine, &image, false).await;
+    }
+    tracing::info!("Pulling image {reference} ...");
+    let options = CreateImageOptionsBuilder::default()
+        .from_image(reference)
+        .build();
+    engine
+        .docker()
+        .create_image(Some(options), None, None)
+        .try_for_each(|_| async { Ok(()) })
+        .await
+        .map_err(|e| Error::Image {
+            image: reference.to_owned(),
+            reason: format!(
+                "it is not present and cannot be pulled ({e}); footloose builds only {}",
+                super::IMAGES
+                    .iter()
+                    .map(|i| i.reference())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    Ok(BuildOutcome::Pulled)
+}
+
+/// Builds `image` (again, with `force`), holding a lock so that concurrent
+/// callers, in this process or others, wait and then find it built.
+pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Result<BuildOutcome> {
+    let _lock = lock(image).await?;
+    if !force && exists(engine, &image.reference()).await? {
+        return Ok(BuildOutcome::Present);
+    }
+    let base = ensure_base(engine, image).await?;
+    tracing::info!("Building image {} on {base} ...", image.reference());
+    let context = build_context(image)?;
+    let options = BuildImageOptionsBuilder::default()
+        .dockerfile(&format!("{}/Dockerfile", image.name))
+        .t(&image.reference())
+        .buildargs(&HashMap::from([("BASE", base.as_str())]))
+        .labels(&HashMap::from([(crate::labels::MANAGED, "true")]))
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let mut stream =
+        engine
+            .docker()
+            .build_image(options, None, Some(bollard::body_full(context.into())));
+    let mut log = String::new();
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(line) = info.stream {
+                    tracing::debug!("{}", line.trim_end());
+                    log.push_str(&line);
+                }
+            }
+            Err(e) => {
+                return Err(Error::Image {
+                    image: image.reference(),
+                    reason: format!("the build failed: {e}\n{}", tail(&log, 15)),
+                })
+            }
+        }
+    }
+    if !exists(engine, &image.reference()).await? {
+        return Err(Error::Image {
+            image: image.reference(),
+            reason: format!("the build ended without an image\n{}", tail(&log, 15)),
+        });
+    }
+    Ok(BuildOutcome::Built)
+}
+
+/// The build context: `<name>/Dockerfile` and `common/setup.sh`, laid out
+/// as in `images/`.
+fn build_context(image: &ImageDefinition) -> Result<Vec<u8>> {
+    let mut archive = tar::Builder::new(Vec::new());
+    for (path, text, mode) in [
+        (
+            format!("{}/Dockerfile", image.name),
+            image.dockerfile,
+            0o644,
+        ),
+        ("common/setup.sh".to_owned(), SETUP_SCRIPT, 0o755),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(mode);
+        header.set_cksum();
+        archive
+            .append_data(&mut header, &path, text.as_bytes())
+            .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))?;
+    }
+    archive
+        .into_inner()
+        .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
+}
+
+/// Takes the per-image build lock (blocking in a worker thread).
+async fn lock(image: &ImageDefinition) -> Result<File> {
+    let dir = crate::paths::lock_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+    let path = dir.join(format!("image-{}.lock", image.name));
+    let file = File::create(&path).map_err(|e| Error::io("cannot create", &path, e))?;
+    tokio::task::spawn_blocking(move || {
+        if file.try_lock().is_err() {
+            tracing::info!(
+                "Waiting for another footloose to finish building {} ...",
+                path.display()
+            );
+            file.lock()
+                .map_err(|e| Error::io("cannot lock", &path, e))?;
+        }
+        Ok(file)
+    })
+    .await
+    .map_err(|e| Error::Invalid(format!("lock task failed: {e}")))?
+}

@@ -1,0 +1,86 @@
+//! The images footloose knows how to build, embedded from `images/`.
+
+/// The shared set-up script every image's Dockerfile runs.
+pub const SETUP_SCRIPT: &str = include_str!("../../../images/common/setup.sh");
+
+/// One buildable image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageDefinition {
+    /// Short name, such as `debian12`.
+    pub name: &'static str,
+    /// The Debian suite, such as `bookworm`.
+    pub suite: &'static str,
+    /// The Dockerfile's text.
+    pub dockerfile: &'static str,
+}
+
+impl ImageDefinition {
+    /// The image's reference: `footloose/<name>`.
+    pub fn reference(&self) -> String {
+        format!("footloose/{}", self.name)
+    }
+
+    /// The official base image a registry would serve: `debian:<suite>`.
+    pub fn official_base(&self) -> String {
+        format!("debian:{}", self.suite)
+    }
+
+    /// The base footloose makes with mmdebstrap: `footloose/base:<suite>`.
+    pub fn local_base(&self) -> String {
+        format!("footloose/base:{}", self.suite)
+    }
+}
+
+/// Every image footloose can build.
+pub const IMAGES: [ImageDefinition; 3] = [
+    ImageDefinition {
+        name: "debian11",
+        suite: "bullseye",
+        dockerfile: include_str!("../../../images/debian11/Dockerfile"),
+    },
+    ImageDefinition {
+        name: "debian12",
+        suite: "bookworm",
+        dockerfile: include_str!("../../../images/debian12/Dockerfile"),
+    },
+    ImageDefinition {
+        name: "debian13",
+        suite: "trixie",
+        dockerfile: include_str!("../../../images/debian13/Dockerfile"),
+    },
+];
+
+/// The definition behind `reference`: a short name (`debian12`) or
+/// `footloose/debian12`, with no tag or the `latest` tag.
+pub fn definition(reference: &str) -> Option<ImageDefinition> {
+    let untagged = reference.strip_suffix(":latest").unwrap_or(reference);
+    let name = untagged.strip_prefix("footloose/").unwrap_or(untagged);
+    IMAGES.iter().copied().find(|image| image.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_short_and_full_references() {
+        assert_eq!(definition("debian12").unwrap().suite, "bookworm");
+        assert_eq!(
+            definition("footloose/debian13:latest").unwrap().suite,
+            "trixie"
+        );
+        assert!(definition("footloose/debian12:v2").is_none());
+        assert!(definition("ubuntu").is_none());
+    }
+
+    #[test]
+    fn every_dockerfile_takes_its_base_as_an_argument() {
+        for image in IMAGES {
+            let expected = format!("ARG BASE=debian:{}", image.suite);
+            assert!(image.dockerfile.contains(&expected), "{}", image.name);
+            assert!(image.dockerfile.contains("FROM ${BASE}"), "{}", image.name);
+            assert!(image.dockerfile.contains("STOPSIGNAL SIGRTMIN+3"));
+        }
+        assert!(SETUP_SCRIPT.contains("rm -f /etc/ssh/ssh_host_*"));
+    }
+}

@@ -1,0 +1,27 @@
+//! footloose's machine images: which exist, and making them present.
+//!
+//! An image is `images/<name>/Dockerfile` (plus `images/common/setup.sh`),
+//! built on `ARG BASE`. With a registry, BASE is the official `debian:*`
+//! image. Without one, footloose makes the base itself: `mmdebstrap` streams
+//! a minimal Debian root file system into an image import through the API,
+//! tagged `footloose/base:<suite>`. The Dockerfile layer is then built on it
+//! through the API. A file lock makes concurrent builders wait for the first.
+
+mod base;
+mod build;
+mod catalog;
+
+pub use build::{build, ensure, BuildOutcome};
+pub use catalog::{definition, ImageDefinition, IMAGES};
+
+use crate::engine::Engine;
+use crate::error::{is_not_found, Error, Result};
+
+/// Whether `reference` is present on the engine.
+pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
+    match engine.docker().inspect_image(reference).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(Error::engine(format!("inspecting image {reference}"), e)),
+    }
+}

@@ -1,0 +1,70 @@
+//! The labels footloose puts on every container, network and volume it
+//! makes, and the filters that find them again.
+
+use std::collections::HashMap;
+
+/// Set to `true` on everything footloose creates.
+pub const MANAGED: &str = "io.footloose.managed";
+/// The cluster name.
+pub const CLUSTER: &str = "io.footloose.cluster";
+/// The machine's hostname (containers only).
+pub const HOSTNAME: &str = "io.footloose.hostname";
+/// The absolute path of the config file the cluster came from.
+pub const CONFIG: &str = "io.footloose.config";
+/// The pid of the process that created the object.
+pub const OWNER_PID: &str = "io.footloose.owner-pid";
+/// The owner's start time (clock ticks since boot), so that a reused pid is
+/// not mistaken for the owner.
+pub const OWNER_START: &str = "io.footloose.owner-start";
+/// The host's boot id when the object was made.
+pub const BOOT_ID: &str = "io.footloose.boot-id";
+/// `cli` for clusters that live until deleted, `test` for clusters that die
+/// with their owner process.
+pub const LIFETIME: &str = "io.footloose.lifetime";
+/// The machine's ssh host public key, in OpenSSH format (containers only).
+pub const HOST_KEY: &str = "io.footloose.host-key";
+/// The machine's spec as JSON (containers only).
+pub const SPEC: &str = "io.footloose.spec";
+/// The machine's index in the configuration, for stable ordering.
+pub const ORDER: &str = "io.footloose.order";
+
+/// How long a cluster lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// Until `footloose delete`: made by the command line.
+    Cli,
+    /// Until its owner process ends: made by a test.
+    Test,
+}
+
+impl Lifetime {
+    /// The label value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Lifetime::Cli => "cli",
+            Lifetime::Test => "test",
+        }
+    }
+}
+
+/// The labels that every object of `cluster` carries.
+pub fn ownership(cluster: &str, lifetime: Lifetime) -> HashMap<String, String> {
+    let owner = crate::process::Identity::current();
+    HashMap::from([
+        (MANAGED.to_owned(), "true".to_owned()),
+        (CLUSTER.to_owned(), cluster.to_owned()),
+        (LIFETIME.to_owned(), lifetime.as_str().to_owned()),
+        (OWNER_PID.to_owned(), owner.pid.to_string()),
+        (OWNER_START.to_owned(), owner.start_time.to_string()),
+        (BOOT_ID.to_owned(), owner.boot_id),
+    ])
+}
+
+/// An engine filter selecting footloose's objects, of one cluster or all.
+pub fn filter(cluster: Option<&str>) -> HashMap<String, Vec<String>> {
+    let mut labels = vec![format!("{MANAGED}=true")];
+    if let Some(cluster) = cluster {
+        labels.push(format!("{CLUSTER}={cluster}"));
+    }
+    HashMap::from([("label".to_owned(), labels)])
+}

@@ -1,0 +1,56 @@
+//! Removing the test clusters of processes that are gone.
+
+use std::collections::{BTreeSet, HashMap};
+
+use bollard::query_parameters::ListContainersOptionsBuilder;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::labels;
+use crate::process::Identity;
+
+/// Removes every test cluster whose owner process no longer runs on this
+/// host (or ran before the last boot). Returns the clusters removed.
+pub async fn sweep(engine: &Engine) -> Result<BTreeSet<String>> {
+    let mut filters = labels::filter(None);
+    filters
+        .get_mut("label")
+        .expect("filter has labels")
+        .push(format!(
+            "{}={}",
+            labels::LIFETIME,
+            labels::Lifetime::Test.as_str()
+        ));
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let containers = engine
+        .docker()
+        .list_containers(Some(options))
+        .await
+        .map_err(|e| Error::engine("listing test machines", e))?;
+    let mut orphaned = BTreeSet::new();
+    for container in containers {
+        let labels = container.labels.unwrap_or_default();
+        if let (Some(cluster), Some(owner)) = (labels.get(labels::CLUSTER), owner_of(&labels)) {
+            if !owner.is_alive() {
+                orphaned.insert(cluster.clone());
+            }
+        }
+    }
+    for cluster in &orphaned {
+        tracing::info!("Removing cluster {cluster}: the test process that made it is gone");
+        crate::cluster::delete(engine, cluster).await?;
+    }
+    Ok(orphaned)
+}
+
+/// The owner recorded in `labels`, when complete.
+pub fn owner_of(labels: &HashMap<String, String>) -> Option<Identity> {
+    Some(Identity {
+        pid: labels.get(labels::OWNER_PID)?.parse().ok()?,
+        start_time: labels.get(labels::OWNER_START)?.parse().ok()?,
+        boot_id: labels.get(labels::BOOT_ID)?.clone(),
+    })
+}

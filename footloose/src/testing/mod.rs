@@ -1,0 +1,17 @@
+//! Support for tests: what `#[footloose::cluster]` expands to, and the
+//! safety nets that keep killed test processes from leaking machines.
+//!
+//! - Every test cluster is labelled with its owner process
+//!   ([`Identity`](crate::Identity)) and `io.footloose.lifetime=test`.
+//! - A [watchdog] process, started with the first test cluster, holds a
+//!   pipe to its parent; when the pipe closes (the parent exited or was
+//!   killed, even by SIGKILL) it removes the parent's clusters.
+//! - A [janitor] removes, at the first cluster of a process, test clusters
+//!   whose owner no longer runs on this host.
+
+pub mod janitor;
+mod run;
+pub mod shared;
+pub mod watchdog;
+
+pub use run::{keep_policy, run_test, run_test_async, KeepPolicy, TestResult};

@@ -1,0 +1,142 @@
+//! A process that outlives a test process to remove its clusters.
+//!
+//! The first test cluster of a process starts the watchdog: the process's
+//! own executable, run again with `FOOTLOOSE_WATCHDOG_FOR` set, which a
+//! constructor (run before `main`) turns into the watchdog instead of the
+//! test harness. It holds the read end of a pipe whose write end only the
+//! parent has. When the parent ends, however it ends (SIGKILL included),
+//! the pipe closes, and the watchdog removes every test cluster labelled
+//! with the parent's identity, then exits. It runs in its own process group
+//! so that a Ctrl-C meant for `cargo test` does not stop it first.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::Once;
+
+use crate::engine::Engine;
+use crate::process::Identity;
+
+/// The variable that makes a process a watchdog: `pid:start_time:boot_id`
+/// of the process to watch.
+pub const WATCHDOG_ENV: &str = "FOOTLOOSE_WATCHDOG_FOR";
+
+/// Starts this process's watchdog and sweeps orphaned test clusters, once
+/// per process. Failures are reported on stderr, not fatal: the clusters
+/// are still removed by their guards.
+pub fn ensure_started() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if let Err(err) = spawn() {
+            eprintln!("footloose: could not start the cleanup watchdog: {err}");
+        }
+        let swept = crate::runtime::block_on(async {
+            let engine = Engine::connect().await?;
+            super::janitor::sweep(&engine).await
+        });
+        if let Err(err) = swept {
+            eprintln!("footloose: could not sweep orphaned clusters: {err}");
+        }
+    });
+}
+
+fn spawn() -> std::io::Result<()> {
+    let me = Identity::current();
+    let mut child = Command::new(std::env::current_exe()?)
+        .env(
+            WATCHDOG_ENV,
+            format!("{}:{}:{}", me.pid, me.start_time, me.boot_id),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    // The write end stays open until this process ends: never write, never close.
+    std::mem::forget(child.stdin.take());
+    // The watchdog is reaped by init once this process is gone.
+    std::mem::forget(child);
+    Ok(())
+}
+
+fn parse_owner(value: &str) -> Option<Identity> {
+    let mut parts = value.splitn(3, ':');
+    Some(Identity {
+        pid: parts.next()?.parse().ok()?,
+        start_time: parts.next()?.parse().ok()?,
+        boot_id: parts.next()?.to_owned(),
+    })
+}
+
+/// Waits for the parent to end, then removes its test clusters.
+fn watch(owner: Identity) {
+    let mut stdin = std::io::stdin();
+    let mut buffer = [0u8; 64];
+    while matches!(stdin.read(&mut buffer), Ok(n) if n > 0) {}
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async {
+        if let Ok(engine) = Engine::connect().await {
+            let _ = remove_owned_by(&engine, &owner).await;
+        }
+    });
+}
+
+/// Removes every test cluster whose owner is `owner`.
+pub async fn remove_owned_by(engine: &Engine, owner: &Identity) -> crate::Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for machine in crate::cluster::status(engine, None).await? {
+        if removed.contains(&machine.cluster) {
+            continue;
+        }
+        let info = engine
+            .docker()
+            .inspect_container(&machine.container, None)
+            .await;
+        let labels = info
+            .ok()
+            .and_then(|i| i.config)
+            .and_then(|c| c.labels)
+            .unwrap_or_default();
+        let is_test = labels.get(crate::labels::LIFETIME).map(String::as_str)
+            == Some(crate::labels::Lifetime::Test.as_str());
+        if is_test && super::janitor::owner_of(&labels).as_ref() == Some(owner) {
+            crate::cluster::delete(engine, &machine.cluster).await?;
+            removed.push(machine.cluster);
+        }
+    }
+    Ok(removed)
+}
+
+/// Before `main`: become the watchdog when asked to, and never return to
+/// the program's own `main` in that case.
+#[ctor::ctor]
+unsafe fn become_watchdog_when_asked() {
+    if let Some(owner) = std::env::var(WATCHDOG_ENV)
+        .ok()
+        .as_deref()
+        .and_then(parse_owner)
+    {
+        watch(owner);
+        std::process::exit(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_owner;
+
+    #[test]
+    fn parses_the_owner_variable() {
+        let owner = parse_owner("12:345:abc-def").unwrap();
+        assert_eq!(
+            (owner.pid, owner.start_time, owner.boot_id.as_str()),
+            (12, 345, "abc-def")
+        );
+        assert!(parse_owner("garbage").is_none());
+    }
+}
