@@ -18,6 +18,7 @@
 //! ```
 
 mod error;
+pub mod images;
 mod locate;
 mod model;
 mod validate;

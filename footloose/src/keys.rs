@@ -77,7 +77,12 @@ fn generate_into(private_path: &Path) -> std::io::Result<()> {
     if let Some(dir) = private_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
-    let temp = private_path.with_extension(format!("tmp.{}", std::process::id()));
+    // Unique per process and call: threads of one process race here too.
+    let temp = private_path.with_extension(format!(
+        "tmp.{}.{:08x}",
+        std::process::id(),
+        rand_core::RngCore::next_u32(&mut OsRng)
+    ));
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -157,6 +162,21 @@ mod tests {
         assert_eq!(public_file.trim(), first.public);
         let second = ClientKey::load_or_generate(&path).unwrap();
         assert_eq!(first.public, second.public);
+    }
+
+    #[test]
+    fn racing_threads_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("raced-key");
+        let keys: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| ClientKey::load_or_generate(&path).unwrap().public))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 2, "only the key and its .pub remain");
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub const OWNER_PID: &str = "io.footloose.owner-pid";
 pub const OWNER_START: &str = "io.footloose.owner-start";
 /// The host's boot id when the object was made.
 pub const BOOT_ID: &str = "io.footloose.boot-id";
+/// The pid of the owner's watchdog process, when it has one.
+pub const WATCHDOG_PID: &str = "io.footloose.watchdog-pid";
+/// The watchdog's start time, as for [`OWNER_START`].
+pub const WATCHDOG_START: &str = "io.footloose.watchdog-start";
 /// `cli` for clusters that live until deleted, `test` for clusters that die
 /// with their owner process.
 pub const LIFETIME: &str = "io.footloose.lifetime";
@@ -50,14 +54,19 @@ impl Lifetime {
 /// The labels that every object of `cluster` carries.
 pub fn ownership(cluster: &str, lifetime: Lifetime) -> HashMap<String, String> {
     let owner = crate::process::Identity::current();
-    HashMap::from([
+    let mut labels = HashMap::from([
         (MANAGED.to_owned(), "true".to_owned()),
         (CLUSTER.to_owned(), cluster.to_owned()),
         (LIFETIME.to_owned(), lifetime.as_str().to_owned()),
         (OWNER_PID.to_owned(), owner.pid.to_string()),
         (OWNER_START.to_owned(), owner.start_time.to_string()),
         (BOOT_ID.to_owned(), owner.boot_id),
-    ])
+    ]);
+    if let Some(watchdog) = crate::testing::watchdog::identity() {
+        labels.insert(WATCHDOG_PID.to_owned(), watchdog.pid.to_string());
+        labels.insert(WATCHDOG_START.to_owned(), watchdog.start_time.to_string());
+    }
+    labels
 }
 
 /// An engine filter selecting footloose's objects, of one cluster or all.

@@ -24,6 +24,15 @@ impl Identity {
         }
     }
 
+    /// Another process of this host, by pid; `None` when it is gone.
+    pub fn of(pid: u32) -> Option<Identity> {
+        Some(Identity {
+            pid,
+            start_time: start_time(pid)?,
+            boot_id: boot_id(),
+        })
+    }
+
     /// Whether the process is still running on this host. Objects made on
     /// another boot, or whose pid now belongs to another process, are not.
     pub fn is_alive(&self) -> bool {

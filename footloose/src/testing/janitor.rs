@@ -10,7 +10,9 @@ use crate::labels;
 use crate::process::Identity;
 
 /// Removes every test cluster whose owner process no longer runs on this
-/// host (or ran before the last boot). Returns the clusters removed.
+/// host (or ran before the last boot) and whose watchdog, if it had one, is
+/// gone too: a live watchdog is about to remove the cluster itself.
+/// Returns the clusters removed.
 pub async fn sweep(engine: &Engine) -> Result<BTreeSet<String>> {
     let mut filters = labels::filter(None);
     filters
@@ -34,7 +36,7 @@ pub async fn sweep(engine: &Engine) -> Result<BTreeSet<String>> {
     for container in containers {
         let labels = container.labels.unwrap_or_default();
         if let (Some(cluster), Some(owner)) = (labels.get(labels::CLUSTER), owner_of(&labels)) {
-            if !owner.is_alive() {
+            if !owner.is_alive() && !watchdog_alive(&labels, &owner.boot_id) {
                 orphaned.insert(cluster.clone());
             }
         }
@@ -44,6 +46,17 @@ pub async fn sweep(engine: &Engine) -> Result<BTreeSet<String>> {
         crate::cluster::delete(engine, cluster).await?;
     }
     Ok(orphaned)
+}
+
+fn watchdog_alive(labels: &HashMap<String, String>, boot_id: &str) -> bool {
+    let watchdog = (|| {
+        Some(Identity {
+            pid: labels.get(labels::WATCHDOG_PID)?.parse().ok()?,
+            start_time: labels.get(labels::WATCHDOG_START)?.parse().ok()?,
+            boot_id: boot_id.to_owned(),
+        })
+    })();
+    watchdog.is_some_and(|w| w.is_alive())
 }
 
 /// The owner recorded in `labels`, when complete.

@@ -14,4 +14,4 @@ mod run;
 pub mod shared;
 pub mod watchdog;
 
-pub use run::{keep_policy, run_test, run_test_async, KeepPolicy, TestResult};
+pub use run::{block_on_test, keep_policy, run_test, KeepPolicy, TestResult, TestSpec};

@@ -9,6 +9,10 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use crate::{Cluster, ClusterBuilder, Config};
 
 /// What a test body may return: `()` or `Result<(), E: Debug>`.
+#[diagnostic::on_unimplemented(
+    message = "a footloose test returns `()` or `Result<(), E>` with `E: Debug`, not `{Self}`",
+    label = "this return type"
+)]
 pub trait TestResult {
     /// `Err` with a message when the test failed by returning an error.
     fn into_outcome(self) -> Result<(), String>;
@@ -119,20 +123,14 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
     }
 }
 
-/// Runs an async test body on a fresh (or the shared) cluster, on a new
-/// current-thread tokio runtime, as `#[tokio::test]` would.
-pub fn run_test_async<R, F>(spec: TestSpec, body: impl FnOnce(&Cluster) -> F)
-where
-    R: TestResult,
-    F: Future<Output = R>,
-{
-    run_test(spec, |cluster| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("cannot start a tokio runtime for the test")
-            .block_on(body(cluster))
-    })
+/// Runs an async test body to completion on a new current-thread tokio
+/// runtime, as `#[tokio::test]` would.
+pub fn block_on_test<F: Future>(body: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("cannot start a tokio runtime for the test")
+        .block_on(body)
 }
 
 /// A test path such as `boots::debian11` as a cluster name part.

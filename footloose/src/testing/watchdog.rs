@@ -12,7 +12,7 @@
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use crate::engine::Engine;
 use crate::process::Identity;
@@ -21,13 +21,16 @@ use crate::process::Identity;
 /// of the process to watch.
 pub const WATCHDOG_ENV: &str = "FOOTLOOSE_WATCHDOG_FOR";
 
-/// Starts this process's watchdog and sweeps orphaned test clusters, once
-/// per process. Failures are reported on stderr, not fatal: the clusters
+/// Starts this process's watchdog (unless `FOOTLOOSE_WATCHDOG=off`) and
+/// sweeps orphaned test clusters, once per process. Failures are reported on stderr, not fatal: the clusters
 /// are still removed by their guards.
 pub fn ensure_started() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if let Err(err) = spawn() {
+        let disabled = std::env::var("FOOTLOOSE_WATCHDOG").as_deref() == Ok("off");
+        if disabled {
+            tracing::debug!("FOOTLOOSE_WATCHDOG=off: no watchdog for this process");
+        } else if let Err(err) = spawn() {
             eprintln!("footloose: could not start the cleanup watchdog: {err}");
         }
         let swept = crate::runtime::block_on(async {
@@ -38,6 +41,13 @@ pub fn ensure_started() {
             eprintln!("footloose: could not sweep orphaned clusters: {err}");
         }
     });
+}
+
+static WATCHDOG: OnceLock<Identity> = OnceLock::new();
+
+/// This process's watchdog, once started.
+pub fn identity() -> Option<Identity> {
+    WATCHDOG.get().cloned()
 }
 
 fn spawn() -> std::io::Result<()> {
@@ -52,6 +62,9 @@ fn spawn() -> std::io::Result<()> {
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()?;
+    if let Some(watchdog) = Identity::of(child.id()) {
+        let _ = WATCHDOG.set(watchdog);
+    }
     // The write end stays open until this process ends: never write, never close.
     std::mem::forget(child.stdin.take());
     // The watchdog is reaped by init once this process is gone.

@@ -1,0 +1,35 @@
+//! Short image names: `debian12` stands for `footloose/debian12`.
+
+/// The images footloose builds itself, by short name.
+pub const SHORT_NAMES: [&str; 3] = ["debian11", "debian12", "debian13"];
+
+/// The full reference of `image`: short names gain the `footloose/`
+/// prefix, anything else is returned as it is. `None` for a bare word that
+/// is no known short name (a likely typo).
+pub fn resolve(image: &str) -> Option<String> {
+    if SHORT_NAMES.contains(&image) {
+        return Some(format!("footloose/{image}"));
+    }
+    let bare_word = !image.contains(['/', ':', '@']);
+    if bare_word || image.is_empty() {
+        None
+    } else {
+        Some(image.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn short_names_and_references() {
+        assert_eq!(resolve("debian11").as_deref(), Some("footloose/debian11"));
+        assert_eq!(resolve("ubuntu:24.04").as_deref(), Some("ubuntu:24.04"));
+        assert_eq!(
+            resolve("registry.local/x").as_deref(),
+            Some("registry.local/x")
+        );
+        assert_eq!(resolve("debian10"), None);
+    }
+}

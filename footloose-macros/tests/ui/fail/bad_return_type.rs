@@ -1,0 +1,6 @@
+#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+fn t(_cluster: &footloose::Cluster) -> u32 {
+    1
+}
+
+fn main() {}

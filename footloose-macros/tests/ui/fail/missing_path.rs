@@ -1,0 +1,4 @@
+#[footloose::cluster]
+fn t(_cluster: &footloose::Cluster) {}
+
+fn main() {}

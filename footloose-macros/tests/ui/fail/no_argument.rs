@@ -1,0 +1,4 @@
+#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+fn t() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+#[test]
+fn t(_cluster: &footloose::Cluster) {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+fn t(_cluster: &footloose::Cluster, extra: u32) {}
+
+fn main() {}

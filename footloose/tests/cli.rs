@@ -1,0 +1,458 @@
+//! The `footloose` command line against a real Docker engine, as a user
+//! drives it. Every test works in its own directory with its own cluster
+//! name, so the tests run in parallel; each checks by label that nothing of
+//! its cluster is left.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use footloose::engine::Engine;
+
+/// A scratch project directory with a `footloose.yaml`.
+struct Project {
+    dir: tempfile::TempDir,
+    cluster: String,
+}
+
+impl Project {
+    /// A project for `cluster_base`, made unique, with `machines` as the
+    /// `machines:` section of its config.
+    fn new(cluster_base: &str, machines: &str) -> Project {
+        require_docker();
+        let cluster = footloose::unique_cluster_name(cluster_base);
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project { dir, cluster };
+        project.write_config(machines);
+        project
+    }
+
+    fn write_config(&self, machines: &str) {
+        let text = format!(
+            "cluster:\n  name: {}\n  privateKey: cluster-key\nmachines:\n{machines}",
+            self.cluster
+        );
+        std::fs::write(self.path("footloose.yaml"), text).unwrap();
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs footloose in the project directory.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_footloose"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("FOOTLOOSE_CONFIG")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs footloose and fails the test, with its output, unless it succeeds.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "footloose {args:?} failed:\n{}",
+            text(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The engine's objects labelled with this cluster: (containers, networks, volumes).
+    fn leftovers(&self) -> (usize, usize, usize) {
+        leftovers(&self.cluster)
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        // A failed assertion must not leak machines either.
+        let _ = self.run(&["delete"]);
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Fails with a clear message when no Docker engine answers: these tests
+/// need one and must not pass without it.
+fn require_docker() {
+    if let Err(err) = footloose::runtime::block_on(Engine::connect()) {
+        panic!("these tests need a running Docker engine: {err}");
+    }
+}
+
+fn leftovers(cluster: &str) -> (usize, usize, usize) {
+    footloose::runtime::block_on(async {
+        let engine = Engine::connect().await.unwrap();
+        let filters = footloose::labels::filter(Some(cluster));
+        let docker = engine.docker();
+        let containers = docker
+            .list_containers(Some(
+                bollard::query_parameters::ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .unwrap();
+        let networks = docker
+            .list_networks(Some(
+                bollard::query_parameters::ListNetworksOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .unwrap();
+        let volumes = docker
+            .list_volumes(Some(
+                bollard::query_parameters::ListVolumesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .unwrap()
+            .volumes
+            .unwrap_or_default();
+        (containers.len(), networks.len(), volumes.len())
+    })
+}
+
+const THREE_NODES: &str = "- count: 3\n  spec:\n    image: footloose/debian12\n    name: node%d\n    portMappings:\n    - containerPort: 22\n";
+
+#[test]
+fn a_three_machine_cluster_lives_and_dies() {
+    let project = Project::new("cli-life", THREE_NODES);
+    project.ok(&["create"]);
+    assert_eq!(
+        project.ok(&["ssh", "root@node1", "--", "hostname"]).trim(),
+        "node1"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&project.ok(&["show", "-o", "json"])).unwrap();
+    let machines = json["machines"].as_array().unwrap();
+    let hostnames: Vec<&str> = machines
+        .iter()
+        .map(|m| m["hostname"].as_str().unwrap())
+        .collect();
+    assert_eq!(hostnames, ["node0", "node1", "node2"]);
+    for machine in machines {
+        assert_eq!(machine["state"], "running");
+        assert_eq!(
+            machine["container"],
+            format!(
+                "{}-{}",
+                project.cluster,
+                machine["hostname"].as_str().unwrap()
+            )
+        );
+        assert_eq!(machine["ports"][0]["guest"], 22);
+        assert_eq!(machine["ports"][0]["address"], "127.0.0.1");
+        assert!(machine["ip"].as_str().unwrap().contains('.'));
+        assert_eq!(machine["spec"]["name"], "node%d");
+    }
+
+    project.ok(&["stop", "node1"]);
+    let table = project.ok(&["show", "node1"]);
+    assert!(table.contains("Stopped"), "{table}");
+    let others = project.ok(&["status", "node0", "node2"]);
+    assert_eq!(others.matches("Running").count(), 2, "{others}");
+    let refused = project.run(&["ssh", "root@node1", "--", "true"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not running"),
+        "{}",
+        text(&refused)
+    );
+
+    project.ok(&["start", "node1"]);
+    assert_eq!(
+        project
+            .ok(&["ssh", "root@node1", "--", "systemctl", "is-system-running"])
+            .trim(),
+        "running"
+    );
+
+    project.ok(&["delete"]);
+    assert_eq!(project.leftovers(), (0, 0, 0));
+}
+
+#[test]
+fn creating_twice_changes_nothing() {
+    let project = Project::new("cli-twice", "- count: 2\n  spec:\n    image: footloose/debian12\n    name: n%d\n    portMappings:\n    - containerPort: 22\n");
+    project.ok(&["create"]);
+    let ids = |p: &Project| {
+        p.ok(&[
+            "ssh",
+            "n0",
+            "--",
+            "cat",
+            "/proc/sys/kernel/random/boot_id",
+            "/etc/machine-id",
+        ])
+    };
+    let before = ids(&project);
+    let first: serde_json::Value =
+        serde_json::from_str(&project.ok(&["show", "-o", "json"])).unwrap();
+    project.ok(&["create"]);
+    let second: serde_json::Value =
+        serde_json::from_str(&project.ok(&["show", "-o", "json"])).unwrap();
+    assert_eq!(
+        first, second,
+        "a second create must keep the machines as they are"
+    );
+    assert_eq!(
+        before,
+        ids(&project),
+        "the machine must not have been recreated"
+    );
+}
+
+#[test]
+fn machines_on_a_user_network_reach_each_other_by_hostname() {
+    let base = footloose::unique_cluster_name("net");
+    let machines = format!("- count: 2\n  spec:\n    image: footloose/debian12\n    name: peer%d\n    networks: [{base}]\n    portMappings:\n    - containerPort: 22\n");
+    let project = Project::new("cli-net", &machines);
+    project.ok(&["create"]);
+    let out = project.ok(&["ssh", "peer0", "--", "ping", "-c1", "-W2", "peer1"]);
+    assert!(out.contains("1 received"), "{out}");
+    assert_eq!(
+        project.leftovers().1,
+        1,
+        "footloose created and labelled the network"
+    );
+    project.ok(&["delete"]);
+    assert_eq!(
+        project.leftovers(),
+        (0, 0, 0),
+        "the network footloose made goes too"
+    );
+}
+
+#[test]
+fn a_published_port_reaches_a_service_in_the_machine() {
+    let project = Project::new(
+        "cli-port",
+        "- count: 1\n  spec:\n    image: footloose/debian12\n    name: web%d\n    portMappings:\n    - containerPort: 22\n    - containerPort: 8080\n",
+    );
+    project.ok(&["create"]);
+    project.ok(&["ssh", "web0", "--", "mkdir -p /srv && echo hello-from-web0 > /srv/index.html && systemd-run --unit=web python3 -m http.server 8080 --directory /srv"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&project.ok(&["show", "-o", "json"])).unwrap();
+    let port = json["machines"][0]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["guest"] == 8080)
+        .expect("port 8080 is published")["host"]
+        .as_u64()
+        .unwrap();
+    let body = (0..50)
+        .find_map(|_| {
+            let body = http_get(port);
+            if body.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            body
+        })
+        .expect("the service answered");
+    assert!(body.contains("hello-from-web0"), "{body}");
+}
+
+fn http_get(port: u64) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port as u16)).ok()?;
+    stream.write_all(b"GET /index.html HTTP/1.0\r\n\r\n").ok()?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body).ok()?;
+    body.contains("200").then_some(body)
+}
+
+#[test]
+fn a_machine_that_cannot_boot_fails_in_time_and_leaves_nothing() {
+    let project = Project::new(
+        "cli-fail",
+        "- count: 2\n  spec:\n    image: footloose/debian12\n    name: bad%d\n    cmd: /bin/sh -c 'echo no-init-here; sleep 600'\n    volumes:\n    - type: volume\n      destination: /data\n    portMappings:\n    - containerPort: 22\n",
+    );
+    let out = project.run(&["create", "--timeout", "5"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("did not become ready within 5s"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no-init-here"),
+        "the error shows the boot log: {stderr}"
+    );
+    assert_eq!(
+        project.leftovers(),
+        (0, 0, 0),
+        "a failed create removes what it made"
+    );
+}
+
+#[test]
+fn a_machine_that_exits_fails_at_once() {
+    let project = Project::new(
+        "cli-exit",
+        "- count: 1\n  spec:\n    image: footloose/debian12\n    name: gone%d\n    cmd: /bin/false\n",
+    );
+    let started = std::time::Instant::now();
+    let out = project.run(&["create", "--timeout", "60"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stopped while booting (exit code 1)"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "it did not wait for the deadline"
+    );
+    assert_eq!(project.leftovers(), (0, 0, 0));
+}
+
+#[test]
+fn ssh_passes_the_remote_exit_code_through() {
+    let project = Project::new("cli-ssh", "- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n    portMappings:\n    - containerPort: 22\n");
+    project.ok(&["create"]);
+    assert_eq!(
+        project
+            .run(&["ssh", "root@node0", "--", "false"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        project
+            .run(&["ssh", "node0", "--", "exit 42"])
+            .status
+            .code(),
+        Some(42)
+    );
+    let unknown = project.run(&["ssh", "root@node9"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no machine node9"),
+        "{}",
+        text(&unknown)
+    );
+    // The key was generated with the right permissions, and the host key is pinned.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(project.path("cluster-key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn invalid_configs_are_refused_with_their_location_and_nothing_is_made() {
+    let project = Project::new(
+        "cli-bad",
+        "- count: 1\n  spec:\n    image: footloose/debian12\n    name: node\n",
+    );
+    let out = project.run(&["create"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("footloose.yaml:8:11: machines[0].spec.name: `node` needs exactly one `%d`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(project.leftovers(), (0, 0, 0));
+    assert!(
+        !project.path("cluster-key").exists(),
+        "not even a key is made"
+    );
+}
+
+#[test]
+fn an_unreachable_engine_is_named_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_footloose"))
+        .args(["show"])
+        .current_dir(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot reach the Docker engine at unix:///nonexistent/docker.sock"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("DOCKER_HOST"), "{stderr}");
+}
+
+#[test]
+fn config_create_writes_a_valid_file_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_footloose"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(
+        run(&["config", "create", "--replicas", "3", "--name", "demo"])
+            .status
+            .success()
+    );
+    let config = footloose::Config::load(&dir.path().join("footloose.yaml")).unwrap();
+    assert_eq!(config.cluster.name, "demo");
+    assert_eq!(config.machines().count(), 3);
+    let again = run(&["config", "create"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--override"));
+    assert!(run(&["config", "create", "--override", "--replicas", "1"])
+        .status
+        .success());
+    let config = footloose::Config::load(&dir.path().join("footloose.yaml")).unwrap();
+    assert_eq!(config.machines().count(), 1);
+    let validated = run(&["config", "validate"]);
+    assert!(validated.status.success(), "{}", text(&validated));
+}
+
+#[test]
+fn prune_removes_only_the_named_cluster() {
+    let a = Project::new(
+        "cli-prune-a",
+        "- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n",
+    );
+    let b = Project::new(
+        "cli-prune-b",
+        "- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n",
+    );
+    a.ok(&["create"]);
+    b.ok(&["create"]);
+    a.ok(&["prune", "--cluster", &a.cluster]);
+    assert_eq!(a.leftovers(), (0, 0, 0));
+    assert_eq!(b.leftovers().0, 1, "the other cluster is untouched");
+}
+
+#[test]
+fn volumes_are_labelled_and_removed_with_the_cluster() {
+    let named = footloose::unique_cluster_name("vol");
+    let machines = format!("- count: 1\n  spec:\n    image: footloose/debian12\n    name: store%d\n    volumes:\n    - type: volume\n      destination: /var/lib/docker\n    - type: volume\n      source: {named}\n      destination: /named\n");
+    let project = Project::new("cli-vol", &machines);
+    project.ok(&["create"]);
+    assert_eq!(
+        project.leftovers(),
+        (1, 0, 2),
+        "both volumes carry the cluster's labels"
+    );
+    project.ok(&["delete"]);
+    assert_eq!(project.leftovers(), (0, 0, 0));
+}
