@@ -17,6 +17,8 @@
 //! assert_eq!(names, ["node0", "node1"]);
 //! ```
 
+#![warn(missing_docs)]
+
 mod error;
 pub mod images;
 mod locate;

@@ -99,6 +99,10 @@ pub struct MachineSpec {
     /// Extra tmpfs mount points (beyond `/run`, `/run/lock` and `/tmp`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tmpfs: Vec<String>,
+    /// Docker security options, such as `seccomp=unconfined` (which Docker
+    /// in a machine needs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -279,6 +283,7 @@ impl Config {
                     cap_add: Vec::new(),
                     cap_drop: Vec::new(),
                     tmpfs: Vec::new(),
+                    security_opt: Vec::new(),
                 },
             }],
         }

@@ -160,6 +160,14 @@ fn check_spec(base: &str, spec: &MachineSpec, count: u32, problems: &mut Vec<Pro
             }
         }
     }
+    for (j, option) in spec.security_opt.iter().enumerate() {
+        if !option.contains(['=', ':']) && option != "no-new-privileges" {
+            problems.push(problem(
+                format!("{base}.securityOpt[{j}]"),
+                format!("`{option}` is not a security option (such as seccomp=unconfined)"),
+            ));
+        }
+    }
     for (j, path) in spec.tmpfs.iter().enumerate() {
         if !path.starts_with('/') {
             problems.push(problem(
@@ -189,7 +197,7 @@ fn check_name_template(base: &str, spec: &MachineSpec, count: u32, problems: &mu
         problems.push(problem(field, message));
         return;
     }
-    let widest = template.replacen("%d", &count.saturating_sub(1).max(0).to_string(), 1);
+    let widest = template.replacen("%d", &count.saturating_sub(1).to_string(), 1);
     if !is_valid_hostname(&widest) {
         problems.push(problem(
             field,

@@ -59,7 +59,7 @@ invalid! {
     missing_spec: "cluster:\n  name: c\nmachines:\n- count: 1\n" =>
         "f.yaml:4:3: machines[0]: missing field `spec`";
     unknown_spec_key: named("    privilegd: true\n") =>
-        "f.yaml:9:5: machines[0].spec: unknown field `privilegd`, expected one of `image`, `name`, `portMappings`, `privileged`, `volumes`, `networks`, `cmd`, `backend`, `env`, `labels`, `capAdd`, `capDrop`, `tmpfs`";
+        "f.yaml:9:5: machines[0].spec: unknown field `privilegd`, expected one of `image`, `name`, `portMappings`, `privileged`, `volumes`, `networks`, `cmd`, `backend`, `env`, `labels`, `capAdd`, `capDrop`, `tmpfs`, `securityOpt`";
     missing_name: with_spec("    cmd: /sbin/init\n") =>
         "f.yaml:7:5: machines[0].spec: missing field `name`";
     empty_image: "cluster:\n  name: c\nmachines:\n- spec:\n    image: ''\n    name: n%d\n" =>
@@ -116,6 +116,8 @@ invalid! {
         "f.yaml:10:29: machines[0].spec.labels.io.footloose.cluster: labels starting with `io.footloose.` are footloose's own";
     bad_capability: named("    capAdd: [NET_ADMIN, sys-admin]\n") =>
         "f.yaml:9:25: machines[0].spec.capAdd[1]: `sys-admin` is not a capability name (such as NET_ADMIN)";
+    bad_security_option: named("    securityOpt: [unconfined]\n") =>
+        "f.yaml:9:19: machines[0].spec.securityOpt[0]: `unconfined` is not a security option (such as seccomp=unconfined)";
     relative_tmpfs: named("    tmpfs: [var/cache]\n") =>
         "f.yaml:9:13: machines[0].spec.tmpfs[0]: `var/cache` must be an absolute path";
 }

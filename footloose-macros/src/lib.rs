@@ -6,6 +6,8 @@
 //! the attribute). What the test does at run time lives in
 //! `footloose::testing`.
 
+#![warn(missing_docs)]
+
 mod args;
 mod expand;
 mod signature;

@@ -158,6 +158,7 @@ pub fn plan(
         privileged: Some(spec.privileged),
         cap_add: non_empty(spec.cap_add.clone()),
         cap_drop: non_empty(spec.cap_drop.clone()),
+        security_opt: non_empty(spec.security_opt.clone()),
         network_mode: first_network,
         ..Default::default()
     };
@@ -385,7 +386,7 @@ mod tests {
     fn env_and_capabilities_pass_through() {
         let p = plan(
             "c",
-            &machine("    env: {A: '1'}\n    capAdd: [SYS_ADMIN]\n    cmd: /lib/systemd/systemd --unit=multi-user.target\n"),
+            &machine("    env: {A: '1'}\n    capAdd: [SYS_ADMIN]\n    securityOpt: [seccomp=unconfined]\n    cmd: /lib/systemd/systemd --unit=multi-user.target\n"),
             V1,
             &HashMap::new(),
             Path::new("/"),
@@ -398,6 +399,10 @@ mod tests {
             .unwrap()
             .contains(&"container=docker".to_owned()));
         assert_eq!(host(&p).cap_add, Some(vec!["SYS_ADMIN".to_owned()]));
+        assert_eq!(
+            host(&p).security_opt,
+            Some(vec!["seccomp=unconfined".to_owned()])
+        );
         assert_eq!(
             p.body.cmd,
             Some(vec![
