@@ -5,7 +5,9 @@
 //! second. This crate is both the library behind the `footloose` command
 //! line and a test framework:
 //!
-//! ```no_run
+//! ```ignore
+//! // The attribute reads footloose.yaml next to your Cargo.toml when the
+//! // test compiles; the workspace's tests/ crate has compiled examples.
 //! use footloose::Cluster;
 //!
 //! #[footloose::cluster("footloose.yaml")]
