@@ -456,3 +456,18 @@ fn volumes_are_labelled_and_removed_with_the_cluster() {
     project.ok(&["delete"]);
     assert_eq!(project.leftovers(), (0, 0, 0));
 }
+
+#[test]
+fn a_taken_host_port_is_named_and_nothing_is_left() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let machines = format!("- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n    portMappings:\n    - containerPort: 22\n      hostPort: {port}\n");
+    let project = Project::new("cli-port-taken", &machines);
+    let out = project.run(&["create"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot start machine"), "{stderr}");
+    assert!(stderr.contains("change its hostPort"), "{stderr}");
+    assert_eq!(project.leftovers(), (0, 0, 0));
+    drop(listener);
+}

@@ -228,6 +228,11 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
         .await
         .map_err(|e| {
             let mut reason = e.to_string();
+            if reason.contains("port is already allocated") || reason.contains("address already in use") {
+                reason.push_str(
+                    "\n  a host port this machine publishes is taken by another process or machine: change its hostPort, or leave hostPort out to get a free one",
+                );
+            }
             if privileged {
                 reason.push_str(
                     "\n  this machine is privileged: the engine's host must grant every capability (CAP_SYS_RESOURCE among them); where it cannot, use capAdd with only what the machine needs",

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod context;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -12,8 +13,10 @@ use cli::{Cli, Command, ConfigCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
-    match run(cli) {
+    progress::init(cli.verbose);
+    let result = run(cli);
+    progress::finish();
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -36,22 +39,4 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => commands::show::run(&context, &args),
         Command::Image(command) => commands::image::run(command),
     }
-}
-
-/// Progress and warnings go to stderr as `INFO message`, like the original
-/// footloose; `-v` or `RUST_LOG` show more.
-fn init_logging(verbose: bool) {
-    let default = if verbose {
-        "footloose=debug"
-    } else {
-        "footloose=info"
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .init();
 }

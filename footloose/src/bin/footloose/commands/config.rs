@@ -40,7 +40,11 @@ pub fn create(context: &Context, args: &ConfigCreateArgs) -> anyhow::Result<Exit
     };
     file.write_all(yaml.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!("Wrote {} ({} machine(s))", path.display(), args.replicas);
+    crate::progress::say(format!(
+        "Wrote {} ({} machine(s))",
+        path.display(),
+        args.replicas
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -48,11 +52,11 @@ pub fn validate(context: &Context) -> anyhow::Result<ExitCode> {
     let path = context.config_path();
     let config = Config::load(&path)?;
     print!("{}", config.to_yaml()?);
-    eprintln!(
+    crate::progress::say(format!(
         "{} is valid: cluster {}, {} machine(s)",
         path.display(),
         config.cluster.name,
         config.machines().count()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

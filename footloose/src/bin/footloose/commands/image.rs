@@ -32,11 +32,11 @@ pub fn run(command: ImageCommand) -> anyhow::Result<ExitCode> {
                     BuildOutcome::Present => "already present",
                     _ => "built",
                 };
-                eprintln!(
+                crate::progress::say(format!(
                     "{}: {verb} in {:.1}s",
                     definition.reference(),
                     started.elapsed().as_secs_f64()
-                );
+                ));
             }
         }
         ImageCommand::Ls => {

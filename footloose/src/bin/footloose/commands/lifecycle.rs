@@ -30,14 +30,14 @@ pub fn create(context: &Context, args: &CreateArgs) -> anyhow::Result<ExitCode> 
     let engine = engine()?;
     super::ssh::write_known_hosts(&engine, &name)?;
     let first = cluster.machines().first().map(|m| m.hostname().to_owned());
-    eprintln!(
+    crate::progress::say(format!(
         "Cluster {name} is ready: {} machine(s) in {:.1}s.{}",
         cluster.machines().len(),
         started.elapsed().as_secs_f64(),
         first
             .map(|host| format!(" Log in with `footloose ssh root@{host}`."))
             .unwrap_or_default()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -50,12 +50,12 @@ pub fn delete(context: &Context) -> anyhow::Result<ExitCode> {
         tracing::info!("Deleted machine: {container}");
     }
     let _ = std::fs::remove_dir_all(footloose::paths::state_dir(&name));
-    eprintln!(
+    crate::progress::say(format!(
         "Deleted cluster {name}: {} machine(s), {} network(s), {} volume(s)",
         removed.containers.len(),
         removed.networks.len(),
         removed.volumes.len()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -72,7 +72,10 @@ pub fn start(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> 
     ))
     .with_context(|| format!("cannot start machines of cluster {name}"))?;
     super::ssh::write_known_hosts(&engine, &name)?;
-    eprintln!("{} machine(s) of {name} running and ready", machines.len());
+    crate::progress::say(format!(
+        "{} machine(s) of {name} running and ready",
+        machines.len()
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -81,7 +84,7 @@ pub fn stop(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
     let engine = engine()?;
     let stopped = footloose::runtime::block_on(footloose::stop(&engine, &name, &args.hostnames))
         .with_context(|| format!("cannot stop machines of cluster {name}"))?;
-    eprintln!("Stopped {} machine(s) of {name}", stopped.len());
+    crate::progress::say(format!("Stopped {} machine(s) of {name}", stopped.len()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -90,12 +93,12 @@ pub fn prune(context: &Context) -> anyhow::Result<ExitCode> {
     let only = context.cluster_override();
     let removed =
         footloose::runtime::block_on(footloose::prune(&engine, only)).context("cannot prune")?;
-    eprintln!(
+    crate::progress::say(format!(
         "Removed {} machine(s), {} network(s), {} volume(s){}",
         removed.containers.len(),
         removed.networks.len(),
         removed.volumes.len(),
         only.map(|c| format!(" of cluster {c}")).unwrap_or_default()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -66,6 +66,7 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
     if !args.command.is_empty() {
         ssh.arg("--").args(&args.command);
     }
+    crate::progress::finish();
     // Replaces this process: the remote exit code becomes footloose's.
     let err = ssh.exec();
     Err(err).context("cannot run ssh (is OpenSSH's client installed?)")

@@ -1,0 +1,319 @@
+//! The figures.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use footloose::engine::Engine;
+use footloose::testing::TestSpec;
+use footloose::{Cluster, ClusterBuilder, Config};
+
+use crate::baseline;
+use crate::report::{Report, Samples, Target};
+use crate::Settings;
+
+/// Scratch space, keys, and the names of everything made.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    pub keys: baseline::Keys,
+    pub engine: Engine,
+    clusters: RefCell<Vec<String>>,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let engine = footloose::runtime::block_on(Engine::connect())
+            .unwrap_or_else(|e| panic!("the bench needs a Docker engine: {e}"));
+        footloose::runtime::block_on(footloose::image::ensure(&engine, "footloose/debian12"))
+            .expect("cannot make footloose/debian12");
+        let dir = tempfile::tempdir().unwrap();
+        let keys = baseline::Keys::new(dir.path());
+        Workspace {
+            dir,
+            keys,
+            engine,
+            clusters: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn key(&self) -> PathBuf {
+        self.dir.path().join("footloose-key")
+    }
+
+    /// A new cluster name, remembered for the final clean-up.
+    pub fn name(&self, what: &str) -> String {
+        let name = footloose::unique_cluster_name(&format!("bench-{what}"));
+        self.clusters.borrow_mut().push(name.clone());
+        name
+    }
+
+    pub fn builder(&self, name: &str, machines: u32) -> ClusterBuilder {
+        let config = Config::with_replicas(name, "footloose/debian12", machines);
+        Cluster::builder(config)
+            .private_key(self.key())
+            .persistent()
+    }
+
+    pub fn baseline_create(&self, cluster: &str, machines: usize) -> Vec<baseline::Machine> {
+        let names: Vec<String> = (0..machines)
+            .map(|i| format!("{cluster}-node{i}"))
+            .collect();
+        baseline::create(&names, cluster, &self.keys, self.engine.facts())
+    }
+
+    pub fn remove_everything(&self) {
+        footloose::testing::shared::remove_all();
+        for name in self.clusters.borrow().iter() {
+            let _ = footloose::runtime::block_on(footloose::delete(&self.engine, name));
+        }
+    }
+
+    /// Containers whose cluster label starts with `bench-`.
+    pub fn leftovers(&self) -> usize {
+        footloose::runtime::block_on(footloose::status(&self.engine, None))
+            .map(|all| {
+                all.iter()
+                    .filter(|m| m.cluster.starts_with("bench-"))
+                    .count()
+            })
+            .unwrap_or(usize::MAX)
+    }
+}
+
+fn timed<T>(work: impl FnOnce() -> T) -> (T, std::time::Duration) {
+    let started = Instant::now();
+    let value = work();
+    (value, started.elapsed())
+}
+
+/// create → ready for 1 and 10 machines, and delete of 10, both sides,
+/// alternating which goes first.
+pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Report) {
+    report.header();
+    // Warm-up: page cache, image layers, key generation.
+    let warm = work.name("warm");
+    work.builder(&warm, 1).create().unwrap().delete().unwrap();
+    let warm_base = work.name("warm-base");
+    baseline::delete(&work.baseline_create(&warm_base, 1));
+
+    for machines in [1u32, 10] {
+        let (mut fl_create, mut bl_create) = (Samples::default(), Samples::default());
+        let (mut fl_delete, mut bl_delete) = (Samples::default(), Samples::default());
+        for round in 0..settings.rounds {
+            let mut footloose_side = || {
+                let name = work.name(&format!("c{machines}"));
+                let builder = work.builder(&name, machines);
+                let (cluster, took) = timed(|| builder.create().unwrap());
+                fl_create.push_duration(took);
+                let (_, took) = timed(|| cluster.delete().unwrap());
+                fl_delete.push_duration(took);
+            };
+            let mut baseline_side = || {
+                let name = work.name(&format!("b{machines}"));
+                let (made, took) = timed(|| work.baseline_create(&name, machines as usize));
+                bl_create.push_duration(took);
+                let (_, took) = timed(|| baseline::delete(&made));
+                bl_delete.push_duration(took);
+            };
+            if round % 2 == 0 {
+                footloose_side();
+                baseline_side();
+            } else {
+                baseline_side();
+                footloose_side();
+            }
+        }
+        let target = if machines == 1 { 0.9 } else { 0.6 };
+        report.row(
+            &format!("create {machines} -> ready"),
+            "ms",
+            &fl_create,
+            &bl_create,
+            Some(Target::RatioAtMost(target)),
+        );
+        if machines == 10 {
+            report.row(
+                "delete 10",
+                "ms",
+                &fl_delete,
+                &bl_delete,
+                Some(Target::RatioAtMost(1.0)),
+            );
+        }
+    }
+}
+
+/// `true` on a ready machine: footloose's pooled ssh vs a new OpenSSH
+/// process vs `docker exec`.
+pub fn exec_round_trip(work: &Workspace, settings: &Settings, report: &mut Report) {
+    let name = work.name("exec");
+    let cluster = work.builder(&name, 1).create().unwrap();
+    let node = cluster.machine("node0");
+    let base_name = work.name("exec-base");
+    let base = work.baseline_create(&base_name, 1);
+    let (mut fl, mut ssh, mut dexec) = (Samples::default(), Samples::default(), Samples::default());
+    for _ in 0..10 {
+        node.exec("true").unwrap();
+    }
+    for _ in 0..settings.exec_count {
+        let (out, took) = timed(|| node.exec("true").unwrap());
+        assert!(out.success());
+        fl.push_duration(took);
+        let (ok, took) = timed(|| baseline::ssh_true(&base[0], &work.keys));
+        assert!(ok);
+        ssh.push_duration(took);
+        let (_, took) = timed(|| baseline::docker_exec_true(&base[0]));
+        dexec.push_duration(took);
+    }
+    report.value_row("exec p50 vs ssh", "ms", fl.median(), ssh.median(), None);
+    report.value_row(
+        "exec p99 vs ssh",
+        "ms",
+        fl.percentile(99.0),
+        ssh.percentile(99.0),
+        None,
+    );
+    report.value_row(
+        "exec p50 vs docker exec",
+        "ms",
+        fl.median(),
+        dexec.median(),
+        Some(Target::RatioAtMost(0.05)),
+    );
+    report.value_row(
+        "exec p99 vs docker exec",
+        "ms",
+        fl.percentile(99.0),
+        dexec.percentile(99.0),
+        None,
+    );
+    report.value_row(
+        "exec p50 (target 3 ms)",
+        "ms",
+        fl.median(),
+        3.0,
+        Some(Target::ValueAtMost(3.0)),
+    );
+    report.value_row(
+        "exec p99 (target 10 ms)",
+        "ms",
+        fl.percentile(99.0),
+        10.0,
+        Some(Target::ValueAtMost(10.0)),
+    );
+    cluster.delete().unwrap();
+    baseline::delete(&base);
+}
+
+/// A file into the machine and back: footloose vs scp, in MB/s.
+pub fn copy(work: &Workspace, settings: &Settings, report: &mut Report) {
+    let name = work.name("copy");
+    let cluster = work.builder(&name, 1).create().unwrap();
+    let node = cluster.machine("node0");
+    let base_name = work.name("copy-base");
+    let base = work.baseline_create(&base_name, 1);
+    let bytes = settings.copy_mb * 1024 * 1024;
+    let source = work.dir.path().join("payload.bin");
+    let mut data = vec![0u8; bytes];
+    let mut state = 0x2545_f491_u32;
+    for byte in data.iter_mut() {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        *byte = state as u8;
+    }
+    std::fs::write(&source, &data).unwrap();
+    let back = work.dir.path().join("back.bin");
+    let mb = settings.copy_mb as f64;
+    let rate = |d: std::time::Duration| mb / d.as_secs_f64();
+    let (mut fl_to, mut bl_to, mut fl_from, mut bl_from) = (
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+    );
+    for _ in 0..settings.rounds {
+        let (_, took) = timed(|| node.copy_to(&source, "/root/payload.bin").unwrap());
+        fl_to.0.push(rate(took));
+        let (_, took) =
+            timed(|| baseline::scp(&base[0], &work.keys, &source, "/root/payload.bin", true));
+        bl_to.0.push(rate(took));
+        let (_, took) = timed(|| node.copy_from("/root/payload.bin", &back).unwrap());
+        fl_from.0.push(rate(took));
+        assert_eq!(std::fs::metadata(&back).unwrap().len(), bytes as u64);
+        let (_, took) =
+            timed(|| baseline::scp(&base[0], &work.keys, &back, "/root/payload.bin", false));
+        bl_from.0.push(rate(took));
+    }
+    report.row(
+        &format!("copy {}MB to machine", settings.copy_mb),
+        "MB/s",
+        &fl_to,
+        &bl_to,
+        Some(Target::RatioAtLeast(0.8)),
+    );
+    report.row(
+        &format!("copy {}MB from machine", settings.copy_mb),
+        "MB/s",
+        &fl_from,
+        &bl_from,
+        Some(Target::RatioAtLeast(0.8)),
+    );
+    cluster.delete().unwrap();
+    baseline::delete(&base);
+}
+
+/// What the attribute adds to a test: a fresh 1-machine cluster, a shared
+/// cluster, against an empty test.
+pub fn per_test_overhead(work: &Workspace, settings: &Settings, report: &mut Report) {
+    let config = work.dir.path().join("footloose.yaml");
+    let text = format!(
+        "cluster:\n  name: bench\n  privateKey: {}\nmachines:\n- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n    portMappings:\n    - containerPort: 22\n",
+        work.key().display()
+    );
+    std::fs::write(&config, &text).unwrap();
+    let spec = |shared: bool| TestSpec {
+        test_name: "bench-overhead",
+        config_path: Box::leak(config.display().to_string().into_boxed_str()),
+        config_text: Box::leak(text.clone().into_boxed_str()),
+        image: None,
+        shared,
+    };
+    let (mut fresh, mut shared, mut empty) =
+        (Samples::default(), Samples::default(), Samples::default());
+    let empty_test = |_: &Cluster| {};
+    // The shared cluster is made by its first test; later tests pay the rest.
+    footloose::testing::run_test(spec(true), empty_test);
+    for _ in 0..settings.rounds.max(3) {
+        let (_, took) = timed(|| {
+            footloose::testing::run_test(spec(false), |c: &Cluster| {
+                assert_eq!(c.machines().len(), 1);
+            })
+        });
+        fresh.push_duration(took);
+        for _ in 0..20 {
+            let (_, took) = timed(|| {
+                footloose::testing::run_test(spec(true), |c: &Cluster| {
+                    assert_eq!(c.machines().len(), 1);
+                })
+            });
+            shared.push_duration(took);
+            let (_, took) = timed(|| std::hint::black_box(|| ())());
+            empty.push_duration(took);
+        }
+    }
+    report.row(
+        "test, fresh cluster",
+        "ms",
+        &fresh,
+        &empty,
+        Some(Target::ValueAtMost(1200.0)),
+    );
+    report.row(
+        "test, shared cluster",
+        "ms",
+        &shared,
+        &empty,
+        Some(Target::ValueAtMost(5.0)),
+    );
+}
