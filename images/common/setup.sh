@@ -35,7 +35,21 @@ systemctl mask \
   systemd-tpm2-setup-early.service systemd-ask-password-console.path \
   systemd-ask-password-wall.path systemd-repart.service \
   apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer \
-  e2scrub_reap.service fstrim.timer
+  e2scrub_reap.service fstrim.timer \
+  systemd-update-utmp.service systemd-update-utmp-runlevel.service
+
+# Boot fast: machines are short-lived, so the journal stays in memory (no
+# flush to disk on the boot's critical path), and sshd's configuration is
+# not test-run before every start (footloose writes it once, here).
+mkdir -p /etc/systemd/journald.conf.d /etc/systemd/system/ssh.service.d
+cat > /etc/systemd/journald.conf.d/footloose.conf <<'CONF'
+[Journal]
+Storage=volatile
+CONF
+cat > /etc/systemd/system/ssh.service.d/footloose.conf <<'CONF'
+[Service]
+ExecStartPre=
+CONF
 
 # Every machine gets its own identity at boot: footloose writes a fresh host
 # key before the container starts, and systemd makes a machine-id.

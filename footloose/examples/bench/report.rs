@@ -67,8 +67,13 @@ impl Report {
         target: Option<Target>,
     ) {
         let ratio = footloose.median() / baseline.median();
+        let shown = if baseline.median() < 0.001 {
+            "n/a".to_owned()
+        } else {
+            format!("{ratio:.3}")
+        };
         println!(
-            "{name:<28} {:>10.1} {unit:<4} {:>10.1} {unit:<4} {ratio:>7.3}   (footloose {:.1}..{:.1}, baseline {:.1}..{:.1}, n={}/{})",
+            "{name:<28} {:>10.1} {unit:<4} {:>10.3} {unit:<4} {shown:>7}   (footloose {:.1}..{:.1}, baseline {:.1}..{:.1}, n={}/{})",
             footloose.median(),
             baseline.median(),
             footloose.min(),

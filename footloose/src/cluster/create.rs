@@ -149,6 +149,7 @@ async fn bring_up_machine(
     let cluster = &builder.config.cluster.name;
     let name = container_spec::container_name(cluster, &machine.hostname);
     let mut created = None;
+    let started = std::time::Instant::now();
     let result = async {
         let host_key = match engine.docker().inspect_container(&name, None).await {
             Ok(existing) => {
@@ -210,11 +211,14 @@ async fn bring_up_machine(
                         .map_err(|e| Error::engine(format!("connecting {name} to {network}"), e))?;
                 }
                 start_container(engine, &name, machine.spec.privileged).await?;
+                tracing::debug!("{name}: created and started in {:?}", started.elapsed());
                 host_key.public
             }
             Err(e) => return Err(Error::engine(format!("inspecting container {name}"), e)),
         };
-        wait_ready(engine, &name, &machine.hostname, &host_key, &key.private_path, deadline).await
+        let machine = wait_ready(engine, &name, &machine.hostname, &host_key, &key.private_path, deadline).await?;
+        tracing::debug!("{name}: ready after {:?}", started.elapsed());
+        Ok(machine)
     }
     .await;
     (created, result)

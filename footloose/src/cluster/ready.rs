@@ -45,7 +45,9 @@ pub(crate) async fn wait_ready(
     deadline: Deadline,
 ) -> Result<Machine> {
     let mut last_failure;
+    let mut attempts = 0u32;
     loop {
+        attempts += 1;
         let info = engine
             .docker()
             .inspect_container(name, None)
@@ -94,6 +96,7 @@ pub(crate) async fn wait_ready(
         };
         match attempt {
             Ok((connection, state)) if state == "running" || state == "degraded" => {
+                tracing::debug!("{name}: systemd reports {state} after {attempts} ssh attempt(s)");
                 if state == "degraded" {
                     tracing::warn!("{name} booted degraded: `systemctl --failed` in it lists why");
                 }

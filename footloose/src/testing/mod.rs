@@ -6,10 +6,13 @@
 //! - A [watchdog] process, started with the first test cluster, holds a
 //!   pipe to its parent; when the pipe closes (the parent exited or was
 //!   killed, even by SIGKILL) it removes the parent's clusters.
+//! - Test clusters are removed by a [reaper] thread, so that teardown
+//!   overlaps the next test; the process waits for it before exiting.
 //! - A [janitor] removes, at the first cluster of a process, test clusters
 //!   whose owner no longer runs on this host.
 
 pub mod janitor;
+pub mod reaper;
 mod run;
 pub mod shared;
 pub mod watchdog;

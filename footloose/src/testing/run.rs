@@ -114,7 +114,7 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
             host = cluster.machines().first().map(|m| m.hostname()).unwrap_or("node0"),
         );
     } else {
-        drop(guard);
+        super::reaper::remove_later(guard.keep());
     }
     match outcome {
         Ok(Ok(())) => {}

@@ -75,6 +75,7 @@ pub fn remove_all() {
 }
 
 #[dtor::dtor]
-unsafe fn remove_shared_clusters_at_exit() {
+unsafe fn remove_test_clusters_at_exit() {
+    super::reaper::wait_all();
     remove_all();
 }
