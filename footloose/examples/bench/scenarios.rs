@@ -61,6 +61,14 @@ impl Workspace {
         baseline::create(&names, cluster, &self.keys, self.engine.facts())
     }
 
+    /// A one-machine footloose cluster and a baseline machine, for the
+    /// figures measured on a ready machine.
+    pub fn one_machine_each(&self, what: &str) -> (Cluster, Vec<baseline::Machine>) {
+        let cluster = self.builder(&self.name(what), 1).create().unwrap();
+        let base = self.baseline_create(&self.name(&format!("{what}-base")), 1);
+        (cluster, base)
+    }
+
     pub fn remove_everything(&self) {
         footloose::testing::shared::remove_all();
         for name in self.clusters.borrow().iter() {
@@ -146,11 +154,8 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
 /// `true` on a ready machine: footloose's pooled ssh vs a new OpenSSH
 /// process vs `docker exec`.
 pub fn exec_round_trip(work: &Workspace, settings: &Settings, report: &mut Report) {
-    let name = work.name("exec");
-    let cluster = work.builder(&name, 1).create().unwrap();
+    let (cluster, base) = work.one_machine_each("exec");
     let node = cluster.machine("node0");
-    let base_name = work.name("exec-base");
-    let base = work.baseline_create(&base_name, 1);
     let (mut fl, mut ssh, mut dexec) = (Samples::default(), Samples::default(), Samples::default());
     for _ in 0..10 {
         node.exec("true").unwrap();
@@ -215,11 +220,8 @@ pub fn exec_round_trip(work: &Workspace, settings: &Settings, report: &mut Repor
 
 /// A file into the machine and back: footloose vs scp, in MB/s.
 pub fn copy(work: &Workspace, settings: &Settings, report: &mut Report) {
-    let name = work.name("copy");
-    let cluster = work.builder(&name, 1).create().unwrap();
+    let (cluster, base) = work.one_machine_each("copy");
     let node = cluster.machine("node0");
-    let base_name = work.name("copy-base");
-    let base = work.baseline_create(&base_name, 1);
     let bytes = settings.copy_mb * 1024 * 1024;
     let source = work.dir.path().join("payload.bin");
     let mut data = vec![0u8; bytes];

@@ -1,9 +1,9 @@
 //! Reading a machine's state back from the engine.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use bollard::models::{ContainerInspectResponse, ContainerSummary, PortBinding};
+use bollard::models::{ContainerInspectResponse, ContainerSummary, EndpointSettings, PortBinding};
 use serde::Serialize;
 
 use crate::labels;
@@ -78,15 +78,7 @@ impl MachineStatus {
         let ip = summary
             .network_settings
             .as_ref()
-            .and_then(|n| n.networks.as_ref())
-            .and_then(|networks| {
-                let mut names: Vec<_> = networks.keys().collect();
-                names.sort();
-                names
-                    .into_iter()
-                    .filter_map(|name| networks[name].ip_address.clone())
-                    .find(|ip| !ip.is_empty())
-            });
+            .and_then(|n| first_ip(n.networks.as_ref()));
         let mut ports: Vec<PublishedPort> = summary
             .ports
             .iter()
@@ -108,7 +100,9 @@ impl MachineStatus {
             state,
             image: summary.image.clone().unwrap_or_default(),
             cmd: summary.command.clone().unwrap_or_default(),
-            ip: ip.filter(|_| state == MachineState::Running),
+            ip: ip
+                .filter(|_| state == MachineState::Running)
+                .map(|ip| ip.to_string()),
             ports,
             spec: labels
                 .get(labels::SPEC)
@@ -129,21 +123,12 @@ impl MachineStatus {
 pub(crate) struct Addresses {
     pub(crate) ip: Option<IpAddr>,
     pub(crate) ports: Vec<PublishedPort>,
-    pub(crate) ssh: Option<std::net::SocketAddr>,
+    pub(crate) ssh: Option<SocketAddr>,
 }
 
 pub(crate) fn addresses(info: &ContainerInspectResponse) -> Addresses {
     let settings = info.network_settings.as_ref();
-    let ip = settings
-        .and_then(|s| s.networks.as_ref())
-        .and_then(|networks| {
-            let mut names: Vec<_> = networks.keys().collect();
-            names.sort();
-            names
-                .into_iter()
-                .filter_map(|name| networks[name].ip_address.as_deref())
-                .find_map(|ip| ip.parse().ok())
-        });
+    let ip = settings.and_then(|s| first_ip(s.networks.as_ref()));
     let empty = HashMap::new();
     let bindings: &HashMap<String, Option<Vec<PortBinding>>> =
         settings.and_then(|s| s.ports.as_ref()).unwrap_or(&empty);
@@ -166,8 +151,25 @@ pub(crate) fn addresses(info: &ContainerInspectResponse) -> Addresses {
         }
     }
     ports.sort_by(|a, b| (a.guest, &a.address).cmp(&(b.guest, &b.address)));
-    // Prefer an IPv4 binding of port 22; a wildcard bind is reached on loopback.
-    let ssh = ports
+    let ssh = ssh_endpoint(&ports, ip);
+    Addresses { ip, ports, ssh }
+}
+
+/// The machine's IP on its first network (by name), if it has one.
+fn first_ip(networks: Option<&HashMap<String, EndpointSettings>>) -> Option<IpAddr> {
+    let networks = networks?;
+    let mut names: Vec<_> = networks.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|name| networks[name].ip_address.as_deref())
+        .find_map(|ip| ip.parse().ok())
+}
+
+/// Where a machine's sshd is reached: an IPv4 binding of port 22 (a
+/// wildcard bind on loopback), else port 22 of the machine's IP.
+pub fn ssh_endpoint(ports: &[PublishedPort], ip: Option<IpAddr>) -> Option<SocketAddr> {
+    ports
         .iter()
         .filter(|p| p.guest == 22 && p.protocol == "tcp")
         .find_map(|p| {
@@ -177,8 +179,51 @@ pub(crate) fn addresses(info: &ContainerInspectResponse) -> Addresses {
             };
             address
                 .is_ipv4()
-                .then_some(std::net::SocketAddr::new(address, p.host))
+                .then_some(SocketAddr::new(address, p.host))
         })
-        .or_else(|| ip.map(|ip| std::net::SocketAddr::new(ip, 22)));
-    Addresses { ip, ports, ssh }
+        .or_else(|| ip.map(|ip| SocketAddr::new(ip, 22)))
+}
+
+impl MachineStatus {
+    /// Where this machine's sshd is reached, when it runs.
+    pub fn ssh_endpoint(&self) -> Option<SocketAddr> {
+        let ip = self.ip.as_deref().and_then(|ip| ip.parse().ok());
+        ssh_endpoint(&self.ports, ip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(guest: u16, host: u16, address: &str) -> PublishedPort {
+        PublishedPort {
+            guest,
+            host,
+            address: address.into(),
+            protocol: "tcp".into(),
+        }
+    }
+
+    #[test]
+    fn ssh_is_reached_on_its_published_port_or_the_ip() {
+        let ip = Some(IpAddr::from([172, 17, 0, 2]));
+        assert_eq!(
+            ssh_endpoint(
+                &[port(80, 8080, "127.0.0.1"), port(22, 2222, "0.0.0.0")],
+                ip
+            ),
+            Some("127.0.0.1:2222".parse().unwrap())
+        );
+        assert_eq!(
+            ssh_endpoint(&[port(22, 2222, "::1"), port(22, 2223, "192.168.1.5")], ip),
+            Some("192.168.1.5:2223".parse().unwrap()),
+            "IPv4 bindings are preferred"
+        );
+        assert_eq!(
+            ssh_endpoint(&[], ip),
+            Some("172.17.0.2:22".parse().unwrap())
+        );
+        assert_eq!(ssh_endpoint(&[], None), None);
+    }
 }

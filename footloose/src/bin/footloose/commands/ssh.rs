@@ -43,7 +43,8 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
             "machine {hostname} of cluster {cluster} is not running; start it with `footloose start {hostname}`"
         );
     }
-    let (address, port) = ssh_address(machine)
+    let endpoint = machine
+        .ssh_endpoint()
         .with_context(|| format!("machine {hostname} has no ssh port or address"))?;
     let known_hosts = write_known_hosts(&engine, &cluster)?;
     let key = builder.key_path();
@@ -61,8 +62,8 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
         .arg(format!("HostKeyAlias={}", machine.container))
         .args(["-o", "LogLevel=ERROR"])
         .arg("-p")
-        .arg(port.to_string())
-        .arg(format!("{user}@{address}"));
+        .arg(endpoint.port().to_string())
+        .arg(format!("{user}@{}", endpoint.ip()));
     if !args.command.is_empty() {
         ssh.arg("--").args(&args.command);
     }
@@ -93,21 +94,4 @@ fn find<'a>(
                     .join(", ")
             )
         })
-}
-
-/// Where sshd is reached: its published port on loopback, else the
-/// machine's IP.
-fn ssh_address(machine: &MachineStatus) -> Option<(String, u16)> {
-    if let Some(port) = machine
-        .ports
-        .iter()
-        .find(|p| p.guest == 22 && p.protocol == "tcp")
-    {
-        let address = match port.address.as_str() {
-            "" | "0.0.0.0" | "::" => "127.0.0.1".to_owned(),
-            other => other.to_owned(),
-        };
-        return Some((address, port.host));
-    }
-    machine.ip.clone().map(|ip| (ip, 22))
 }
