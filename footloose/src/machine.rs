@@ -69,6 +69,14 @@ impl Machine {
     }
 
     /// The host port that `container_port` (TCP) is published on.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let port = machine.host_port(8080).expect("8080 is published");
+    /// let url = format!("http://127.0.0.1:{port}/");
+    /// # let _ = url;
+    /// # Ok(()) }
+    /// ```
     pub fn host_port(&self, container_port: u16) -> Option<u16> {
         self.ports
             .iter()
@@ -84,12 +92,28 @@ impl Machine {
     }
 
     /// Runs `command`, feeding it `stdin`, giving up after `timeout`.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let out = machine.exec_with("sort", b"b\na\n", Duration::from_secs(5))?;
+    /// assert_eq!(out.stdout(), "a\nb\n");
+    /// # Ok(()) }
+    /// ```
     pub fn exec_with(&self, command: &str, stdin: &[u8], timeout: Duration) -> Result<Output> {
         self.pool
             .with(|connection| connection.exec(command, stdin, Some(timeout)))
     }
 
     /// Copies a local file or directory into the machine (permissions kept).
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.copy_to("roles/web", "/etc/ansible/roles/web")?;
+    /// machine.copy_to("target/release/agent", "/usr/local/bin/agent")?;
+    /// # Ok(()) }
+    /// ```
     pub fn copy_to(&self, local: impl AsRef<Path>, remote: &str) -> Result<()> {
         let local = local.as_ref();
         self.pool
@@ -97,6 +121,12 @@ impl Machine {
     }
 
     /// Copies a file or directory out of the machine (permissions kept).
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.copy_from("/var/log/journal", "target/journal")?;
+    /// # Ok(()) }
+    /// ```
     pub fn copy_from(&self, remote: &str, local: impl AsRef<Path>) -> Result<()> {
         let local = local.as_ref();
         self.pool
@@ -119,6 +149,15 @@ impl Machine {
 
     /// Waits until the systemd unit `unit` is active; fails with its status
     /// when it becomes `failed` or `timeout` passes.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// machine.exec("systemctl start nginx")?.checked()?;
+    /// machine.wait_for_unit("nginx", Duration::from_secs(30))?;
+    /// # Ok(()) }
+    /// ```
     pub fn wait_for_unit(&self, unit: &str, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
         let quoted = crate::ssh::shell_quote(unit);

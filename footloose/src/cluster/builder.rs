@@ -167,6 +167,14 @@ pub struct ClusterGuard {
 
 impl ClusterGuard {
     /// Keeps the cluster: the guard no longer removes it.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("debug", "footloose/debian12", 1);
+    /// let guard = footloose::Cluster::builder(config).start()?;
+    /// let cluster = guard.keep(); // still there after this process ends
+    /// println!("footloose ssh --cluster {} root@node0", cluster.name());
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn keep(mut self) -> Cluster {
         self.cluster.take().expect("guard holds a cluster")
     }

@@ -34,6 +34,15 @@ pub struct Removed {
 
 /// Every machine of `cluster` (or of every cluster), running or not, in
 /// configuration order.
+///
+/// ```no_run
+/// # async fn demo() -> footloose::Result<()> {
+/// let engine = footloose::engine::Engine::connect().await?;
+/// for machine in footloose::status(&engine, Some("cluster")).await? {
+///     println!("{} {}", machine.hostname, machine.state);
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<MachineStatus>> {
     let options = ListContainersOptionsBuilder::default()
         .all(true)
@@ -63,6 +72,14 @@ pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
 
 /// Removes every container (with its anonymous volumes), network and named
 /// volume labelled with `cluster`.
+///
+/// ```no_run
+/// # async fn demo() -> footloose::Result<()> {
+/// let engine = footloose::engine::Engine::connect().await?;
+/// let removed = footloose::delete(&engine, "cluster").await?;
+/// println!("removed {} machine(s)", removed.containers.len());
+/// # Ok(()) }
+/// ```
 pub async fn delete(engine: &Engine, cluster: &str) -> Result<Removed> {
     remove_labelled(engine, Some(cluster)).await
 }

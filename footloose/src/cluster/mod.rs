@@ -68,6 +68,14 @@ impl Cluster {
     }
 
     /// The machine named `hostname`, if the cluster has it.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// if let Some(db) = cluster.get("db0") {
+    ///     db.exec("systemctl is-active postgresql")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self, hostname: &str) -> Option<&Machine> {
         self.machines.iter().find(|m| m.hostname == hostname)
     }

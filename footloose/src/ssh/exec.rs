@@ -86,6 +86,14 @@ impl Output {
 
     /// `Ok(self)` when it succeeded, else an [`Error::Command`] carrying the
     /// command, its status and its stderr.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// // `?` turns a failed command into an error naming command, status and stderr.
+    /// let version = machine.exec("python3 --version")?.checked()?.stdout();
+    /// # let _ = version;
+    /// # Ok(()) }
+    /// ```
     pub fn checked(self) -> Result<Output> {
         if self.success() {
             Ok(self)
