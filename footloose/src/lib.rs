@@ -27,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+mod archive;
 mod cluster;
 pub mod container_spec;
 pub mod engine;

@@ -12,6 +12,7 @@ use futures_util::future::join_all;
 use super::builder::ClusterBuilder;
 use super::ready::{wait_ready, Deadline};
 use super::Cluster;
+use crate::archive::{self, Entry};
 use crate::container_spec::{self, endpoint_settings};
 use crate::engine::Engine;
 use crate::error::{is_conflict, is_not_found, Error, Result};
@@ -257,51 +258,19 @@ async fn install_keys(
     host_key: &HostKey,
     authorized: &str,
 ) -> Result<()> {
-    let mut archive = tar::Builder::new(Vec::new());
-    let mut add = |path: &str, mode: u32, data: &[u8], dir: bool| {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(if dir {
-            tar::EntryType::Directory
-        } else {
-            tar::EntryType::Regular
-        });
-        header.set_size(data.len() as u64);
-        header.set_mode(mode);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(0);
-        header.set_cksum();
-        archive.append_data(&mut header, path, data)
-    };
     let public = format!("{}\n", host_key.public);
     let authorized = format!("{authorized}\n");
-    add(
-        "etc/ssh/ssh_host_ed25519_key",
-        0o600,
-        host_key.private.as_bytes(),
-        false,
-    )
-    .and_then(|_| {
-        add(
-            "etc/ssh/ssh_host_ed25519_key.pub",
-            0o644,
-            public.as_bytes(),
-            false,
-        )
-    })
-    .and_then(|_| add("root/.ssh", 0o700, &[], true))
-    .and_then(|_| {
-        add(
-            "root/.ssh/authorized_keys",
+    let bytes = archive::pack(&[
+        Entry::file(
+            "etc/ssh/ssh_host_ed25519_key",
             0o600,
-            authorized.as_bytes(),
-            false,
-        )
-    })
+            host_key.private.as_bytes(),
+        ),
+        Entry::file("etc/ssh/ssh_host_ed25519_key.pub", 0o644, public.as_bytes()),
+        Entry::dir("root/.ssh", 0o700),
+        Entry::file("root/.ssh/authorized_keys", 0o600, authorized.as_bytes()),
+    ])
     .map_err(|e| Error::Invalid(format!("cannot pack the keys for {name}: {e}")))?;
-    let bytes = archive
-        .into_inner()
-        .map_err(|e| Error::Invalid(format!("cannot pack the keys for {name}: {e}")))?;
     let options = UploadToContainerOptionsBuilder::default().path("/").build();
     engine
         .docker()

@@ -10,6 +10,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::base::{ensure_base, tail};
 use super::catalog::{definition, ImageDefinition, SETUP_SCRIPT};
 use super::exists;
+use crate::archive::{self, Entry};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -107,26 +108,12 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
 /// The build context: `<name>/Dockerfile` and `common/setup.sh`, laid out
 /// as in `images/`.
 fn build_context(image: &ImageDefinition) -> Result<Vec<u8>> {
-    let mut archive = tar::Builder::new(Vec::new());
-    for (path, text, mode) in [
-        (
-            format!("{}/Dockerfile", image.name),
-            image.dockerfile,
-            0o644,
-        ),
-        ("common/setup.sh".to_owned(), SETUP_SCRIPT, 0o755),
-    ] {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(mode);
-        header.set_cksum();
-        archive
-            .append_data(&mut header, &path, text.as_bytes())
-            .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))?;
-    }
-    archive
-        .into_inner()
-        .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
+    let dockerfile = format!("{}/Dockerfile", image.name);
+    archive::pack(&[
+        Entry::file(&dockerfile, 0o644, image.dockerfile.as_bytes()),
+        Entry::file("common/setup.sh", 0o755, SETUP_SCRIPT.as_bytes()),
+    ])
+    .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
 }
 
 /// Takes the per-image build lock (blocking in a worker thread).

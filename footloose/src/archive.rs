@@ -1,0 +1,76 @@
+//! In-memory tar archives of a few files, owned by root: how files reach a
+//! container before it starts, and how a build context reaches the engine.
+
+/// One entry of an archive.
+pub(crate) struct Entry<'a> {
+    path: &'a str,
+    mode: u32,
+    /// `None` for a directory.
+    contents: Option<&'a [u8]>,
+}
+
+impl<'a> Entry<'a> {
+    /// A file with `contents` and permission bits `mode`.
+    pub(crate) fn file(path: &'a str, mode: u32, contents: &'a [u8]) -> Entry<'a> {
+        Entry {
+            path,
+            mode,
+            contents: Some(contents),
+        }
+    }
+
+    /// A directory with permission bits `mode`.
+    pub(crate) fn dir(path: &'a str, mode: u32) -> Entry<'a> {
+        Entry {
+            path,
+            mode,
+            contents: None,
+        }
+    }
+}
+
+/// The tar archive of `entries`, in order, owned by uid and gid 0.
+pub(crate) fn pack(entries: &[Entry<'_>]) -> std::io::Result<Vec<u8>> {
+    let mut archive = tar::Builder::new(Vec::new());
+    for entry in entries {
+        let data = entry.contents.unwrap_or_default();
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(match entry.contents {
+            Some(_) => tar::EntryType::Regular,
+            None => tar::EntryType::Directory,
+        });
+        header.set_size(data.len() as u64);
+        header.set_mode(entry.mode);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        archive.append_data(&mut header, entry.path, data)?;
+    }
+    archive.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_files_and_directories_with_their_modes() {
+        let bytes = pack(&[Entry::dir("d", 0o700), Entry::file("d/f", 0o600, b"hi")]).unwrap();
+        let mut archive = tar::Archive::new(bytes.as_slice());
+        let found: Vec<(String, u32, u64)> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let h = e.header();
+                (
+                    e.path().unwrap().display().to_string(),
+                    h.mode().unwrap(),
+                    h.size().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(found, [("d".into(), 0o700, 0), ("d/f".into(), 0o600, 2)]);
+    }
+}
