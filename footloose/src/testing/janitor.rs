@@ -14,6 +14,25 @@ use crate::process::Identity;
 /// gone too: a live watchdog is about to remove the cluster itself.
 /// Returns the clusters removed.
 pub async fn sweep(engine: &Engine) -> Result<BTreeSet<String>> {
+    let mut orphaned = BTreeSet::new();
+    for (cluster, labels) in test_machines(engine).await? {
+        if let Some(owner) = owner_of(&labels) {
+            if !owner.is_alive() && !watchdog_alive(&labels, &owner.boot_id) {
+                orphaned.insert(cluster);
+            }
+        }
+    }
+    for cluster in &orphaned {
+        tracing::info!("Removing cluster {cluster}: the test process that made it is gone");
+        crate::cluster::delete(engine, cluster).await?;
+    }
+    Ok(orphaned)
+}
+
+/// Every machine of a test cluster on the engine: its cluster and labels.
+pub(crate) async fn test_machines(
+    engine: &Engine,
+) -> Result<Vec<(String, HashMap<String, String>)>> {
     let mut filters = labels::filter(None);
     filters
         .get_mut("label")
@@ -32,20 +51,13 @@ pub async fn sweep(engine: &Engine) -> Result<BTreeSet<String>> {
         .list_containers(Some(options))
         .await
         .map_err(|e| Error::engine("listing test machines", e))?;
-    let mut orphaned = BTreeSet::new();
-    for container in containers {
-        let labels = container.labels.unwrap_or_default();
-        if let (Some(cluster), Some(owner)) = (labels.get(labels::CLUSTER), owner_of(&labels)) {
-            if !owner.is_alive() && !watchdog_alive(&labels, &owner.boot_id) {
-                orphaned.insert(cluster.clone());
-            }
-        }
-    }
-    for cluster in &orphaned {
-        tracing::info!("Removing cluster {cluster}: the test process that made it is gone");
-        crate::cluster::delete(engine, cluster).await?;
-    }
-    Ok(orphaned)
+    Ok(containers
+        .into_iter()
+        .filter_map(|c| {
+            let labels = c.labels.unwrap_or_default();
+            Some((labels.get(labels::CLUSTER)?.clone(), labels))
+        })
+        .collect())
 }
 
 fn watchdog_alive(labels: &HashMap<String, String>, boot_id: &str) -> bool {

@@ -101,28 +101,18 @@ fn watch(owner: Identity) {
 
 /// Removes every test cluster whose owner is `owner`.
 pub async fn remove_owned_by(engine: &Engine, owner: &Identity) -> crate::Result<Vec<String>> {
-    let mut removed = Vec::new();
-    for machine in crate::cluster::status(engine, None).await? {
-        if removed.contains(&machine.cluster) {
-            continue;
-        }
-        let info = engine
-            .docker()
-            .inspect_container(&machine.container, None)
-            .await;
-        let labels = info
-            .ok()
-            .and_then(|i| i.config)
-            .and_then(|c| c.labels)
-            .unwrap_or_default();
-        let is_test = labels.get(crate::labels::LIFETIME).map(String::as_str)
-            == Some(crate::labels::Lifetime::Test.as_str());
-        if is_test && super::janitor::owner_of(&labels).as_ref() == Some(owner) {
-            crate::cluster::delete(engine, &machine.cluster).await?;
-            removed.push(machine.cluster);
-        }
+    let mut owned: Vec<String> = super::janitor::test_machines(engine)
+        .await?
+        .into_iter()
+        .filter(|(_, labels)| super::janitor::owner_of(labels).as_ref() == Some(owner))
+        .map(|(cluster, _)| cluster)
+        .collect();
+    owned.sort();
+    owned.dedup();
+    for cluster in &owned {
+        crate::cluster::delete(engine, cluster).await?;
     }
-    Ok(removed)
+    Ok(owned)
 }
 
 /// Before `main`: become the watchdog when asked to, and never return to
