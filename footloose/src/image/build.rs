@@ -64,6 +64,7 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     if !force && exists(engine, &image.reference()).await? {
         return Ok(BuildOutcome::Present);
     }
+    let previous = image_id(engine, &image.reference()).await;
     let base = ensure_base(engine, image).await?;
     tracing::info!("Building image {} on {base} ...", image.reference());
     let context = build_context(image)?;
@@ -96,13 +97,29 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
             }
         }
     }
-    if !exists(engine, &image.reference()).await? {
+    let Some(built) = image_id(engine, &image.reference()).await else {
         return Err(Error::Image {
             image: image.reference(),
             reason: format!("the build ended without an image\n{}", tail(&log, 15)),
         });
+    };
+    // A rebuild replaces the tag: drop the old image unless a machine uses it.
+    if let Some(old) = previous.filter(|old| *old != built) {
+        let _ = engine
+            .docker()
+            .remove_image(
+                &old,
+                None::<bollard::query_parameters::RemoveImageOptions>,
+                None,
+            )
+            .await;
     }
     Ok(BuildOutcome::Built)
+}
+
+/// The id of `reference`, if present.
+async fn image_id(engine: &Engine, reference: &str) -> Option<String> {
+    engine.docker().inspect_image(reference).await.ok()?.id
 }
 
 /// The build context: `<name>/Dockerfile` and `common/setup.sh`, laid out
