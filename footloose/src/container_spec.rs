@@ -49,6 +49,37 @@ pub struct ContainerPlan {
     pub extra_networks: Vec<String>,
 }
 
+/// The name of a cluster's own copy of the network `network` named in
+/// its config.
+pub fn private_network_name(cluster: &str, network: &str) -> String {
+    format!("{cluster}-{network}")
+}
+
+impl ContainerPlan {
+    /// The plan with networks named by id (`ids` maps name to id), so that
+    /// two networks of one name, which Docker allows for a moment while
+    /// creators race, cannot make the request ambiguous.
+    pub fn with_network_ids(mut self, ids: &HashMap<String, String>) -> ContainerPlan {
+        let by_id = |name: &String| ids.get(name).cloned().unwrap_or_else(|| name.clone());
+        if let Some(host) = self.body.host_config.as_mut() {
+            host.network_mode = host.network_mode.as_ref().map(by_id);
+        }
+        if let Some(endpoints) = self
+            .body
+            .networking_config
+            .as_mut()
+            .and_then(|n| n.endpoints_config.as_mut())
+        {
+            *endpoints = endpoints
+                .drain()
+                .map(|(name, endpoint)| (by_id(&name), endpoint))
+                .collect();
+        }
+        self.extra_networks = self.extra_networks.iter().map(by_id).collect();
+        self
+    }
+}
+
 /// The container name of `hostname` in `cluster`.
 pub fn container_name(cluster: &str, hostname: &str) -> String {
     format!("{cluster}-{hostname}")
@@ -380,6 +411,30 @@ mod tests {
         let endpoints = p.body.networking_config.unwrap().endpoints_config.unwrap();
         assert_eq!(endpoints["front"].aliases, Some(vec!["node1".to_owned()]));
         assert_eq!(p.extra_networks, vec!["back".to_owned()]);
+    }
+
+    #[test]
+    fn networks_can_be_named_by_id() {
+        let ids = HashMap::from([
+            ("front".to_owned(), "1d".to_owned()),
+            ("back".to_owned(), "2d".to_owned()),
+        ]);
+        let p = plan(
+            "c",
+            &machine("    networks: [front, back]\n"),
+            V1,
+            &HashMap::new(),
+            Path::new("/"),
+        )
+        .with_network_ids(&ids);
+        assert_eq!(host(&p).network_mode.as_deref(), Some("1d"));
+        let endpoints = p.body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(endpoints["1d"].aliases, Some(vec!["node1".to_owned()]));
+        assert_eq!(p.extra_networks, vec!["2d".to_owned()]);
+        assert_eq!(
+            private_network_name("t-1a2b3c-0", "front"),
+            "t-1a2b3c-0-front"
+        );
     }
 
     #[test]

@@ -25,13 +25,14 @@ pub enum Error {
     },
 
     /// A Docker API call failed.
-    #[error("Docker engine error while {action}: {source}")]
+    #[error("Docker engine error while {action}: {message}")]
     Engine {
         /// What footloose was doing.
         action: String,
-        /// The engine's answer.
-        #[source]
-        source: bollard::errors::Error,
+        /// What kind of refusal it was.
+        kind: EngineFailure,
+        /// The engine's own words.
+        message: String,
     },
 
     /// An image is missing and could neither be built nor pulled.
@@ -66,15 +67,14 @@ pub enum Error {
     },
 
     /// An ssh connection, authentication or channel failed.
-    #[error("ssh to {machine} failed while {action}: {source}")]
+    #[error("ssh to {machine} failed while {action}: {error}")]
     Ssh {
         /// The container name.
         machine: String,
         /// What was being done.
         action: String,
         /// libssh2's (or the socket's) error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// The machine presented a host key other than the one footloose gave it.
@@ -99,15 +99,14 @@ pub enum Error {
     },
 
     /// Reading or writing a local file failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}: {error}", path.display())]
     Io {
         /// What was being done, such as "cannot read".
         action: &'static str,
         /// The file.
         path: PathBuf,
         /// The operating system's error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// An ssh key could not be made, read or written.
@@ -118,6 +117,45 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+
+    /// The machine refused the cluster's client key: it trusts another one.
+    /// Final, not retried: the machine was made with another key.
+    #[error("{machine} refused the key {}: the machine was made with another key; delete the cluster where it was made, or use another cluster name", key.display())]
+    KeyRejected {
+        /// The container name.
+        machine: String,
+        /// The private key that was offered.
+        key: PathBuf,
+    },
+
+    /// `create` found the cluster already made with another client key,
+    /// typically the same cluster name used from another directory.
+    #[error("cluster {cluster} already exists, made from {made_from} with key {theirs}; this config's key {} {}\n  to make a separate cluster, give it another name (`footloose create --cluster NAME`); to replace it, delete it first (`footloose delete` next to {made_from}, or `footloose delete --cluster {cluster}`)", key.display(), ours.as_deref().map(|f| format!("is {f}")).unwrap_or_else(|| "does not exist yet".to_owned()))]
+    ClusterKeyMismatch {
+        /// The cluster.
+        cluster: String,
+        /// The config file that made it, as its machines' labels say.
+        made_from: String,
+        /// The fingerprint of the key its machines trust.
+        theirs: String,
+        /// This config's private key file.
+        key: PathBuf,
+        /// That key's fingerprint, when the file exists.
+        ours: Option<String>,
+    },
+
+    /// A machine went away while footloose was bringing it up.
+    #[error(
+        "machine {machine} was removed while it booted (did another footloose delete the cluster?)"
+    )]
+    Vanished {
+        /// The container name.
+        machine: String,
+    },
+
+    /// The operation was interrupted (SIGINT or SIGTERM) and stopped.
+    #[error("interrupted")]
+    Interrupted,
 
     /// A machine name that the cluster does not have.
     #[error("no machine {name} in cluster {cluster} (it has: {known})")]
@@ -135,12 +173,51 @@ pub enum Error {
     Invalid(String),
 }
 
+/// The kinds of engine refusal that footloose (and its users) act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineFailure {
+    /// The object does not exist (HTTP 404).
+    NotFound,
+    /// A name is taken, or the object is busy (HTTP 409).
+    Conflict,
+    /// The engine refused the operation, such as removing a network that
+    /// containers still use (HTTP 403).
+    Forbidden,
+    /// Anything else: a bad request, a server error, a broken connection.
+    Other,
+}
+
 impl Error {
-    /// Wraps a bollard error with what footloose was doing.
-    pub(crate) fn engine(action: impl Into<String>, source: bollard::errors::Error) -> Self {
+    /// Wraps a bollard error with what footloose was doing. The engine's
+    /// message is kept once, without bollard's "status code" preamble.
+    pub(crate) fn engine(action: impl Into<String>, error: bollard::errors::Error) -> Self {
+        let (kind, message) = match error {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            } => {
+                let kind = match status_code {
+                    404 => EngineFailure::NotFound,
+                    409 => EngineFailure::Conflict,
+                    403 => EngineFailure::Forbidden,
+                    _ => EngineFailure::Other,
+                };
+                (kind, message.trim().to_owned())
+            }
+            other => (EngineFailure::Other, other.to_string()),
+        };
         Error::Engine {
             action: action.into(),
-            source,
+            kind,
+            message,
+        }
+    }
+
+    /// The kind of engine refusal, when this is an engine error.
+    pub fn engine_failure(&self) -> Option<EngineFailure> {
+        match self {
+            Error::Engine { kind, .. } => Some(*kind),
+            _ => None,
         }
     }
 
@@ -153,7 +230,7 @@ impl Error {
         Error::Io {
             action,
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }
@@ -178,4 +255,47 @@ pub(crate) fn is_conflict(err: &bollard::errors::Error) -> bool {
             ..
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(err: Error) -> String {
+        format!(
+            "{:#}",
+            anyhow::Error::from(err).context("cannot create cluster c")
+        )
+    }
+
+    #[test]
+    fn an_engine_refusal_is_printed_once_and_classified() {
+        let err = Error::engine(
+            "creating container c-node0",
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 409,
+                message: "Conflict. The container name \"/c-node0\" is already in use".into(),
+            },
+        );
+        assert_eq!(err.engine_failure(), Some(EngineFailure::Conflict));
+        let text = chain(err);
+        assert_eq!(text.matches("is already in use").count(), 1, "{text}");
+        assert!(!text.contains("status code"), "{text}");
+    }
+
+    #[test]
+    fn io_and_ssh_causes_are_printed_once() {
+        let io = Error::io(
+            "cannot read",
+            "/x",
+            std::io::Error::new(std::io::ErrorKind::NotFound, "gone away"),
+        );
+        assert_eq!(chain(io).matches("gone away").count(), 1);
+        let ssh = Error::Ssh {
+            machine: "c-node0".into(),
+            action: "handshaking".into(),
+            error: std::io::Error::other("reset by peer"),
+        };
+        assert_eq!(chain(ssh).matches("reset by peer").count(), 1);
+    }
 }

@@ -7,7 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rand_core::OsRng;
-use ssh_key::{Algorithm, LineEnding, PrivateKey, PublicKey};
+use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 
 use crate::error::{Error, Result};
 
@@ -56,6 +56,29 @@ impl ClientKey {
             public,
         })
     }
+}
+
+impl ClientKey {
+    /// Loads the key pair at `private_path` when the file exists.
+    pub fn load_existing(private_path: &Path) -> Result<Option<ClientKey>> {
+        if private_path.exists() {
+            ClientKey::load_or_generate(private_path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The public key's SHA-256 fingerprint, as `ssh-keygen -l` prints it.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.public).unwrap_or_default()
+    }
+}
+
+/// The SHA-256 fingerprint (`SHA256:…`) of an OpenSSH public key line.
+pub fn fingerprint(public: &str) -> Option<String> {
+    PublicKey::from_openssh(public)
+        .ok()
+        .map(|key| key.fingerprint(HashAlg::Sha256).to_string())
 }
 
 /// `<private>.pub`.
@@ -162,6 +185,8 @@ mod tests {
         assert_eq!(public_file.trim(), first.public);
         let second = ClientKey::load_or_generate(&path).unwrap();
         assert_eq!(first.public, second.public);
+        assert!(first.fingerprint().starts_with("SHA256:"));
+        assert_eq!(first.fingerprint(), second.fingerprint());
     }
 
     #[test]

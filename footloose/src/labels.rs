@@ -1,5 +1,6 @@
 //! The labels footloose puts on every container, network and volume it
-//! makes, and the filters that find them again.
+//! makes, and the filters that find them again. The ownership labels are
+//! written and read as one typed value: [`crate::ownership::Ownership`].
 
 use std::collections::HashMap;
 
@@ -18,6 +19,17 @@ pub const OWNER_PID: &str = "io.footloose.owner-pid";
 pub const OWNER_START: &str = "io.footloose.owner-start";
 /// The host's boot id when the object was made.
 pub const BOOT_ID: &str = "io.footloose.boot-id";
+/// The inode of the owner's pid namespace: pids of other namespaces mean
+/// nothing here.
+pub const OWNER_PID_NAMESPACE: &str = "io.footloose.owner-pidns";
+/// The host (or container) name the owner ran on.
+pub const OWNER_HOST: &str = "io.footloose.owner-host";
+/// When a test cluster's lease runs out, in seconds since the Unix epoch:
+/// after it, anyone may remove the cluster (see [`crate::ownership`]).
+pub const LEASE_EXPIRES: &str = "io.footloose.lease-expires";
+/// The SHA-256 fingerprint of the client key the machine trusts
+/// (containers only).
+pub const KEY_FINGERPRINT: &str = "io.footloose.key-fingerprint";
 /// The pid of the owner's watchdog process, when it has one.
 pub const WATCHDOG_PID: &str = "io.footloose.watchdog-pid";
 /// The watchdog's start time, as for [`OWNER_START`].
@@ -49,24 +61,6 @@ impl Lifetime {
             Lifetime::Test => "test",
         }
     }
-}
-
-/// The labels that every object of `cluster` carries.
-pub fn ownership(cluster: &str, lifetime: Lifetime) -> HashMap<String, String> {
-    let owner = crate::process::Identity::current();
-    let mut labels = HashMap::from([
-        (MANAGED.to_owned(), "true".to_owned()),
-        (CLUSTER.to_owned(), cluster.to_owned()),
-        (LIFETIME.to_owned(), lifetime.as_str().to_owned()),
-        (OWNER_PID.to_owned(), owner.pid.to_string()),
-        (OWNER_START.to_owned(), owner.start_time.to_string()),
-        (BOOT_ID.to_owned(), owner.boot_id),
-    ]);
-    if let Some(watchdog) = crate::testing::watchdog::identity() {
-        labels.insert(WATCHDOG_PID.to_owned(), watchdog.pid.to_string());
-        labels.insert(WATCHDOG_START.to_owned(), watchdog.start_time.to_string());
-    }
-    labels
 }
 
 /// An engine filter selecting footloose's objects, of one cluster or all.

@@ -33,10 +33,12 @@ pub mod container_spec;
 pub mod engine;
 mod error;
 pub mod image;
+pub mod interrupt;
 mod keys;
 pub mod labels;
 mod machine;
 mod naming;
+pub mod ownership;
 pub mod paths;
 mod process;
 pub mod runtime;
@@ -44,14 +46,14 @@ mod ssh;
 pub mod testing;
 
 pub use cluster::{
-    delete, list_clusters, prune, start, status, stop, Cluster, ClusterBuilder, ClusterGuard,
-    MachineState, MachineStatus, Removed,
+    delete, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters, Cluster,
+    ClusterBuilder, ClusterGuard, MachineState, MachineStatus, Removed,
 };
-pub use error::{ConfigError, Error, Result};
+pub use error::{ConfigError, EngineFailure, Error, Result};
 pub use footloose_config::{self as config, Config};
 pub use footloose_macros::cluster;
 pub use keys::{public_path_of, ClientKey};
 pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT};
 pub use naming::unique_cluster_name;
-pub use process::Identity;
+pub use process::{Identity, Presence};
 pub use ssh::{ExitStatus, Output};

@@ -18,8 +18,13 @@ impl Project {
     /// A project for `cluster_base`, made unique, with `machines` as the
     /// `machines:` section of its config.
     fn new(cluster_base: &str, machines: &str) -> Project {
+        Project::named(&footloose::unique_cluster_name(cluster_base), machines)
+    }
+
+    /// A project for exactly `cluster`, in a directory of its own.
+    fn named(cluster: &str, machines: &str) -> Project {
         require_docker();
-        let cluster = footloose::unique_cluster_name(cluster_base);
+        let cluster = cluster.to_owned();
         let dir = tempfile::tempdir().unwrap();
         let project = Project { dir, cluster };
         project.write_config(machines);
@@ -45,6 +50,18 @@ impl Project {
             .current_dir(self.dir.path())
             .env_remove("FOOTLOOSE_CONFIG")
             .output()
+            .unwrap()
+    }
+
+    /// Starts footloose in the project directory, its output captured.
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_footloose"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("FOOTLOOSE_CONFIG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap()
     }
 
@@ -470,4 +487,151 @@ fn a_taken_host_port_is_named_and_nothing_is_left() {
     assert!(stderr.contains("change its hostPort"), "{stderr}");
     assert_eq!(project.leftovers(), (0, 0, 0));
     drop(listener);
+}
+
+const SIX_NODES_ON_A_NETWORK: &str =
+    "- count: 6\n  spec:\n    image: footloose/debian12\n    name: node%d\n    networks: [inner]\n";
+
+#[test]
+fn sigint_during_create_removes_what_it_made_and_exits_130() {
+    let project = Project::new("cli-sigint", SIX_NODES_ON_A_NETWORK);
+    let child = project.spawn(&["create"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: a plain system call on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Interrupted: removed what this run had made"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(project.leftovers(), (0, 0, 0), "{}", text(&out));
+}
+
+#[test]
+fn two_creates_of_one_cluster_at_once_end_with_one_ready_cluster() {
+    let project = Project::new("cli-race", THREE_NODES);
+    let first = project.spawn(&["create"]);
+    let second = project.spawn(&["create"]);
+    for out in [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ] {
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(project.leftovers().0, 3);
+    for host in ["node0", "node1", "node2"] {
+        assert_eq!(
+            project
+                .ok(&["ssh", host, "--", "systemctl", "is-system-running"])
+                .trim(),
+            "running"
+        );
+    }
+    project.ok(&["delete"]);
+    assert_eq!(project.leftovers(), (0, 0, 0));
+}
+
+const ONE_NODE: &str = "- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n    portMappings:\n    - containerPort: 22\n";
+
+#[test]
+fn a_cluster_made_with_another_key_is_refused_at_once_with_the_way_out() {
+    let made = Project::new("cli-otherkey", ONE_NODE);
+    made.ok(&["create"]);
+    let other = Project::named(&made.cluster, ONE_NODE);
+    let started = std::time::Instant::now();
+    let out = other.run(&["create"]);
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    let made_from = made.path("footloose.yaml").display().to_string();
+    for needle in [
+        format!("cluster {} already exists", made.cluster),
+        made_from,
+        "--cluster NAME".to_owned(),
+        "footloose delete".to_owned(),
+    ] {
+        assert!(stderr.contains(&needle), "no {needle:?} in:\n{stderr}");
+    }
+    assert!(
+        !other.path("cluster-key").exists(),
+        "a refused create generated a key"
+    );
+    // The cluster that was there is untouched.
+    assert_eq!(made.ok(&["ssh", "node0", "--", "hostname"]).trim(), "node0");
+}
+
+#[test]
+fn a_refused_key_is_final_not_retried_until_the_deadline() {
+    let project = Project::new("cli-refused", ONE_NODE);
+    project.ok(&["create"]);
+    project.ok(&["stop"]);
+    // Another key where the cluster's was: the machine will refuse it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let replacement = elsewhere.path().join("k");
+    footloose::ClientKey::load_or_generate(&replacement).unwrap();
+    std::fs::copy(&replacement, project.path("cluster-key")).unwrap();
+    let started = std::time::Instant::now();
+    let out = project.run(&["start", "--timeout", "60"]);
+    let took = started.elapsed();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused the key"), "{stderr}");
+    project.ok(&["delete"]);
+}
+
+#[test]
+fn clusters_naming_one_network_share_it_and_the_last_one_removes_it() {
+    let network = footloose::unique_cluster_name("shared-net");
+    let machines = format!(
+        "- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n    networks: [{network}]\n"
+    );
+    let first = Project::new("cli-neta", &machines);
+    let second = Project::new("cli-netb", &machines);
+    let creators = [first.spawn(&["create"]), second.spawn(&["create"])];
+    for creator in creators {
+        let out = creator.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert_eq!(networks_named(&network), 1, "two creators, one network");
+    // Both clusters' machines are on it: one resolves the other's container.
+    let other = format!("{}-node0", second.cluster);
+    let out = first.ok(&["ssh", "node0", "--", "getent", "hosts", &other]);
+    assert!(out.contains(&other), "{out}");
+    first.ok(&["delete"]);
+    assert_eq!(
+        networks_named(&network),
+        1,
+        "deleted while another cluster uses it"
+    );
+    second.ok(&["delete"]);
+    assert_eq!(
+        networks_named(&network),
+        0,
+        "the last cluster out leaves it behind"
+    );
+}
+
+/// How many networks are named exactly `name`.
+fn networks_named(name: &str) -> usize {
+    footloose::runtime::block_on(async {
+        let engine = Engine::connect().await.unwrap();
+        let filters = std::collections::HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
+        engine
+            .docker()
+            .list_networks(Some(
+                bollard::query_parameters::ListNetworksOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .count()
+    })
 }

@@ -4,9 +4,12 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use super::Cluster;
 use crate::error::Result;
 use crate::labels::Lifetime;
+use crate::process::Identity;
 use crate::Config;
 
 /// The default time a machine has to boot and answer ssh.
@@ -34,6 +37,10 @@ pub struct ClusterBuilder {
     pub(crate) ready_timeout: Duration,
     pub(crate) keep_on_failure: bool,
     pub(crate) key_path: Option<PathBuf>,
+    pub(crate) lease: Option<Duration>,
+    pub(crate) watchdog: Option<Identity>,
+    pub(crate) private_networks: bool,
+    pub(crate) cancel: Option<CancellationToken>,
 }
 
 impl ClusterBuilder {
@@ -48,6 +55,10 @@ impl ClusterBuilder {
             ready_timeout: DEFAULT_READY_TIMEOUT,
             keep_on_failure: false,
             key_path: None,
+            lease: None,
+            watchdog: None,
+            private_networks: false,
+            cancel: None,
         }
     }
 
@@ -69,10 +80,47 @@ impl ClusterBuilder {
     }
 
     /// Gives the cluster a name unique to this process and call, so that
-    /// tests running at once never share containers.
+    /// tests running at once never share containers, and makes its
+    /// networks its own (see [`private_networks`](Self::private_networks)).
     pub fn unique_name(mut self) -> Self {
         self.config.cluster.name = crate::naming::unique_cluster_name(&self.config.cluster.name);
+        self.private_networks = true;
         self
+    }
+
+    /// Whether every network named in the config becomes the cluster's own,
+    /// `<cluster>-<network>`, so that hostnames resolve only within the
+    /// cluster and the network goes with it. On for [`unique_name`]
+    /// clusters (every test cluster); off by default, where networks keep
+    /// the names written in the config and may be shared by clusters.
+    ///
+    /// [`unique_name`]: Self::unique_name
+    pub fn private_networks(mut self, private: bool) -> Self {
+        self.private_networks = private;
+        self
+    }
+
+    /// Stops `create` when `token` is cancelled (an interrupt): what it had
+    /// made is removed, as on any failure, and it returns
+    /// [`Error::Interrupted`](crate::Error::Interrupted).
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// The config as it is created: network names scoped to the cluster
+    /// when its networks are private.
+    pub(crate) fn scoped_config(&self) -> Config {
+        let mut config = self.config.clone();
+        if self.private_networks {
+            let cluster = config.cluster.name.clone();
+            for set in &mut config.machines {
+                for network in &mut set.spec.networks {
+                    *network = crate::container_spec::private_network_name(&cluster, network);
+                }
+            }
+        }
+        config
     }
 
     /// Sets the cluster name.
@@ -112,6 +160,32 @@ impl ClusterBuilder {
         self
     }
 
+    /// How long after creation anyone may remove this test cluster when
+    /// its owner cannot be seen (default `FOOTLOOSE_LEASE`, else 3 hours;
+    /// see [`crate::ownership`]). Command-line clusters have no lease.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// Records the watchdog that will remove this cluster if this process
+    /// dies, so that no janitor removes it while the watchdog still can.
+    pub(crate) fn watched_by(mut self, watchdog: Option<Identity>) -> Self {
+        self.watchdog = watchdog;
+        self
+    }
+
+    /// The lease to label the cluster with.
+    pub(crate) fn effective_lease(&self) -> Result<Option<Duration>> {
+        match (self.lifetime, self.lease) {
+            (Lifetime::Cli, _) => Ok(None),
+            (Lifetime::Test, Some(lease)) => Ok(Some(lease)),
+            (Lifetime::Test, None) => crate::ownership::lease_from_env()
+                .map(Some)
+                .map_err(crate::Error::Invalid),
+        }
+    }
+
     /// The configuration as it will be created.
     pub fn config(&self) -> &Config {
         &self.config
@@ -142,8 +216,8 @@ impl ClusterBuilder {
     /// also when a test panics. Machines are removed by a watchdog process
     /// too if this process is killed.
     pub fn start(self) -> Result<ClusterGuard> {
-        crate::testing::watchdog::ensure_started();
-        let cluster = self.create()?;
+        let watchdog = crate::testing::watchdog::ensure_started();
+        let cluster = self.watched_by(watchdog).create()?;
         Ok(ClusterGuard {
             cluster: Some(cluster),
         })
@@ -151,8 +225,8 @@ impl ClusterBuilder {
 
     /// Async twin of [`start`](Self::start).
     pub async fn start_async(self) -> Result<ClusterGuard> {
-        crate::testing::watchdog::ensure_started();
-        let cluster = self.create_async().await?;
+        let watchdog = crate::testing::watchdog::ensure_started();
+        let cluster = self.watched_by(watchdog).create_async().await?;
         Ok(ClusterGuard {
             cluster: Some(cluster),
         })

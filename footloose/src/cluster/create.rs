@@ -1,12 +1,20 @@
-//! Creating a cluster: images, key, networks, then every machine in
-//! parallel; on failure, removing what this call made.
+//! Creating a cluster: the key, images, networks, then every machine in
+//! parallel; on failure or interrupt, removing what this call made.
+//!
+//! Several processes may create one cluster at once (two `footloose create`
+//! in one directory, CI jobs sharing an engine). Creation is adopt-on-
+//! conflict: whoever loses the race for a container name or a network name
+//! uses the winner's, so every creator ends with the same machines.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use bollard::models::{NetworkConnectRequest, NetworkCreateRequest};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder};
-use footloose_config::MachineInstance;
+use bollard::models::{ContainerStateStatusEnum, NetworkConnectRequest, NetworkCreateRequest};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListNetworksOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use footloose_config::{Config, MachineInstance};
 use futures_util::future::join_all;
 
 use super::builder::ClusterBuilder;
@@ -18,39 +26,59 @@ use crate::engine::Engine;
 use crate::error::{is_conflict, is_not_found, Error, Result};
 use crate::keys::{ClientKey, HostKey};
 use crate::labels;
+use crate::ownership::Ownership;
+use crate::process::{Identity, Presence};
 
-/// What one `create` call made, to be removed if it fails.
+/// How often a machine that another process is still preparing is looked at.
+const ADOPT_POLL: Duration = Duration::from_millis(100);
+
+/// What one `create` call made, to be removed if it fails. Shared with the
+/// machine futures so that what they made is known even when they are
+/// dropped half-way (an interrupt).
 #[derive(Default)]
 struct Made {
     containers: Vec<String>,
+    /// Network ids.
     networks: Vec<String>,
 }
 
+type Shared<T> = Arc<Mutex<T>>;
+
 pub(crate) async fn create(builder: &ClusterBuilder) -> Result<Cluster> {
+    let config = builder.scoped_config();
+    let cluster = config.cluster.name.clone();
+    let labels = Ownership::new(
+        &cluster,
+        builder.lifetime,
+        builder.watchdog.as_ref(),
+        builder.effective_lease()?,
+    )
+    .to_labels();
     let engine = Engine::connect().await?;
-    let config = &builder.config;
-    let images: BTreeSet<&str> = config
-        .machines
-        .iter()
-        .map(|m| m.spec.image.as_str())
-        .collect();
-    for image in images {
-        crate::image::ensure(&engine, image).await?;
-    }
     let key_path = builder.key_path();
-    let key = {
-        let key_path = key_path.clone();
-        tokio::task::spawn_blocking(move || ClientKey::load_or_generate(&key_path))
-            .await
-            .map_err(|e| Error::Invalid(format!("key task failed: {e}")))??
+    let made: Shared<Made> = Arc::default();
+    let work = async {
+        let key = Arc::new(client_key(&engine, &cluster, &key_path).await?);
+        let images: BTreeSet<&str> = config
+            .machines
+            .iter()
+            .map(|m| m.spec.image.as_str())
+            .collect();
+        for image in images {
+            crate::image::ensure(&engine, image).await?;
+        }
+        bring_up(&engine, builder, &config, &key, &labels, &made).await
     };
-    let key = Arc::new(key);
-    let labels = labels::ownership(&config.cluster.name, builder.lifetime);
-    let mut made = Made::default();
-    let result = bring_up(&engine, builder, &key, &labels, &mut made).await;
+    let result = match &builder.cancel {
+        Some(token) => tokio::select! {
+            result = work => result,
+            () = token.cancelled() => Err(Error::Interrupted),
+        },
+        None => work.await,
+    };
     match result {
         Ok(machines) => Ok(Cluster {
-            name: config.cluster.name.clone(),
+            name: cluster,
             machines,
             engine,
             key_path,
@@ -61,6 +89,7 @@ pub(crate) async fn create(builder: &ClusterBuilder) -> Result<Cluster> {
                     "Keeping what was made for debugging; remove it with `footloose delete`"
                 );
             } else {
+                let made = std::mem::take(&mut *made.lock().unwrap_or_else(|e| e.into_inner()));
                 undo(&engine, &made).await;
             }
             Err(err)
@@ -68,172 +97,421 @@ pub(crate) async fn create(builder: &ClusterBuilder) -> Result<Cluster> {
     }
 }
 
+/// The cluster's client key: loaded, or generated when missing. Fails at
+/// once, before anything is made, when the cluster already exists and its
+/// machines trust another key.
+async fn client_key(
+    engine: &Engine,
+    cluster: &str,
+    key_path: &std::path::Path,
+) -> Result<ClientKey> {
+    let existing = super::manage::status(engine, Some(cluster)).await?;
+    let path = key_path.to_owned();
+    let ours = tokio::task::spawn_blocking(move || ClientKey::load_existing(&path))
+        .await
+        .map_err(|e| Error::Invalid(format!("key task failed: {e}")))??;
+    let ours_fingerprint = ours.as_ref().map(ClientKey::fingerprint);
+    if let Some(other) = existing
+        .iter()
+        .find(|m| m.key_fingerprint.is_some() && m.key_fingerprint != ours_fingerprint)
+    {
+        return Err(Error::ClusterKeyMismatch {
+            cluster: cluster.to_owned(),
+            made_from: other
+                .config
+                .clone()
+                .unwrap_or_else(|| "an unknown config".to_owned()),
+            theirs: other.key_fingerprint.clone().unwrap_or_default(),
+            key: key_path.to_owned(),
+            ours: ours_fingerprint,
+        });
+    }
+    match ours {
+        Some(key) => Ok(key),
+        None => {
+            let path = key_path.to_owned();
+            tokio::task::spawn_blocking(move || ClientKey::load_or_generate(&path))
+                .await
+                .map_err(|e| Error::Invalid(format!("key task failed: {e}")))?
+        }
+    }
+}
+
 async fn bring_up(
     engine: &Engine,
     builder: &ClusterBuilder,
+    config: &Config,
     key: &Arc<ClientKey>,
     labels: &HashMap<String, String>,
-    made: &mut Made,
+    made: &Shared<Made>,
 ) -> Result<Vec<crate::Machine>> {
-    let config = &builder.config;
     let networks: BTreeSet<&str> = config
         .machines
         .iter()
         .flat_map(|m| m.spec.networks.iter().map(String::as_str))
         .collect();
+    let mut network_ids = HashMap::new();
     for network in networks {
-        ensure_network(engine, network, labels, made).await?;
+        let id = ensure_network(engine, network, labels, made).await?;
+        network_ids.insert(network.to_owned(), id);
     }
     let deadline = Deadline::after(builder.ready_timeout);
     let machines: Vec<MachineInstance> = config.machines().collect();
-    let results = join_all(machines.iter().enumerate().map(|(order, machine)| {
-        bring_up_machine(engine, builder, machine, order, key, labels, deadline)
-    }))
+    let context = MachineContext {
+        engine,
+        builder,
+        cluster: &config.cluster.name,
+        key,
+        labels,
+        network_ids: &network_ids,
+        deadline,
+        made,
+    };
+    let results = join_all(
+        machines
+            .iter()
+            .enumerate()
+            .map(|(order, machine)| bring_up_machine(&context, machine, order)),
+    )
     .await;
-    let mut ready = Vec::new();
-    let mut first_error = None;
-    for (created, result) in results {
-        made.containers.extend(created);
-        match result {
-            Ok(machine) => ready.push(machine),
-            Err(err) => {
-                first_error.get_or_insert(err);
-            }
-        }
-    }
-    match first_error {
-        Some(err) => Err(err),
-        None => Ok(ready),
-    }
+    results.into_iter().collect()
 }
 
-/// Creates a missing network, labelled as the cluster's.
+/// Makes sure one network named `name` exists and returns its id. Docker
+/// 20.10 creates two networks of one name when two creators race, so each
+/// creator looks again after creating: the oldest network of that name
+/// wins, and a creator whose own network lost removes it.
 async fn ensure_network(
     engine: &Engine,
-    network: &str,
+    name: &str,
     labels: &HashMap<String, String>,
-    made: &mut Made,
-) -> Result<()> {
-    match engine.docker().inspect_network(network, None).await {
-        Ok(_) => return Ok(()),
-        Err(e) if is_not_found(&e) => {}
-        Err(e) => return Err(Error::engine(format!("inspecting network {network}"), e)),
+    made: &Shared<Made>,
+) -> Result<String> {
+    if !networks_named(engine, name).await?.is_empty() {
+        return await_single_network(engine, name, None).await;
     }
-    tracing::info!("Creating network: {network} ...");
+    tracing::info!("Creating network: {name} ...");
     let request = NetworkCreateRequest {
-        name: network.to_owned(),
+        name: name.to_owned(),
         driver: Some("bridge".to_owned()),
         labels: Some(labels.clone()),
         ..Default::default()
     };
-    match engine.docker().create_network(request).await {
-        Ok(_) => {
-            made.networks.push(network.to_owned());
-            Ok(())
+    let mine = match engine.docker().create_network(request).await {
+        Ok(created) => Some(created.id),
+        Err(e) if is_conflict(&e) => None,
+        Err(e) => return Err(Error::engine(format!("creating network {name}"), e)),
+    };
+    let winner = await_single_network(engine, name, mine.as_deref()).await?;
+    if let Some(mine) = mine.filter(|mine| *mine == winner) {
+        made.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .networks
+            .push(mine);
+    }
+    Ok(winner)
+}
+
+/// Waits until one network is named `name` and returns its id. While two
+/// exist, the engine refuses to start any machine on either ("ambiguous"),
+/// so a creator whose network is younger removes its own at once, and
+/// after [`DUPLICATE_GRACE`] anyone removes a younger duplicate that no
+/// machine uses (its creator may have died).
+async fn await_single_network(engine: &Engine, name: &str, mine: Option<&str>) -> Result<String> {
+    let started = Instant::now();
+    loop {
+        let all = networks_named(engine, name).await?;
+        let Some((_, winner)) = all.first().cloned() else {
+            return Err(Error::Invalid(format!(
+                "network {name} was removed while this cluster was being created"
+            )));
+        };
+        if all.len() == 1 || started.elapsed() > DUPLICATE_LIMIT {
+            return Ok(winner);
         }
-        Err(e) if is_conflict(&e) => Ok(()),
-        Err(e) => Err(Error::engine(format!("creating network {network}"), e)),
+        for (_, younger) in &all[1..] {
+            if Some(younger.as_str()) == mine || started.elapsed() > DUPLICATE_GRACE {
+                tracing::debug!("Network {name}: removing the younger duplicate {younger}");
+                let _ = engine.docker().remove_network(younger).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-/// Brings one machine to ready: creates it if missing, starts it if
-/// stopped. Returns the container's name when this call created it.
+/// How long a creator leaves another's younger duplicate network alone.
+const DUPLICATE_GRACE: Duration = Duration::from_secs(2);
+/// How long a creator waits for duplicates to go before going on anyway.
+const DUPLICATE_LIMIT: Duration = Duration::from_secs(10);
+
+/// The networks named exactly `name`, oldest first: (created, id).
+async fn networks_named(engine: &Engine, name: &str) -> Result<Vec<(CreatedAt, String)>> {
+    let filters = HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
+    let options = ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let networks = engine
+        .docker()
+        .list_networks(Some(options))
+        .await
+        .map_err(|e| Error::engine(format!("listing networks named {name}"), e))?;
+    let mut found: Vec<(CreatedAt, String)> = networks
+        .into_iter()
+        .filter(|n| n.name.as_deref() == Some(name))
+        .filter_map(|n| Some((CreatedAt::parse(n.created.as_deref().unwrap_or("")), n.id?)))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// An engine timestamp (`2026-11-29T18:40:01.12345Z`), ordered correctly
+/// although the engine trims trailing zeros of the fraction.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct CreatedAt {
+    seconds: String,
+    nanos: u32,
+}
+
+impl CreatedAt {
+    fn parse(text: &str) -> CreatedAt {
+        let (seconds, rest) = text.split_once('.').unwrap_or((text, ""));
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let nanos = format!("{digits:0<9}")[..9].parse().unwrap_or(0);
+        CreatedAt {
+            seconds: seconds.trim_end_matches(['Z', 'z']).to_owned(),
+            nanos,
+        }
+    }
+}
+
+/// What every machine of one `create` shares.
+struct MachineContext<'a> {
+    engine: &'a Engine,
+    builder: &'a ClusterBuilder,
+    cluster: &'a str,
+    key: &'a Arc<ClientKey>,
+    labels: &'a HashMap<String, String>,
+    network_ids: &'a HashMap<String, String>,
+    deadline: Deadline,
+    made: &'a Shared<Made>,
+}
+
+/// Brings one machine to ready: creates it if missing, adopts it if
+/// another process made it meanwhile, starts it if stopped.
 async fn bring_up_machine(
-    engine: &Engine,
-    builder: &ClusterBuilder,
+    context: &MachineContext<'_>,
     machine: &MachineInstance,
     order: usize,
-    key: &Arc<ClientKey>,
-    labels: &HashMap<String, String>,
-    deadline: Deadline,
-) -> (Option<String>, Result<crate::Machine>) {
-    let cluster = &builder.config.cluster.name;
-    let name = container_spec::container_name(cluster, &machine.hostname);
-    let mut created = None;
-    let started = std::time::Instant::now();
-    let result = async {
-        let host_key = match engine.docker().inspect_container(&name, None).await {
+) -> Result<crate::Machine> {
+    let engine = context.engine;
+    let name = container_spec::container_name(context.cluster, &machine.hostname);
+    let started = Instant::now();
+    let host_key = loop {
+        match engine.docker().inspect_container(&name, None).await {
+            Err(e) if is_not_found(&e) => {
+                if let Some(host_key) = create_machine(context, machine, order, &name).await? {
+                    break host_key;
+                }
+                // Another process created it first: adopt theirs.
+            }
+            Err(e) => return Err(Error::engine(format!("inspecting container {name}"), e)),
             Ok(existing) => {
-                let existing_labels = existing
+                let labels = existing
                     .config
                     .as_ref()
                     .and_then(|c| c.labels.clone())
                     .unwrap_or_default();
-                if existing_labels.get(labels::CLUSTER) != Some(cluster) {
-                    return Err(Error::Invalid(format!(
-                        "a container named {name} already exists and is not part of cluster {cluster}; remove or rename it"
-                    )));
+                check_adoptable(context, &name, &labels)?;
+                let status = existing.state.as_ref().and_then(|s| s.status);
+                match status {
+                    Some(ContainerStateStatusEnum::RUNNING) => {}
+                    Some(ContainerStateStatusEnum::CREATED) => {
+                        // Made but never started: its creator is still
+                        // installing keys, or died doing so.
+                        let owner = Ownership::from_labels(&labels).map(|o| o.owner);
+                        if owner.as_ref().map(Identity::presence) == Some(Presence::Gone) {
+                            tracing::info!(
+                                "Replacing machine {name}: its creator died before starting it"
+                            );
+                            super::manage::remove_container(engine, &name).await?;
+                            continue;
+                        }
+                        if Instant::now() >= context.deadline.at {
+                            let by = owner.map(|o| o.to_string()).unwrap_or_default();
+                            return Err(Error::NotReady {
+                                machine: name.clone(),
+                                deadline: context.deadline.allowed,
+                                reason: format!("another footloose process ({by}) created it and has not started it"),
+                                logs: "    (it never started)".to_owned(),
+                            });
+                        }
+                        tokio::time::sleep(ADOPT_POLL).await;
+                        continue;
+                    }
+                    _ => {
+                        tracing::info!("Starting machine: {name} ...");
+                        start_container(engine, &name, machine.spec.privileged).await?;
+                    }
                 }
-                let running = existing.state.as_ref().and_then(|s| s.running) == Some(true);
-                if !running {
-                    tracing::info!("Starting machine: {name} ...");
-                    start_container(engine, &name, machine.spec.privileged).await?;
-                }
-                existing_labels.get(labels::HOST_KEY).cloned().unwrap_or_default()
+                break labels.get(labels::HOST_KEY).cloned().unwrap_or_default();
             }
-            Err(e) if is_not_found(&e) => {
-                tracing::info!("Creating machine: {name} ...");
-                let host_key = HostKey::generate()?;
-                let mut machine_labels = labels.clone();
-                machine_labels.insert(labels::HOSTNAME.into(), machine.hostname.clone());
-                machine_labels.insert(labels::HOST_KEY.into(), host_key.public.clone());
-                machine_labels.insert(labels::ORDER.into(), order.to_string());
-                machine_labels.insert(
-                    labels::SPEC.into(),
-                    serde_json::to_string(&machine.spec).unwrap_or_default(),
-                );
-                if let Some(path) = &builder.config_path {
-                    machine_labels.insert(labels::CONFIG.into(), path.display().to_string());
-                }
-                let plan = container_spec::plan(
-                    cluster,
-                    machine,
-                    engine.facts(),
-                    &machine_labels,
-                    &builder.config_dir,
-                );
-                let options = CreateContainerOptionsBuilder::default().name(&name).build();
-                engine
-                    .docker()
-                    .create_container(Some(options), plan.body)
-                    .await
-                    .map_err(|e| Error::engine(format!("creating container {name}"), e))?;
-                created = Some(name.clone());
-                install_keys(engine, &name, &host_key, &key.public).await?;
-                for network in &plan.extra_networks {
-                    let request = NetworkConnectRequest {
-                        container: name.clone(),
-                        endpoint_config: Some(endpoint_settings(&machine.hostname)),
-                    };
-                    engine
-                        .docker()
-                        .connect_network(network, request)
-                        .await
-                        .map_err(|e| Error::engine(format!("connecting {name} to {network}"), e))?;
-                }
-                start_container(engine, &name, machine.spec.privileged).await?;
-                tracing::debug!("{name}: created and started in {:?}", started.elapsed());
-                host_key.public
-            }
-            Err(e) => return Err(Error::engine(format!("inspecting container {name}"), e)),
-        };
-        let machine = wait_ready(engine, &name, &machine.hostname, &host_key, &key.private_path, deadline).await?;
-        tracing::debug!("{name}: ready after {:?}", started.elapsed());
-        Ok(machine)
+        }
+    };
+    let ready = wait_ready(
+        engine,
+        &name,
+        &machine.hostname,
+        &host_key,
+        &context.key.private_path,
+        context.deadline,
+    )
+    .await?;
+    tracing::debug!("{name}: ready after {:?}", started.elapsed());
+    Ok(ready)
+}
+
+/// Refuses to adopt a container of another cluster, or one that trusts
+/// another key.
+fn check_adoptable(
+    context: &MachineContext<'_>,
+    name: &str,
+    labels: &HashMap<String, String>,
+) -> Result<()> {
+    if labels.get(labels::CLUSTER).map(String::as_str) != Some(context.cluster) {
+        return Err(Error::Invalid(format!(
+            "a container named {name} already exists and is not part of cluster {}; remove or rename it",
+            context.cluster
+        )));
     }
-    .await;
-    (created, result)
+    let ours = context.key.fingerprint();
+    match labels.get(labels::KEY_FINGERPRINT) {
+        Some(theirs) if *theirs != ours => Err(Error::ClusterKeyMismatch {
+            cluster: context.cluster.to_owned(),
+            made_from: labels
+                .get(labels::CONFIG)
+                .cloned()
+                .unwrap_or_else(|| "an unknown config".to_owned()),
+            theirs: theirs.clone(),
+            key: context.key.private_path.clone(),
+            ours: Some(ours),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Creates, prepares and starts a machine. Returns its pinned host key, or
+/// `None` when another process took the name first.
+async fn create_machine(
+    context: &MachineContext<'_>,
+    machine: &MachineInstance,
+    order: usize,
+    name: &str,
+) -> Result<Option<String>> {
+    let engine = context.engine;
+    tracing::info!("Creating machine: {name} ...");
+    let host_key = HostKey::generate()?;
+    let mut machine_labels = context.labels.clone();
+    machine_labels.insert(labels::HOSTNAME.into(), machine.hostname.clone());
+    machine_labels.insert(labels::HOST_KEY.into(), host_key.public.clone());
+    machine_labels.insert(labels::KEY_FINGERPRINT.into(), context.key.fingerprint());
+    machine_labels.insert(labels::ORDER.into(), order.to_string());
+    machine_labels.insert(
+        labels::SPEC.into(),
+        serde_json::to_string(&machine.spec).unwrap_or_default(),
+    );
+    let made_from = match &context.builder.config_path {
+        Some(path) => path.display().to_string(),
+        None => format!(
+            "the built-in default config in {}",
+            context.builder.config_dir.display()
+        ),
+    };
+    machine_labels.insert(labels::CONFIG.into(), made_from);
+    let plan = container_spec::plan(
+        context.cluster,
+        machine,
+        engine.facts(),
+        &machine_labels,
+        &context.builder.config_dir,
+    )
+    .with_network_ids(context.network_ids);
+    // Recorded before asking: an interrupt may drop this call mid-request.
+    context
+        .made
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .containers
+        .push(name.to_owned());
+    let options = CreateContainerOptionsBuilder::default().name(name).build();
+    match engine
+        .docker()
+        .create_container(Some(options), plan.body)
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if is_conflict(&e) => {
+            context
+                .made
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .containers
+                .retain(|n| n != name);
+            return Ok(None);
+        }
+        Err(e) => return Err(Error::engine(format!("creating container {name}"), e)),
+    }
+    install_keys(engine, name, &host_key, &context.key.public).await?;
+    for network in &plan.extra_networks {
+        let request = NetworkConnectRequest {
+            container: name.to_owned(),
+            endpoint_config: Some(endpoint_settings(&machine.hostname)),
+        };
+        engine
+            .docker()
+            .connect_network(network, request)
+            .await
+            .map_err(|e| Error::engine(format!("connecting {name} to {network}"), e))?;
+    }
+    if let Err(err) = start_container(engine, name, machine.spec.privileged).await {
+        // A network duplicated by racing creators makes the start fail
+        // until the duplicate is gone: wait for that, then try once more.
+        let mut duplicated = false;
+        for network in &machine.spec.networks {
+            duplicated |= networks_named(engine, network).await?.len() > 1;
+        }
+        if !duplicated {
+            return Err(err);
+        }
+        for network in &machine.spec.networks {
+            await_single_network(engine, network, None).await?;
+        }
+        start_container(engine, name, machine.spec.privileged).await?;
+    }
+    Ok(Some(host_key.public))
 }
 
 /// Starts a container, explaining the usual reason a privileged one fails.
+/// A container that another process started meanwhile is fine.
 pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: bool) -> Result<()> {
-    engine
-        .docker()
-        .start_container(name, None)
-        .await
-        .map_err(|e| {
-            let mut reason = e.to_string();
-            if reason.contains("port is already allocated") || reason.contains("address already in use") {
+    match engine.docker().start_container(name, None).await {
+        Ok(()) => Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 304, ..
+        }) => Ok(()),
+        Err(e) if is_not_found(&e) => Err(Error::Vanished {
+            machine: name.to_owned(),
+        }),
+        Err(e) => {
+            let Error::Engine {
+                message: mut reason,
+                ..
+            } = Error::engine("starting", e)
+            else {
+                unreachable!("Error::engine makes engine errors")
+            };
+            if reason.contains("port is already allocated")
+                || reason.contains("address already in use")
+            {
                 reason.push_str(
                     "\n  a host port this machine publishes is taken by another process or machine: change its hostPort, or leave hostPort out to get a free one",
                 );
@@ -243,11 +521,12 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
                     "\n  this machine is privileged: the engine's host must grant every capability (CAP_SYS_RESOURCE among them); where it cannot, use capAdd with only what the machine needs",
                 );
             }
-            Error::Start {
+            Err(Error::Start {
                 machine: name.to_owned(),
                 reason,
-            }
-        })
+            })
+        }
+    }
 }
 
 /// Writes the host key and the cluster's public key into the created (not
@@ -279,15 +558,40 @@ async fn install_keys(
         .map_err(|e| Error::engine(format!("installing ssh keys into {name}"), e))
 }
 
-/// Removes what a failed `create` made.
+/// Removes what a failed or interrupted `create` made: the containers this
+/// process created (checked by their owner label, as an interrupted
+/// request may have lost a race it never heard of), and its networks
+/// unless another process's machines use them by now.
 async fn undo(engine: &Engine, made: &Made) {
-    join_all(
-        made.containers
-            .iter()
-            .map(|name| super::manage::remove_container(engine, name)),
-    )
+    let me = Identity::current();
+    join_all(made.containers.iter().map(|name| async {
+        let owner = engine
+            .docker()
+            .inspect_container(name, None)
+            .await
+            .ok()
+            .and_then(|c| c.config?.labels)
+            .and_then(|labels| Ownership::from_labels(&labels))
+            .map(|o| o.owner);
+        if owner.as_ref() == Some(&me) {
+            let _ = super::manage::remove_container(engine, name).await;
+        }
+    }))
     .await;
     for network in &made.networks {
         let _ = engine.docker().remove_network(network).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CreatedAt;
+
+    #[test]
+    fn engine_timestamps_order_by_their_value() {
+        let a = CreatedAt::parse("2026-11-29T18:40:01.12345Z");
+        let b = CreatedAt::parse("2026-11-29T18:40:01.123456789Z");
+        let c = CreatedAt::parse("2026-11-29T18:40:02Z");
+        assert!(a < b && b < c, "{a:?} {b:?} {c:?}");
     }
 }

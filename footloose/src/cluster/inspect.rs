@@ -53,6 +53,14 @@ pub struct MachineStatus {
     /// The pinned ssh host public key.
     #[serde(skip)]
     pub host_key: Option<String>,
+    /// The fingerprint of the client key the machine trusts.
+    #[serde(skip)]
+    pub key_fingerprint: Option<String>,
+    /// The config file the machine was made from, when it had one.
+    #[serde(skip)]
+    pub config: Option<String>,
+    /// The networks the machine is attached to, by name.
+    pub networks: Vec<String>,
     #[serde(skip)]
     pub(crate) order: u32,
     /// The cluster it belongs to.
@@ -109,6 +117,18 @@ impl MachineStatus {
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or(serde_json::Value::Null),
             host_key: labels.get(labels::HOST_KEY).cloned(),
+            key_fingerprint: labels.get(labels::KEY_FINGERPRINT).cloned(),
+            config: labels.get(labels::CONFIG).cloned(),
+            networks: summary
+                .network_settings
+                .as_ref()
+                .and_then(|n| n.networks.as_ref())
+                .map(|n| {
+                    let mut names: Vec<String> = n.keys().cloned().collect();
+                    names.sort();
+                    names
+                })
+                .unwrap_or_default(),
             order: labels
                 .get(labels::ORDER)
                 .and_then(|o| o.parse().ok())

@@ -1,10 +1,10 @@
 //! Operations on existing clusters, found by their labels: whatever the
 //! config file says now, the engine's labels say what belongs to whom.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bollard::query_parameters::{
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
@@ -17,8 +17,9 @@ use super::create::start_container;
 use super::inspect::{MachineState, MachineStatus};
 use super::ready::{wait_ready, Deadline};
 use crate::engine::Engine;
-use crate::error::{is_not_found, Error, Result};
-use crate::labels;
+use crate::error::{is_not_found, EngineFailure, Error, Result};
+use crate::labels::{self, Lifetime};
+use crate::ownership::{Ownership, Verdict};
 use crate::Machine;
 
 /// What a delete or prune removed.
@@ -70,8 +71,9 @@ pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
         .collect())
 }
 
-/// Removes every container (with its anonymous volumes), network and named
-/// volume labelled with `cluster`.
+/// Removes every container (with its anonymous volumes) and named volume
+/// labelled with `cluster`, and the networks it made or used that
+/// footloose made, unless machines of another cluster still use them.
 ///
 /// ```no_run
 /// # async fn demo() -> footloose::Result<()> {
@@ -85,14 +87,76 @@ pub async fn delete(engine: &Engine, cluster: &str) -> Result<Removed> {
 }
 
 /// Removes everything footloose made on the engine, of `cluster` only when
-/// given.
+/// given. A network still used by a machine of another cluster stays.
 pub async fn prune(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
     remove_labelled(engine, cluster).await
+}
+
+/// The ownership of every test cluster on the engine, one entry per
+/// cluster, read from its machines and networks.
+pub async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
+    let mut filters = labels::filter(None);
+    filters
+        .get_mut("label")
+        .expect("filter has labels")
+        .push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
+    let containers = engine
+        .docker()
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| Error::engine("listing test machines", e))?;
+    let networks = engine
+        .docker()
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| Error::engine("listing test networks", e))?;
+    let mut clusters: BTreeMap<String, Ownership> = BTreeMap::new();
+    let label_sets = containers
+        .into_iter()
+        .filter_map(|c| c.labels)
+        .chain(networks.into_iter().filter_map(|n| n.labels));
+    for label_set in label_sets {
+        if let Some(ownership) = Ownership::from_labels(&label_set) {
+            clusters
+                .entry(ownership.cluster.clone())
+                .or_insert(ownership);
+        }
+    }
+    Ok(clusters.into_values().collect())
+}
+
+/// Removes the test clusters that no process can be shown to hold: owner
+/// provably gone, or unseen with its lease run out (see
+/// [`Ownership::verdict`]). Returns each removed cluster with the reason.
+pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> {
+    let now = SystemTime::now();
+    let mut removed = Vec::new();
+    for ownership in test_clusters(engine).await? {
+        let verdict = ownership.verdict(now);
+        if verdict != Verdict::Keep {
+            delete(engine, &ownership.cluster).await?;
+            removed.push((ownership.cluster, verdict));
+        }
+    }
+    Ok(removed)
 }
 
 async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
     let filters = labels::filter(cluster);
     let containers = status(engine, cluster).await?;
+    let used: BTreeSet<&str> = containers
+        .iter()
+        .flat_map(|m| m.networks.iter().map(String::as_str))
+        .collect();
     let results = join_all(
         containers
             .iter()
@@ -104,21 +168,45 @@ async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Remov
         result?;
         removed.containers.push(machine.container.clone());
     }
+    // Every network footloose made is a candidate when it is this
+    // cluster's, or one its machines used (made by another cluster that
+    // shares its name); the engine refuses to remove one still in use.
     let networks = engine
         .docker()
         .list_networks(Some(
             ListNetworksOptionsBuilder::default()
-                .filters(&filters)
+                .filters(&labels::filter(None))
                 .build(),
         ))
         .await
         .map_err(|e| Error::engine("listing networks", e))?;
     for network in networks {
-        let Some(name) = network.name else { continue };
-        match engine.docker().remove_network(&name).await {
+        let (Some(name), Some(id)) = (network.name, network.id) else {
+            continue;
+        };
+        let owner = network.labels.as_ref().and_then(|l| l.get(labels::CLUSTER));
+        let candidate = match cluster {
+            None => true,
+            Some(cluster) => {
+                owner.map(String::as_str) == Some(cluster) || used.contains(name.as_str())
+            }
+        };
+        if !candidate {
+            continue;
+        }
+        match engine.docker().remove_network(&id).await {
             Ok(()) => removed.networks.push(name),
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(Error::engine(format!("removing network {name}"), e)),
+            Err(e) => match Error::engine(format!("removing network {name}"), e) {
+                err if err.engine_failure() == Some(EngineFailure::NotFound) => {}
+                err if matches!(
+                    err.engine_failure(),
+                    Some(EngineFailure::Forbidden | EngineFailure::Conflict)
+                ) =>
+                {
+                    tracing::info!("Keeping network {name}: machines of another cluster use it");
+                }
+                err => return Err(err),
+            },
         }
     }
     let volumes = engine

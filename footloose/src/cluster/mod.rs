@@ -8,7 +8,9 @@ mod ready;
 
 pub use builder::{ClusterBuilder, ClusterGuard};
 pub use inspect::{MachineState, MachineStatus};
-pub use manage::{delete, list_clusters, prune, start, status, stop, Removed};
+pub use manage::{
+    delete, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters, Removed,
+};
 
 use std::path::PathBuf;
 

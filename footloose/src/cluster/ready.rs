@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use super::inspect::addresses;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{is_not_found, Error, Result};
 use crate::ssh::{Connection, Pool, Target};
 use crate::Machine;
 
@@ -48,11 +48,15 @@ pub(crate) async fn wait_ready(
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let info = engine
-            .docker()
-            .inspect_container(name, None)
-            .await
-            .map_err(|e| Error::engine(format!("inspecting container {name}"), e))?;
+        let info = match engine.docker().inspect_container(name, None).await {
+            Ok(info) => info,
+            Err(e) if is_not_found(&e) => {
+                return Err(Error::Vanished {
+                    machine: name.to_owned(),
+                })
+            }
+            Err(e) => return Err(Error::engine(format!("inspecting container {name}"), e)),
+        };
         let state = info.state.clone().unwrap_or_default();
         if state.running != Some(true) {
             let reason = format!(
@@ -111,7 +115,10 @@ pub(crate) async fn wait_ready(
                 });
             }
             Ok((_, state)) => last_failure = format!("systemd reports `{state}`"),
-            Err(err @ Error::HostKeyMismatch { .. }) => return Err(err),
+            // A wrong host key or a refused client key will not change by waiting.
+            Err(err @ (Error::HostKeyMismatch { .. } | Error::KeyRejected { .. })) => {
+                return Err(err)
+            }
             Err(err) => last_failure = err.to_string(),
         }
         if Instant::now() >= deadline.at {

@@ -14,6 +14,10 @@ use crate::keys::host_key_matches;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// libssh2's error code for "would block" in non-blocking mode.
 const EAGAIN: i32 = -37;
+/// libssh2's "Username/PublicKey combination invalid".
+const AUTHENTICATION_FAILED: i32 = -18;
+/// libssh2's "the key could not be verified by the server".
+const PUBLICKEY_UNVERIFIED: i32 = -19;
 
 /// Where and as whom to connect.
 #[derive(Debug, Clone)]
@@ -44,13 +48,13 @@ impl Connection {
         let ssh = |action: &str, source: ssh2::Error| Error::Ssh {
             machine: target.machine.clone(),
             action: action.to_owned(),
-            source: source.into(),
+            error: source.into(),
         };
-        let tcp = TcpStream::connect_timeout(&target.addr, CONNECT_TIMEOUT).map_err(|source| {
+        let tcp = TcpStream::connect_timeout(&target.addr, CONNECT_TIMEOUT).map_err(|error| {
             Error::Ssh {
                 machine: target.machine.clone(),
                 action: format!("connecting to {}", target.addr),
-                source,
+                error,
             }
         })?;
         tcp.set_nodelay(true).ok();
@@ -69,7 +73,15 @@ impl Connection {
         }
         session
             .userauth_pubkey_file(&target.user, None, &target.key_path, None)
-            .map_err(|e| ssh("authenticating", e))?;
+            .map_err(|e| match e.code() {
+                ErrorCode::Session(AUTHENTICATION_FAILED | PUBLICKEY_UNVERIFIED) => {
+                    Error::KeyRejected {
+                        machine: target.machine.clone(),
+                        key: target.key_path.clone(),
+                    }
+                }
+                _ => ssh("authenticating", e),
+            })?;
         session.set_keepalive(true, 15);
         Ok(Connection {
             session,
@@ -83,7 +95,7 @@ impl Connection {
         Error::Ssh {
             machine: self.machine.clone(),
             action: action.to_owned(),
-            source: source.into(),
+            error: source.into(),
         }
     }
 

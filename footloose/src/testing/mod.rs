@@ -9,12 +9,16 @@
 //! - Test clusters are removed by a [reaper] thread, so that teardown
 //!   overlaps the next test; the process waits for it before exiting.
 //! - A [janitor] removes, at the first cluster of a process, test clusters
-//!   whose owner no longer runs on this host.
+//!   that nobody can be shown to hold: the owner provably gone, or unseen
+//!   past its lease (see [`crate::ownership`]).
+//! - SIGINT and SIGTERM make the process remove its test clusters before
+//!   it exits.
 
 pub mod janitor;
 pub mod reaper;
 mod run;
 pub mod shared;
+mod signals;
 pub mod watchdog;
 
 pub use run::{block_on_test, keep_policy, run_test, KeepPolicy, TestResult, TestSpec};

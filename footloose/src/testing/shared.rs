@@ -31,9 +31,9 @@ pub fn get_or_create(
         .or_default()
         .clone();
     slot.get_or_init(|| {
-        super::watchdog::ensure_started();
+        let watchdog = super::watchdog::ensure_started();
         make()
-            .and_then(|builder| builder.create())
+            .and_then(|builder| builder.watched_by(watchdog).create())
             .map(Arc::new)
             .map_err(|e| e.to_string())
     })

@@ -17,16 +17,19 @@ use std::sync::{Once, OnceLock};
 use crate::engine::Engine;
 use crate::process::Identity;
 
-/// The variable that makes a process a watchdog: `pid:start_time:boot_id`
-/// of the process to watch.
+/// The variable that makes a process a watchdog: `pid:start_time` of the
+/// process to watch (its parent, so of the same boot, pid namespace and
+/// host).
 pub const WATCHDOG_ENV: &str = "FOOTLOOSE_WATCHDOG_FOR";
 
 /// Starts this process's watchdog (unless `FOOTLOOSE_WATCHDOG=off`) and
-/// sweeps orphaned test clusters, once per process. Failures are reported on stderr, not fatal: the clusters
-/// are still removed by their guards.
-pub fn ensure_started() {
+/// sweeps abandoned test clusters, once per process, and returns the
+/// watchdog's identity. Failures are reported on stderr, not fatal: the
+/// clusters are still removed by their guards.
+pub fn ensure_started() -> Option<Identity> {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        super::signals::remove_clusters_on_interrupt();
         let disabled = std::env::var("FOOTLOOSE_WATCHDOG").as_deref() == Ok("off");
         if disabled {
             tracing::debug!("FOOTLOOSE_WATCHDOG=off: no watchdog for this process");
@@ -38,9 +41,10 @@ pub fn ensure_started() {
             super::janitor::sweep(&engine).await
         });
         if let Err(err) = swept {
-            eprintln!("footloose: could not sweep orphaned clusters: {err}");
+            eprintln!("footloose: could not sweep abandoned clusters: {err}");
         }
     });
+    identity()
 }
 
 static WATCHDOG: OnceLock<Identity> = OnceLock::new();
@@ -53,10 +57,7 @@ pub fn identity() -> Option<Identity> {
 fn spawn() -> std::io::Result<()> {
     let me = Identity::current();
     let mut child = Command::new(std::env::current_exe()?)
-        .env(
-            WATCHDOG_ENV,
-            format!("{}:{}:{}", me.pid, me.start_time, me.boot_id),
-        )
+        .env(WATCHDOG_ENV, format!("{}:{}", me.pid, me.start_time))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -73,11 +74,11 @@ fn spawn() -> std::io::Result<()> {
 }
 
 fn parse_owner(value: &str) -> Option<Identity> {
-    let mut parts = value.splitn(3, ':');
+    let (pid, start_time) = value.split_once(':')?;
     Some(Identity {
-        pid: parts.next()?.parse().ok()?,
-        start_time: parts.next()?.parse().ok()?,
-        boot_id: parts.next()?.to_owned(),
+        pid: pid.parse().ok()?,
+        start_time: start_time.parse().ok()?,
+        ..Identity::current()
     })
 }
 
@@ -101,14 +102,12 @@ fn watch(owner: Identity) {
 
 /// Removes every test cluster whose owner is `owner`.
 pub async fn remove_owned_by(engine: &Engine, owner: &Identity) -> crate::Result<Vec<String>> {
-    let mut owned: Vec<String> = super::janitor::test_machines(engine)
+    let owned: Vec<String> = crate::cluster::test_clusters(engine)
         .await?
         .into_iter()
-        .filter(|(_, labels)| super::janitor::owner_of(labels).as_ref() == Some(owner))
-        .map(|(cluster, _)| cluster)
+        .filter(|ownership| &ownership.owner == owner)
+        .map(|ownership| ownership.cluster)
         .collect();
-    owned.sort();
-    owned.dedup();
     for cluster in &owned {
         crate::cluster::delete(engine, cluster).await?;
     }
@@ -135,10 +134,11 @@ mod tests {
 
     #[test]
     fn parses_the_owner_variable() {
-        let owner = parse_owner("12:345:abc-def").unwrap();
+        let owner = parse_owner("12:345").unwrap();
+        assert_eq!((owner.pid, owner.start_time), (12, 345));
         assert_eq!(
-            (owner.pid, owner.start_time, owner.boot_id.as_str()),
-            (12, 345, "abc-def")
+            owner.pid_namespace,
+            crate::Identity::current().pid_namespace
         );
         assert!(parse_owner("garbage").is_none());
     }

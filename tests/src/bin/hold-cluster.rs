@@ -1,5 +1,9 @@
-//! Creates a one-machine test cluster, prints its name, and waits to be
-//! killed: the watchdog and janitor tests kill it with SIGKILL.
+//! Creates a one-machine test cluster, prints its name, and waits. The
+//! cleanup tests end it with a signal from outside, or by writing `kill`
+//! on its standard input, which makes it SIGKILL itself (for when it runs
+//! in another pid namespace, where the test cannot name its pid).
+
+use std::io::BufRead;
 
 fn main() {
     let config = footloose::Config::with_replicas("held", "footloose/debian12", 1);
@@ -9,5 +13,11 @@ fn main() {
         .start()
         .expect("cannot create the cluster");
     println!("{}", guard.name());
+    for line in std::io::stdin().lock().lines() {
+        if line.is_ok_and(|l| l.trim() == "kill") {
+            // SAFETY: a plain system call; no destructor may run, as in a crash.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+    }
     std::thread::sleep(std::time::Duration::from_secs(600));
 }

@@ -51,7 +51,7 @@ pub enum Command {
     Show(ShowArgs),
     /// Remove everything footloose made on the engine, of every cluster
     /// (of one with --cluster)
-    Prune,
+    Prune(PruneArgs),
     /// Build or list footloose's images
     #[command(subcommand)]
     Image(ImageCommand),
@@ -104,6 +104,15 @@ pub struct CreateArgs {
     /// Keep what was made when creation fails, for debugging
     #[arg(long)]
     pub keep: bool,
+}
+
+/// `footloose prune`
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only test clusters that nobody holds: whose owner process is gone,
+    /// or whose lease (FOOTLOOSE_LEASE, default 3h) has run out
+    #[arg(long, conflicts_with = "cluster")]
+    pub expired: bool,
 }
 
 /// Commands acting on some machines (all when none are named).

@@ -34,7 +34,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Delete => commands::lifecycle::delete(&context),
         Command::Start(args) => commands::lifecycle::start(&context, &args),
         Command::Stop(args) => commands::lifecycle::stop(&context, &args),
-        Command::Prune => commands::lifecycle::prune(&context),
+        Command::Prune(args) => commands::lifecycle::prune(&context, &args),
         Command::Ssh(args) => commands::ssh::run(&context, &args),
         Command::Show(args) => commands::show::run(&context, &args),
         Command::Image(command) => commands::image::run(command),

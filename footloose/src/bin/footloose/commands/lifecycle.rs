@@ -4,9 +4,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
 
 use super::engine;
-use crate::cli::{CreateArgs, MachineArgs};
+use crate::cli::{CreateArgs, MachineArgs, PruneArgs};
 use crate::context::{Context, DEFAULT_CONFIG_FILE};
 
 pub fn create(context: &Context, args: &CreateArgs) -> anyhow::Result<ExitCode> {
@@ -18,15 +19,30 @@ pub fn create(context: &Context, args: &CreateArgs) -> anyhow::Result<ExitCode> 
             footloose::config::DEFAULT_PRIVATE_KEY
         );
     }
+    let interrupted = CancellationToken::new();
     let builder = loaded
         .builder
         .ready_timeout(Duration::from_secs(args.timeout))
-        .keep_on_failure(args.keep);
+        .keep_on_failure(args.keep)
+        .cancel_on(interrupted.clone());
     let name = builder.config().cluster.name.clone();
     let started = Instant::now();
-    let cluster = builder
-        .create()
-        .with_context(|| format!("cannot create cluster {name}"))?;
+    {
+        let interrupted = interrupted.clone();
+        footloose::interrupt::on_interrupt(move |_| interrupted.cancel())
+            .context("cannot watch for Ctrl-C")?;
+    }
+    let cluster = match builder.create() {
+        Err(footloose::Error::Interrupted) => {
+            crate::progress::say(if args.keep {
+                format!("Interrupted: kept what this run had made of cluster {name} (--keep)")
+            } else {
+                format!("Interrupted: removed what this run had made of cluster {name}")
+            });
+            return Ok(ExitCode::from(footloose::interrupt::SIGINT_EXIT as u8));
+        }
+        other => other.with_context(|| format!("cannot create cluster {name}"))?,
+    };
     let engine = engine()?;
     super::ssh::write_known_hosts(&engine, &name)?;
     let first = cluster.machines().first().map(|m| m.hostname().to_owned());
@@ -88,8 +104,24 @@ pub fn stop(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn prune(context: &Context) -> anyhow::Result<ExitCode> {
+pub fn prune(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCode> {
     let engine = engine()?;
+    if args.expired {
+        let removed = footloose::runtime::block_on(footloose::prune_abandoned(&engine))
+            .context("cannot prune abandoned test clusters")?;
+        for (cluster, verdict) in &removed {
+            let why = match verdict {
+                footloose::ownership::Verdict::LeaseExpired => "its lease ran out",
+                _ => "its test process is gone",
+            };
+            tracing::info!("Removed test cluster {cluster}: {why}");
+        }
+        crate::progress::say(format!(
+            "Removed {} abandoned test cluster(s)",
+            removed.len()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     let only = context.cluster_override();
     let removed =
         footloose::runtime::block_on(footloose::prune(&engine, only)).context("cannot prune")?;

@@ -1,0 +1,38 @@
+//! SIGINT and SIGTERM in a test process: remove its test clusters before
+//! it dies. (SIGKILL cannot be caught: the [watchdog](super::watchdog)
+//! covers it.)
+
+use std::time::Duration;
+
+use crate::engine::Engine;
+use crate::process::Identity;
+
+/// How long removing the clusters may take before the process exits anyway.
+const CLEANUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// Installs the handler (once per process; the caller makes sure of that).
+/// On the first signal the process removes every test cluster it owns,
+/// then exits with 130 (SIGINT) or 143 (SIGTERM); a second signal exits at
+/// once and leaves the rest to the watchdog.
+pub(crate) fn remove_clusters_on_interrupt() {
+    let installed = crate::interrupt::on_interrupt(|code| {
+        eprintln!("footloose: interrupted: removing this process's test clusters");
+        let me = Identity::current();
+        let removed = crate::runtime::block_on(async move {
+            tokio::time::timeout(CLEANUP_LIMIT, async {
+                let engine = Engine::connect().await?;
+                super::watchdog::remove_owned_by(&engine, &me).await
+            })
+            .await
+        });
+        match removed {
+            Ok(Ok(clusters)) => eprintln!("footloose: removed {} test cluster(s)", clusters.len()),
+            Ok(Err(err)) => eprintln!("footloose: could not remove the test clusters: {err}"),
+            Err(_) => eprintln!("footloose: removing the test clusters took too long"),
+        }
+        std::process::exit(code);
+    });
+    if let Err(err) = installed {
+        eprintln!("footloose: cannot watch for interrupts: {err}");
+    }
+}
