@@ -130,7 +130,7 @@ pub enum Error {
 
     /// `create` found the cluster already made with another client key,
     /// typically the same cluster name used from another directory.
-    #[error("cluster {cluster} already exists, made from {made_from} with key {theirs}; this config's key {} {}\n  to make a separate cluster, give it another name (`footloose create --cluster NAME`); to replace it, delete it first (`footloose delete` next to {made_from}, or `footloose delete --cluster {cluster}`)", key.display(), ours.as_deref().map(|f| format!("is {f}")).unwrap_or_else(|| "does not exist yet".to_owned()))]
+    #[error("cluster {cluster} already exists, made from {made_from} with key {theirs}; this config's key {} {}\n  to make a separate cluster, give it another name (`footloose create --cluster NAME`); to replace it, delete it first (`footloose delete --cluster {cluster}`, or `footloose delete` where it was made)", key.display(), ours.as_deref().map(|f| format!("is {f}")).unwrap_or_else(|| "does not exist yet".to_owned()))]
     ClusterKeyMismatch {
         /// The cluster.
         cluster: String,
@@ -191,21 +191,7 @@ impl Error {
     /// Wraps a bollard error with what footloose was doing. The engine's
     /// message is kept once, without bollard's "status code" preamble.
     pub(crate) fn engine(action: impl Into<String>, error: bollard::errors::Error) -> Self {
-        let (kind, message) = match error {
-            bollard::errors::Error::DockerResponseServerError {
-                status_code,
-                message,
-            } => {
-                let kind = match status_code {
-                    404 => EngineFailure::NotFound,
-                    409 => EngineFailure::Conflict,
-                    403 => EngineFailure::Forbidden,
-                    _ => EngineFailure::Other,
-                };
-                (kind, message.trim().to_owned())
-            }
-            other => (EngineFailure::Other, other.to_string()),
-        };
+        let (kind, message) = classify(error);
         Error::Engine {
             action: action.into(),
             kind,
@@ -232,6 +218,26 @@ impl Error {
             path: path.into(),
             error: source,
         }
+    }
+}
+
+/// The kind of an engine error and the engine's own words, without
+/// bollard's "status code" preamble.
+pub(crate) fn classify(error: bollard::errors::Error) -> (EngineFailure, String) {
+    match error {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            let kind = match status_code {
+                404 => EngineFailure::NotFound,
+                409 => EngineFailure::Conflict,
+                403 => EngineFailure::Forbidden,
+                _ => EngineFailure::Other,
+            };
+            (kind, message.trim().to_owned())
+        }
+        other => (EngineFailure::Other, other.to_string()),
     }
 }
 

@@ -23,7 +23,7 @@ use super::Cluster;
 use crate::archive::{self, Entry};
 use crate::container_spec::{self, endpoint_settings};
 use crate::engine::Engine;
-use crate::error::{is_conflict, is_not_found, Error, Result};
+use crate::error::{classify, is_conflict, is_not_found, Error, Result};
 use crate::keys::{ClientKey, HostKey};
 use crate::labels;
 use crate::ownership::Ownership;
@@ -502,13 +502,7 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
             machine: name.to_owned(),
         }),
         Err(e) => {
-            let Error::Engine {
-                message: mut reason,
-                ..
-            } = Error::engine("starting", e)
-            else {
-                unreachable!("Error::engine makes engine errors")
-            };
+            let (_, mut reason) = classify(e);
             if reason.contains("port is already allocated")
                 || reason.contains("address already in use")
             {
