@@ -57,6 +57,19 @@ pub enum Error {
         logs: String,
     },
 
+    /// A machine's container stopped while it booted: PID 1 exited.
+    #[error("machine {machine} stopped while booting (exit code {exit_code}{})\n  last boot messages:\n{logs}", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
+    Stopped {
+        /// The container name.
+        machine: String,
+        /// PID 1's exit code.
+        exit_code: i64,
+        /// The engine's word on why, if any.
+        reason: String,
+        /// The container's last log lines, indented.
+        logs: String,
+    },
+
     /// The engine refused to start a container.
     #[error("cannot start machine {machine}: {reason}")]
     Start {

@@ -498,7 +498,7 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 304, ..
         }) => Ok(()),
-        Err(e) if is_not_found(&e) => Err(Error::Vanished {
+        Err(e) if is_not_found(&e) || being_removed(engine, name).await => Err(Error::Vanished {
             machine: name.to_owned(),
         }),
         Err(e) => {
@@ -520,6 +520,15 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
                 reason,
             })
         }
+    }
+}
+
+/// Whether the container is gone or on its way out (another footloose
+/// deleting the cluster).
+async fn being_removed(engine: &Engine, name: &str) -> bool {
+    match engine.docker().inspect_container(name, None).await {
+        Ok(info) => info.state.and_then(|s| s.status) == Some(ContainerStateStatusEnum::REMOVING),
+        Err(e) => is_not_found(&e),
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bollard::models::ContainerStateStatusEnum;
 use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 
@@ -35,7 +36,8 @@ impl Deadline {
 
 /// Polls the machine over ssh until `systemctl is-system-running --wait`
 /// reports a finished boot, or fails at `deadline` with its boot log. A
-/// container that stops while booting fails at once.
+/// container that stops while booting fails at once, and one that is
+/// being removed (another footloose deleting the cluster) too.
 pub(crate) async fn wait_ready(
     engine: &Engine,
     name: &str,
@@ -58,17 +60,18 @@ pub(crate) async fn wait_ready(
             Err(e) => return Err(Error::engine(format!("inspecting container {name}"), e)),
         };
         let state = info.state.clone().unwrap_or_default();
+        if state.status == Some(ContainerStateStatusEnum::REMOVING) {
+            return Err(Error::Vanished {
+                machine: name.to_owned(),
+            });
+        }
         if state.running != Some(true) {
-            let reason = format!(
-                "the container stopped while booting (exit code {}{})",
-                state.exit_code.unwrap_or_default(),
-                state
-                    .error
-                    .filter(|e| !e.is_empty())
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default()
-            );
-            return Err(not_ready(engine, name, deadline, reason).await);
+            return Err(Error::Stopped {
+                machine: name.to_owned(),
+                exit_code: state.exit_code.unwrap_or_default(),
+                reason: state.error.filter(|e| !e.is_empty()).unwrap_or_default(),
+                logs: boot_log(engine, name, 20).await,
+            });
         }
         let found = addresses(&info);
         let Some(addr) = found.ssh else {
