@@ -30,4 +30,4 @@ pub use model::{
     Backend, ClusterSpec, Config, MachineInstance, MachineSet, MachineSpec, PortMapping, Protocol,
     Volume, VolumeType, DEFAULT_CMD, DEFAULT_IMAGE, DEFAULT_PRIVATE_KEY,
 };
-pub use validate::{is_valid_cluster_name, is_valid_hostname};
+pub use validate::{is_valid_cluster_name, is_valid_group_name, is_valid_hostname};

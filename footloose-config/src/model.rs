@@ -52,6 +52,11 @@ pub struct MachineSet {
     pub count: u32,
     /// What each machine is.
     pub spec: MachineSpec,
+    /// Extra Ansible groups for these machines (a footloose extension;
+    /// every machine is also in its cluster's group and in the group named
+    /// after its name pattern without `%d`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -201,6 +206,8 @@ pub struct MachineInstance {
     pub set: usize,
     /// The entry's spec.
     pub spec: MachineSpec,
+    /// The entry's extra Ansible groups.
+    pub groups: Vec<String>,
 }
 
 impl MachineInstance {
@@ -285,6 +292,7 @@ impl Config {
                     tmpfs: Vec::new(),
                     security_opt: Vec::new(),
                 },
+                groups: Vec::new(),
             }],
         }
     }
@@ -302,6 +310,7 @@ impl Config {
                 index,
                 set,
                 spec: entry.spec.clone(),
+                groups: entry.groups.clone(),
             })
         })
     }

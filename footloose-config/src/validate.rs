@@ -41,6 +41,14 @@ pub(crate) fn check(config: &Config) -> Vec<Problem> {
     for (i, entry) in config.machines.iter().enumerate() {
         let base = format!("machines[{i}].spec");
         check_spec(&base, &entry.spec, entry.count, &mut problems);
+        for (j, group) in entry.groups.iter().enumerate() {
+            if !is_valid_group_name(group) {
+                problems.push(problem(
+                    format!("machines[{i}].groups[{j}]"),
+                    format!("`{group}` is not an Ansible group name: use letters, digits and `_`, not starting with a digit, and not `all` or `ungrouped`"),
+                ));
+            }
+        }
         if template_is_valid(&entry.spec.name) {
             for index in 0..entry.count {
                 let hostname = entry.spec.name.replacen("%d", &index.to_string(), 1);
@@ -217,6 +225,15 @@ pub fn is_valid_hostname(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
+/// True for a name Ansible takes as a group without rewriting it.
+pub fn is_valid_group_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name != "all"
+        && name != "ungrouped"
+}
+
 /// True for a name usable as the prefix of Docker container, network and
 /// volume names: 1 to 40 of `[a-zA-Z0-9_.-]`, starting with a letter or digit.
 pub fn is_valid_cluster_name(name: &str) -> bool {
@@ -242,6 +259,16 @@ mod tests {
         assert!(!is_valid_hostname("-a"));
         assert!(!is_valid_hostname("a_b"));
         assert!(!is_valid_hostname(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn group_names() {
+        assert!(is_valid_group_name("web"));
+        assert!(is_valid_group_name("_db_1"));
+        assert!(!is_valid_group_name("1web"));
+        assert!(!is_valid_group_name("web-servers"));
+        assert!(!is_valid_group_name("all"));
+        assert!(!is_valid_group_name(""));
     }
 
     #[test]

@@ -120,6 +120,10 @@ invalid! {
         "f.yaml:9:19: machines[0].spec.securityOpt[0]: `unconfined` is not a security option (such as seccomp=unconfined)";
     relative_tmpfs: named("    tmpfs: [var/cache]\n") =>
         "f.yaml:9:13: machines[0].spec.tmpfs[0]: `var/cache` must be an absolute path";
+    bad_group: named("  groups: [web, web-servers]\n") =>
+        "f.yaml:9:17: machines[0].groups[1]: `web-servers` is not an Ansible group name: use letters, digits and `_`, not starting with a digit, and not `all` or `ungrouped`";
+    groups_not_a_list: named("  groups: web\n") =>
+        "f.yaml:9:11: machines[0].groups: invalid type: string \"web\", expected a sequence";
 }
 
 #[test]

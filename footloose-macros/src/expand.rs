@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr};
@@ -16,6 +16,15 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     signature::check(&function)?;
     let config_path = resolve_and_check(&args.path)?;
     let config_path = config_path.display().to_string();
+    let images = match images_from_env()? {
+        Some(images) => images,
+        None => args.images,
+    };
+    // Makes rustc record the variable, so that cargo rebuilds the tests
+    // when it changes and the matrix follows it.
+    let track_env = quote! {
+        const _: ::core::option::Option<&'static str> = ::core::option_env!(#IMAGES_ENV);
+    };
 
     let name = &function.sig.ident;
     let attributes = &function.attrs;
@@ -62,9 +71,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         }
     };
 
-    if args.images.is_empty() {
+    if images.is_empty() {
         let body = run(name.to_string(), None);
         return Ok(quote! {
+            #track_env
             #return_check
             #[test]
             #(#attributes)*
@@ -75,7 +85,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         });
     }
 
-    let tests = args.images.iter().map(|(literal, reference)| {
+    let tests = images.iter().map(|(literal, reference)| {
         let test = test_ident(literal, reference);
         let body = run(format!("{name}-{test}"), Some(reference));
         quote! {
@@ -90,11 +100,39 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #visibility mod #name {
             #[allow(unused_imports)]
             use super::*;
+            #track_env
             #return_check
             #body_fn
             #(#tests)*
         }
     })
+}
+
+/// The variable that replaces every cluster test's images, for CI matrices.
+const IMAGES_ENV: &str = "FOOTLOOSE_IMAGES";
+
+/// The images `FOOTLOOSE_IMAGES` names (comma separated short names or
+/// references), `None` when it is unset or empty.
+fn images_from_env() -> syn::Result<Option<Vec<(LitStr, String)>>> {
+    let Ok(value) = std::env::var(IMAGES_ENV) else {
+        return Ok(None);
+    };
+    let mut images: Vec<(LitStr, String)> = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let Some(reference) = footloose_config::images::resolve(name) else {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "{IMAGES_ENV}={value:?} names unknown image `{name}`: short names are {}; any other image needs a full reference such as `footloose/debian12`",
+                    footloose_config::images::SHORT_NAMES.join(", ")
+                ),
+            ));
+        };
+        if !images.iter().any(|(_, r)| *r == reference) {
+            images.push((LitStr::new(name, Span::call_site()), reference));
+        }
+    }
+    Ok((!images.is_empty()).then_some(images))
 }
 
 /// Resolves the path against the crate's manifest directory and checks the
@@ -139,4 +177,39 @@ fn test_ident(literal: &LitStr, reference: &str) -> Ident {
         name.insert(0, '_');
     }
     Ident::new(&name, literal.span())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one test that sets the variable: the others do not read it.
+    #[test]
+    fn footloose_images_replaces_the_matrix_and_is_tracked() {
+        let attribute = quote!("tests/ui/footloose.yaml", images = ["debian11", "debian12"]);
+        let function = quote!(
+            fn boots(cluster: &::footloose::Cluster) {}
+        );
+        std::env::set_var(IMAGES_ENV, "debian13, footloose/debian12");
+        let matrix = expand(attribute.clone(), function.clone())
+            .unwrap()
+            .to_string();
+        std::env::set_var(IMAGES_ENV, "debian99");
+        let unknown = expand(attribute.clone(), function.clone())
+            .unwrap_err()
+            .to_string();
+        std::env::remove_var(IMAGES_ENV);
+        let plain = expand(attribute, function).unwrap().to_string();
+
+        assert!(matrix.contains("fn debian13"), "{matrix}");
+        assert!(matrix.contains("fn footloose_debian12"), "{matrix}");
+        assert!(!matrix.contains("fn debian11"), "{matrix}");
+        assert!(matrix.contains("option_env !"), "{matrix}");
+        assert!(unknown.contains("unknown image `debian99`"), "{unknown}");
+        assert!(
+            plain.contains("fn debian11") && plain.contains("fn debian12"),
+            "{plain}"
+        );
+        assert!(plain.contains("option_env !"), "{plain}");
+    }
 }

@@ -170,6 +170,50 @@ pub enum Error {
     #[error("interrupted")]
     Interrupted,
 
+    /// A systemd unit did not become active.
+    #[error("unit {status} on {machine}: did not become active within {}s\n  last journal lines:\n{journal}", waited.as_secs())]
+    UnitNotActive {
+        /// The container name.
+        machine: String,
+        /// The unit's state, as [`UnitStatus`](crate::UnitStatus) prints it.
+        status: String,
+        /// How long it was waited for.
+        waited: Duration,
+        /// The unit's last journal lines, indented.
+        journal: String,
+    },
+
+    /// A program footloose runs for the user is not installed.
+    #[error("`{tool}` was not found on PATH: {hint}")]
+    ToolMissing {
+        /// The program.
+        tool: String,
+        /// How to install it.
+        hint: String,
+    },
+
+    /// `ansible-playbook` exited unsuccessfully.
+    #[error("ansible-playbook {} failed with {status}: {summary}\n  last output:\n{output}", playbook.display())]
+    Playbook {
+        /// The playbook.
+        playbook: PathBuf,
+        /// Its exit status.
+        status: String,
+        /// The hosts that failed or were unreachable, from the PLAY RECAP.
+        summary: String,
+        /// The end of its output, indented.
+        output: String,
+    },
+
+    /// A second run of a playbook changed something.
+    #[error("playbook {} is not idempotent: a second run changed {}", playbook.display(), changed.join("; "))]
+    NotIdempotent {
+        /// The playbook.
+        playbook: PathBuf,
+        /// `host: task` for every task that changed.
+        changed: Vec<String>,
+    },
+
     /// A machine name that the cluster does not have.
     #[error("no machine {name} in cluster {cluster} (it has: {known})")]
     NoSuchMachine {

@@ -41,6 +41,9 @@ pub const LIFETIME: &str = "io.footloose.lifetime";
 pub const HOST_KEY: &str = "io.footloose.host-key";
 /// The machine's spec as JSON (containers only).
 pub const SPEC: &str = "io.footloose.spec";
+/// The extra Ansible groups of the machine's `machines:` entry, comma
+/// separated (containers only).
+pub const GROUPS: &str = "io.footloose.groups";
 /// The machine's index in the configuration, for stable ordering.
 pub const ORDER: &str = "io.footloose.order";
 

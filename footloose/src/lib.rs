@@ -27,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod ansible;
 mod archive;
 mod cluster;
 pub mod container_spec;
@@ -43,11 +44,12 @@ pub mod paths;
 mod process;
 pub mod runtime;
 mod ssh;
+mod systemd;
 pub mod testing;
 
 pub use cluster::{
-    delete, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters, Cluster,
-    ClusterBuilder, ClusterGuard, MachineState, MachineStatus, Removed,
+    delete, known_hosts, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters,
+    Cluster, ClusterBuilder, ClusterGuard, MachineState, MachineStatus, Removed,
 };
 pub use error::{ConfigError, EngineFailure, Error, Result};
 pub use footloose_config::{self as config, Config};
@@ -57,3 +59,4 @@ pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT};
 pub use naming::unique_cluster_name;
 pub use process::{Identity, Presence};
 pub use ssh::{ExitStatus, Output};
+pub use systemd::UnitStatus;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ssh::{Output, Pool};
+use crate::systemd::UnitStatus;
 
 /// How long a command may run before [`Machine::exec`] gives up on it.
 pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(600);
@@ -147,8 +148,8 @@ impl Machine {
         Ok(self.exec(&format!("cat {quoted}"))?.checked()?.stdout)
     }
 
-    /// Waits until the systemd unit `unit` is active; fails with its status
-    /// when it becomes `failed` or `timeout` passes.
+    /// Waits until the systemd unit `unit` is active; fails when it becomes
+    /// `failed` or `timeout` passes, with its state and last journal lines.
     ///
     /// ```no_run
     /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
@@ -160,26 +161,52 @@ impl Machine {
     /// ```
     pub fn wait_for_unit(&self, unit: &str, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let quoted = crate::ssh::shell_quote(unit);
         loop {
-            let state = self
-                .exec(&format!("systemctl is-active {quoted}"))?
-                .stdout();
-            match state.trim() {
-                "active" => return Ok(()),
-                "failed" => break,
-                _ if Instant::now() >= deadline => break,
-                _ => std::thread::sleep(Duration::from_millis(200)),
+            let status = self.unit_status(unit)?;
+            if status.is_active() {
+                return Ok(());
             }
+            if status.is_failed() || Instant::now() >= deadline {
+                return Err(Error::UnitNotActive {
+                    machine: self.container_name.clone(),
+                    status: status.to_string(),
+                    waited: timeout,
+                    journal: indent(&self.journal(unit, 15)?),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(200));
         }
-        let status = self
-            .exec(&format!("systemctl status --no-pager --lines=10 {quoted}"))?
-            .stdout();
-        Err(Error::Invalid(format!(
-            "unit {unit} on {} did not become active within {}s:\n{status}",
-            self.container_name,
-            timeout.as_secs()
-        )))
+    }
+
+    /// The state of the systemd unit `unit` (`systemctl show`).
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let nginx = machine.unit_status("nginx")?;
+    /// assert!(nginx.is_active(), "{nginx}\n{}", machine.journal("nginx", 20)?);
+    /// # Ok(()) }
+    /// ```
+    pub fn unit_status(&self, unit: &str) -> Result<UnitStatus> {
+        let out = self.exec(&UnitStatus::query(unit))?.checked()?;
+        Ok(UnitStatus::parse(unit, &out.stdout()))
+    }
+
+    /// The last `lines` lines of `unit`'s journal (`journalctl -u`), with
+    /// ISO timestamps: what to print when an assertion on it fails.
+    pub fn journal(&self, unit: &str, lines: usize) -> Result<String> {
+        let out = self
+            .exec(&crate::systemd::journal_query(unit, lines, false))?
+            .checked()?;
+        Ok(out.stdout())
+    }
+
+    /// The messages of priority `err` or worse in `unit`'s journal, at most
+    /// `lines` of them: empty for a unit that logged no error.
+    pub fn journal_errors(&self, unit: &str, lines: usize) -> Result<String> {
+        let out = self
+            .exec(&crate::systemd::journal_query(unit, lines, true))?
+            .checked()?;
+        Ok(out.stdout())
     }
 
     /// Async twin of [`exec`](Self::exec).
@@ -228,6 +255,29 @@ impl Machine {
         let (machine, unit) = (self.clone(), unit.to_owned());
         blocking(move || machine.wait_for_unit(&unit, timeout)).await
     }
+
+    /// Async twin of [`unit_status`](Self::unit_status).
+    pub async fn unit_status_async(&self, unit: &str) -> Result<UnitStatus> {
+        let (machine, unit) = (self.clone(), unit.to_owned());
+        blocking(move || machine.unit_status(&unit)).await
+    }
+
+    /// Async twin of [`journal`](Self::journal).
+    pub async fn journal_async(&self, unit: &str, lines: usize) -> Result<String> {
+        let (machine, unit) = (self.clone(), unit.to_owned());
+        blocking(move || machine.journal(&unit, lines)).await
+    }
+}
+
+/// `text` indented for an error message.
+fn indent(text: &str) -> String {
+    if text.trim().is_empty() {
+        return "    (nothing)".to_owned();
+    }
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Runs blocking ssh work on a worker thread of footloose's runtime.

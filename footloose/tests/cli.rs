@@ -658,3 +658,38 @@ fn create_and_delete_at_once_end_in_a_clear_state() {
         assert_eq!((containers, networks, volumes), (0, 0, 0), "{}", text(&out));
     }
 }
+
+#[test]
+fn show_o_ansible_prints_an_inventory_ansible_uses() {
+    let project = Project::new(
+        "cli-ansible",
+        "- count: 2\n  spec:\n    image: footloose/debian12\n    name: web-%d\n    portMappings:\n    - containerPort: 22\n  groups: [frontend]\n",
+    );
+    project.ok(&["create"]);
+    let inventory = project.ok(&["show", "-o", "ansible"]);
+    std::fs::write(project.path("inventory.yml"), &inventory).unwrap();
+    let out = Command::new("ansible")
+        .args([
+            "-i",
+            "inventory.yml",
+            "frontend",
+            "-m",
+            "ansible.builtin.command",
+        ])
+        .args(["-a", "hostname"])
+        .current_dir(project.dir.path())
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .expect("cannot run ansible (install ansible-core)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{inventory}\n{}", text(&out));
+    for host in ["web-0", "web-1"] {
+        assert!(
+            stdout.contains(&format!("{host} | CHANGED | rc=0 >>\n{host}")),
+            "{stdout}"
+        );
+    }
+    let refused = project.run(&["show", "-o", "ansible", "web-0"]);
+    assert!(!refused.status.success());
+    project.ok(&["delete"]);
+}

@@ -178,7 +178,18 @@ fn waits_for_units(cluster: &Cluster) {
     let err = node
         .wait_for_unit("broken", Duration::from_secs(5))
         .unwrap_err();
-    assert!(err.to_string().contains("did not become active"), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("did not become active"), "{message}");
+    assert!(message.contains("broken.service: failed"), "{message}");
+    assert!(message.contains("last journal lines"), "{message}");
+    assert!(node.unit_status("late").unwrap().is_active());
+    let broken = node.unit_status("broken").unwrap();
+    assert!(broken.is_failed(), "{broken}");
+    assert_eq!(broken.result, "exit-code", "{broken}");
+    let journal = node.journal("broken", 20).unwrap();
+    assert!(journal.contains("broken.service"), "{journal}");
+    let missing = node.unit_status("no-such-unit").unwrap();
+    assert_eq!(missing.load_state, "not-found", "{missing}");
 }
 
 #[footloose::cluster("two-nodes.yaml")]

@@ -415,6 +415,9 @@ async fn create_machine(
     machine_labels.insert(labels::HOST_KEY.into(), host_key.public.clone());
     machine_labels.insert(labels::KEY_FINGERPRINT.into(), context.key.fingerprint());
     machine_labels.insert(labels::ORDER.into(), order.to_string());
+    if !machine.groups.is_empty() {
+        machine_labels.insert(labels::GROUPS.into(), machine.groups.join(","));
+    }
     machine_labels.insert(
         labels::SPEC.into(),
         serde_json::to_string(&machine.spec).unwrap_or_default(),

@@ -61,6 +61,8 @@ pub struct MachineStatus {
     pub config: Option<String>,
     /// The networks the machine is attached to, by name.
     pub networks: Vec<String>,
+    /// The extra Ansible groups of its `machines:` entry.
+    pub groups: Vec<String>,
     #[serde(skip)]
     pub(crate) order: u32,
     /// The cluster it belongs to.
@@ -119,6 +121,10 @@ impl MachineStatus {
             host_key: labels.get(labels::HOST_KEY).cloned(),
             key_fingerprint: labels.get(labels::KEY_FINGERPRINT).cloned(),
             config: labels.get(labels::CONFIG).cloned(),
+            groups: labels
+                .get(labels::GROUPS)
+                .map(|g| g.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
             networks: summary
                 .network_settings
                 .as_ref()

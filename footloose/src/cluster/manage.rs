@@ -83,7 +83,10 @@ pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
 /// # Ok(()) }
 /// ```
 pub async fn delete(engine: &Engine, cluster: &str) -> Result<Removed> {
-    remove_labelled(engine, Some(cluster)).await
+    let removed = remove_labelled(engine, Some(cluster)).await?;
+    // Its known_hosts and inventory, if this host wrote any.
+    let _ = std::fs::remove_dir_all(crate::paths::state_dir(cluster));
+    Ok(removed)
 }
 
 /// Removes everything footloose made on the engine, of `cluster` only when

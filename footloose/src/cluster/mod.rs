@@ -3,11 +3,14 @@
 mod builder;
 mod create;
 mod inspect;
+mod known_hosts;
 mod manage;
 mod ready;
 
 pub use builder::{ClusterBuilder, ClusterGuard};
 pub use inspect::{MachineState, MachineStatus};
+pub use known_hosts::known_hosts;
+pub(crate) use known_hosts::write_known_hosts;
 pub use manage::{
     delete, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters, Removed,
 };
@@ -85,6 +88,34 @@ impl Cluster {
     /// The private key that logs into the machines.
     pub fn private_key(&self) -> &std::path::Path {
         &self.key_path
+    }
+
+    /// The cluster's Ansible inventory (YAML): every machine by hostname,
+    /// reached on its published ssh port with the cluster's key, its host
+    /// key checked strictly against a `known_hosts` that footloose writes;
+    /// groups for the cluster, each `machines:` entry and its `groups`.
+    /// See [`crate::ansible`].
+    pub fn ansible_inventory(&self) -> Result<String> {
+        let (engine, name, key) = (
+            self.engine.clone(),
+            self.name.clone(),
+            self.key_path.clone(),
+        );
+        crate::runtime::block_on(
+            async move { crate::ansible::inventory(&engine, &name, &key).await },
+        )
+    }
+
+    /// Writes [`ansible_inventory`](Self::ansible_inventory) to `path` and
+    /// returns the path.
+    pub fn write_ansible_inventory(&self, path: impl Into<PathBuf>) -> Result<PathBuf> {
+        let path = path.into();
+        let text = self.ansible_inventory()?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+        }
+        std::fs::write(&path, text).map_err(|e| Error::io("cannot write", &path, e))?;
+        Ok(path)
     }
 
     /// Removes every container, network and volume of the cluster.

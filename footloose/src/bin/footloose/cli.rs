@@ -142,6 +142,8 @@ pub enum Format {
     Table,
     /// JSON for programs
     Json,
+    /// An Ansible YAML inventory (host keys checked against footloose's known_hosts)
+    Ansible,
 }
 
 /// `footloose show`

@@ -65,7 +65,6 @@ pub fn delete(context: &Context) -> anyhow::Result<ExitCode> {
     for container in &removed.containers {
         tracing::info!("Deleted machine: {container}");
     }
-    let _ = std::fs::remove_dir_all(footloose::paths::state_dir(&name));
     crate::progress::say(format!(
         "Deleted cluster {name}: {} machine(s), {} network(s), {} volume(s)",
         removed.containers.len(),

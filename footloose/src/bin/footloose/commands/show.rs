@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context as _};
 use footloose::MachineStatus;
 
 use super::engine;
@@ -10,8 +10,22 @@ use crate::cli::{Format, ShowArgs};
 use crate::context::Context;
 
 pub fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
-    let cluster = context.load()?.builder.config().cluster.name.clone();
+    let builder = context.load()?.builder;
+    let cluster = builder.config().cluster.name.clone();
     let engine = engine()?;
+    if let Format::Ansible = args.output {
+        if !args.hostnames.is_empty() {
+            bail!("`show -o ansible` writes the whole cluster: name no hostnames (use `--limit` in Ansible)");
+        }
+        let inventory = footloose::runtime::block_on(footloose::ansible::inventory(
+            &engine,
+            &cluster,
+            &builder.key_path(),
+        ))
+        .with_context(|| format!("cannot write the Ansible inventory of cluster {cluster}"))?;
+        print!("{inventory}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let machines = footloose::runtime::block_on(footloose::status(&engine, Some(&cluster)))?;
     for name in &args.hostnames {
         if !machines.iter().any(|m| &m.hostname == name) {
@@ -22,12 +36,11 @@ pub fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|m| args.hostnames.is_empty() || args.hostnames.contains(&m.hostname))
         .collect();
-    match args.output {
-        Format::Json => {
-            let json = serde_json::json!({ "machines": shown });
-            println!("{}", serde_json::to_string_pretty(&json)?);
-        }
-        Format::Table => print_table(&shown),
+    if let Format::Json = args.output {
+        let json = serde_json::json!({ "machines": shown });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print_table(&shown);
     }
     Ok(ExitCode::SUCCESS)
 }

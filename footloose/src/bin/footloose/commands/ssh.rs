@@ -16,16 +16,8 @@ use crate::context::Context;
 /// Writes the cluster's `known_hosts` (one line per machine, keyed by
 /// container name, used with `HostKeyAlias`) and returns its path.
 pub fn write_known_hosts(engine: &Engine, cluster: &str) -> anyhow::Result<PathBuf> {
-    let machines = footloose::runtime::block_on(footloose::status(engine, Some(cluster)))?;
-    let dir = footloose::paths::state_dir(cluster);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join("known_hosts");
-    let text: String = machines
-        .iter()
-        .filter_map(|m| Some(format!("{} {}\n", m.container, m.host_key.as_deref()?)))
-        .collect();
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+    footloose::runtime::block_on(footloose::known_hosts(engine, cluster))
+        .with_context(|| format!("cannot write the known_hosts of cluster {cluster}"))
 }
 
 pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,243 @@
+//! The Ansible inventory of a cluster, as data first and YAML last.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::MachineStatus;
+
+/// One machine as Ansible reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryHost {
+    /// The inventory host name: the machine's hostname.
+    pub hostname: String,
+    /// The container name: the `HostKeyAlias` its pinned key is filed under.
+    pub container: String,
+    /// Where its sshd answers, when it runs.
+    pub ssh: Option<SocketAddr>,
+    /// Its groups besides `all`.
+    pub groups: BTreeSet<String>,
+}
+
+/// A cluster's inventory: every machine, its groups, and how ssh trusts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inventory {
+    /// The machines, in configuration order.
+    pub hosts: Vec<InventoryHost>,
+    /// The cluster's private key, absolute.
+    pub private_key: PathBuf,
+    /// The `known_hosts` file with the machines' pinned host keys.
+    pub known_hosts: PathBuf,
+}
+
+impl Inventory {
+    /// The inventory of `cluster`'s `machines` (from [`crate::status`]):
+    /// each in the cluster's group, the group of its `machines:` entry
+    /// (its name pattern without `%d`: `web%d` is `web`) and the entry's
+    /// `groups`.
+    pub fn of(
+        cluster: &str,
+        machines: &[MachineStatus],
+        private_key: PathBuf,
+        known_hosts: PathBuf,
+    ) -> Inventory {
+        let hosts = machines
+            .iter()
+            .map(|m| {
+                let mut groups = BTreeSet::from([group_name(cluster)]);
+                if let Some(pattern) = m.spec.get("name").and_then(|n| n.as_str()) {
+                    groups.insert(group_name(&pattern.replacen("%d", "", 1)));
+                }
+                groups.extend(m.groups.iter().cloned());
+                InventoryHost {
+                    hostname: m.hostname.clone(),
+                    container: m.container.clone(),
+                    ssh: m.ssh_endpoint(),
+                    groups,
+                }
+            })
+            .collect();
+        Inventory {
+            hosts,
+            private_key,
+            known_hosts,
+        }
+    }
+
+    /// The inventory in Ansible's YAML format. ssh checks host keys
+    /// strictly against [`known_hosts`](Self::known_hosts).
+    pub fn to_yaml(&self) -> Result<String> {
+        #[derive(Serialize)]
+        struct Document<'a> {
+            all: All<'a>,
+        }
+        #[derive(Serialize)]
+        struct All<'a> {
+            hosts: BTreeMap<&'a str, HostVars>,
+            vars: BTreeMap<&'static str, String>,
+            children: BTreeMap<&'a str, Group<'a>>,
+        }
+        #[derive(Serialize)]
+        struct HostVars {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ansible_host: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ansible_port: Option<u16>,
+            ansible_ssh_extra_args: String,
+        }
+        #[derive(Serialize, Default)]
+        struct Group<'a> {
+            hosts: BTreeMap<&'a str, ()>,
+        }
+
+        let mut children: BTreeMap<&str, Group> = BTreeMap::new();
+        for host in &self.hosts {
+            for group in &host.groups {
+                children
+                    .entry(group)
+                    .or_default()
+                    .hosts
+                    .insert(&host.hostname, ());
+            }
+        }
+        let document = Document {
+            all: All {
+                hosts: self
+                    .hosts
+                    .iter()
+                    .map(|h| {
+                        let vars = HostVars {
+                            ansible_host: h.ssh.map(|a| a.ip().to_string()),
+                            ansible_port: h.ssh.map(|a| a.port()),
+                            ansible_ssh_extra_args: format!("-o HostKeyAlias={}", h.container),
+                        };
+                        (h.hostname.as_str(), vars)
+                    })
+                    .collect(),
+                vars: BTreeMap::from([
+                    ("ansible_user", "root".to_owned()),
+                    (
+                        "ansible_ssh_private_key_file",
+                        self.private_key.display().to_string(),
+                    ),
+                    (
+                        "ansible_ssh_common_args",
+                        format!(
+                            "-o StrictHostKeyChecking=yes -o UserKnownHostsFile={} -o IdentitiesOnly=yes",
+                            self.known_hosts.display()
+                        ),
+                    ),
+                    ("ansible_python_interpreter", "/usr/bin/python3".to_owned()),
+                ]),
+                children,
+            },
+        };
+        serde_yaml::to_string(&document)
+            .map_err(|e| Error::Invalid(format!("cannot write the inventory as YAML: {e}")))
+    }
+}
+
+/// `text` as an Ansible group name: every character other than a letter,
+/// digit or `_` becomes `_`, trailing ones are dropped, and a leading digit
+/// gets a `_` before it (`web-%d` is `web`, `my-cluster` is `my_cluster`).
+pub fn group_name(text: &str) -> String {
+    let mut name: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_owned();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MachineState, PublishedPort};
+
+    fn machine(hostname: &str, pattern: &str, groups: &[&str], port: u16) -> MachineStatus {
+        MachineStatus {
+            container: format!("c-1-{hostname}"),
+            hostname: hostname.into(),
+            state: MachineState::Running,
+            image: "footloose/debian12".into(),
+            cmd: "/sbin/init".into(),
+            ip: Some("172.17.0.2".into()),
+            ports: vec![PublishedPort {
+                guest: 22,
+                host: port,
+                address: "127.0.0.1".into(),
+                protocol: "tcp".into(),
+            }],
+            spec: serde_json::json!({ "name": pattern }),
+            host_key: None,
+            key_fingerprint: None,
+            config: None,
+            networks: Vec::new(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            order: 0,
+            cluster: "c-1".into(),
+        }
+    }
+
+    #[test]
+    fn group_names_follow_ansible_rules() {
+        assert_eq!(group_name("web"), "web");
+        assert_eq!(group_name("web-"), "web");
+        assert_eq!(group_name("my-cluster.1"), "my_cluster_1");
+        assert_eq!(group_name("1st"), "_1st");
+        assert_eq!(group_name(""), "_");
+    }
+
+    #[test]
+    fn hosts_are_grouped_and_reached_on_their_published_port() {
+        let machines = [
+            machine("web0", "web%d", &["frontend"], 32768),
+            machine("web1", "web%d", &["frontend"], 32769),
+            machine("db0", "db%d", &[], 32770),
+        ];
+        let inventory = Inventory::of(
+            "c-1",
+            &machines,
+            "/k/cluster-key".into(),
+            "/s/known_hosts".into(),
+        );
+        let yaml: serde_yaml::Value = serde_yaml::from_str(&inventory.to_yaml().unwrap()).unwrap();
+        let all = &yaml["all"];
+        assert_eq!(all["hosts"]["web1"]["ansible_host"], "127.0.0.1");
+        assert_eq!(all["hosts"]["web1"]["ansible_port"], 32769);
+        assert_eq!(
+            all["hosts"]["db0"]["ansible_ssh_extra_args"],
+            "-o HostKeyAlias=c-1-db0"
+        );
+        assert_eq!(all["vars"]["ansible_user"], "root");
+        assert_eq!(
+            all["vars"]["ansible_ssh_private_key_file"],
+            "/k/cluster-key"
+        );
+        let common = all["vars"]["ansible_ssh_common_args"].as_str().unwrap();
+        assert!(common.contains("StrictHostKeyChecking=yes"), "{common}");
+        assert!(
+            common.contains("UserKnownHostsFile=/s/known_hosts"),
+            "{common}"
+        );
+        let members = |group: &str| -> Vec<String> {
+            all["children"][group]["hosts"]
+                .as_mapping()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(members("c_1"), ["db0", "web0", "web1"]);
+        assert_eq!(members("web"), ["web0", "web1"]);
+        assert_eq!(members("frontend"), ["web0", "web1"]);
+        assert_eq!(members("db"), ["db0"]);
+    }
+}
