@@ -16,9 +16,12 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     signature::check(&function)?;
     let config_path = resolve_and_check(&args.path)?;
     let config_path = config_path.display().to_string();
-    let images = match images_from_env()? {
-        Some(images) => images,
-        None => args.images,
+    // FOOTLOOSE_IMAGES replaces a matrix's images (its tests are named
+    // after them); a plain test keeps its name and runs on each in turn.
+    let (images, plain_images) = match (images_from_env()?, args.images.is_empty()) {
+        (Some(env), false) => (env, Vec::new()),
+        (Some(env), true) => (Vec::new(), env),
+        (None, _) => (args.images, Vec::new()),
     };
     // Makes rustc record the variable, so that cargo rebuilds the tests
     // when it changes and the matrix follows it.
@@ -27,6 +30,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     };
 
     let name = &function.sig.ident;
+    let test_name_literal = name.to_string();
     let attributes = &function.attrs;
     let visibility = &function.vis;
     let mut body_fn = function.clone();
@@ -72,7 +76,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     };
 
     if images.is_empty() {
-        let body = run(name.to_string(), None);
+        let body = if plain_images.is_empty() {
+            run(name.to_string(), None)
+        } else {
+            let runs = plain_images.iter().map(|(_, reference)| {
+                let run = run(name.to_string(), Some(reference));
+                quote! {
+                    ::std::eprintln!("footloose: {} on {}", #test_name_literal, #reference);
+                    #run;
+                }
+            });
+            quote!(#(#runs)*)
+        };
         return Ok(quote! {
             #track_env
             #return_check
@@ -183,33 +198,67 @@ fn test_ident(literal: &LitStr, reference: &str) -> Ident {
 mod tests {
     use super::*;
 
-    /// The one test that sets the variable: the others do not read it.
+    /// Runs `f` with FOOTLOOSE_IMAGES set to `value` (or unset), one test
+    /// at a time: the variable is the process's.
+    fn with_images<T>(value: Option<&str>, f: impl FnOnce() -> T) -> T {
+        static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        match value {
+            Some(value) => std::env::set_var(IMAGES_ENV, value),
+            None => std::env::remove_var(IMAGES_ENV),
+        }
+        let result = f();
+        std::env::remove_var(IMAGES_ENV);
+        result
+    }
+
+    fn expanded(images: Option<&str>, attribute: TokenStream, function: TokenStream) -> String {
+        with_images(images, || expand(attribute, function))
+            .unwrap()
+            .to_string()
+    }
+
     #[test]
-    fn footloose_images_replaces_the_matrix_and_is_tracked() {
+    fn footloose_images_replaces_a_matrix_and_is_tracked() {
         let attribute = quote!("tests/ui/footloose.yaml", images = ["debian11", "debian12"]);
         let function = quote!(
             fn boots(cluster: &::footloose::Cluster) {}
         );
-        std::env::set_var(IMAGES_ENV, "debian13, footloose/debian12");
-        let matrix = expand(attribute.clone(), function.clone())
-            .unwrap()
-            .to_string();
-        std::env::set_var(IMAGES_ENV, "debian99");
-        let unknown = expand(attribute.clone(), function.clone())
-            .unwrap_err()
-            .to_string();
-        std::env::remove_var(IMAGES_ENV);
-        let plain = expand(attribute, function).unwrap().to_string();
-
+        let matrix = expanded(
+            Some("debian13, footloose/debian12"),
+            attribute.clone(),
+            function.clone(),
+        );
         assert!(matrix.contains("fn debian13"), "{matrix}");
         assert!(matrix.contains("fn footloose_debian12"), "{matrix}");
         assert!(!matrix.contains("fn debian11"), "{matrix}");
         assert!(matrix.contains("option_env !"), "{matrix}");
+
+        let unknown = with_images(Some("debian99"), || {
+            expand(attribute.clone(), function.clone())
+        })
+        .unwrap_err()
+        .to_string();
         assert!(unknown.contains("unknown image `debian99`"), "{unknown}");
+
+        let plain = expanded(None, attribute, function);
         assert!(
             plain.contains("fn debian11") && plain.contains("fn debian12"),
             "{plain}"
         );
         assert!(plain.contains("option_env !"), "{plain}");
+    }
+
+    #[test]
+    fn a_plain_test_keeps_its_name_and_runs_on_each_image() {
+        let attribute = quote!("tests/ui/footloose.yaml");
+        let function = quote!(
+            fn reads(cluster: &::footloose::Cluster) {}
+        );
+        let expanded = expanded(Some("debian12,debian13"), attribute, function);
+        assert!(expanded.contains("fn reads ()"), "{expanded}");
+        assert!(!expanded.contains("mod reads"), "{expanded}");
+        assert_eq!(expanded.matches("run_test").count(), 2, "{expanded}");
+        assert!(expanded.contains("\"footloose/debian13\""), "{expanded}");
     }
 }

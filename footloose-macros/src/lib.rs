@@ -34,9 +34,10 @@ use proc_macro::TokenStream;
 /// - `shared` gives every test of the process naming the same file (and
 ///   image) one cluster, created on first use and removed at exit.
 /// - `FOOTLOOSE_IMAGES=debian12,debian13` at build time replaces the images
-///   of every cluster test, with or without `images`: each becomes a module
-///   with one test per listed image (`boots::debian13`). Cargo rebuilds the
-///   tests when the variable changes.
+///   of every cluster test: an `images` matrix gets one test per listed
+///   image instead (`boots::debian13`); a test without `images` keeps its
+///   name and runs on each listed image in turn. Cargo rebuilds the tests
+///   when the variable changes.
 #[proc_macro_attribute]
 pub fn cluster(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(args.into(), item.into())
