@@ -1,6 +1,8 @@
 //! How a machine becomes a container: a pure function from the machine's
-//! spec and the host's facts to the engine's create request, so that every
-//! choice here is unit-tested without an engine.
+//! spec and the host's facts to a [`ContainerPlan`], footloose's own
+//! description of the container to create (the engine backend turns it
+//! into its API's request), so that every choice here is unit-tested
+//! without an engine.
 //!
 //! ## cgroups
 //! systemd as PID 1 needs a cgroup tree it may manage.
@@ -16,13 +18,9 @@
 //! - **privileged** (any version): a private cgroup namespace, which a
 //!   privileged container gets writable, the recipe of kind.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, HostConfigCgroupnsModeEnum, Mount,
-    MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
-};
 use footloose_config::{MachineInstance, VolumeType};
 
 use crate::engine::{CgroupVersion, HostFacts};
@@ -38,15 +36,96 @@ pub const BASE_TMPFS: [(&str, &str); 3] = [
 /// The address ports bind to when the config gives none.
 pub const DEFAULT_BIND_ADDRESS: &str = "127.0.0.1";
 
-/// A container to create, and the networks to attach after creating it.
-#[derive(Debug, Clone)]
+/// The signal that makes systemd as PID 1 shut down cleanly.
+pub const STOP_SIGNAL: &str = "SIGRTMIN+3";
+
+/// Which cgroup namespace a machine runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupNamespace {
+    /// The host's.
+    Host,
+    /// One of its own.
+    Private,
+}
+
+/// A port to publish on the engine's host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortPublish {
+    /// The port inside the machine.
+    pub container_port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// The host address to bind.
+    pub host_ip: String,
+    /// The host port, `None` for any free one.
+    pub host_port: Option<u16>,
+}
+
+/// A mount besides the tmpfs ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountPlan {
+    /// An engine volume: named, or anonymous without `name`.
+    Volume {
+        /// The volume's name.
+        name: Option<String>,
+        /// The path inside the machine.
+        target: String,
+        /// Mounted read-only.
+        read_only: bool,
+        /// Labels for a volume the engine creates.
+        labels: HashMap<String, String>,
+    },
+    /// A path of the engine's host.
+    Bind {
+        /// The host path, absolute.
+        source: String,
+        /// The path inside the machine.
+        target: String,
+        /// Mounted read-only.
+        read_only: bool,
+    },
+}
+
+/// A container to create, as footloose decides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerPlan {
     /// The container name: `<cluster>-<hostname>`.
     pub name: String,
-    /// The create request.
-    pub body: ContainerCreateBody,
+    /// The image.
+    pub image: String,
+    /// The hostname, also its alias on user networks.
+    pub hostname: String,
+    /// PID 1 and its arguments.
+    pub cmd: Vec<String>,
+    /// PID 1's environment, `KEY=value`.
+    pub env: Vec<String>,
+    /// The container's labels (its anonymous volumes get the ownership ones).
+    pub labels: HashMap<String, String>,
+    /// Published ports.
+    pub ports: Vec<PortPublish>,
+    /// tmpfs mounts: path and options.
+    pub tmpfs: BTreeMap<String, String>,
+    /// Host paths bound in `source:target:mode` form (the cgroup tree).
+    pub binds: Vec<String>,
+    /// Volumes and bind mounts from the config.
+    pub mounts: Vec<MountPlan>,
+    /// The cgroup namespace.
+    pub cgroupns: CgroupNamespace,
+    /// `--privileged`.
+    pub privileged: bool,
+    /// Capabilities added.
+    pub cap_add: Vec<String>,
+    /// Capabilities dropped.
+    pub cap_drop: Vec<String>,
+    /// Security options, such as `seccomp=unconfined`.
+    pub security_opt: Vec<String>,
+    /// The network it is created on (name or id); the engine's default
+    /// bridge when `None`.
+    pub network: Option<String>,
     /// Networks beyond the first, connected before the container starts.
     pub extra_networks: Vec<String>,
+    /// The signal that stops it.
+    pub stop_signal: String,
 }
 
 /// The name of a cluster's own copy of the network `network` named in
@@ -61,20 +140,7 @@ impl ContainerPlan {
     /// creators race, cannot make the request ambiguous.
     pub fn with_network_ids(mut self, ids: &HashMap<String, String>) -> ContainerPlan {
         let by_id = |name: &String| ids.get(name).cloned().unwrap_or_else(|| name.clone());
-        if let Some(host) = self.body.host_config.as_mut() {
-            host.network_mode = host.network_mode.as_ref().map(by_id);
-        }
-        if let Some(endpoints) = self
-            .body
-            .networking_config
-            .as_mut()
-            .and_then(|n| n.endpoints_config.as_mut())
-        {
-            *endpoints = endpoints
-                .drain()
-                .map(|(name, endpoint)| (by_id(&name), endpoint))
-                .collect();
-        }
+        self.network = self.network.as_ref().map(by_id);
         self.extra_networks = self.extra_networks.iter().map(by_id).collect();
         self
     }
@@ -85,9 +151,9 @@ pub fn container_name(cluster: &str, hostname: &str) -> String {
     format!("{cluster}-{hostname}")
 }
 
-/// Builds the create request of `machine`. `labels` are set on the
-/// container and its anonymous volumes; relative bind sources are resolved
-/// against `config_dir`.
+/// Plans the container of `machine`. `labels` are set on the container
+/// and its anonymous volumes; relative bind sources are resolved against
+/// `config_dir`.
 pub fn plan(
     cluster: &str,
     machine: &MachineInstance,
@@ -106,33 +172,21 @@ pub fn plan(
     let mut env = vec!["container=docker".to_owned()];
     env.extend(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
 
-    let mut exposed_ports = Vec::new();
-    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
-    for mapping in &spec.port_mappings {
-        let key = format!("{}/{}", mapping.container_port, mapping.protocol.as_str());
-        exposed_ports.push(key.clone());
-        let binding = PortBinding {
-            host_ip: Some(
-                mapping
-                    .address
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_owned()),
-            ),
-            host_port: Some(
-                machine
-                    .host_port(mapping)
-                    .map(|p| p.to_string())
-                    .unwrap_or_default(),
-            ),
-        };
-        port_bindings
-            .entry(key)
-            .or_insert_with(|| Some(Vec::new()))
-            .get_or_insert_with(Vec::new)
-            .push(binding);
-    }
+    let ports = spec
+        .port_mappings
+        .iter()
+        .map(|mapping| PortPublish {
+            container_port: mapping.container_port,
+            protocol: mapping.protocol.as_str().to_owned(),
+            host_ip: mapping
+                .address
+                .clone()
+                .unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_owned()),
+            host_port: machine.host_port(mapping),
+        })
+        .collect();
 
-    let mut tmpfs: HashMap<String, String> = BASE_TMPFS
+    let mut tmpfs: BTreeMap<String, String> = BASE_TMPFS
         .iter()
         .map(|(path, options)| (path.to_string(), options.to_string()))
         .collect();
@@ -144,103 +198,63 @@ pub fn plan(
         .volumes
         .iter()
         .map(|volume| match volume.kind {
-            VolumeType::Volume => Mount {
-                target: Some(volume.destination.clone()),
-                source: volume.source.clone(),
-                typ: Some(MountType::VOLUME),
-                read_only: Some(volume.read_only),
-                volume_options: Some(MountVolumeOptions {
-                    labels: Some(labels.clone()),
-                    ..Default::default()
-                }),
-                ..Default::default()
+            VolumeType::Volume => MountPlan::Volume {
+                name: volume.source.clone(),
+                target: volume.destination.clone(),
+                read_only: volume.read_only,
+                labels: labels.clone(),
             },
-            VolumeType::Bind => Mount {
-                target: Some(volume.destination.clone()),
-                source: volume
-                    .source
-                    .as_deref()
-                    .map(|s| resolve_bind_source(s, config_dir)),
-                typ: Some(MountType::BIND),
-                read_only: Some(volume.read_only),
-                ..Default::default()
+            VolumeType::Bind => MountPlan::Bind {
+                source: resolve_bind_source(
+                    volume.source.as_deref().unwrap_or_default(),
+                    config_dir,
+                ),
+                target: volume.destination.clone(),
+                read_only: volume.read_only,
             },
         })
-        .collect::<Vec<_>>();
+        .collect();
 
     let (cgroupns, cgroup_bind) = cgroup_setup(facts, spec.privileged);
-
-    let mut networks = spec.networks.iter();
-    let first_network = networks.next().cloned();
-    let extra_networks: Vec<String> = networks.cloned().collect();
-    let networking_config = first_network.as_ref().map(|network| NetworkingConfig {
-        endpoints_config: Some(HashMap::from([(
-            network.clone(),
-            endpoint_settings(&machine.hostname),
-        )])),
-    });
-
-    let host_config = HostConfig {
-        port_bindings: Some(port_bindings),
-        tmpfs: Some(tmpfs),
-        binds: cgroup_bind.map(|b| vec![b.to_owned()]),
-        mounts: Some(mounts),
-        cgroupns_mode: Some(cgroupns),
-        privileged: Some(spec.privileged),
-        cap_add: non_empty(spec.cap_add.clone()),
-        cap_drop: non_empty(spec.cap_drop.clone()),
-        security_opt: non_empty(spec.security_opt.clone()),
-        network_mode: first_network,
-        ..Default::default()
-    };
+    let mut networks = spec.networks.iter().cloned();
 
     ContainerPlan {
         name: container_name(cluster, &machine.hostname),
-        body: ContainerCreateBody {
-            image: Some(spec.image.clone()),
-            hostname: Some(machine.hostname.clone()),
-            cmd: Some(
-                machine
-                    .cmd()
-                    .split_whitespace()
-                    .map(str::to_owned)
-                    .collect(),
-            ),
-            tty: Some(true),
-            env: Some(env),
-            labels: Some(container_labels),
-            exposed_ports: Some(exposed_ports),
-            stop_signal: Some("SIGRTMIN+3".to_owned()),
-            host_config: Some(host_config),
-            networking_config,
-            ..Default::default()
-        },
-        extra_networks,
-    }
-}
-
-/// The endpoint of a machine on a user network: reachable by its hostname.
-pub fn endpoint_settings(hostname: &str) -> EndpointSettings {
-    EndpointSettings {
-        aliases: Some(vec![hostname.to_owned()]),
-        ..Default::default()
+        image: spec.image.clone(),
+        hostname: machine.hostname.clone(),
+        cmd: machine
+            .cmd()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        env,
+        labels: container_labels,
+        ports,
+        tmpfs,
+        binds: cgroup_bind.map(|b| vec![b.to_owned()]).unwrap_or_default(),
+        mounts,
+        cgroupns,
+        privileged: spec.privileged,
+        cap_add: spec.cap_add.clone(),
+        cap_drop: spec.cap_drop.clone(),
+        security_opt: spec.security_opt.clone(),
+        network: networks.next(),
+        extra_networks: networks.collect(),
+        stop_signal: STOP_SIGNAL.to_owned(),
     }
 }
 
 /// The cgroup namespace and the `/sys/fs/cgroup` bind, if any (see the
 /// module documentation for why).
-pub fn cgroup_setup(
-    facts: HostFacts,
-    privileged: bool,
-) -> (HostConfigCgroupnsModeEnum, Option<&'static str>) {
+pub fn cgroup_setup(facts: HostFacts, privileged: bool) -> (CgroupNamespace, Option<&'static str>) {
     match (facts.cgroup, privileged) {
-        (_, true) => (HostConfigCgroupnsModeEnum::PRIVATE, None),
+        (_, true) => (CgroupNamespace::Private, None),
         (CgroupVersion::V1, false) => (
-            HostConfigCgroupnsModeEnum::HOST,
+            CgroupNamespace::Host,
             Some("/sys/fs/cgroup:/sys/fs/cgroup:ro"),
         ),
         (CgroupVersion::V2, false) => (
-            HostConfigCgroupnsModeEnum::HOST,
+            CgroupNamespace::Host,
             Some("/sys/fs/cgroup:/sys/fs/cgroup:rw"),
         ),
     }
@@ -250,10 +264,6 @@ fn resolve_bind_source(source: &str, config_dir: &Path) -> String {
     crate::paths::resolve(source, config_dir)
         .display()
         .to_string()
-}
-
-fn non_empty(list: Vec<String>) -> Option<Vec<String>> {
-    (!list.is_empty()).then_some(list)
 }
 
 #[cfg(test)]
@@ -282,58 +292,37 @@ mod tests {
             .unwrap()
     }
 
-    fn host(plan: &ContainerPlan) -> &HostConfig {
-        plan.body.host_config.as_ref().unwrap()
+    fn planned(extra: &str, facts: HostFacts) -> ContainerPlan {
+        plan("c", &machine(extra), facts, &HashMap::new(), Path::new("/"))
     }
 
     #[test]
     fn cgroup_v1_uses_the_host_namespace_and_a_read_only_bind() {
-        let p = plan("c", &machine(""), V1, &HashMap::new(), Path::new("/"));
-        assert_eq!(
-            host(&p).cgroupns_mode,
-            Some(HostConfigCgroupnsModeEnum::HOST)
-        );
-        assert_eq!(
-            host(&p).binds,
-            Some(vec!["/sys/fs/cgroup:/sys/fs/cgroup:ro".to_owned()])
-        );
-        assert_eq!(host(&p).privileged, Some(false));
+        let p = planned("", V1);
+        assert_eq!(p.cgroupns, CgroupNamespace::Host);
+        assert_eq!(p.binds, ["/sys/fs/cgroup:/sys/fs/cgroup:ro"]);
+        assert!(!p.privileged);
     }
 
     #[test]
     fn cgroup_v2_uses_the_host_namespace_and_a_writable_bind() {
-        let p = plan("c", &machine(""), V2, &HashMap::new(), Path::new("/"));
-        assert_eq!(
-            host(&p).cgroupns_mode,
-            Some(HostConfigCgroupnsModeEnum::HOST)
-        );
-        assert_eq!(
-            host(&p).binds,
-            Some(vec!["/sys/fs/cgroup:/sys/fs/cgroup:rw".to_owned()])
-        );
+        let p = planned("", V2);
+        assert_eq!(p.cgroupns, CgroupNamespace::Host);
+        assert_eq!(p.binds, ["/sys/fs/cgroup:/sys/fs/cgroup:rw"]);
     }
 
     #[test]
     fn privileged_machines_get_a_private_namespace_on_both_versions() {
         for facts in [V1, V2] {
-            let p = plan(
-                "c",
-                &machine("    privileged: true\n"),
-                facts,
-                &HashMap::new(),
-                Path::new("/"),
-            );
-            assert_eq!(
-                host(&p).cgroupns_mode,
-                Some(HostConfigCgroupnsModeEnum::PRIVATE)
-            );
-            assert_eq!(host(&p).binds, None);
-            assert_eq!(host(&p).privileged, Some(true));
+            let p = planned("    privileged: true\n", facts);
+            assert_eq!(p.cgroupns, CgroupNamespace::Private);
+            assert!(p.binds.is_empty());
+            assert!(p.privileged);
         }
     }
 
     #[test]
-    fn identity_tty_init_and_stop_signal() {
+    fn identity_init_and_stop_signal() {
         let labels = HashMap::from([("io.footloose.cluster".to_owned(), "c".to_owned())]);
         let p = plan(
             "c",
@@ -343,38 +332,39 @@ mod tests {
             Path::new("/"),
         );
         assert_eq!(p.name, "c-node1");
-        assert_eq!(p.body.hostname.as_deref(), Some("node1"));
-        assert_eq!(p.body.tty, Some(true));
-        assert_eq!(p.body.cmd, Some(vec!["/sbin/init".to_owned()]));
-        assert_eq!(p.body.stop_signal.as_deref(), Some("SIGRTMIN+3"));
-        let container_labels = p.body.labels.as_ref().unwrap();
-        assert_eq!(container_labels["io.footloose.cluster"], "c");
-        assert_eq!(container_labels["team"], "infra");
-        let tmpfs = host(&p).tmpfs.as_ref().unwrap();
+        assert_eq!(p.hostname, "node1");
+        assert_eq!(p.image, "footloose/debian12");
+        assert_eq!(p.cmd, ["/sbin/init"]);
+        assert_eq!(p.stop_signal, "SIGRTMIN+3");
+        assert_eq!(p.labels["io.footloose.cluster"], "c");
+        assert_eq!(p.labels["team"], "infra");
         for path in ["/run", "/run/lock", "/tmp"] {
-            assert!(tmpfs.contains_key(path), "{path} missing");
+            assert!(p.tmpfs.contains_key(path), "{path} missing");
         }
     }
 
     #[test]
     fn ports_bind_to_loopback_unless_told_and_offset_by_index() {
-        let p = plan(
-            "c",
-            &machine("    portMappings:\n    - containerPort: 22\n    - containerPort: 80\n      hostPort: 8080\n      address: 0.0.0.0\n"),
+        let p = planned(
+            "    portMappings:\n    - containerPort: 22\n    - containerPort: 80\n      hostPort: 8080\n      address: 0.0.0.0\n",
             V1,
-            &HashMap::new(),
-            Path::new("/"),
         );
-        let bindings = host(&p).port_bindings.as_ref().unwrap();
-        let ssh = bindings["22/tcp"].as_ref().unwrap();
-        assert_eq!(ssh[0].host_ip.as_deref(), Some("127.0.0.1"));
-        assert_eq!(ssh[0].host_port.as_deref(), Some(""));
-        let http = bindings["80/tcp"].as_ref().unwrap();
-        assert_eq!(http[0].host_ip.as_deref(), Some("0.0.0.0"));
         assert_eq!(
-            http[0].host_port.as_deref(),
-            Some("8081"),
-            "node1 is index 1"
+            p.ports,
+            [
+                PortPublish {
+                    container_port: 22,
+                    protocol: "tcp".into(),
+                    host_ip: "127.0.0.1".into(),
+                    host_port: None,
+                },
+                PortPublish {
+                    container_port: 80,
+                    protocol: "tcp".into(),
+                    host_ip: "0.0.0.0".into(),
+                    host_port: Some(8081), // node1 is index 1
+                },
+            ]
         );
     }
 
@@ -388,29 +378,30 @@ mod tests {
             &labels,
             Path::new("/project"),
         );
-        let mounts = host(&p).mounts.as_ref().unwrap();
-        assert_eq!(mounts[0].source, None);
         assert_eq!(
-            mounts[0].volume_options.as_ref().unwrap().labels.as_ref(),
-            Some(&labels)
+            p.mounts,
+            [
+                MountPlan::Volume {
+                    name: None,
+                    target: "/var/lib/docker".into(),
+                    read_only: false,
+                    labels: labels.clone(),
+                },
+                MountPlan::Bind {
+                    source: "/project/data".into(),
+                    target: "/data".into(),
+                    read_only: true,
+                },
+            ]
         );
-        assert_eq!(mounts[1].source.as_deref(), Some("/project/data"));
-        assert_eq!(mounts[1].read_only, Some(true));
     }
 
     #[test]
-    fn networks_give_hostname_aliases() {
-        let p = plan(
-            "c",
-            &machine("    networks: [front, back]\n"),
-            V1,
-            &HashMap::new(),
-            Path::new("/"),
-        );
-        assert_eq!(host(&p).network_mode.as_deref(), Some("front"));
-        let endpoints = p.body.networking_config.unwrap().endpoints_config.unwrap();
-        assert_eq!(endpoints["front"].aliases, Some(vec!["node1".to_owned()]));
-        assert_eq!(p.extra_networks, vec!["back".to_owned()]);
+    fn the_first_network_is_the_machines_and_the_rest_are_connected() {
+        let p = planned("    networks: [front, back]\n", V1);
+        assert_eq!(p.network.as_deref(), Some("front"));
+        assert_eq!(p.extra_networks, ["back"]);
+        assert_eq!(planned("", V1).network, None);
     }
 
     #[test]
@@ -419,18 +410,9 @@ mod tests {
             ("front".to_owned(), "1d".to_owned()),
             ("back".to_owned(), "2d".to_owned()),
         ]);
-        let p = plan(
-            "c",
-            &machine("    networks: [front, back]\n"),
-            V1,
-            &HashMap::new(),
-            Path::new("/"),
-        )
-        .with_network_ids(&ids);
-        assert_eq!(host(&p).network_mode.as_deref(), Some("1d"));
-        let endpoints = p.body.networking_config.unwrap().endpoints_config.unwrap();
-        assert_eq!(endpoints["1d"].aliases, Some(vec!["node1".to_owned()]));
-        assert_eq!(p.extra_networks, vec!["2d".to_owned()]);
+        let p = planned("    networks: [front, back]\n", V1).with_network_ids(&ids);
+        assert_eq!(p.network.as_deref(), Some("1d"));
+        assert_eq!(p.extra_networks, ["2d"]);
         assert_eq!(
             private_network_name("t-1a2b3c-0", "front"),
             "t-1a2b3c-0-front"
@@ -439,31 +421,10 @@ mod tests {
 
     #[test]
     fn env_and_capabilities_pass_through() {
-        let p = plan(
-            "c",
-            &machine("    env: {A: '1'}\n    capAdd: [SYS_ADMIN]\n    securityOpt: [seccomp=unconfined]\n    cmd: /lib/systemd/systemd --unit=multi-user.target\n"),
-            V1,
-            &HashMap::new(),
-            Path::new("/"),
-        );
-        assert!(p.body.env.as_ref().unwrap().contains(&"A=1".to_owned()));
-        assert!(p
-            .body
-            .env
-            .as_ref()
-            .unwrap()
-            .contains(&"container=docker".to_owned()));
-        assert_eq!(host(&p).cap_add, Some(vec!["SYS_ADMIN".to_owned()]));
-        assert_eq!(
-            host(&p).security_opt,
-            Some(vec!["seccomp=unconfined".to_owned()])
-        );
-        assert_eq!(
-            p.body.cmd,
-            Some(vec![
-                "/lib/systemd/systemd".to_owned(),
-                "--unit=multi-user.target".to_owned()
-            ])
-        );
+        let p = planned("    env: {A: '1'}\n    capAdd: [SYS_ADMIN]\n    securityOpt: [seccomp=unconfined]\n    cmd: /lib/systemd/systemd --unit=multi-user.target\n", V1);
+        assert_eq!(p.env, ["container=docker", "A=1"]);
+        assert_eq!(p.cap_add, ["SYS_ADMIN"]);
+        assert_eq!(p.security_opt, ["seccomp=unconfined"]);
+        assert_eq!(p.cmd, ["/lib/systemd/systemd", "--unit=multi-user.target"]);
     }
 }

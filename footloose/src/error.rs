@@ -240,28 +240,29 @@ pub enum EngineFailure {
     /// The engine refused the operation, such as removing a network that
     /// containers still use (HTTP 403).
     Forbidden,
+    /// Nothing to do: the object is already as asked (HTTP 304).
+    NotModified,
     /// Anything else: a bad request, a server error, a broken connection.
     Other,
 }
 
 impl Error {
-    /// Wraps a bollard error with what footloose was doing. The engine's
-    /// message is kept once, without bollard's "status code" preamble.
-    pub(crate) fn engine(action: impl Into<String>, error: bollard::errors::Error) -> Self {
-        let (kind, message) = classify(error);
-        Error::Engine {
-            action: action.into(),
-            kind,
-            message,
-        }
-    }
-
     /// The kind of engine refusal, when this is an engine error.
     pub fn engine_failure(&self) -> Option<EngineFailure> {
         match self {
             Error::Engine { kind, .. } => Some(*kind),
             _ => None,
         }
+    }
+
+    /// True when the engine said "no such object".
+    pub fn is_not_found(&self) -> bool {
+        self.engine_failure() == Some(EngineFailure::NotFound)
+    }
+
+    /// True when the engine said a name is taken or an object busy.
+    pub fn is_conflict(&self) -> bool {
+        self.engine_failure() == Some(EngineFailure::Conflict)
     }
 
     /// Wraps an io error with the file it concerns.
@@ -278,48 +279,6 @@ impl Error {
     }
 }
 
-/// The kind of an engine error and the engine's own words, without
-/// bollard's "status code" preamble.
-pub(crate) fn classify(error: bollard::errors::Error) -> (EngineFailure, String) {
-    match error {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message,
-        } => {
-            let kind = match status_code {
-                404 => EngineFailure::NotFound,
-                409 => EngineFailure::Conflict,
-                403 => EngineFailure::Forbidden,
-                _ => EngineFailure::Other,
-            };
-            (kind, message.trim().to_owned())
-        }
-        other => (EngineFailure::Other, other.to_string()),
-    }
-}
-
-/// True when `err` is the engine saying "no such object" (HTTP 404).
-pub(crate) fn is_not_found(err: &bollard::errors::Error) -> bool {
-    matches!(
-        err,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
-    )
-}
-
-/// True when `err` is the engine saying "conflict" (HTTP 409).
-pub(crate) fn is_conflict(err: &bollard::errors::Error) -> bool {
-    matches!(
-        err,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 409,
-            ..
-        }
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,17 +292,14 @@ mod tests {
 
     #[test]
     fn an_engine_refusal_is_printed_once_and_classified() {
-        let err = Error::engine(
-            "creating container c-node0",
-            bollard::errors::Error::DockerResponseServerError {
-                status_code: 409,
-                message: "Conflict. The container name \"/c-node0\" is already in use".into(),
-            },
-        );
-        assert_eq!(err.engine_failure(), Some(EngineFailure::Conflict));
+        let err = Error::Engine {
+            action: "creating container c-node0".into(),
+            kind: EngineFailure::Conflict,
+            message: "Conflict. The container name \"/c-node0\" is already in use".into(),
+        };
+        assert!(err.is_conflict() && !err.is_not_found());
         let text = chain(err);
         assert_eq!(text.matches("is already in use").count(), 1, "{text}");
-        assert!(!text.contains("status code"), "{text}");
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! makes, and the filters that find them again. The ownership labels are
 //! written and read as one typed value: [`crate::ownership::Ownership`].
 
-use std::collections::HashMap;
-
 /// Set to `true` on everything footloose creates.
 pub const MANAGED: &str = "io.footloose.managed";
 /// The cluster name.
@@ -66,11 +64,12 @@ impl Lifetime {
     }
 }
 
-/// An engine filter selecting footloose's objects, of one cluster or all.
-pub fn filter(cluster: Option<&str>) -> HashMap<String, Vec<String>> {
+/// The `key=value` labels that select footloose's objects, of one cluster
+/// or of all.
+pub fn selector(cluster: Option<&str>) -> Vec<String> {
     let mut labels = vec![format!("{MANAGED}=true")];
     if let Some(cluster) = cluster {
         labels.push(format!("{CLUSTER}={cluster}"));
     }
-    HashMap::from([("label".to_owned(), labels)])
+    labels
 }

@@ -49,7 +49,7 @@ pub mod testing;
 
 pub use cluster::{
     delete, known_hosts, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters,
-    Cluster, ClusterBuilder, ClusterGuard, MachineState, MachineStatus, Removed,
+    Cluster, ClusterBuilder, MachineState, MachineStatus, Removed,
 };
 pub use error::{ConfigError, EngineFailure, Error, Result};
 pub use footloose_config::{self as config, Config};
@@ -60,3 +60,4 @@ pub use naming::unique_cluster_name;
 pub use process::{Identity, Presence};
 pub use ssh::{ExitStatus, Output};
 pub use systemd::UnitStatus;
+pub use testing::ClusterGuard;

@@ -109,36 +109,7 @@ fn require_docker() {
 fn leftovers(cluster: &str) -> (usize, usize, usize) {
     footloose::runtime::block_on(async {
         let engine = Engine::connect().await.unwrap();
-        let filters = footloose::labels::filter(Some(cluster));
-        let docker = engine.docker();
-        let containers = docker
-            .list_containers(Some(
-                bollard::query_parameters::ListContainersOptionsBuilder::default()
-                    .all(true)
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .unwrap();
-        let networks = docker
-            .list_networks(Some(
-                bollard::query_parameters::ListNetworksOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .unwrap();
-        let volumes = docker
-            .list_volumes(Some(
-                bollard::query_parameters::ListVolumesOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .unwrap()
-            .volumes
-            .unwrap_or_default();
-        (containers.len(), networks.len(), volumes.len())
+        engine.leftovers(Some(cluster)).await.unwrap().counts()
     })
 }
 
@@ -620,19 +591,7 @@ fn clusters_naming_one_network_share_it_and_the_last_one_removes_it() {
 fn networks_named(name: &str) -> usize {
     footloose::runtime::block_on(async {
         let engine = Engine::connect().await.unwrap();
-        let filters = std::collections::HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
-        engine
-            .docker()
-            .list_networks(Some(
-                bollard::query_parameters::ListNetworksOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            ))
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|n| n.name.as_deref() == Some(name))
-            .count()
+        engine.networks_named(name).await.unwrap().len()
     })
 }
 

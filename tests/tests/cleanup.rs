@@ -89,11 +89,10 @@ fn the_janitor_removes_clusters_whose_owner_is_gone() {
     let (mut child, cluster) = hold_cluster(false);
     let engine = require_docker();
     let container = format!("{cluster}-node0");
-    let labels = footloose::runtime::block_on(engine.docker().inspect_container(&container, None))
+    let labels = footloose::runtime::block_on(engine.container(&container))
         .unwrap()
-        .config
-        .and_then(|c| c.labels)
-        .unwrap_or_default();
+        .expect("the held machine exists")
+        .labels;
     assert!(
         !labels.contains_key(footloose::labels::WATCHDOG_PID),
         "FOOTLOOSE_WATCHDOG=off leaves no watchdog to wait for"
@@ -268,18 +267,13 @@ fn test_clusters_naming_one_network_each_get_their_own() {
         );
     }
     let engine = require_docker();
-    let networks = footloose::runtime::block_on(
-        engine
-            .docker()
-            .list_networks(None::<bollard::query_parameters::ListNetworksOptions>),
-    )
-    .unwrap();
     for (cluster, _, _) in &seen {
-        let left: Vec<_> = networks
-            .iter()
-            .filter_map(|n| n.name.as_deref())
-            .filter(|name| name.starts_with(cluster.as_str()))
-            .collect();
-        assert!(left.is_empty(), "{cluster} left networks: {left:?}");
+        let own = footloose::container_spec::private_network_name(cluster, "backplane");
+        let named = footloose::runtime::block_on(engine.networks_named(&own)).unwrap();
+        let labelled = footloose::runtime::block_on(engine.leftovers(Some(cluster))).unwrap();
+        assert!(
+            named.is_empty() && labelled.is_empty(),
+            "{cluster} left {named:?} {labelled:?}"
+        );
     }
 }

@@ -1,6 +1,5 @@
 //! Describing a cluster to create, and the guard that removes it.
 
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -170,6 +169,7 @@ impl ClusterBuilder {
 
     /// Records the watchdog that will remove this cluster if this process
     /// dies, so that no janitor removes it while the watchdog still can.
+    /// The test glue passes it in; the core never starts one.
     pub(crate) fn watched_by(mut self, watchdog: Option<Identity>) -> Self {
         self.watchdog = watchdog;
         self
@@ -199,8 +199,8 @@ impl ClusterBuilder {
     }
 
     /// Creates the cluster (idempotently) and waits until every machine is
-    /// ready. The cluster stays until deleted: see [`start`](Self::start)
-    /// for one removed on drop.
+    /// ready. The cluster stays until deleted: see
+    /// [`start`](Self::start) for one removed on drop.
     pub fn create(&self) -> Result<Cluster> {
         let builder = self.clone();
         crate::runtime::block_on(async move { super::create::create(&builder).await })
@@ -210,67 +210,5 @@ impl ClusterBuilder {
     pub async fn create_async(&self) -> Result<Cluster> {
         let builder = self.clone();
         crate::runtime::spawn(async move { super::create::create(&builder).await }).await
-    }
-
-    /// Creates the cluster and returns a guard that removes it when dropped,
-    /// also when a test panics. Machines are removed by a watchdog process
-    /// too if this process is killed.
-    pub fn start(self) -> Result<ClusterGuard> {
-        let watchdog = crate::testing::watchdog::ensure_started();
-        let cluster = self.watched_by(watchdog).create()?;
-        Ok(ClusterGuard {
-            cluster: Some(cluster),
-        })
-    }
-
-    /// Async twin of [`start`](Self::start).
-    pub async fn start_async(self) -> Result<ClusterGuard> {
-        let watchdog = crate::testing::watchdog::ensure_started();
-        let cluster = self.watched_by(watchdog).create_async().await?;
-        Ok(ClusterGuard {
-            cluster: Some(cluster),
-        })
-    }
-}
-
-/// A cluster that is removed when the guard is dropped.
-#[derive(Debug)]
-pub struct ClusterGuard {
-    cluster: Option<Cluster>,
-}
-
-impl ClusterGuard {
-    /// Keeps the cluster: the guard no longer removes it.
-    ///
-    /// ```no_run
-    /// let config = footloose::Config::with_replicas("debug", "footloose/debian12", 1);
-    /// let guard = footloose::Cluster::builder(config).start()?;
-    /// let cluster = guard.keep(); // still there after this process ends
-    /// println!("footloose ssh --cluster {} root@node0", cluster.name());
-    /// # Ok::<(), footloose::Error>(())
-    /// ```
-    pub fn keep(mut self) -> Cluster {
-        self.cluster.take().expect("guard holds a cluster")
-    }
-}
-
-impl Deref for ClusterGuard {
-    type Target = Cluster;
-
-    fn deref(&self) -> &Cluster {
-        self.cluster.as_ref().expect("guard holds a cluster")
-    }
-}
-
-impl Drop for ClusterGuard {
-    fn drop(&mut self) {
-        if let Some(cluster) = self.cluster.take() {
-            if let Err(err) = cluster.delete() {
-                eprintln!(
-                    "footloose: could not remove cluster {}: {err}",
-                    cluster.name
-                );
-            }
-        }
     }
 }

@@ -10,10 +10,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bollard::models::{ContainerStateStatusEnum, NetworkConnectRequest, NetworkCreateRequest};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListNetworksOptionsBuilder, UploadToContainerOptionsBuilder,
-};
 use footloose_config::{Config, MachineInstance};
 use futures_util::future::join_all;
 
@@ -21,9 +17,9 @@ use super::builder::ClusterBuilder;
 use super::ready::{wait_ready, Deadline};
 use super::Cluster;
 use crate::archive::{self, Entry};
-use crate::container_spec::{self, endpoint_settings};
-use crate::engine::Engine;
-use crate::error::{classify, is_conflict, is_not_found, Error, Result};
+use crate::container_spec;
+use crate::engine::{ContainerStatus, Engine};
+use crate::error::{Error, Result};
 use crate::keys::{ClientKey, HostKey};
 use crate::labels;
 use crate::ownership::Ownership;
@@ -191,16 +187,10 @@ async fn ensure_network(
         return await_single_network(engine, name, None).await;
     }
     tracing::info!("Creating network: {name} ...");
-    let request = NetworkCreateRequest {
-        name: name.to_owned(),
-        driver: Some("bridge".to_owned()),
-        labels: Some(labels.clone()),
-        ..Default::default()
-    };
-    let mine = match engine.docker().create_network(request).await {
-        Ok(created) => Some(created.id),
-        Err(e) if is_conflict(&e) => None,
-        Err(e) => return Err(Error::engine(format!("creating network {name}"), e)),
+    let mine = match engine.create_network(name, labels).await {
+        Ok(id) => Some(id),
+        Err(err) if err.is_conflict() => None,
+        Err(err) => return Err(err),
     };
     let winner = await_single_network(engine, name, mine.as_deref()).await?;
     if let Some(mine) = mine.filter(|mine| *mine == winner) {
@@ -232,7 +222,7 @@ async fn await_single_network(engine: &Engine, name: &str, mine: Option<&str>) -
         for (_, younger) in &all[1..] {
             if Some(younger.as_str()) == mine || started.elapsed() > DUPLICATE_GRACE {
                 tracing::debug!("Network {name}: removing the younger duplicate {younger}");
-                let _ = engine.docker().remove_network(younger).await;
+                let _ = engine.remove_network(younger).await;
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -246,19 +236,11 @@ const DUPLICATE_LIMIT: Duration = Duration::from_secs(10);
 
 /// The networks named exactly `name`, oldest first: (created, id).
 async fn networks_named(engine: &Engine, name: &str) -> Result<Vec<(CreatedAt, String)>> {
-    let filters = HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
-    let options = ListNetworksOptionsBuilder::default()
-        .filters(&filters)
-        .build();
-    let networks = engine
-        .docker()
-        .list_networks(Some(options))
-        .await
-        .map_err(|e| Error::engine(format!("listing networks named {name}"), e))?;
-    let mut found: Vec<(CreatedAt, String)> = networks
+    let mut found: Vec<(CreatedAt, String)> = engine
+        .networks_named(name)
+        .await?
         .into_iter()
-        .filter(|n| n.name.as_deref() == Some(name))
-        .filter_map(|n| Some((CreatedAt::parse(n.created.as_deref().unwrap_or("")), n.id?)))
+        .map(|n| (CreatedAt::parse(&n.created), n.id))
         .collect();
     found.sort();
     Ok(found)
@@ -307,25 +289,19 @@ async fn bring_up_machine(
     let name = container_spec::container_name(context.cluster, &machine.hostname);
     let started = Instant::now();
     let host_key = loop {
-        match engine.docker().inspect_container(&name, None).await {
-            Err(e) if is_not_found(&e) => {
+        match engine.container(&name).await? {
+            None => {
                 if let Some(host_key) = create_machine(context, machine, order, &name).await? {
                     break host_key;
                 }
                 // Another process created it first: adopt theirs.
             }
-            Err(e) => return Err(Error::engine(format!("inspecting container {name}"), e)),
-            Ok(existing) => {
-                let labels = existing
-                    .config
-                    .as_ref()
-                    .and_then(|c| c.labels.clone())
-                    .unwrap_or_default();
+            Some(existing) => {
+                let labels = existing.labels;
                 check_adoptable(context, &name, &labels)?;
-                let status = existing.state.as_ref().and_then(|s| s.status);
-                match status {
-                    Some(ContainerStateStatusEnum::RUNNING) => {}
-                    Some(ContainerStateStatusEnum::CREATED) => {
+                match existing.status {
+                    Some(ContainerStatus::Running) => {}
+                    Some(ContainerStatus::Created) => {
                         // Made but never started: its creator is still
                         // installing keys, or died doing so.
                         let owner = Ownership::from_labels(&labels).map(|o| o.owner);
@@ -333,7 +309,7 @@ async fn bring_up_machine(
                             tracing::info!(
                                 "Replacing machine {name}: its creator died before starting it"
                             );
-                            super::manage::remove_container(engine, &name).await?;
+                            engine.remove_container(&name).await?;
                             continue;
                         }
                         if Instant::now() >= context.deadline.at {
@@ -445,14 +421,9 @@ async fn create_machine(
         .unwrap_or_else(|e| e.into_inner())
         .containers
         .push(name.to_owned());
-    let options = CreateContainerOptionsBuilder::default().name(name).build();
-    match engine
-        .docker()
-        .create_container(Some(options), plan.body)
-        .await
-    {
-        Ok(_) => {}
-        Err(e) if is_conflict(&e) => {
+    match engine.create_container(&plan).await {
+        Ok(()) => {}
+        Err(err) if err.is_conflict() => {
             context
                 .made
                 .lock()
@@ -461,19 +432,13 @@ async fn create_machine(
                 .retain(|n| n != name);
             return Ok(None);
         }
-        Err(e) => return Err(Error::engine(format!("creating container {name}"), e)),
+        Err(err) => return Err(err),
     }
     install_keys(engine, name, &host_key, &context.key.public).await?;
     for network in &plan.extra_networks {
-        let request = NetworkConnectRequest {
-            container: name.to_owned(),
-            endpoint_config: Some(endpoint_settings(&machine.hostname)),
-        };
         engine
-            .docker()
-            .connect_network(network, request)
-            .await
-            .map_err(|e| Error::engine(format!("connecting {name} to {network}"), e))?;
+            .connect_network(network, name, &machine.hostname)
+            .await?;
     }
     if let Err(err) = start_container(engine, name, machine.spec.privileged).await {
         // A network duplicated by racing creators makes the start fail
@@ -496,42 +461,45 @@ async fn create_machine(
 /// Starts a container, explaining the usual reason a privileged one fails.
 /// A container that another process started meanwhile is fine.
 pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: bool) -> Result<()> {
-    match engine.docker().start_container(name, None).await {
-        Ok(()) => Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 304, ..
-        }) => Ok(()),
-        Err(e) if is_not_found(&e) || being_removed(engine, name).await => Err(Error::Vanished {
+    let err = match engine.start_container(name).await {
+        Ok(()) => return Ok(()),
+        Err(err) => err,
+    };
+    if err.is_not_found() || being_removed(engine, name).await {
+        return Err(Error::Vanished {
             machine: name.to_owned(),
-        }),
-        Err(e) => {
-            let (_, mut reason) = classify(e);
-            if reason.contains("port is already allocated")
-                || reason.contains("address already in use")
-            {
-                reason.push_str(
-                    "\n  a host port this machine publishes is taken by another process or machine: change its hostPort, or leave hostPort out to get a free one",
-                );
-            }
-            if privileged {
-                reason.push_str(
-                    "\n  this machine is privileged: the engine's host must grant every capability (CAP_SYS_RESOURCE among them); where it cannot, use capAdd with only what the machine needs",
-                );
-            }
-            Err(Error::Start {
-                machine: name.to_owned(),
-                reason,
-            })
-        }
+        });
     }
+    let Error::Engine {
+        message: mut reason,
+        ..
+    } = err
+    else {
+        return Err(err);
+    };
+    if reason.contains("port is already allocated") || reason.contains("address already in use") {
+        reason.push_str(
+            "\n  a host port this machine publishes is taken by another process or machine: change its hostPort, or leave hostPort out to get a free one",
+        );
+    }
+    if privileged {
+        reason.push_str(
+            "\n  this machine is privileged: the engine's host must grant every capability (CAP_SYS_RESOURCE among them); where it cannot, use capAdd with only what the machine needs",
+        );
+    }
+    Err(Error::Start {
+        machine: name.to_owned(),
+        reason,
+    })
 }
 
 /// Whether the container is gone or on its way out (another footloose
 /// deleting the cluster).
 async fn being_removed(engine: &Engine, name: &str) -> bool {
-    match engine.docker().inspect_container(name, None).await {
-        Ok(info) => info.state.and_then(|s| s.status) == Some(ContainerStateStatusEnum::REMOVING),
-        Err(e) => is_not_found(&e),
+    match engine.container(name).await {
+        Ok(Some(info)) => info.status == Some(ContainerStatus::Removing),
+        Ok(None) => true,
+        Err(_) => false,
     }
 }
 
@@ -556,12 +524,7 @@ async fn install_keys(
         Entry::file("root/.ssh/authorized_keys", 0o600, authorized.as_bytes()),
     ])
     .map_err(|e| Error::Invalid(format!("cannot pack the keys for {name}: {e}")))?;
-    let options = UploadToContainerOptionsBuilder::default().path("/").build();
-    engine
-        .docker()
-        .upload_to_container(name, Some(options), bollard::body_full(bytes.into()))
-        .await
-        .map_err(|e| Error::engine(format!("installing ssh keys into {name}"), e))
+    engine.upload(name, "/", bytes).await
 }
 
 /// Removes what a failed or interrupted `create` made: the containers this
@@ -572,20 +535,19 @@ async fn undo(engine: &Engine, made: &Made) {
     let me = Identity::current();
     join_all(made.containers.iter().map(|name| async {
         let owner = engine
-            .docker()
-            .inspect_container(name, None)
+            .container(name)
             .await
             .ok()
-            .and_then(|c| c.config?.labels)
-            .and_then(|labels| Ownership::from_labels(&labels))
+            .flatten()
+            .and_then(|c| Ownership::from_labels(&c.labels))
             .map(|o| o.owner);
         if owner.as_ref() == Some(&me) {
-            let _ = super::manage::remove_container(engine, name).await;
+            let _ = engine.remove_container(name).await;
         }
     }))
     .await;
     for network in &made.networks {
-        let _ = engine.docker().remove_network(network).await;
+        let _ = engine.remove_network(network).await;
     }
 }
 

@@ -1,11 +1,10 @@
 //! Reading a machine's state back from the engine.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use bollard::models::{ContainerInspectResponse, ContainerSummary, EndpointSettings, PortBinding};
 use serde::Serialize;
 
+use crate::engine::{ssh_endpoint, ContainerInfo, ContainerStatus};
 use crate::labels;
 use crate::machine::PublishedPort;
 
@@ -71,49 +70,25 @@ pub struct MachineStatus {
 }
 
 impl MachineStatus {
-    /// Reads a status from a container listing.
-    pub(crate) fn from_summary(summary: &ContainerSummary) -> MachineStatus {
-        let labels = summary.labels.clone().unwrap_or_default();
-        let container = summary
-            .names
-            .as_ref()
-            .and_then(|n| n.first())
-            .map(|n| n.trim_start_matches('/').to_owned())
-            .unwrap_or_default();
-        let state = match summary.state.as_ref().map(|s| s.to_string()).as_deref() {
-            Some("running") => MachineState::Running,
-            Some("exited") | Some("created") => MachineState::Stopped,
+    /// Reads a machine's status from its container.
+    pub(crate) fn from_container(container: &ContainerInfo) -> MachineStatus {
+        let labels = &container.labels;
+        let state = match container.status {
+            Some(ContainerStatus::Running) => MachineState::Running,
+            Some(ContainerStatus::Exited | ContainerStatus::Created) => MachineState::Stopped,
             _ => MachineState::Other,
         };
-        let ip = summary
-            .network_settings
-            .as_ref()
-            .and_then(|n| first_ip(n.networks.as_ref()));
-        let mut ports: Vec<PublishedPort> = summary
-            .ports
-            .iter()
-            .flatten()
-            .filter_map(|p| {
-                Some(PublishedPort {
-                    guest: p.private_port,
-                    host: p.public_port?,
-                    address: p.ip.clone().unwrap_or_default(),
-                    protocol: p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
-                })
-            })
-            .collect();
-        ports.sort_by_key(|p| (p.guest, p.host));
-        ports.dedup();
         MachineStatus {
-            container,
+            container: container.name.clone(),
             hostname: labels.get(labels::HOSTNAME).cloned().unwrap_or_default(),
             state,
-            image: summary.image.clone().unwrap_or_default(),
-            cmd: summary.command.clone().unwrap_or_default(),
-            ip: ip
+            image: container.image.clone(),
+            cmd: container.command.clone(),
+            ip: container
+                .ip()
                 .filter(|_| state == MachineState::Running)
                 .map(|ip| ip.to_string()),
-            ports,
+            ports: container.ports.clone(),
             spec: labels
                 .get(labels::SPEC)
                 .and_then(|s| serde_json::from_str(s).ok())
@@ -125,16 +100,7 @@ impl MachineStatus {
                 .get(labels::GROUPS)
                 .map(|g| g.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
-            networks: summary
-                .network_settings
-                .as_ref()
-                .and_then(|n| n.networks.as_ref())
-                .map(|n| {
-                    let mut names: Vec<String> = n.keys().cloned().collect();
-                    names.sort();
-                    names
-                })
-                .unwrap_or_default(),
+            networks: container.networks.keys().cloned().collect(),
             order: labels
                 .get(labels::ORDER)
                 .and_then(|o| o.parse().ok())
@@ -142,114 +108,10 @@ impl MachineStatus {
             cluster: labels.get(labels::CLUSTER).cloned().unwrap_or_default(),
         }
     }
-}
 
-/// Where to reach a running container: its published ports, its IP, and
-/// the address of its sshd.
-pub(crate) struct Addresses {
-    pub(crate) ip: Option<IpAddr>,
-    pub(crate) ports: Vec<PublishedPort>,
-    pub(crate) ssh: Option<SocketAddr>,
-}
-
-pub(crate) fn addresses(info: &ContainerInspectResponse) -> Addresses {
-    let settings = info.network_settings.as_ref();
-    let ip = settings.and_then(|s| first_ip(s.networks.as_ref()));
-    let empty = HashMap::new();
-    let bindings: &HashMap<String, Option<Vec<PortBinding>>> =
-        settings.and_then(|s| s.ports.as_ref()).unwrap_or(&empty);
-    let mut ports = Vec::new();
-    for (key, list) in bindings {
-        let (guest, protocol) = key.split_once('/').unwrap_or((key, "tcp"));
-        let Ok(guest) = guest.parse::<u16>() else {
-            continue;
-        };
-        for binding in list.iter().flatten() {
-            let Some(host) = binding.host_port.as_deref().and_then(|p| p.parse().ok()) else {
-                continue;
-            };
-            ports.push(PublishedPort {
-                guest,
-                host,
-                address: binding.host_ip.clone().unwrap_or_default(),
-                protocol: protocol.to_owned(),
-            });
-        }
-    }
-    ports.sort_by(|a, b| (a.guest, &a.address).cmp(&(b.guest, &b.address)));
-    let ssh = ssh_endpoint(&ports, ip);
-    Addresses { ip, ports, ssh }
-}
-
-/// The machine's IP on its first network (by name), if it has one.
-fn first_ip(networks: Option<&HashMap<String, EndpointSettings>>) -> Option<IpAddr> {
-    let networks = networks?;
-    let mut names: Vec<_> = networks.keys().collect();
-    names.sort();
-    names
-        .into_iter()
-        .filter_map(|name| networks[name].ip_address.as_deref())
-        .find_map(|ip| ip.parse().ok())
-}
-
-/// Where a machine's sshd is reached: an IPv4 binding of port 22 (a
-/// wildcard bind on loopback), else port 22 of the machine's IP.
-pub fn ssh_endpoint(ports: &[PublishedPort], ip: Option<IpAddr>) -> Option<SocketAddr> {
-    ports
-        .iter()
-        .filter(|p| p.guest == 22 && p.protocol == "tcp")
-        .find_map(|p| {
-            let address: IpAddr = match p.address.as_str() {
-                "" | "0.0.0.0" | "::" => IpAddr::from([127, 0, 0, 1]),
-                other => other.parse().ok()?,
-            };
-            address
-                .is_ipv4()
-                .then_some(SocketAddr::new(address, p.host))
-        })
-        .or_else(|| ip.map(|ip| SocketAddr::new(ip, 22)))
-}
-
-impl MachineStatus {
     /// Where this machine's sshd is reached, when it runs.
     pub fn ssh_endpoint(&self) -> Option<SocketAddr> {
         let ip = self.ip.as_deref().and_then(|ip| ip.parse().ok());
         ssh_endpoint(&self.ports, ip)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn port(guest: u16, host: u16, address: &str) -> PublishedPort {
-        PublishedPort {
-            guest,
-            host,
-            address: address.into(),
-            protocol: "tcp".into(),
-        }
-    }
-
-    #[test]
-    fn ssh_is_reached_on_its_published_port_or_the_ip() {
-        let ip = Some(IpAddr::from([172, 17, 0, 2]));
-        assert_eq!(
-            ssh_endpoint(
-                &[port(80, 8080, "127.0.0.1"), port(22, 2222, "0.0.0.0")],
-                ip
-            ),
-            Some("127.0.0.1:2222".parse().unwrap())
-        );
-        assert_eq!(
-            ssh_endpoint(&[port(22, 2222, "::1"), port(22, 2223, "192.168.1.5")], ip),
-            Some("192.168.1.5:2223".parse().unwrap()),
-            "IPv4 bindings are preferred"
-        );
-        assert_eq!(
-            ssh_endpoint(&[], ip),
-            Some("172.17.0.2:22".parse().unwrap())
-        );
-        assert_eq!(ssh_endpoint(&[], None), None);
     }
 }

@@ -6,10 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
-};
 use futures_util::future::join_all;
 use serde::Serialize;
 
@@ -17,7 +13,7 @@ use super::create::start_container;
 use super::inspect::{MachineState, MachineStatus};
 use super::ready::{wait_ready, Deadline};
 use crate::engine::Engine;
-use crate::error::{is_not_found, EngineFailure, Error, Result};
+use crate::error::{EngineFailure, Error, Result};
 use crate::labels::{self, Lifetime};
 use crate::ownership::{Ownership, Verdict};
 use crate::Machine;
@@ -45,17 +41,11 @@ pub struct Removed {
 /// # Ok(()) }
 /// ```
 pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<MachineStatus>> {
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&labels::filter(cluster))
-        .build();
-    let containers = engine
-        .docker()
-        .list_containers(Some(options))
-        .await
-        .map_err(|e| Error::engine("listing machines", e))?;
-    let mut machines: Vec<MachineStatus> =
-        containers.iter().map(MachineStatus::from_summary).collect();
+    let containers = engine.containers(&labels::selector(cluster)).await?;
+    let mut machines: Vec<MachineStatus> = containers
+        .iter()
+        .map(MachineStatus::from_container)
+        .collect();
     machines.sort_by(|a, b| {
         (&a.cluster, a.order, &a.hostname).cmp(&(&b.cluster, b.order, &b.hostname))
     });
@@ -98,35 +88,15 @@ pub async fn prune(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
 /// The ownership of every test cluster on the engine, one entry per
 /// cluster, read from its machines and networks.
 pub async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
-    let mut filters = labels::filter(None);
-    filters
-        .get_mut("label")
-        .expect("filter has labels")
-        .push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
-    let containers = engine
-        .docker()
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(|e| Error::engine("listing test machines", e))?;
-    let networks = engine
-        .docker()
-        .list_networks(Some(
-            ListNetworksOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(|e| Error::engine("listing test networks", e))?;
+    let mut selector = labels::selector(None);
+    selector.push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
+    let containers = engine.containers(&selector).await?;
+    let networks = engine.networks_labelled(&selector).await?;
     let mut clusters: BTreeMap<String, Ownership> = BTreeMap::new();
     let label_sets = containers
         .into_iter()
-        .filter_map(|c| c.labels)
-        .chain(networks.into_iter().filter_map(|n| n.labels));
+        .map(|c| c.labels)
+        .chain(networks.into_iter().map(|n| n.labels));
     for label_set in label_sets {
         if let Some(ownership) = Ownership::from_labels(&label_set) {
             clusters
@@ -154,7 +124,7 @@ pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> 
 }
 
 async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
-    let filters = labels::filter(cluster);
+    let selector = labels::selector(cluster);
     let containers = status(engine, cluster).await?;
     let used: BTreeSet<&str> = containers
         .iter()
@@ -163,7 +133,7 @@ async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Remov
     let results = join_all(
         containers
             .iter()
-            .map(|m| remove_container(engine, &m.container)),
+            .map(|m| engine.remove_container(&m.container)),
     )
     .await;
     let mut removed = Removed::default();
@@ -174,86 +144,40 @@ async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Remov
     // Every network footloose made is a candidate when it is this
     // cluster's, or one its machines used (made by another cluster that
     // shares its name); the engine refuses to remove one still in use.
-    let networks = engine
-        .docker()
-        .list_networks(Some(
-            ListNetworksOptionsBuilder::default()
-                .filters(&labels::filter(None))
-                .build(),
-        ))
-        .await
-        .map_err(|e| Error::engine("listing networks", e))?;
-    for network in networks {
-        let (Some(name), Some(id)) = (network.name, network.id) else {
-            continue;
-        };
-        let owner = network.labels.as_ref().and_then(|l| l.get(labels::CLUSTER));
+    for network in engine.networks_labelled(&labels::selector(None)).await? {
+        let owner = network.labels.get(labels::CLUSTER).map(String::as_str);
         let candidate = match cluster {
             None => true,
-            Some(cluster) => {
-                owner.map(String::as_str) == Some(cluster) || used.contains(name.as_str())
-            }
+            Some(cluster) => owner == Some(cluster) || used.contains(network.name.as_str()),
         };
         if !candidate {
             continue;
         }
-        match engine.docker().remove_network(&id).await {
-            Ok(()) => removed.networks.push(name),
-            Err(e) => match Error::engine(format!("removing network {name}"), e) {
-                err if err.engine_failure() == Some(EngineFailure::NotFound) => {}
-                err if matches!(
+        match engine.remove_network(&network.id).await {
+            Ok(()) => removed.networks.push(network.name),
+            Err(err) if err.is_not_found() => {}
+            Err(err)
+                if matches!(
                     err.engine_failure(),
                     Some(EngineFailure::Forbidden | EngineFailure::Conflict)
                 ) =>
-                {
-                    tracing::info!("Keeping network {name}: machines of another cluster use it");
-                }
-                err => return Err(err),
-            },
+            {
+                tracing::info!(
+                    "Keeping network {}: machines of another cluster use it",
+                    network.name
+                );
+            }
+            Err(err) => return Err(err),
         }
     }
-    let volumes = engine
-        .docker()
-        .list_volumes(Some(
-            ListVolumesOptionsBuilder::default()
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .map_err(|e| Error::engine("listing volumes", e))?;
-    for volume in volumes.volumes.into_iter().flatten() {
-        match engine
-            .docker()
-            .remove_volume(
-                &volume.name,
-                None::<bollard::query_parameters::RemoveVolumeOptions>,
-            )
-            .await
-        {
-            Ok(()) => removed.volumes.push(volume.name),
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(Error::engine(format!("removing volume {}", volume.name), e)),
+    for volume in engine.volumes(&selector).await? {
+        match engine.remove_volume(&volume).await {
+            Ok(()) => removed.volumes.push(volume),
+            Err(err) if err.is_not_found() => {}
+            Err(err) => return Err(err),
         }
     }
     Ok(removed)
-}
-
-/// Force-removes a container and its anonymous volumes; a missing one is
-/// not an error.
-pub(crate) async fn remove_container(engine: &Engine, name: &str) -> Result<()> {
-    let options = RemoveContainerOptionsBuilder::default()
-        .force(true)
-        .v(true)
-        .build();
-    match engine.docker().remove_container(name, Some(options)).await {
-        Ok(()) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        // Removal already under way (another delete): wait for it to finish.
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 409, ..
-        }) => Ok(()),
-        Err(e) => Err(Error::engine(format!("removing container {name}"), e)),
-    }
 }
 
 /// The machines of `cluster` named in `hostnames` (all when empty); an
@@ -298,12 +222,7 @@ pub async fn stop(engine: &Engine, cluster: &str, hostnames: &[String]) -> Resul
         .collect();
     let results = join_all(running.iter().map(|m| async move {
         tracing::info!("Stopping machine: {} ...", m.container);
-        let options = StopContainerOptionsBuilder::default().t(10).build();
-        engine
-            .docker()
-            .stop_container(&m.container, Some(options))
-            .await
-            .map_err(|e| Error::engine(format!("stopping {}", m.container), e))
+        engine.stop_container(&m.container, 10).await
     }))
     .await;
     results.into_iter().collect::<Result<Vec<_>>>()?;
@@ -330,7 +249,12 @@ pub async fn start(
                 let privileged = m.spec.get("privileged").and_then(|p| p.as_bool()) == Some(true);
                 start_container(engine, &m.container, privileged).await?;
             }
-            let host_key = host_key_of(engine, &m.container).await?;
+            let host_key = m.host_key.clone().ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{} has no host key label; it was not made by this footloose",
+                    m.container
+                ))
+            })?;
             wait_ready(
                 engine,
                 &m.container,
@@ -344,21 +268,4 @@ pub async fn start(
     }))
     .await;
     results.into_iter().collect()
-}
-
-/// The pinned host key of a container, from its label.
-pub(crate) async fn host_key_of(engine: &Engine, container: &str) -> Result<String> {
-    let info = engine
-        .docker()
-        .inspect_container(container, None)
-        .await
-        .map_err(|e| Error::engine(format!("inspecting {container}"), e))?;
-    info.config
-        .and_then(|c| c.labels)
-        .and_then(|l| l.get(labels::HOST_KEY).cloned())
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "{container} has no host key label; it was not made by this footloose"
-            ))
-        })
 }

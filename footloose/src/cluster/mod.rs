@@ -7,7 +7,7 @@ mod known_hosts;
 mod manage;
 mod ready;
 
-pub use builder::{ClusterBuilder, ClusterGuard};
+pub use builder::ClusterBuilder;
 pub use inspect::{MachineState, MachineStatus};
 pub use known_hosts::known_hosts;
 pub(crate) use known_hosts::write_known_hosts;

@@ -5,13 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::models::ContainerStateStatusEnum;
-use bollard::query_parameters::LogsOptionsBuilder;
-use futures_util::StreamExt;
-
-use super::inspect::addresses;
-use crate::engine::Engine;
-use crate::error::{is_not_found, Error, Result};
+use crate::engine::{ContainerStatus, Engine};
+use crate::error::{Error, Result};
 use crate::ssh::{Connection, Pool, Target};
 use crate::Machine;
 
@@ -50,31 +45,25 @@ pub(crate) async fn wait_ready(
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let info = match engine.docker().inspect_container(name, None).await {
-            Ok(info) => info,
-            Err(e) if is_not_found(&e) => {
-                return Err(Error::Vanished {
-                    machine: name.to_owned(),
-                })
-            }
-            Err(e) => return Err(Error::engine(format!("inspecting container {name}"), e)),
+        let Some(info) = engine.container(name).await? else {
+            return Err(Error::Vanished {
+                machine: name.to_owned(),
+            });
         };
-        let state = info.state.clone().unwrap_or_default();
-        if state.status == Some(ContainerStateStatusEnum::REMOVING) {
+        if info.status == Some(ContainerStatus::Removing) {
             return Err(Error::Vanished {
                 machine: name.to_owned(),
             });
         }
-        if state.running != Some(true) {
+        if !info.is_running() {
             return Err(Error::Stopped {
                 machine: name.to_owned(),
-                exit_code: state.exit_code.unwrap_or_default(),
-                reason: state.error.filter(|e| !e.is_empty()).unwrap_or_default(),
+                exit_code: info.exit_code.unwrap_or_default(),
+                reason: info.error.clone().unwrap_or_default(),
                 logs: boot_log(engine, name, 20).await,
             });
         }
-        let found = addresses(&info);
-        let Some(addr) = found.ssh else {
+        let Some(addr) = info.ssh_endpoint() else {
             return Err(not_ready(
                 engine,
                 name,
@@ -112,8 +101,8 @@ pub(crate) async fn wait_ready(
                 return Ok(Machine {
                     hostname: hostname.to_owned(),
                     container_name: name.to_owned(),
-                    ip: found.ip,
-                    ports: found.ports,
+                    ip: info.ip(),
+                    ports: info.ports.clone(),
                     pool: Arc::new(pool),
                 });
             }
@@ -143,16 +132,7 @@ async fn not_ready(engine: &Engine, name: &str, deadline: Deadline, reason: Stri
 /// The last `lines` lines the container printed, without terminal colours,
 /// indented for an error message.
 pub(crate) async fn boot_log(engine: &Engine, name: &str, lines: usize) -> String {
-    let options = LogsOptionsBuilder::default()
-        .stdout(true)
-        .stderr(true)
-        .tail(&lines.to_string())
-        .build();
-    let mut stream = engine.docker().logs(name, Some(options));
-    let mut text = String::new();
-    while let Some(Ok(chunk)) = stream.next().await {
-        text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-    }
+    let text = engine.logs_tail(name, lines).await;
     let cleaned: Vec<String> = strip_ansi(&text)
         .lines()
         .map(|l| format!("    {}", l.trim_end_matches('\r')))

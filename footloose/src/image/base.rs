@@ -3,8 +3,6 @@
 
 use std::process::Stdio;
 
-use bollard::query_parameters::CreateImageOptionsBuilder;
-use futures_util::TryStreamExt;
 use tokio::io::AsyncReadExt;
 
 use super::catalog::ImageDefinition;
@@ -42,13 +40,7 @@ pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Res
 }
 
 async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), String> {
-    let options = CreateImageOptionsBuilder::default()
-        .from_image(reference)
-        .build();
-    let pulling = engine
-        .docker()
-        .create_image(Some(options), None, None)
-        .try_for_each(|_| async { Ok(()) });
+    let pulling = engine.pull_image(reference);
     match tokio::time::timeout(std::time::Duration::from_secs(120), pulling).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
@@ -101,34 +93,24 @@ async fn debootstrap(engine: &Engine, image: &ImageDefinition) -> Result<()> {
             Err(e) => Some((Err(e), out)),
         }
     });
-    let options = CreateImageOptionsBuilder::default()
-        .from_src("-")
-        .repo("footloose/base")
-        .tag(image.suite)
-        .changes(vec!["CMD [\"/bin/bash\"]".to_owned()])
-        .build();
     let imported = engine
-        .docker()
-        .create_image(Some(options), Some(bollard::body_try_stream(rootfs)), None)
-        .try_collect::<Vec<_>>()
+        .import_image(
+            rootfs,
+            "footloose/base",
+            image.suite,
+            vec!["CMD [\"/bin/bash\"]".to_owned()],
+        )
         .await;
     let status = child.wait().await.map_err(|e| unavailable(e.to_string()))?;
     let log = log.await.unwrap_or_default();
     if !status.success() {
-        let _ = engine
-            .docker()
-            .remove_image(
-                &image.local_base(),
-                None::<bollard::query_parameters::RemoveImageOptions>,
-                None,
-            )
-            .await;
+        let _ = engine.remove_image(&image.local_base()).await;
         return Err(unavailable(format!(
             "mmdebstrap failed ({status}); its last messages:\n{}",
             tail(&log, 15)
         )));
     }
-    imported.map_err(|e| Error::engine(format!("importing {}", image.local_base()), e))?;
+    imported?;
     Ok(())
 }
 

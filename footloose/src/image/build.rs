@@ -4,9 +4,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 
-use bollard::query_parameters::{BuildImageOptionsBuilder, CreateImageOptionsBuilder};
-use futures_util::{StreamExt, TryStreamExt};
-
 use super::base::{ensure_base, tail};
 use super::catalog::{definition, ImageDefinition, SETUP_SCRIPT};
 use super::exists;
@@ -35,13 +32,8 @@ pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
         return build(engine, &image, false).await;
     }
     tracing::info!("Pulling image {reference} ...");
-    let options = CreateImageOptionsBuilder::default()
-        .from_image(reference)
-        .build();
     engine
-        .docker()
-        .create_image(Some(options), None, None)
-        .try_for_each(|_| async { Ok(()) })
+        .pull_image(reference)
         .await
         .map_err(|e| Error::Image {
             image: reference.to_owned(),
@@ -68,34 +60,25 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     let base = ensure_base(engine, image).await?;
     tracing::info!("Building image {} on {base} ...", image.reference());
     let context = build_context(image)?;
-    let options = BuildImageOptionsBuilder::default()
-        .dockerfile(&format!("{}/Dockerfile", image.name))
-        .t(&image.reference())
-        .buildargs(&HashMap::from([("BASE", base.as_str())]))
-        .labels(&HashMap::from([(crate::labels::MANAGED, "true")]))
-        .rm(true)
-        .forcerm(true)
-        .build();
-    let mut stream =
-        engine
-            .docker()
-            .build_image(options, None, Some(bollard::body_full(context.into())));
     let mut log = String::new();
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(info) => {
-                if let Some(line) = info.stream {
-                    tracing::debug!("{}", line.trim_end());
-                    log.push_str(&line);
-                }
-            }
-            Err(e) => {
-                return Err(Error::Image {
-                    image: image.reference(),
-                    reason: format!("the build failed: {e}\n{}", tail(&log, 15)),
-                })
-            }
-        }
+    let built = engine
+        .build_image(
+            context,
+            &format!("{}/Dockerfile", image.name),
+            &image.reference(),
+            &HashMap::from([("BASE", base.as_str())]),
+            &HashMap::from([(crate::labels::MANAGED, "true")]),
+            |line| {
+                tracing::debug!("{}", line.trim_end());
+                log.push_str(line);
+            },
+        )
+        .await;
+    if let Err(e) = built {
+        return Err(Error::Image {
+            image: image.reference(),
+            reason: format!("the build failed: {e}\n{}", tail(&log, 15)),
+        });
     }
     let Some(built) = image_id(engine, &image.reference()).await else {
         return Err(Error::Image {
@@ -105,21 +88,14 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     };
     // A rebuild replaces the tag: drop the old image unless a machine uses it.
     if let Some(old) = previous.filter(|old| *old != built) {
-        let _ = engine
-            .docker()
-            .remove_image(
-                &old,
-                None::<bollard::query_parameters::RemoveImageOptions>,
-                None,
-            )
-            .await;
+        let _ = engine.remove_image(&old).await;
     }
     Ok(BuildOutcome::Built)
 }
 
 /// The id of `reference`, if present.
 async fn image_id(engine: &Engine, reference: &str) -> Option<String> {
-    engine.docker().inspect_image(reference).await.ok()?.id
+    engine.image_id(reference).await.ok().flatten()
 }
 
 /// The build context: `<name>/Dockerfile` and `common/setup.sh`, laid out

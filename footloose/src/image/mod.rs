@@ -15,13 +15,9 @@ pub use build::{build, ensure, BuildOutcome};
 pub use catalog::{definition, ImageDefinition, IMAGES};
 
 use crate::engine::Engine;
-use crate::error::{is_not_found, Error, Result};
+use crate::error::Result;
 
 /// Whether `reference` is present on the engine.
 pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
-    match engine.docker().inspect_image(reference).await {
-        Ok(_) => Ok(true),
-        Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(Error::engine(format!("inspecting image {reference}"), e)),
-    }
+    Ok(engine.image_id(reference).await?.is_some())
 }

@@ -14,6 +14,7 @@
 //! - SIGINT and SIGTERM make the process remove its test clusters before
 //!   it exits.
 
+mod guard;
 pub mod janitor;
 pub mod reaper;
 mod run;
@@ -21,4 +22,5 @@ pub mod shared;
 mod signals;
 pub mod watchdog;
 
+pub use guard::ClusterGuard;
 pub use run::{block_on_test, keep_policy, run_test, KeepPolicy, TestResult, TestSpec};

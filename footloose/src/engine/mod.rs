@@ -1,0 +1,218 @@
+//! The engine footloose runs machines on, behind one seam: the rest of the
+//! crate calls [`Engine`]'s methods, which speak footloose's own types
+//! ([`ContainerInfo`], [`NetworkInfo`], …) and errors (matched by
+//! [`EngineFailure`] kind, never by status code or
+//! message); the API library lives in one module per backend (today
+//! `docker`, the Docker Engine API, the only module that names bollard).
+
+mod docker;
+mod model;
+
+use std::collections::HashMap;
+
+pub use model::{
+    ssh_endpoint, CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, HostFacts,
+    Leftovers, NetworkInfo,
+};
+
+use crate::container_spec::ContainerPlan;
+use crate::error::{EngineFailure, Error, Result};
+use crate::labels;
+
+/// A connected engine with the facts read from it.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    client: docker::Client,
+    facts: HostFacts,
+    endpoint: String,
+}
+
+impl Engine {
+    /// Connects as the `docker` CLI would (`DOCKER_HOST`, else the local
+    /// socket), agrees on an API version and reads the host's facts.
+    pub async fn connect() -> Result<Engine> {
+        let endpoint = std::env::var("DOCKER_HOST")
+            .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned());
+        match docker::Client::connect().await {
+            Ok((client, facts)) => Ok(Engine {
+                client,
+                facts,
+                endpoint,
+            }),
+            Err(reason) => Err(Error::EngineUnreachable { endpoint, reason }),
+        }
+    }
+
+    /// The host's cgroup set-up.
+    pub fn facts(&self) -> HostFacts {
+        self.facts
+    }
+
+    /// Where the engine was reached.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The container named `name`, `None` when there is none.
+    pub async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
+        self.client.container(name).await
+    }
+
+    /// The networks named exactly `name` (Docker allows several).
+    pub async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
+        self.client.networks_named(name).await
+    }
+
+    /// What footloose made and is still there: of `cluster`, or of every
+    /// cluster.
+    pub async fn leftovers(&self, cluster: Option<&str>) -> Result<Leftovers> {
+        let selector = labels::selector(cluster);
+        Ok(Leftovers {
+            containers: self
+                .containers(&selector)
+                .await?
+                .into_iter()
+                .map(|c| c.name)
+                .collect(),
+            networks: self
+                .networks_labelled(&selector)
+                .await?
+                .into_iter()
+                .map(|n| n.name)
+                .collect(),
+            volumes: self.volumes(&selector).await?,
+        })
+    }
+
+    // What the rest of the crate uses.
+
+    /// Every container carrying all the `key=value` labels of `selector`.
+    pub(crate) async fn containers(&self, selector: &[String]) -> Result<Vec<ContainerInfo>> {
+        self.client.containers(selector).await
+    }
+
+    /// Creates the container of `plan`; a taken name is an error of kind
+    /// [`EngineFailure::Conflict`].
+    pub(crate) async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
+        self.client.create_container(plan).await
+    }
+
+    /// Starts a container; one already running is fine.
+    pub(crate) async fn start_container(&self, name: &str) -> Result<()> {
+        match self.client.start_container(name).await {
+            Err(err) if err.engine_failure() == Some(EngineFailure::NotModified) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Stops a container, killing it after `grace_secs`.
+    pub(crate) async fn stop_container(&self, name: &str, grace_secs: i32) -> Result<()> {
+        self.client.stop_container(name, grace_secs).await
+    }
+
+    /// Force-removes a container and its anonymous volumes; one that is
+    /// gone, or being removed by someone else, is fine.
+    pub(crate) async fn remove_container(&self, name: &str) -> Result<()> {
+        match self.client.remove_container(name).await {
+            Err(err)
+                if matches!(
+                    err.engine_failure(),
+                    Some(EngineFailure::NotFound | EngineFailure::Conflict)
+                ) =>
+            {
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Unpacks the tar archive `tar` at `path` in a container.
+    pub(crate) async fn upload(&self, name: &str, path: &str, tar: Vec<u8>) -> Result<()> {
+        self.client.upload(name, path, tar).await
+    }
+
+    /// Attaches a (created) container to a network, reachable as `alias`.
+    pub(crate) async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        alias: &str,
+    ) -> Result<()> {
+        self.client.connect_network(network, container, alias).await
+    }
+
+    /// The last `lines` lines a container printed (empty when it cannot be read).
+    pub(crate) async fn logs_tail(&self, name: &str, lines: usize) -> String {
+        self.client.logs_tail(name, lines).await
+    }
+
+    /// Creates a bridge network and returns its id.
+    pub(crate) async fn create_network(
+        &self,
+        name: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<String> {
+        self.client.create_network(name, labels).await
+    }
+
+    /// Every network carrying all the labels of `selector`.
+    pub(crate) async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {
+        self.client.networks_labelled(selector).await
+    }
+
+    /// Removes a network by id or name.
+    pub(crate) async fn remove_network(&self, id: &str) -> Result<()> {
+        self.client.remove_network(id).await
+    }
+
+    /// The names of every volume carrying all the labels of `selector`.
+    pub(crate) async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
+        self.client.volumes(selector).await
+    }
+
+    /// Removes a volume.
+    pub(crate) async fn remove_volume(&self, name: &str) -> Result<()> {
+        self.client.remove_volume(name).await
+    }
+
+    /// The id of the image `reference`, `None` when it is not present.
+    pub(crate) async fn image_id(&self, reference: &str) -> Result<Option<String>> {
+        self.client.image_id(reference).await
+    }
+
+    /// Pulls `reference` from its registry.
+    pub(crate) async fn pull_image(&self, reference: &str) -> Result<()> {
+        self.client.pull_image(reference).await
+    }
+
+    /// Imports a root file system tarball as `repo:tag`.
+    pub(crate) async fn import_image(
+        &self,
+        rootfs: impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
+        repo: &str,
+        tag: &str,
+        changes: Vec<String>,
+    ) -> Result<()> {
+        self.client.import_image(rootfs, repo, tag, changes).await
+    }
+
+    /// Builds `dockerfile` of the tar `context` as `tag`.
+    pub(crate) async fn build_image(
+        &self,
+        context: Vec<u8>,
+        dockerfile: &str,
+        tag: &str,
+        build_args: &HashMap<&str, &str>,
+        labels: &HashMap<&str, &str>,
+        on_line: impl FnMut(&str),
+    ) -> Result<()> {
+        self.client
+            .build_image(context, dockerfile, tag, build_args, labels, on_line)
+            .await
+    }
+
+    /// Removes an image.
+    pub(crate) async fn remove_image(&self, id: &str) -> Result<()> {
+        self.client.remove_image(id).await
+    }
+}

@@ -1,0 +1,72 @@
+//! The guard of a test cluster: [`ClusterBuilder::start`] starts the
+//! process's watchdog (test glue) and hands it to the core as a label, and
+//! the guard removes the cluster when dropped.
+
+use std::ops::Deref;
+
+use crate::error::Result;
+use crate::{Cluster, ClusterBuilder};
+
+impl ClusterBuilder {
+    /// Creates the cluster and returns a guard that removes it when dropped,
+    /// also when a test panics. Machines are removed by a watchdog process
+    /// too if this process is killed.
+    pub fn start(self) -> Result<ClusterGuard> {
+        let watchdog = super::watchdog::ensure_started();
+        let cluster = self.watched_by(watchdog).create()?;
+        Ok(ClusterGuard {
+            cluster: Some(cluster),
+        })
+    }
+
+    /// Async twin of [`start`](Self::start).
+    pub async fn start_async(self) -> Result<ClusterGuard> {
+        let watchdog = super::watchdog::ensure_started();
+        let cluster = self.watched_by(watchdog).create_async().await?;
+        Ok(ClusterGuard {
+            cluster: Some(cluster),
+        })
+    }
+}
+
+/// A cluster that is removed when the guard is dropped.
+#[derive(Debug)]
+pub struct ClusterGuard {
+    cluster: Option<Cluster>,
+}
+
+impl ClusterGuard {
+    /// Keeps the cluster: the guard no longer removes it.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("debug", "footloose/debian12", 1);
+    /// let guard = footloose::Cluster::builder(config).start()?;
+    /// let cluster = guard.keep(); // still there after this process ends
+    /// println!("footloose ssh --cluster {} root@node0", cluster.name());
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
+    pub fn keep(mut self) -> Cluster {
+        self.cluster.take().expect("guard holds a cluster")
+    }
+}
+
+impl Deref for ClusterGuard {
+    type Target = Cluster;
+
+    fn deref(&self) -> &Cluster {
+        self.cluster.as_ref().expect("guard holds a cluster")
+    }
+}
+
+impl Drop for ClusterGuard {
+    fn drop(&mut self) {
+        if let Some(cluster) = self.cluster.take() {
+            if let Err(err) = cluster.delete() {
+                eprintln!(
+                    "footloose: could not remove cluster {}: {err}",
+                    cluster.name()
+                );
+            }
+        }
+    }
+}
