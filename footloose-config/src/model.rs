@@ -37,6 +37,12 @@ pub struct ClusterSpec {
     /// when missing.
     #[serde(default = "default_private_key")]
     pub private_key: String,
+    /// The host address machines' ports are published on when a port
+    /// mapping names none (a footloose extension): by default loopback for
+    /// a local engine, the engine's address for a remote one
+    /// (`DOCKER_HOST=tcp://…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_address: Option<String>,
 }
 
 fn default_private_key() -> String {
@@ -268,6 +274,7 @@ impl Config {
             cluster: ClusterSpec {
                 name: name.to_owned(),
                 private_key: DEFAULT_PRIVATE_KEY.to_owned(),
+                publish_address: None,
             },
             machines: vec![MachineSet {
                 count: replicas,

@@ -37,6 +37,14 @@ pub(crate) fn check(config: &Config) -> Vec<Problem> {
     if config.cluster.private_key.trim().is_empty() {
         problems.push(problem("cluster.privateKey".into(), "must be a file path"));
     }
+    if let Some(address) = &config.cluster.publish_address {
+        if address.parse::<std::net::IpAddr>().is_err() {
+            problems.push(problem(
+                "cluster.publishAddress".into(),
+                format!("`{address}` is not an IP address"),
+            ));
+        }
+    }
     let mut seen: HashMap<String, String> = HashMap::new();
     for (i, entry) in config.machines.iter().enumerate() {
         let base = format!("machines[{i}].spec");

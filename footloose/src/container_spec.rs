@@ -19,6 +19,7 @@
 //!   privileged container gets writable, the recipe of kind.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::path::Path;
 
 use footloose_config::{MachineInstance, VolumeType};
@@ -32,9 +33,6 @@ pub const BASE_TMPFS: [(&str, &str); 3] = [
     ("/run/lock", "rw,nosuid,nodev,noexec,size=5m"),
     ("/tmp", "rw,nosuid,nodev,exec"),
 ];
-
-/// The address ports bind to when the config gives none.
-pub const DEFAULT_BIND_ADDRESS: &str = "127.0.0.1";
 
 /// The signal that makes systemd as PID 1 shut down cleanly.
 pub const STOP_SIGNAL: &str = "SIGRTMIN+3";
@@ -153,13 +151,15 @@ pub fn container_name(cluster: &str, hostname: &str) -> String {
 
 /// Plans the container of `machine`. `labels` are set on the container
 /// and its anonymous volumes; relative bind sources are resolved against
-/// `config_dir`.
+/// `config_dir`; ports whose mapping names no address are published on
+/// `publish_address`.
 pub fn plan(
     cluster: &str,
     machine: &MachineInstance,
     facts: HostFacts,
     labels: &HashMap<String, String>,
     config_dir: &Path,
+    publish_address: IpAddr,
 ) -> ContainerPlan {
     let spec = &machine.spec;
     let mut container_labels: HashMap<String, String> = spec
@@ -181,7 +181,7 @@ pub fn plan(
             host_ip: mapping
                 .address
                 .clone()
-                .unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_owned()),
+                .unwrap_or_else(|| publish_address.to_string()),
             host_port: machine.host_port(mapping),
         })
         .collect();
@@ -292,8 +292,17 @@ mod tests {
             .unwrap()
     }
 
+    const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
     fn planned(extra: &str, facts: HostFacts) -> ContainerPlan {
-        plan("c", &machine(extra), facts, &HashMap::new(), Path::new("/"))
+        plan(
+            "c",
+            &machine(extra),
+            facts,
+            &HashMap::new(),
+            Path::new("/"),
+            LOCAL,
+        )
     }
 
     #[test]
@@ -330,6 +339,7 @@ mod tests {
             V1,
             &labels,
             Path::new("/"),
+            LOCAL,
         );
         assert_eq!(p.name, "c-node1");
         assert_eq!(p.hostname, "node1");
@@ -369,6 +379,21 @@ mod tests {
     }
 
     #[test]
+    fn ports_without_an_address_are_published_where_asked() {
+        let remote = IpAddr::from([10, 250, 0, 2]);
+        let p = plan(
+            "c",
+            &machine("    portMappings:\n    - containerPort: 22\n    - containerPort: 80\n      address: 0.0.0.0\n"),
+            V1,
+            &HashMap::new(),
+            Path::new("/"),
+            remote,
+        );
+        assert_eq!(p.ports[0].host_ip, "10.250.0.2");
+        assert_eq!(p.ports[1].host_ip, "0.0.0.0");
+    }
+
+    #[test]
     fn volumes_carry_labels_and_bind_sources_resolve_against_the_config() {
         let labels = HashMap::from([("io.footloose.cluster".to_owned(), "c".to_owned())]);
         let p = plan(
@@ -377,6 +402,7 @@ mod tests {
             V1,
             &labels,
             Path::new("/project"),
+            LOCAL,
         );
         assert_eq!(
             p.mounts,

@@ -183,6 +183,7 @@ mod tests {
             groups: groups.iter().map(|g| g.to_string()).collect(),
             order: 0,
             cluster: "c-1".into(),
+            engine_address: std::net::IpAddr::from([127, 0, 0, 1]),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Describing a cluster to create, and the guard that removes it.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,6 +11,10 @@ use crate::error::Result;
 use crate::labels::Lifetime;
 use crate::process::Identity;
 use crate::Config;
+
+/// The variable that says where to publish ports (see
+/// [`ClusterBuilder::publish_address`]).
+pub const PUBLISH_ADDRESS_ENV: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
 
 /// The default time a machine has to boot and answer ssh.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,6 +45,7 @@ pub struct ClusterBuilder {
     pub(crate) watchdog: Option<Identity>,
     pub(crate) private_networks: bool,
     pub(crate) cancel: Option<CancellationToken>,
+    pub(crate) publish_address: Option<IpAddr>,
 }
 
 impl ClusterBuilder {
@@ -58,6 +64,7 @@ impl ClusterBuilder {
             watchdog: None,
             private_networks: false,
             cancel: None,
+            publish_address: None,
         }
     }
 
@@ -105,6 +112,37 @@ impl ClusterBuilder {
     pub fn cancel_on(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(token);
         self
+    }
+
+    /// Publishes ports whose mapping names no address on `address`
+    /// (default: the config's `cluster.publishAddress`, else loopback for a
+    /// local engine and the engine's address for a remote one).
+    pub fn publish_address(mut self, address: IpAddr) -> Self {
+        self.publish_address = Some(address);
+        self
+    }
+
+    /// Where ports without an address are published on `engine`: this
+    /// builder's [`publish_address`](Self::publish_address), else
+    /// `FOOTLOOSE_PUBLISH_ADDRESS`, else the config's, else the engine's.
+    pub(crate) fn effective_publish_address(
+        &self,
+        engine: &crate::engine::Engine,
+    ) -> Result<IpAddr> {
+        if let Some(address) = self.publish_address {
+            return Ok(address);
+        }
+        if let Ok(text) = std::env::var(PUBLISH_ADDRESS_ENV) {
+            return text.trim().parse().map_err(|_| {
+                crate::Error::Invalid(format!(
+                    "{PUBLISH_ADDRESS_ENV}={text:?} is not an IP address"
+                ))
+            });
+        }
+        let configured = self.config.cluster.publish_address.as_deref();
+        Ok(configured
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| engine.address()))
     }
 
     /// The config as it is created: network names scoped to the cluster

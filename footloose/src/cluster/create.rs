@@ -160,6 +160,7 @@ async fn bring_up(
         key,
         labels,
         network_ids: &network_ids,
+        publish_address: builder.effective_publish_address(engine)?,
         deadline,
         made,
     };
@@ -274,6 +275,7 @@ struct MachineContext<'a> {
     key: &'a Arc<ClientKey>,
     labels: &'a HashMap<String, String>,
     network_ids: &'a HashMap<String, String>,
+    publish_address: std::net::IpAddr,
     deadline: Deadline,
     made: &'a Shared<Made>,
 }
@@ -412,6 +414,7 @@ async fn create_machine(
         engine.facts(),
         &machine_labels,
         &context.builder.config_dir,
+        context.publish_address,
     )
     .with_network_ids(context.network_ids);
     // Recorded before asking: an interrupt may drop this call mid-request.
@@ -432,7 +435,7 @@ async fn create_machine(
                 .retain(|n| n != name);
             return Ok(None);
         }
-        Err(err) => return Err(err),
+        Err(err) => return Err(on_remote_binds(engine, &plan, err)),
     }
     install_keys(engine, name, &host_key, &context.key.public).await?;
     for network in &plan.extra_networks {
@@ -456,6 +459,28 @@ async fn create_machine(
         start_container(engine, name, machine.spec.privileged).await?;
     }
     Ok(Some(host_key.public))
+}
+
+/// A refused create of a machine that mounts host paths, on an engine of
+/// another host, says whose paths those are.
+fn on_remote_binds(engine: &Engine, plan: &container_spec::ContainerPlan, err: Error) -> Error {
+    let sources: Vec<&str> = plan
+        .mounts
+        .iter()
+        .filter_map(|m| match m {
+            container_spec::MountPlan::Bind { source, .. } => Some(source.as_str()),
+            container_spec::MountPlan::Volume { .. } => None,
+        })
+        .collect();
+    if !engine.is_remote() || sources.is_empty() {
+        return err;
+    }
+    Error::Invalid(format!(
+        "{err}\n  {} mounts {}: the engine at {} runs on another host, where bind sources must exist",
+        plan.name,
+        sources.join(", "),
+        engine.endpoint()
+    ))
 }
 
 /// Starts a container, explaining the usual reason a privileged one fails.

@@ -1,6 +1,6 @@
 //! Reading a machine's state back from the engine.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
 
@@ -64,6 +64,9 @@ pub struct MachineStatus {
     pub groups: Vec<String>,
     #[serde(skip)]
     pub(crate) order: u32,
+    /// Where its engine's host is reached (loopback for a local engine).
+    #[serde(skip)]
+    pub(crate) engine_address: IpAddr,
     /// The cluster it belongs to.
     #[serde(skip)]
     pub cluster: String,
@@ -71,7 +74,10 @@ pub struct MachineStatus {
 
 impl MachineStatus {
     /// Reads a machine's status from its container.
-    pub(crate) fn from_container(container: &ContainerInfo) -> MachineStatus {
+    pub(crate) fn from_container(
+        container: &ContainerInfo,
+        engine_address: IpAddr,
+    ) -> MachineStatus {
         let labels = &container.labels;
         let state = match container.status {
             Some(ContainerStatus::Running) => MachineState::Running,
@@ -106,12 +112,13 @@ impl MachineStatus {
                 .and_then(|o| o.parse().ok())
                 .unwrap_or(u32::MAX),
             cluster: labels.get(labels::CLUSTER).cloned().unwrap_or_default(),
+            engine_address,
         }
     }
 
     /// Where this machine's sshd is reached, when it runs.
     pub fn ssh_endpoint(&self) -> Option<SocketAddr> {
         let ip = self.ip.as_deref().and_then(|ip| ip.parse().ok());
-        ssh_endpoint(&self.ports, ip)
+        ssh_endpoint(&self.ports, ip, self.engine_address)
     }
 }

@@ -44,7 +44,7 @@ pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<Machin
     let containers = engine.containers(&labels::selector(cluster)).await?;
     let mut machines: Vec<MachineStatus> = containers
         .iter()
-        .map(MachineStatus::from_container)
+        .map(|c| MachineStatus::from_container(c, engine.address()))
         .collect();
     machines.sort_by(|a, b| {
         (&a.cluster, a.order, &a.hostname).cmp(&(&b.cluster, b.order, &b.hostname))

@@ -63,7 +63,7 @@ pub(crate) async fn wait_ready(
                 logs: boot_log(engine, name, 20).await,
             });
         }
-        let Some(addr) = info.ssh_endpoint() else {
+        let Some(addr) = info.ssh_endpoint(engine.address()) else {
             return Err(not_ready(
                 engine,
                 name,

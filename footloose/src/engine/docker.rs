@@ -78,10 +78,24 @@ fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
 impl Client {
     /// Connects as the `docker` CLI would (DOCKER_HOST, else the local
     /// socket), agrees on an API version and reads the host's facts.
-    pub(crate) async fn connect() -> std::result::Result<(Client, HostFacts), String> {
-        let docker = Docker::connect_with_defaults()
-            .map_err(|e| e.to_string())?
-            .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
+    ///
+    /// `endpoint` is written as `DOCKER_HOST` is; `None` connects as the
+    /// `docker` CLI would (`DOCKER_HOST` and its TLS settings, else the
+    /// local socket).
+    pub(crate) async fn connect(
+        endpoint: Option<&str>,
+    ) -> std::result::Result<(Client, HostFacts), String> {
+        let docker = match endpoint {
+            None => Docker::connect_with_defaults(),
+            Some(unix) if unix.starts_with("unix://") => {
+                Docker::connect_with_unix(unix, API_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+            }
+            Some(tcp) => {
+                Docker::connect_with_http(tcp, API_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+            }
+        }
+        .map_err(|e| e.to_string())?
+        .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
         let docker = docker
             .negotiate_version()
             .await

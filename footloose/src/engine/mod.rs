@@ -9,6 +9,7 @@ mod docker;
 mod model;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 
 pub use model::{
     ssh_endpoint, CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, HostFacts,
@@ -25,6 +26,7 @@ pub struct Engine {
     client: docker::Client,
     facts: HostFacts,
     endpoint: String,
+    address: IpAddr,
 }
 
 impl Engine {
@@ -33,14 +35,42 @@ impl Engine {
     pub async fn connect() -> Result<Engine> {
         let endpoint = std::env::var("DOCKER_HOST")
             .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned());
-        match docker::Client::connect().await {
-            Ok((client, facts)) => Ok(Engine {
-                client,
-                facts,
-                endpoint,
-            }),
-            Err(reason) => Err(Error::EngineUnreachable { endpoint, reason }),
-        }
+        Engine::connect_at(&endpoint, None).await
+    }
+
+    /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is:
+    /// `unix:///run/podman/podman.sock`, `tcp://10.0.0.5:2375`.
+    pub async fn connect_to(endpoint: &str) -> Result<Engine> {
+        Engine::connect_at(endpoint, Some(endpoint)).await
+    }
+
+    async fn connect_at(endpoint: &str, explicit: Option<&str>) -> Result<Engine> {
+        let unreachable = |reason: String| Error::EngineUnreachable {
+            endpoint: endpoint.to_owned(),
+            reason,
+        };
+        let address = host_address(endpoint).map_err(unreachable)?;
+        let (client, facts) = docker::Client::connect(explicit)
+            .await
+            .map_err(unreachable)?;
+        Ok(Engine {
+            client,
+            facts,
+            endpoint: endpoint.to_owned(),
+            address,
+        })
+    }
+
+    /// The address of the engine's host as footloose reaches it: loopback
+    /// for a local engine, the `DOCKER_HOST` address for a remote one.
+    /// Machines' ports are published there unless the config says otherwise.
+    pub fn address(&self) -> IpAddr {
+        self.address
+    }
+
+    /// True when the engine runs on another host.
+    pub fn is_remote(&self) -> bool {
+        !self.address.is_loopback()
     }
 
     /// The host's cgroup set-up.
@@ -214,5 +244,65 @@ impl Engine {
     /// Removes an image.
     pub(crate) async fn remove_image(&self, id: &str) -> Result<()> {
         self.client.remove_image(id).await
+    }
+}
+
+/// The address of the host behind a `DOCKER_HOST` value.
+fn host_address(endpoint: &str) -> std::result::Result<IpAddr, String> {
+    let remote = ["tcp://", "http://", "https://"]
+        .iter()
+        .find_map(|scheme| endpoint.strip_prefix(scheme));
+    let Some(rest) = remote else {
+        if endpoint.starts_with("ssh://") {
+            return Err(
+                "engines over ssh are not supported yet: expose the engine over tcp (DOCKER_HOST=tcp://HOST:2375, on a network you trust) or run footloose on its host"
+                    .to_owned(),
+            );
+        }
+        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_owned()
+    } else {
+        format!("{authority}:2375")
+    };
+    let addresses: Vec<IpAddr> = with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {authority}: {e}"))?
+        .map(|a| a.ip())
+        .collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(|| format!("{authority} has no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_address;
+
+    #[test]
+    fn the_engine_host_is_read_from_docker_host() {
+        assert_eq!(
+            host_address("unix:///var/run/docker.sock").unwrap(),
+            std::net::IpAddr::from([127, 0, 0, 1])
+        );
+        assert_eq!(
+            host_address("tcp://10.250.0.2:2375").unwrap(),
+            std::net::IpAddr::from([10, 250, 0, 2])
+        );
+        assert_eq!(
+            host_address("tcp://10.250.0.2").unwrap(),
+            std::net::IpAddr::from([10, 250, 0, 2])
+        );
+        assert!(host_address("ssh://me@engine")
+            .unwrap_err()
+            .contains("not supported"));
     }
 }

@@ -86,21 +86,27 @@ impl ContainerInfo {
         self.networks.values().flatten().next().copied()
     }
 
-    /// Where its sshd is reached: see [`ssh_endpoint`].
-    pub fn ssh_endpoint(&self) -> Option<SocketAddr> {
-        ssh_endpoint(&self.ports, self.ip())
+    /// Where its sshd is reached from here, its engine's host being at
+    /// `engine_address`: see [`ssh_endpoint`].
+    pub fn ssh_endpoint(&self, engine_address: IpAddr) -> Option<SocketAddr> {
+        ssh_endpoint(&self.ports, self.ip(), engine_address)
     }
 }
 
 /// Where a machine's sshd is reached: an IPv4 binding of port 22 (a
-/// wildcard bind on loopback), else port 22 of the machine's IP.
-pub fn ssh_endpoint(ports: &[PublishedPort], ip: Option<IpAddr>) -> Option<SocketAddr> {
+/// wildcard or loopback bind meaning the engine's host, at
+/// `engine_address`), else port 22 of the machine's IP.
+pub fn ssh_endpoint(
+    ports: &[PublishedPort],
+    ip: Option<IpAddr>,
+    engine_address: IpAddr,
+) -> Option<SocketAddr> {
     ports
         .iter()
         .filter(|p| p.guest == 22 && p.protocol == "tcp")
         .find_map(|p| {
             let address: IpAddr = match p.address.as_str() {
-                "" | "0.0.0.0" | "::" => IpAddr::from([127, 0, 0, 1]),
+                "" | "0.0.0.0" | "::" => engine_address,
                 other => other.parse().ok()?,
             };
             address
@@ -166,21 +172,36 @@ mod tests {
     #[test]
     fn ssh_is_reached_on_its_published_port_or_the_ip() {
         let ip = Some(IpAddr::from([172, 17, 0, 2]));
+        let local = IpAddr::from([127, 0, 0, 1]);
         assert_eq!(
             ssh_endpoint(
                 &[port(80, 8080, "127.0.0.1"), port(22, 2222, "0.0.0.0")],
-                ip
+                ip,
+                local
             ),
             Some("127.0.0.1:2222".parse().unwrap())
         );
         assert_eq!(
-            ssh_endpoint(&[port(22, 2222, "::1"), port(22, 2223, "192.168.1.5")], ip),
+            ssh_endpoint(
+                &[port(22, 2222, "::1"), port(22, 2223, "192.168.1.5")],
+                ip,
+                local
+            ),
             Some("192.168.1.5:2223".parse().unwrap())
         );
         assert_eq!(
-            ssh_endpoint(&[], ip),
+            ssh_endpoint(&[], ip, local),
             Some("172.17.0.2:22".parse().unwrap())
         );
-        assert_eq!(ssh_endpoint(&[], None), None);
+        assert_eq!(ssh_endpoint(&[], None, local), None);
+    }
+
+    #[test]
+    fn a_wildcard_bind_of_a_remote_engine_is_reached_at_the_engine() {
+        let remote = IpAddr::from([10, 250, 0, 2]);
+        assert_eq!(
+            ssh_endpoint(&[port(22, 2222, "0.0.0.0")], None, remote),
+            Some("10.250.0.2:2222".parse().unwrap())
+        );
     }
 }

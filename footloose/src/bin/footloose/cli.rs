@@ -104,6 +104,11 @@ pub struct CreateArgs {
     /// Keep what was made when creation fails, for debugging
     #[arg(long)]
     pub keep: bool,
+    /// Publish ports without an address on this host address [default:
+    /// the config's cluster.publishAddress, else 127.0.0.1 for a local
+    /// engine, the DOCKER_HOST address for a remote one]
+    #[arg(long, env = "FOOTLOOSE_PUBLISH_ADDRESS", value_name = "IP")]
+    pub publish_address: Option<std::net::IpAddr>,
 }
 
 /// `footloose prune`

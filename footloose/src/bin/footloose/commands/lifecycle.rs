@@ -20,8 +20,11 @@ pub fn create(context: &Context, args: &CreateArgs) -> anyhow::Result<ExitCode> 
         );
     }
     let interrupted = CancellationToken::new();
-    let builder = loaded
-        .builder
+    let mut builder = loaded.builder;
+    if let Some(address) = args.publish_address {
+        builder = builder.publish_address(address);
+    }
+    let builder = builder
         .ready_timeout(Duration::from_secs(args.timeout))
         .keep_on_failure(args.keep)
         .cancel_on(interrupted.clone());

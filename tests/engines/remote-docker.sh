@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# A "remote" Docker engine on this host: a second dockerd in a network
+# namespace of its own, reached over tcp through a veth pair, so that its
+# 127.0.0.1 is not ours. For footloose's remote-engine tests.
+#
+#   remote-docker.sh start NAME N   starts it; prints DOCKER_HOST=tcp://10.250.N.2:2375
+#   remote-docker.sh stop NAME      stops it and removes everything it made
+#
+# NAME is short ([a-z0-9], at most 8 characters), N in 1..250 picks the subnet
+# 10.250.N.0/30. Needs root, iproute2, util-linux (nsenter) and dockerd.
+# The engine is started with nsenter --net, not `ip netns exec`, which
+# remounts /sys and would hide the host's cgroup mounts from dockerd.
+set -euo pipefail
+
+name=$2
+netns=fl-$name
+root=/tmp/fl-engine-$name
+host_if=fl-$name-h
+peer_if=fl-$name-p
+
+start() {
+  local n=$3
+  local host_ip=10.250.$n.1 engine_ip=10.250.$n.2
+  stop >/dev/null 2>&1 || true
+  mkdir -p "$root"
+  ip netns add "$netns"
+  ip link add "$host_if" type veth peer name "$peer_if"
+  ip link set "$peer_if" netns "$netns"
+  ip addr add "$host_ip/30" dev "$host_if"
+  ip link set "$host_if" up
+  ip -n "$netns" addr add "$engine_ip/30" dev "$peer_if"
+  ip -n "$netns" link set "$peer_if" up
+  ip -n "$netns" link set lo up
+  nohup nsenter --net="/run/netns/$netns" dockerd \
+    --data-root "$root/data" --exec-root "$root/exec" \
+    --pidfile "$root/dockerd.pid" \
+    -H "unix://$root/docker.sock" -H "tcp://$engine_ip:2375" \
+    --bip 172.29.$n.1/24 >"$root/dockerd.log" 2>&1 &
+  for _ in $(seq 1 60); do
+    if DOCKER_HOST="tcp://$engine_ip:2375" docker info >/dev/null 2>&1; then
+      echo "DOCKER_HOST=tcp://$engine_ip:2375"
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "the engine did not start; its log:" >&2
+  tail -20 "$root/dockerd.log" >&2
+  return 1
+}
+
+stop() {
+  if [ -f "$root/dockerd.pid" ]; then
+    local pid
+    pid=$(cat "$root/dockerd.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  ip link del "$host_if" 2>/dev/null || true
+  ip netns del "$netns" 2>/dev/null || true
+  # Containers' mounts under the data root go with their namespaces.
+  umount -R "$root" 2>/dev/null || true
+  rm -rf "$root"
+}
+
+case ${1:-} in
+  start) start "$@" ;;
+  stop) stop ;;
+  *) echo "usage: $0 start NAME N | stop NAME" >&2; exit 2 ;;
+esac
