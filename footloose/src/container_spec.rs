@@ -17,6 +17,16 @@
 //!   cgroup tree, but gets no device access and no other privilege.
 //! - **privileged** (any version): a private cgroup namespace, which a
 //!   privileged container gets writable, the recipe of kind.
+//!
+//! ## Podman
+//! Podman runs a container whose command is `/sbin/init` (or systemd) in
+//! its own *systemd mode*: it mounts `/run`, `/run/lock`, `/tmp` and the
+//! cgroup tree the way systemd wants them, sets `container=podman` and
+//! stops it with `SIGRTMIN+3`, on cgroup v1 and v2, rootful and rootless,
+//! and it ignores a cgroup namespace or a `/sys/fs/cgroup` bind asked for
+//! over its Docker API. So for Podman footloose asks for none of that and
+//! relies on systemd mode knowingly: a private cgroup namespace, no cgroup
+//! bind, no tmpfs of its own beyond the config's, no `container=docker`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -24,7 +34,7 @@ use std::path::Path;
 
 use footloose_config::{MachineInstance, VolumeType};
 
-use crate::engine::{CgroupVersion, HostFacts};
+use crate::engine::{CgroupVersion, Flavour, HostFacts};
 
 /// The tmpfs mounts every machine gets: systemd expects these to be
 /// memory-backed and empty at boot.
@@ -169,7 +179,13 @@ pub fn plan(
         .collect();
     container_labels.extend(labels.clone());
 
-    let mut env = vec!["container=docker".to_owned()];
+    let podman = facts.flavour == Flavour::Podman;
+    // Podman's systemd mode sets `container=podman` itself.
+    let mut env = if podman {
+        Vec::new()
+    } else {
+        vec!["container=docker".to_owned()]
+    };
     env.extend(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
 
     let ports = spec
@@ -186,7 +202,9 @@ pub fn plan(
         })
         .collect();
 
-    let mut tmpfs: BTreeMap<String, String> = BASE_TMPFS
+    // Podman's systemd mode mounts these itself.
+    let base_tmpfs = if podman { &[][..] } else { &BASE_TMPFS[..] };
+    let mut tmpfs: BTreeMap<String, String> = base_tmpfs
         .iter()
         .map(|(path, options)| (path.to_string(), options.to_string()))
         .collect();
@@ -248,6 +266,7 @@ pub fn plan(
 /// module documentation for why).
 pub fn cgroup_setup(facts: HostFacts, privileged: bool) -> (CgroupNamespace, Option<&'static str>) {
     match (facts.cgroup, privileged) {
+        _ if facts.flavour == Flavour::Podman => (CgroupNamespace::Private, None),
         (_, true) => (CgroupNamespace::Private, None),
         (CgroupVersion::V1, false) => (
             CgroupNamespace::Host,
@@ -275,10 +294,12 @@ mod tests {
     const V1: HostFacts = HostFacts {
         cgroup: CgroupVersion::V1,
         driver: CgroupDriver::Cgroupfs,
+        flavour: Flavour::Docker,
     };
     const V2: HostFacts = HostFacts {
         cgroup: CgroupVersion::V2,
         driver: CgroupDriver::Systemd,
+        flavour: Flavour::Docker,
     };
 
     fn machine(extra: &str) -> MachineInstance {
@@ -327,6 +348,23 @@ mod tests {
             assert_eq!(p.cgroupns, CgroupNamespace::Private);
             assert!(p.binds.is_empty());
             assert!(p.privileged);
+        }
+    }
+
+    #[test]
+    fn podman_is_left_to_its_systemd_mode_on_both_versions() {
+        for cgroup in [CgroupVersion::V1, CgroupVersion::V2] {
+            let facts = HostFacts {
+                cgroup,
+                driver: CgroupDriver::Systemd,
+                flavour: Flavour::Podman,
+            };
+            let p = planned("    env: {A: '1'}\n    tmpfs: [/var/cache]\n", facts);
+            assert_eq!(p.cgroupns, CgroupNamespace::Private);
+            assert!(p.binds.is_empty(), "{:?}", p.binds);
+            assert_eq!(p.env, ["A=1"]);
+            assert_eq!(p.tmpfs.keys().collect::<Vec<_>>(), ["/var/cache"]);
+            assert_eq!(p.stop_signal, "SIGRTMIN+3");
         }
     }
 

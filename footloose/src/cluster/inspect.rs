@@ -88,7 +88,13 @@ impl MachineStatus {
             container: container.name.clone(),
             hostname: labels.get(labels::HOSTNAME).cloned().unwrap_or_default(),
             state,
-            image: container.image.clone(),
+            // What the config asked for, not the engine's spelling of it
+            // (Podman's `localhost/footloose/debian12:latest`).
+            image: labels
+                .get(labels::SPEC)
+                .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+                .and_then(|spec| spec.get("image")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| container.image.clone()),
             cmd: container.command.clone(),
             ip: container
                 .ip()

@@ -21,7 +21,7 @@ use bollard::Docker;
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use super::model::{
-    CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, HostFacts, NetworkInfo,
+    CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, Flavour, HostFacts, NetworkInfo,
 };
 use crate::container_spec::{CgroupNamespace, ContainerPlan, MountPlan};
 use crate::error::{EngineFailure, Error, Result};
@@ -109,7 +109,25 @@ impl Client {
             Some(SystemInfoCgroupDriverEnum::SYSTEMD) => CgroupDriver::Systemd,
             _ => CgroupDriver::Cgroupfs,
         };
-        Ok((Client { docker }, HostFacts { cgroup, driver }))
+        let version = docker.version().await.map_err(|e| e.to_string())?;
+        let podman = version
+            .components
+            .iter()
+            .flatten()
+            .any(|c| c.name.starts_with("Podman"));
+        let flavour = if podman {
+            Flavour::Podman
+        } else {
+            Flavour::Docker
+        };
+        Ok((
+            Client { docker },
+            HostFacts {
+                cgroup,
+                driver,
+                flavour,
+            },
+        ))
     }
 
     // Containers.

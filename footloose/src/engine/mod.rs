@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 
 pub use model::{
-    ssh_endpoint, CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, HostFacts,
+    ssh_endpoint, CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, Flavour, HostFacts,
     Leftovers, NetworkInfo,
 };
 

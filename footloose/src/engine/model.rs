@@ -24,13 +24,24 @@ pub enum CgroupDriver {
     Systemd,
 }
 
-/// What footloose needs to know about the engine's host.
+/// Which engine answers the Docker API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Docker (moby).
+    Docker,
+    /// Podman's Docker-compatible service.
+    Podman,
+}
+
+/// What footloose needs to know about the engine and its host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostFacts {
     /// The cgroup version.
     pub cgroup: CgroupVersion,
     /// The cgroup driver.
     pub driver: CgroupDriver,
+    /// Which engine it is.
+    pub flavour: Flavour,
 }
 
 /// The life state of a container.

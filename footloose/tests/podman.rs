@@ -1,0 +1,111 @@
+//! Podman as an engine: its Docker-compatible service, rootful, started by
+//! this test on a socket of its own. The CLI walk and the test framework
+//! work there, machines boot in Podman's systemd mode, `show` names the
+//! image as the config does, and nothing is left. One test, so that it
+//! alone sets DOCKER_HOST for its process.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{text, EngineUnderTest, IMAGE};
+
+/// `podman system service` on a socket of its own; killed on drop.
+struct PodmanService {
+    child: Child,
+    dir: tempfile::TempDir,
+    engine: EngineUnderTest,
+}
+
+impl PodmanService {
+    fn start() -> PodmanService {
+        let version = Command::new("podman").arg("--version").output();
+        assert!(
+            version.is_ok_and(|v| v.status.success()),
+            "this test needs Podman: apt-get install podman"
+        );
+        common::local_image();
+        let dir = tempfile::tempdir().unwrap();
+        // Podman raises a container's rlimits to its own defaults; a host
+        // that denies CAP_SYS_RESOURCE (as some CI containers do) refuses
+        // that, so ask for what this process already has.
+        let conf = dir.path().join("containers.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[containers]\ndefault_ulimits = [\"nofile={n}:{n}\", \"nproc={p}:{p}\"]\n\n[network]\n# Names resolve on user networks with aardvark-dns.\nnetwork_backend = \"netavark\"\n",
+                n = hard_limit(libc::RLIMIT_NOFILE),
+                // Podman lowers its own RLIMIT_NPROC to 32768 at start.
+                p = hard_limit(libc::RLIMIT_NPROC).min(32768),
+            ),
+        )
+        .unwrap();
+        let socket = dir.path().join("podman.sock");
+        let endpoint = format!("unix://{}", socket.display());
+        let child = Command::new("podman")
+            .args(["system", "service", "--time=0", &endpoint])
+            .env("CONTAINERS_CONF", &conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start podman system service");
+        let service = PodmanService {
+            child,
+            dir,
+            engine: EngineUnderTest { endpoint },
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "podman's socket did not appear");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let present = Command::new("podman")
+            .args(["image", "exists", IMAGE])
+            .status()
+            .unwrap();
+        if !present.success() {
+            let load = Command::new("sh")
+                .arg("-c")
+                .arg(format!("docker save {IMAGE} | podman load"))
+                .output()
+                .unwrap();
+            assert!(load.status.success(), "{}", text(&load));
+        }
+        service
+    }
+}
+
+fn hard_limit(resource: libc::__rlimit_resource_t) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given.
+    unsafe { libc::getrlimit(resource, &mut limit) };
+    limit.rlim_max
+}
+
+impl Drop for PodmanService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = &self.dir;
+    }
+}
+
+#[test]
+fn rootful_podman_runs_the_cli_and_the_test_framework() {
+    let podman = PodmanService::start();
+    let engine = &podman.engine;
+    let facts =
+        footloose::runtime::block_on(footloose::engine::Engine::connect_to(&engine.endpoint))
+            .unwrap()
+            .facts();
+    assert_eq!(facts.flavour, footloose::engine::Flavour::Podman);
+    // SAFETY: the only test of this binary, before it starts threads.
+    unsafe { engine.use_for_this_process() };
+    let project = tempfile::tempdir().unwrap();
+    common::cli_walk(engine, project.path(), "127.0.0.1");
+    common::framework_walk(engine, project.path());
+}
