@@ -444,13 +444,11 @@ async fn create_machine(
             .await?;
     }
     if let Err(err) = start_container(engine, name, machine.spec.privileged).await {
-        // A network duplicated by racing creators makes the start fail
-        // until the duplicate is gone: wait for that, then try once more.
-        let mut duplicated = false;
-        for network in &machine.spec.networks {
-            duplicated |= networks_named(engine, network).await?.len() > 1;
-        }
-        if !duplicated {
+        // While racing creators briefly hold two networks of one name, the
+        // engine refuses to start a machine on either. By the time that
+        // answer arrives the duplicate may be gone already: wait until each
+        // network is single, then try once more.
+        if machine.spec.networks.is_empty() || matches!(err, Error::Vanished { .. }) {
             return Err(err);
         }
         for network in &machine.spec.networks {

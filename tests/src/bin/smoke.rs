@@ -1,0 +1,155 @@
+//! The smoke suite run inside the cgroup-v2 guest (see
+//! tests/engines/guest.sh), against whichever engine DOCKER_HOST names:
+//! the CLI walk (create, ssh, show, stop/start, delete, nothing left) and
+//! the test framework (exec, copy, a unit, teardown). One line per check,
+//! then `smoke ENGINE: N passed, M failed`; the exit code says whether all
+//! passed.
+//!
+//! Usage: smoke ENGINE-LABEL PATH-TO-FOOTLOOSE-BINARY
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use footloose::engine::Engine;
+use footloose::ClusterBuilder;
+
+const IMAGE: &str = "footloose/debian12";
+/// Under software emulation a machine boots ten times slower.
+const READY: &str = "600";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let (Some(label), Some(cli)) = (args.next(), args.next()) else {
+        eprintln!("usage: smoke ENGINE-LABEL PATH-TO-FOOTLOOSE");
+        return ExitCode::from(2);
+    };
+    // The walks run in a directory of their own: the binary's path must not
+    // be relative to this one.
+    let cli = std::path::absolute(&cli).unwrap_or_else(|_| cli.clone().into());
+    let dir = std::env::temp_dir().join(format!("smoke-{label}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let checks: [(&str, &dyn Fn()); 2] = [
+        ("cli walk", &|| cli_walk(&cli, &dir)),
+        ("test framework", &|| framework(&dir)),
+    ];
+    let (mut passed, mut failed) = (0, 0);
+    for (name, check) in checks {
+        let started = Instant::now();
+        match catch_unwind(AssertUnwindSafe(check)) {
+            Ok(()) => {
+                passed += 1;
+                println!(
+                    "ok {label} {name} ({:.1}s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Err(panic) => {
+                failed += 1;
+                let why = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                println!("FAILED {label} {name}: {why}");
+            }
+        }
+    }
+    println!("smoke {label}: {passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn run(cli: &Path, dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(cli)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "footloose {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn leftovers(cluster: &str) -> footloose::engine::Leftovers {
+    footloose::runtime::block_on(async {
+        let engine = Engine::connect().await.unwrap();
+        engine.leftovers(Some(cluster)).await.unwrap()
+    })
+}
+
+fn cli_walk(cli: &Path, dir: &Path) {
+    let facts = footloose::runtime::block_on(Engine::connect())
+        .unwrap()
+        .facts();
+    println!("  engine: {:?}, cgroup {:?}", facts.flavour, facts.cgroup);
+    let cluster = footloose::unique_cluster_name("smoke");
+    std::fs::write(
+        dir.join("footloose.yaml"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    run(cli, dir, &["create", "--timeout", READY]);
+    println!(
+        "  create 2 machines to ready: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        run(cli, dir, &["ssh", "node1", "--", "hostname"]).trim(),
+        "node1"
+    );
+    let state = run(
+        cli,
+        dir,
+        &["ssh", "node0", "--", "systemctl", "is-system-running"],
+    );
+    assert_eq!(state.trim(), "running");
+    let table = run(cli, dir, &["show"]);
+    assert_eq!(table.matches("Running").count(), 2, "{table}");
+    assert!(table.contains(&format!(" {IMAGE} ")), "{table}");
+    run(cli, dir, &["stop", "node1"]);
+    assert!(run(cli, dir, &["show", "node1"]).contains("Stopped"));
+    run(cli, dir, &["start", "node1", "--timeout", READY]);
+    run(cli, dir, &["delete"]);
+    assert!(leftovers(&cluster).is_empty(), "{:?}", leftovers(&cluster));
+}
+
+fn framework(dir: &Path) {
+    let config = dir.join("framework.yaml");
+    std::fs::write(
+        &config,
+        format!("cluster:\n  name: fw\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+    )
+    .unwrap();
+    let guard = ClusterBuilder::from_file(&config)
+        .unwrap()
+        .unique_name()
+        .ready_timeout(Duration::from_secs(600))
+        .start()
+        .unwrap();
+    let name = guard.name().to_owned();
+    let node = guard.machine("node0");
+    assert_eq!(node.exec("hostname").unwrap().stdout().trim(), "node0");
+    node.write_file("/root/hello", b"hello\n").unwrap();
+    let back = dir.join("hello");
+    node.copy_from("/root/hello", &back).unwrap();
+    assert_eq!(std::fs::read(&back).unwrap(), b"hello\n");
+    node.exec("systemd-run --unit=idle sleep 600")
+        .unwrap()
+        .checked()
+        .unwrap();
+    node.wait_for_unit("idle", Duration::from_secs(120))
+        .unwrap();
+    drop(guard);
+    assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
+}

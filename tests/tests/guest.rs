@@ -1,0 +1,46 @@
+//! Where the CI host cannot go itself: a cgroup-v2 Debian 12 guest under
+//! QEMU (tests/engines/guest.sh) runs the smoke suite (tests/src/bin/
+//! smoke.rs: the CLI walk and the test framework) against Docker, rootful
+//! Podman and rootless Podman. Slow (software emulation): one test.
+
+use std::path::Path;
+use std::process::Command;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/engines/guest.sh");
+
+#[test]
+fn the_smoke_suite_passes_in_a_cgroup_v2_guest_on_docker_and_podman() {
+    let qemu = Command::new("qemu-system-x86_64").arg("--version").output();
+    assert!(
+        qemu.is_ok_and(|q| q.status.success()),
+        "this test needs QEMU: apt-get install -t bookworm-backports qemu-system-x86"
+    );
+    let smoke = Path::new(env!("CARGO_BIN_EXE_smoke"));
+    // The workspace's footloose binary, built beside this crate's.
+    let footloose = smoke.with_file_name("footloose");
+    assert!(
+        footloose.exists(),
+        "{} is missing: build the workspace (cargo build --workspace)",
+        footloose.display()
+    );
+    let out = Command::new("bash")
+        .arg(SCRIPT)
+        .arg(&footloose)
+        .arg(smoke)
+        .output()
+        .expect("cannot run the guest script");
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{report}");
+    assert!(report.contains("guest: cgroup cgroup2fs"), "{report}");
+    for engine in ["docker", "podman", "podman-rootless"] {
+        assert!(
+            report.contains(&format!("smoke {engine}: 2 passed, 0 failed")),
+            "{engine} failed in the guest:\n{report}"
+        );
+    }
+    assert!(out.status.success(), "{report}");
+}
