@@ -32,3 +32,50 @@ pub fn wait_until_gone(cluster: &str, seconds: u64) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// The workspace's `footloose` binary, built beside this crate's binaries.
+pub fn footloose_bin(sibling: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(sibling).with_file_name("footloose");
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace (cargo build --workspace)",
+        path.display()
+    );
+    path
+}
+
+/// Runs the smoke suite (`smoke`, the binary at `smoke_bin`) against the
+/// engine at `endpoint`, labelled `label`; panics with its report unless
+/// every check passed.
+pub fn run_smoke(smoke_bin: &str, label: &str, endpoint: &str) {
+    let out = std::process::Command::new(smoke_bin)
+        .arg(label)
+        .arg(footloose_bin(smoke_bin))
+        .env("DOCKER_HOST", endpoint)
+        .output()
+        .expect("cannot run the smoke suite");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{report}");
+    assert!(
+        out.status.success() && report.contains(&format!("smoke {label}: 2 passed, 0 failed")),
+        "the smoke suite failed on {label}:\n{report}"
+    );
+}
+
+/// What footloose left of `cluster` on the engine at `endpoint`.
+pub fn leftovers_at(endpoint: &str, cluster: &str) -> footloose::engine::Leftovers {
+    footloose::runtime::block_on(async {
+        let engine = Engine::connect_to(endpoint).await.unwrap();
+        engine.leftovers(Some(cluster)).await.unwrap()
+    })
+}
+
+/// Makes sure the local Docker engine has `image`, to be copied from there.
+pub fn local_image(image: &str) {
+    let engine = require_docker();
+    footloose::runtime::block_on(footloose::image::ensure(&engine, image)).unwrap();
+}

@@ -16,13 +16,7 @@ fn the_smoke_suite_passes_in_a_cgroup_v2_guest_on_docker_and_podman() {
         "this test needs QEMU: apt-get install -t bookworm-backports qemu-system-x86"
     );
     let smoke = Path::new(env!("CARGO_BIN_EXE_smoke"));
-    // The workspace's footloose binary, built beside this crate's.
-    let footloose = smoke.with_file_name("footloose");
-    assert!(
-        footloose.exists(),
-        "{} is missing: build the workspace (cargo build --workspace)",
-        footloose.display()
-    );
+    let footloose = footloose_tests::footloose_bin(env!("CARGO_BIN_EXE_smoke"));
     let out = Command::new("bash")
         .arg(SCRIPT)
         .arg(&footloose)

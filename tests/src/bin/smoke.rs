@@ -1,7 +1,9 @@
-//! The smoke suite run inside the cgroup-v2 guest (see
-//! tests/engines/guest.sh), against whichever engine DOCKER_HOST names:
-//! the CLI walk (create, ssh, show, stop/start, delete, nothing left) and
-//! the test framework (exec, copy, a unit, teardown). One line per check,
+//! The smoke suite every engine must pass, against whichever engine
+//! DOCKER_HOST names: the CLI walk (two machines on a user network:
+//! create, ssh, names resolving, show, stop/start, delete, nothing left)
+//! and the test framework (exec, copy, a unit, teardown). Run by the
+//! remote-engine and Podman tests, and inside the cgroup-v2 guest (see
+//! tests/engines/guest.sh). One line per check,
 //! then `smoke ENGINE: N passed, M failed`; the exit code says whether all
 //! passed.
 //!
@@ -95,7 +97,7 @@ fn cli_walk(cli: &Path, dir: &Path) {
     let cluster = footloose::unique_cluster_name("smoke");
     std::fs::write(
         dir.join("footloose.yaml"),
-        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    networks: [inner]\n    portMappings:\n    - containerPort: 22\n"),
     )
     .unwrap();
     let started = Instant::now();
@@ -114,6 +116,12 @@ fn cli_walk(cli: &Path, dir: &Path) {
         &["ssh", "node0", "--", "systemctl", "is-system-running"],
     );
     assert_eq!(state.trim(), "running");
+    let resolved = run(
+        cli,
+        dir,
+        &["ssh", "node0", "--", "getent", "hosts", "node1"],
+    );
+    assert!(resolved.contains("node1"), "{resolved}");
     let table = run(cli, dir, &["show"]);
     assert_eq!(table.matches("Running").count(), 2, "{table}");
     assert!(table.contains(&format!(" {IMAGE} ")), "{table}");

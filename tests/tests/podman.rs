@@ -1,21 +1,20 @@
 //! Podman as an engine: its Docker-compatible service, rootful, started by
-//! this test on a socket of its own. The CLI walk and the test framework
-//! work there, machines boot in Podman's systemd mode, `show` names the
-//! image as the config does, and nothing is left. One test, so that it
-//! alone sets DOCKER_HOST for its process.
-
-mod common;
+//! this test on a socket of its own. It is detected as Podman, and the
+//! smoke suite passes there (machines boot in Podman's systemd mode, `show`
+//! names the image as the config does, nothing is left).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{text, EngineUnderTest, IMAGE};
+use footloose_tests::{local_image, run_smoke};
+
+const IMAGE: &str = "footloose/debian12";
 
 /// `podman system service` on a socket of its own; killed on drop.
 struct PodmanService {
     child: Child,
-    dir: tempfile::TempDir,
-    engine: EngineUnderTest,
+    _dir: tempfile::TempDir,
+    endpoint: String,
 }
 
 impl PodmanService {
@@ -23,18 +22,19 @@ impl PodmanService {
         let version = Command::new("podman").arg("--version").output();
         assert!(
             version.is_ok_and(|v| v.status.success()),
-            "this test needs Podman: apt-get install podman"
+            "this test needs Podman: apt-get install podman netavark aardvark-dns"
         );
-        common::local_image();
+        local_image(IMAGE);
         let dir = tempfile::tempdir().unwrap();
         // Podman raises a container's rlimits to its own defaults; a host
         // that denies CAP_SYS_RESOURCE (as some CI containers do) refuses
-        // that, so ask for what this process already has.
+        // that, so ask for what this process already has. netavark with
+        // aardvark-dns resolves names on user networks.
         let conf = dir.path().join("containers.conf");
         std::fs::write(
             &conf,
             format!(
-                "[containers]\ndefault_ulimits = [\"nofile={n}:{n}\", \"nproc={p}:{p}\"]\n\n[network]\n# Names resolve on user networks with aardvark-dns.\nnetwork_backend = \"netavark\"\n",
+                "[containers]\ndefault_ulimits = [\"nofile={n}:{n}\", \"nproc={p}:{p}\"]\n\n[network]\nnetwork_backend = \"netavark\"\n",
                 n = hard_limit(libc::RLIMIT_NOFILE),
                 // Podman lowers its own RLIMIT_NPROC to 32768 at start.
                 p = hard_limit(libc::RLIMIT_NPROC).min(32768),
@@ -52,8 +52,8 @@ impl PodmanService {
             .expect("cannot start podman system service");
         let service = PodmanService {
             child,
-            dir,
-            engine: EngineUnderTest { endpoint },
+            _dir: dir,
+            endpoint,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !socket.exists() {
@@ -70,7 +70,7 @@ impl PodmanService {
                 .arg(format!("docker save {IMAGE} | podman load"))
                 .output()
                 .unwrap();
-            assert!(load.status.success(), "{}", text(&load));
+            assert!(load.status.success(), "{load:?}");
         }
         service
     }
@@ -90,22 +90,15 @@ impl Drop for PodmanService {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = &self.dir;
     }
 }
 
 #[test]
-fn rootful_podman_runs_the_cli_and_the_test_framework() {
+fn rootful_podman_is_detected_and_passes_the_smoke_suite() {
     let podman = PodmanService::start();
-    let engine = &podman.engine;
-    let facts =
-        footloose::runtime::block_on(footloose::engine::Engine::connect_to(&engine.endpoint))
-            .unwrap()
-            .facts();
-    assert_eq!(facts.flavour, footloose::engine::Flavour::Podman);
-    // SAFETY: the only test of this binary, before it starts threads.
-    unsafe { engine.use_for_this_process() };
-    let project = tempfile::tempdir().unwrap();
-    common::cli_walk(engine, project.path(), "127.0.0.1");
-    common::framework_walk(engine, project.path());
+    let engine =
+        footloose::runtime::block_on(footloose::engine::Engine::connect_to(&podman.endpoint))
+            .unwrap();
+    assert_eq!(engine.facts().flavour, footloose::engine::Flavour::Podman);
+    run_smoke(env!("CARGO_BIN_EXE_smoke"), "podman", &podman.endpoint);
 }
