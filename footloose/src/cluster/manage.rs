@@ -13,7 +13,7 @@ use super::create::start_container;
 use super::inspect::{MachineState, MachineStatus};
 use super::ready::{wait_ready, Deadline};
 use crate::engine::Engine;
-use crate::error::{EngineFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::labels::{self, Lifetime};
 use crate::ownership::{Ownership, Verdict};
 use crate::Machine;
@@ -156,14 +156,10 @@ async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Remov
         match engine.remove_network(&network.id).await {
             Ok(()) => removed.networks.push(network.name),
             Err(err) if err.is_not_found() => {}
-            Err(err)
-                if matches!(
-                    err.engine_failure(),
-                    Some(EngineFailure::Forbidden | EngineFailure::Conflict)
-                ) =>
-            {
+            // Docker says 403 for a network in use, Podman 500: ask which.
+            Err(err) if engine.containers_on_network(&network.id).await? > 0 => {
                 tracing::info!(
-                    "Keeping network {}: machines of another cluster use it",
+                    "Keeping network {}: machines of another cluster use it ({err})",
                     network.name
                 );
             }

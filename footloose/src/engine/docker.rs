@@ -155,6 +155,19 @@ impl Client {
         Ok(list.iter().map(from_summary).collect())
     }
 
+    pub(crate) async fn containers_on_network(&self, id: &str) -> Result<usize> {
+        let filters = HashMap::from([("network".to_owned(), vec![id.to_owned()])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        self.docker
+            .list_containers(Some(options))
+            .await
+            .map(|list| list.len())
+            .map_err(|e| error(format!("listing the containers on network {id}"), e))
+    }
+
     pub(crate) async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
         let options = CreateContainerOptionsBuilder::default()
             .name(&plan.name)

@@ -190,6 +190,11 @@ impl Engine {
         self.client.networks_labelled(selector).await
     }
 
+    /// How many containers, running or not, are attached to a network.
+    pub(crate) async fn containers_on_network(&self, id: &str) -> Result<usize> {
+        self.client.containers_on_network(id).await
+    }
+
     /// Removes a network by id or name.
     pub(crate) async fn remove_network(&self, id: &str) -> Result<()> {
         self.client.remove_network(id).await

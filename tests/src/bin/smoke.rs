@@ -95,11 +95,18 @@ fn cli_walk(cli: &Path, dir: &Path) {
         .facts();
     println!("  engine: {:?}, cgroup {:?}", facts.flavour, facts.cgroup);
     let cluster = footloose::unique_cluster_name("smoke");
+    // A network of this walk's own: names written in a config are shared
+    // by every cluster that writes them.
+    let network = format!("{cluster}-net");
     std::fs::write(
         dir.join("footloose.yaml"),
-        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    networks: [inner]\n    portMappings:\n    - containerPort: 22\n"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    networks: [{network}]\n    portMappings:\n    - containerPort: 22\n"),
     )
     .unwrap();
+    // Whatever happens below, the cluster goes.
+    let _cleanup = Cleanup(|| {
+        let _ = Command::new(cli).arg("delete").current_dir(dir).output();
+    });
     let started = Instant::now();
     run(cli, dir, &["create", "--timeout", READY]);
     println!(
@@ -130,6 +137,15 @@ fn cli_walk(cli: &Path, dir: &Path) {
     run(cli, dir, &["start", "node1", "--timeout", READY]);
     run(cli, dir, &["delete"]);
     assert!(leftovers(&cluster).is_empty(), "{:?}", leftovers(&cluster));
+}
+
+/// Runs its closure when dropped, also when a check panics.
+struct Cleanup<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Cleanup<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
 }
 
 fn framework(dir: &Path) {
