@@ -47,6 +47,7 @@ cat >"$payload/run.sh" <<'GUEST'
 # Runs inside the guest: the smoke suite on each engine, then power off.
 set -u
 cd /opt/footloose
+echo
 echo "guest: cgroup $(stat -fc %T /sys/fs/cgroup), kernel $(uname -r)"
 status=0
 settle() { for _ in $(seq 1 600); do [ -S "$1" ] && return 0; sleep 0.5; done; return 1; }
@@ -117,5 +118,7 @@ timeout "$timeout" qemu-system-x86_64 -accel tcg -m 6G -smp 2 \
   -nographic -no-reboot -serial "file:$console" -monitor none </dev/null >/dev/null 2>&1 || true
 echo "guest: ran for $(( $(date +%s) - started ))s" >&2
 rm -f "$image" "$payload/debian12.tar"
-grep -E '^(guest:|ok |FAILED |smoke |  )' "$console" | tr -d '\r' || true
-grep -q '^guest: done, status 0' "$console"
+# The console carries the firmware's terminal resets: drop escape sequences.
+clean() { tr -d '\r' <"$console" | sed -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g'; }
+clean | grep -aE '^(guest:|ok |FAILED |smoke |  )' || true
+clean | grep -aq '^guest: done, status 0'
