@@ -8,6 +8,17 @@ pub use footloose_config::ConfigError;
 /// A specialised `Result` for footloose operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What to do when the engine at `endpoint` does not answer.
+fn unreachable_hint(endpoint: &str) -> &'static str {
+    if endpoint.starts_with("ssh://") {
+        "check that `ssh` logs in to that host with the same key and that the engine runs there and listens on that socket, or point DOCKER_HOST at another engine"
+    } else if endpoint.starts_with("unix://") || !endpoint.contains("://") {
+        "start it (`sudo systemctl start docker`, or `sudo dockerd &`), or point DOCKER_HOST at a running one"
+    } else {
+        "check that the engine listens on that address and that this host may reach it, or point DOCKER_HOST at another engine"
+    }
+}
+
 /// Everything that can go wrong in footloose.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -16,7 +27,10 @@ pub enum Error {
     Config(#[from] ConfigError),
 
     /// No Docker engine answered.
-    #[error("cannot reach the Docker engine at {endpoint}: {reason}\n  start it (`sudo systemctl start docker`, or `sudo dockerd &`), or point DOCKER_HOST at a running one")]
+    #[error(
+        "cannot reach the Docker engine at {endpoint}: {reason}\n  {}",
+        unreachable_hint(endpoint)
+    )]
     EngineUnreachable {
         /// The socket or URL that was tried.
         endpoint: String,

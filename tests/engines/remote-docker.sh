@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # A "remote" Docker engine on this host: a second dockerd in a network
 # namespace of its own, reached over tcp through a veth pair, so that its
-# 127.0.0.1 is not ours. For footloose's remote-engine tests.
+# 127.0.0.1 is not ours, and an sshd in the same namespace to reach it over
+# ssh. For footloose's remote-engine tests.
 #
-#   remote-docker.sh start NAME N   starts it; prints DOCKER_HOST=tcp://10.250.N.2:2375
+#   remote-docker.sh start NAME N   starts both; prints
+#                                   DOCKER_HOST=tcp://10.250.N.2:2375 and
+#                                   SSH_ENGINE=ssh://root@10.250.N.2/.../docker.sock
+#                                   (root logs in with the keys in
+#                                   /tmp/fl-engine-NAME/authorized_keys; the
+#                                   host key is ssh_host_ed25519_key.pub there)
 #   remote-docker.sh stop NAME      stops it and removes everything it made
 #
 # NAME is short ([a-z0-9], at most 8 characters), N in 1..250 picks the subnet
-# 10.250.N.0/30. Needs root, iproute2, util-linux (nsenter) and dockerd.
+# 10.250.N.0/30. Needs root, iproute2, util-linux (nsenter), dockerd and
+# OpenSSH's server.
 # The engine is started with nsenter --net, not `ip netns exec`, which
 # remounts /sys and would hide the host's cgroup mounts from dockerd.
 set -euo pipefail
@@ -36,9 +43,11 @@ start() {
     --pidfile "$root/dockerd.pid" \
     -H "unix://$root/docker.sock" -H "tcp://$engine_ip:2375" \
     --bip 172.29.$n.1/24 >"$root/dockerd.log" 2>&1 &
+  start_sshd "$engine_ip"
   for _ in $(seq 1 60); do
     if DOCKER_HOST="tcp://$engine_ip:2375" docker info >/dev/null 2>&1; then
       echo "DOCKER_HOST=tcp://$engine_ip:2375"
+      echo "SSH_ENGINE=ssh://root@$engine_ip$root/docker.sock"
       return 0
     fi
     sleep 0.5
@@ -48,7 +57,31 @@ start() {
   return 1
 }
 
+# An sshd for root on the engine's address only, with keys of the test's own.
+start_sshd() {
+  mkdir -p /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$root/ssh_host_ed25519_key"
+  touch "$root/authorized_keys"
+  cat >"$root/sshd_config" <<EOF
+ListenAddress $1
+HostKey $root/ssh_host_ed25519_key
+AuthorizedKeysFile $root/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+AllowTcpForwarding yes
+AllowStreamLocalForwarding yes
+PidFile $root/sshd.pid
+EOF
+  nsenter --net="/run/netns/$netns" /usr/sbin/sshd -f "$root/sshd_config" -E "$root/sshd.log"
+}
+
 stop() {
+  if [ -f "$root/sshd.pid" ]; then
+    kill "$(cat "$root/sshd.pid")" 2>/dev/null || true
+  fi
   if [ -f "$root/dockerd.pid" ]; then
     local pid
     pid=$(cat "$root/dockerd.pid")

@@ -48,10 +48,17 @@ pub fn footloose_bin(sibling: &str) -> std::path::PathBuf {
 /// engine at `endpoint`, labelled `label`; panics with its report unless
 /// every check passed.
 pub fn run_smoke(smoke_bin: &str, label: &str, endpoint: &str) {
+    run_smoke_with(smoke_bin, label, endpoint, &[]);
+}
+
+/// [`run_smoke`] with more environment variables (`HOME` with the ssh keys
+/// of an engine over ssh, …).
+pub fn run_smoke_with(smoke_bin: &str, label: &str, endpoint: &str, envs: &[(&str, &str)]) {
     let out = std::process::Command::new(smoke_bin)
         .arg(label)
         .arg(footloose_bin(smoke_bin))
         .env("DOCKER_HOST", endpoint)
+        .envs(envs.iter().copied())
         .output()
         .expect("cannot run the smoke suite");
     let report = format!(

@@ -1,12 +1,15 @@
 //! A remote engine: a second dockerd in a network namespace of its own
-//! (its 127.0.0.1 is not ours), reached over tcp. The smoke suite passes
-//! there; ports are published on the engine's address and reached there;
-//! a bind source is named as the engine host's path; nothing is left.
+//! (its 127.0.0.1 is not ours), reached over tcp and over ssh. The smoke
+//! suite passes both ways. Over tcp, ports are published on the engine's
+//! address and reached there; over ssh they stay on the engine host's
+//! loopback and are reached through the ssh connection. A bind source is
+//! named as the engine host's path; an unknown ssh host key is refused with
+//! the command that adds it; nothing is left.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use footloose_tests::{footloose_bin, leftovers_at, local_image, run_smoke};
+use footloose_tests::{footloose_bin, leftovers_at, local_image, run_smoke, run_smoke_with};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/engines/remote-docker.sh");
 const IMAGE: &str = "footloose/debian12";
@@ -14,25 +17,35 @@ const IMAGE: &str = "footloose/debian12";
 /// The second engine; stopped and removed on drop.
 struct RemoteEngine {
     name: String,
+    /// `tcp://…`
     endpoint: String,
+    /// `ssh://root@…/…/docker.sock`
+    ssh_endpoint: String,
 }
 
 impl RemoteEngine {
-    fn start() -> RemoteEngine {
+    /// Starts an engine; `slot` (0 or 1) keeps this process's engines apart.
+    fn start(slot: u32) -> RemoteEngine {
         local_image(IMAGE);
-        // Unique per process, so that runs on one host do not collide.
-        let n = std::process::id() % 200 + 20;
+        // Unique per process and slot, so that runs on one host do not collide.
+        let n = (std::process::id() % 100) * 2 + slot + 20;
         let name = format!("r{n}");
         let out = Command::new("bash")
             .args([SCRIPT, "start", &name, &n.to_string()])
             .output()
             .expect("cannot run the remote engine script");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let value = |key: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .unwrap_or_default()
+                .to_owned()
+        };
         let remote = RemoteEngine {
             name,
-            endpoint: String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .trim_start_matches("DOCKER_HOST=")
-                .to_owned(),
+            endpoint: value("DOCKER_HOST="),
+            ssh_endpoint: value("SSH_ENGINE="),
         };
         assert!(out.status.success(), "{}", text(&out));
         let load = Command::new("sh")
@@ -49,14 +62,57 @@ impl RemoteEngine {
 
     /// Runs the footloose CLI in `dir` against this engine.
     fn footloose(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(footloose_bin(env!("CARGO_BIN_EXE_smoke")))
-            .args(args)
-            .current_dir(dir)
-            .env("DOCKER_HOST", &self.endpoint)
-            .env_remove("FOOTLOOSE_CONFIG")
-            .output()
-            .unwrap()
+        footloose_at(&self.endpoint, dir, args, &[])
     }
+
+    /// A home directory whose `.ssh` has a key the engine's sshd accepts
+    /// for root and, with `trusted`, the engine host's key in `known_hosts`.
+    fn ssh_home(&self, trusted: bool) -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        let ssh = home.path().join(".ssh");
+        std::fs::create_dir(&ssh).unwrap();
+        let keygen = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(ssh.join("id_ed25519"))
+            .output()
+            .expect("cannot run ssh-keygen");
+        assert!(keygen.status.success(), "{}", text(&keygen));
+        let root = Path::new("/tmp").join(format!("fl-engine-{}", self.name));
+        let public = std::fs::read_to_string(ssh.join("id_ed25519.pub")).unwrap();
+        let mut authorized = std::fs::OpenOptions::new()
+            .append(true)
+            .open(root.join("authorized_keys"))
+            .unwrap();
+        std::io::Write::write_all(&mut authorized, public.as_bytes()).unwrap();
+        if trusted {
+            let host_key = std::fs::read_to_string(root.join("ssh_host_ed25519_key.pub")).unwrap();
+            let host = self.engine_ip();
+            std::fs::write(ssh.join("known_hosts"), format!("{host} {host_key}")).unwrap();
+        }
+        home
+    }
+
+    fn engine_ip(&self) -> String {
+        self.endpoint
+            .trim_start_matches("tcp://")
+            .split(':')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// Runs the footloose CLI in `dir` against the engine at `endpoint`.
+fn footloose_at(endpoint: &str, dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Output {
+    Command::new(footloose_bin(env!("CARGO_BIN_EXE_smoke")))
+        .args(args)
+        .current_dir(dir)
+        .env("DOCKER_HOST", endpoint)
+        .env_remove("FOOTLOOSE_CONFIG")
+        .env_remove("SSH_AUTH_SOCK")
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap()
 }
 
 impl Drop for RemoteEngine {
@@ -78,16 +134,10 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn a_remote_engine_over_tcp_passes_the_smoke_suite_and_publishes_on_its_address() {
-    let remote = RemoteEngine::start();
+    let remote = RemoteEngine::start(0);
     run_smoke(env!("CARGO_BIN_EXE_smoke"), "remote", &remote.endpoint);
 
-    let engine_ip = remote
-        .endpoint
-        .trim_start_matches("tcp://")
-        .split(':')
-        .next()
-        .unwrap()
-        .to_owned();
+    let engine_ip = remote.engine_ip();
     let project = tempfile::tempdir().unwrap();
     let dir = project.path();
     let cluster = footloose::unique_cluster_name("remote");
@@ -121,4 +171,72 @@ fn a_remote_engine_over_tcp_passes_the_smoke_suite_and_publishes_on_its_address(
         "{stderr}"
     );
     assert!(leftovers_at(&remote.endpoint, &cluster).is_empty());
+}
+
+#[test]
+fn a_remote_engine_over_ssh_passes_the_smoke_suite_with_machines_reached_through_ssh() {
+    let remote = RemoteEngine::start(1);
+    let home = remote.ssh_home(true);
+    let home_path = home.path().to_str().unwrap();
+    run_smoke_with(
+        env!("CARGO_BIN_EXE_smoke"),
+        "remote-ssh",
+        &remote.ssh_endpoint,
+        &[("HOME", home_path), ("SSH_AUTH_SOCK", "")],
+    );
+
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    let cluster = footloose::unique_cluster_name("ssh");
+    std::fs::write(
+        dir.join("footloose.yaml"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+    )
+    .unwrap();
+    let run =
+        |args: &[&str]| footloose_at(&remote.ssh_endpoint, dir, args, &[("HOME", home.path())]);
+    let created = run(&["create"]);
+    assert!(created.status.success(), "{}", text(&created));
+    // Published on the engine host's loopback only, never on its network.
+    let shown = run(&["show", "-o", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(
+        json["machines"][0]["ports"][0]["address"], "127.0.0.1",
+        "{json}"
+    );
+    let hostname = run(&["ssh", "node0", "--", "hostname"]);
+    assert_eq!(
+        String::from_utf8_lossy(&hostname.stdout).trim(),
+        "node0",
+        "{}",
+        text(&hostname)
+    );
+    // The remote exit code is footloose's, also through the forward.
+    let failed = run(&["ssh", "node0", "--", "exit", "7"]);
+    assert_eq!(failed.status.code(), Some(7), "{}", text(&failed));
+    // Ansible goes through the engine's host too.
+    let inventory = run(&["show", "-o", "ansible"]);
+    let inventory = String::from_utf8_lossy(&inventory.stdout);
+    assert!(
+        inventory.contains(&format!("-o ProxyJump=root@{}:22", remote.engine_ip())),
+        "{inventory}"
+    );
+    let deleted = run(&["delete"]);
+    assert!(deleted.status.success(), "{}", text(&deleted));
+    assert!(leftovers_at(&remote.endpoint, &cluster).is_empty());
+
+    // A host whose key is not known is refused, with what to do about it.
+    let stranger = remote.ssh_home(false);
+    let refused = footloose_at(
+        &remote.ssh_endpoint,
+        dir,
+        &["show"],
+        &[("HOME", stranger.path())],
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        stderr.contains("is not in") && stderr.contains("ssh-keyscan"),
+        "{stderr}"
+    );
 }

@@ -31,6 +31,10 @@ pub struct Inventory {
     pub private_key: PathBuf,
     /// The `known_hosts` file with the machines' pinned host keys.
     pub known_hosts: PathBuf,
+    /// For an engine over ssh, `user@host:port` of its host: ssh reaches
+    /// the machines through it (`ProxyJump`, with the user's own ssh
+    /// configuration for that hop).
+    pub jump: Option<String>,
 }
 
 impl Inventory {
@@ -64,6 +68,7 @@ impl Inventory {
             hosts,
             private_key,
             known_hosts,
+            jump: None,
         }
     }
 
@@ -126,8 +131,12 @@ impl Inventory {
                     (
                         "ansible_ssh_common_args",
                         format!(
-                            "-o StrictHostKeyChecking=yes -o UserKnownHostsFile={} -o IdentitiesOnly=yes",
-                            self.known_hosts.display()
+                            "-o StrictHostKeyChecking=yes -o UserKnownHostsFile={} -o IdentitiesOnly=yes{}",
+                            self.known_hosts.display(),
+                            self.jump
+                                .as_ref()
+                                .map(|jump| format!(" -o ProxyJump={jump}"))
+                                .unwrap_or_default()
                         ),
                     ),
                     ("ansible_python_interpreter", "/usr/bin/python3".to_owned()),

@@ -38,7 +38,9 @@ pub async fn inventory(engine: &Engine, cluster: &str, key_path: &Path) -> Resul
     }
     let known_hosts = crate::cluster::write_known_hosts(cluster, &machines)?;
     let key = std::path::absolute(key_path).unwrap_or_else(|_| key_path.to_owned());
-    Inventory::of(cluster, &machines, key, known_hosts).to_yaml()
+    let mut inventory = Inventory::of(cluster, &machines, key, known_hosts);
+    inventory.jump = engine.ssh_jump();
+    inventory.to_yaml()
 }
 
 /// Where the inventory of `cluster` is written for a playbook run.

@@ -74,7 +74,7 @@ pub(crate) async fn wait_ready(
         };
         let target = Target {
             machine: name.to_owned(),
-            addr,
+            addr: engine.reach(addr)?,
             user: "root".to_owned(),
             key_path: key_path.to_owned(),
             host_key: host_key.to_owned(),

@@ -4,12 +4,16 @@
 //! [`EngineFailure`] kind, never by status code or
 //! message); the API library lives in one module per backend (today
 //! `docker`, the Docker Engine API, the only module that names bollard).
+//! An engine over ssh is reached through a [`tunnel`] that also carries
+//! the machines' ssh ports.
 
 mod docker;
 mod model;
+mod ssh_url;
+mod tunnel;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 pub use model::{
     ssh_endpoint, CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, Flavour, HostFacts,
@@ -27,6 +31,8 @@ pub struct Engine {
     facts: HostFacts,
     endpoint: String,
     address: IpAddr,
+    /// The ssh connection an `ssh://` engine is reached through.
+    tunnel: Option<tunnel::Tunnel>,
 }
 
 impl Engine {
@@ -39,7 +45,8 @@ impl Engine {
     }
 
     /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is:
-    /// `unix:///run/podman/podman.sock`, `tcp://10.0.0.5:2375`.
+    /// `unix:///run/podman/podman.sock`, `tcp://10.0.0.5:2375`,
+    /// `ssh://ops@engine.example/run/podman/podman.sock`.
     pub async fn connect_to(endpoint: &str) -> Result<Engine> {
         Engine::connect_at(endpoint, Some(endpoint)).await
     }
@@ -49,6 +56,11 @@ impl Engine {
             endpoint: endpoint.to_owned(),
             reason,
         };
+        if endpoint.starts_with("ssh://") {
+            return Engine::connect_over_ssh(endpoint)
+                .await
+                .map_err(unreachable);
+        }
         let address = host_address(endpoint).map_err(unreachable)?;
         let (client, facts) = docker::Client::connect(explicit)
             .await
@@ -58,6 +70,27 @@ impl Engine {
             facts,
             endpoint: endpoint.to_owned(),
             address,
+            tunnel: None,
+        })
+    }
+
+    /// An engine on another host, its API and the machines' published
+    /// ports (on that host's loopback) reached through one ssh connection.
+    async fn connect_over_ssh(endpoint: &str) -> std::result::Result<Engine, String> {
+        let url = ssh_url::SshUrl::parse(endpoint)?;
+        let tunnel = tokio::task::spawn_blocking(move || tunnel::Tunnel::open(&url))
+            .await
+            .map_err(|e| e.to_string())??;
+        let api = format!("unix://{}", tunnel.api_socket().display());
+        let (client, facts) = docker::Client::connect(Some(&api))
+            .await
+            .map_err(|e| format!("{e} (through the ssh connection to {})", tunnel.url()))?;
+        Ok(Engine {
+            client,
+            facts,
+            endpoint: endpoint.to_owned(),
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            tunnel: Some(tunnel),
         })
     }
 
@@ -70,7 +103,26 @@ impl Engine {
 
     /// True when the engine runs on another host.
     pub fn is_remote(&self) -> bool {
-        !self.address.is_loopback()
+        self.tunnel.is_some() || !self.address.is_loopback()
+    }
+
+    /// Where to connect to reach `addr` as the engine's host sees it: `addr`
+    /// itself, or for an engine over ssh a local port forwarded through the
+    /// ssh connection.
+    pub fn reach(&self, addr: SocketAddr) -> Result<SocketAddr> {
+        match &self.tunnel {
+            None => Ok(addr),
+            Some(tunnel) => tunnel.forward(addr).map_err(|e| Error::EngineUnreachable {
+                endpoint: self.endpoint.clone(),
+                reason: format!("cannot forward {addr} through ssh: {e}"),
+            }),
+        }
+    }
+
+    /// For an engine over ssh, `user@host:port` of its host (OpenSSH's
+    /// `ProxyJump` reaches the machines through it).
+    pub fn ssh_jump(&self) -> Option<String> {
+        self.tunnel.as_ref().map(|t| t.url().to_string())
     }
 
     /// The host's cgroup set-up.
@@ -258,12 +310,6 @@ fn host_address(endpoint: &str) -> std::result::Result<IpAddr, String> {
         .iter()
         .find_map(|scheme| endpoint.strip_prefix(scheme));
     let Some(rest) = remote else {
-        if endpoint.starts_with("ssh://") {
-            return Err(
-                "engines over ssh are not supported yet: expose the engine over tcp (DOCKER_HOST=tcp://HOST:2375, on a network you trust) or run footloose on its host"
-                    .to_owned(),
-            );
-        }
         return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
     };
     let authority = rest.split('/').next().unwrap_or_default();
@@ -306,8 +352,5 @@ mod tests {
             host_address("tcp://10.250.0.2").unwrap(),
             std::net::IpAddr::from([10, 250, 0, 2])
         );
-        assert!(host_address("ssh://me@engine")
-            .unwrap_err()
-            .contains("not supported"));
     }
 }

@@ -38,6 +38,9 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
     let endpoint = machine
         .ssh_endpoint()
         .with_context(|| format!("machine {hostname} has no ssh port or address"))?;
+    let reached = engine
+        .reach(endpoint)
+        .with_context(|| format!("cannot reach machine {hostname}"))?;
     let known_hosts = write_known_hosts(&engine, &cluster)?;
     let key = builder.key_path();
     if !key.exists() {
@@ -54,15 +57,39 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
         .arg(format!("HostKeyAlias={}", machine.container))
         .args(["-o", "LogLevel=ERROR"])
         .arg("-p")
-        .arg(endpoint.port().to_string())
-        .arg(format!("{user}@{}", endpoint.ip()));
+        .arg(reached.port().to_string())
+        .arg(format!("{user}@{}", reached.ip()));
     if !args.command.is_empty() {
         ssh.arg("--").args(&args.command);
     }
     crate::progress::finish();
-    // Replaces this process: the remote exit code becomes footloose's.
-    let err = ssh.exec();
-    Err(err).context("cannot run ssh (is OpenSSH's client installed?)")
+    if engine.ssh_jump().is_none() {
+        // Replaces this process: the remote exit code becomes footloose's.
+        let err = ssh.exec();
+        return Err(err).context("cannot run ssh (is OpenSSH's client installed?)");
+    }
+    // Over an ssh engine this process carries the forward, so it stays:
+    // Ctrl-C belongs to the session, and ssh's exit code becomes ours.
+    ignore_interrupts();
+    let status = ssh
+        .status()
+        .context("cannot run ssh (is OpenSSH's client installed?)")?;
+    Ok(match status.code() {
+        Some(code) => ExitCode::from(code as u8),
+        None => ExitCode::from(255),
+    })
+}
+
+/// Leaves SIGINT and SIGQUIT to the ssh client in the foreground: this
+/// process catches them and does nothing (a caught signal, unlike an
+/// ignored one, is back to its default in the child after exec).
+fn ignore_interrupts() {
+    extern "C" fn nothing(_: libc::c_int) {}
+    // SAFETY: the handler does nothing, so it is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, nothing as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGQUIT, nothing as *const () as libc::sighandler_t);
+    }
 }
 
 fn find<'a>(
