@@ -8,6 +8,17 @@ pub use footloose_config::ConfigError;
 /// A specialised `Result` for footloose operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What a machine's last boot messages say to do, when footloose knows.
+fn boot_failure_hint(logs: &str) -> &'static str {
+    if logs.contains("control group: Permission denied")
+        || logs.contains("Failed to allocate manager object")
+    {
+        "\n  systemd could not make its cgroups: a rootless engine on a cgroup v1 host cannot delegate them (Podman and Docker need cgroup v2 for rootless systemd machines); use a rootful engine, or a host booted with cgroup v2 (systemd.unified_cgroup_hierarchy=1)"
+    } else {
+        ""
+    }
+}
+
 /// What to do when the engine at `endpoint` does not answer.
 fn unreachable_hint(endpoint: &str) -> &'static str {
     if endpoint.starts_with("ssh://") {
@@ -72,7 +83,7 @@ pub enum Error {
     },
 
     /// A machine's container stopped while it booted: PID 1 exited.
-    #[error("machine {machine} stopped while booting (exit code {exit_code}{})\n  last boot messages:\n{logs}", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
+    #[error("machine {machine} stopped while booting (exit code {exit_code}{})\n  last boot messages:\n{logs}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") }, boot_failure_hint(logs))]
     Stopped {
         /// The container name.
         machine: String,
@@ -302,6 +313,40 @@ mod tests {
             "{:#}",
             anyhow::Error::from(err).context("cannot create cluster c")
         )
+    }
+
+    #[test]
+    fn a_machine_whose_systemd_cannot_make_cgroups_says_why() {
+        let stopped = |logs: &str| Error::Stopped {
+            machine: "c-node0".into(),
+            exit_code: 255,
+            reason: String::new(),
+            logs: logs.into(),
+        };
+        let rootless_v1 = stopped(
+            "    Failed to create /init.scope control group: Permission denied\n    Exiting PID 1...",
+        )
+        .to_string();
+        assert!(
+            rootless_v1.contains("rootless engine on a cgroup v1 host"),
+            "{rootless_v1}"
+        );
+        let other = stopped("    Freezing execution.").to_string();
+        assert!(!other.contains("cgroup v1"), "{other}");
+    }
+
+    #[test]
+    fn unreachable_engines_get_advice_for_their_transport() {
+        let unreachable = |endpoint: &str| {
+            Error::EngineUnreachable {
+                endpoint: endpoint.into(),
+                reason: "refused".into(),
+            }
+            .to_string()
+        };
+        assert!(unreachable("unix:///var/run/docker.sock").contains("systemctl start docker"));
+        assert!(unreachable("ssh://ops@engine").contains("`ssh` logs in"));
+        assert!(unreachable("tcp://10.0.0.5:2375").contains("listens on that address"));
     }
 
     #[test]
