@@ -1,6 +1,6 @@
 //! The labels footloose puts on every container, network and volume it
 //! makes, and the filters that find them again. The ownership labels are
-//! written and read as one typed value: [`crate::ownership::Ownership`].
+//! written and read as one typed value (`ownership::Ownership`, crate-private).
 
 /// Set to `true` on everything footloose creates.
 pub const MANAGED: &str = "io.footloose.managed";
@@ -23,7 +23,7 @@ pub const OWNER_PID_NAMESPACE: &str = "io.footloose.owner-pidns";
 /// The host (or container) name the owner ran on.
 pub const OWNER_HOST: &str = "io.footloose.owner-host";
 /// When a test cluster's lease runs out, in seconds since the Unix epoch:
-/// after it, anyone may remove the cluster (see [`crate::ownership`]).
+/// after it, anyone may remove the cluster (see [`crate::Verdict`]).
 pub const LEASE_EXPIRES: &str = "io.footloose.lease-expires";
 /// The SHA-256 fingerprint of the client key the machine trusts
 /// (containers only).

@@ -24,22 +24,31 @@
 //!
 //! Everything footloose creates on the engine carries labels
 //! (`io.footloose.managed`, `io.footloose.cluster`, …; see [`labels`]).
+//!
+//! What users call: [`Cluster`], [`ClusterBuilder`], [`Machine`] and its
+//! [`Output`], [`UnitStatus`], [`ansible`], [`config`], [`image`] (build
+//! or find the images), [`engine`] (which engine, and what footloose left
+//! there), and the cluster operations the CLI is made of ([`status`],
+//! [`start`], [`stop`], [`delete`], [`prune`]). Modules hidden from the
+//! documentation (`testing`'s internals, `interrupt`) serve the attribute
+//! and the CLI and may change in any release.
 
 #![warn(missing_docs)]
 
 pub mod ansible;
 mod archive;
 mod cluster;
-pub mod container_spec;
+mod container_spec;
 pub mod engine;
 mod error;
 pub mod image;
+#[doc(hidden)]
 pub mod interrupt;
 mod keys;
 pub mod labels;
 mod machine;
 mod naming;
-pub mod ownership;
+mod ownership;
 pub mod paths;
 mod process;
 pub mod runtime;
@@ -57,7 +66,7 @@ pub use footloose_macros::cluster;
 pub use keys::{public_path_of, ClientKey};
 pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT};
 pub use naming::unique_cluster_name;
-pub use process::{Identity, Presence};
+pub use ownership::Verdict;
 pub use ssh::{ExitStatus, Output};
 pub use systemd::UnitStatus;
 pub use testing::ClusterGuard;

@@ -268,7 +268,8 @@ fn test_clusters_naming_one_network_each_get_their_own() {
     }
     let engine = require_docker();
     for (cluster, _, _) in &seen {
-        let own = footloose::container_spec::private_network_name(cluster, "backplane");
+        // A test cluster's own copy of a named network: `<cluster>-<name>`.
+        let own = format!("{cluster}-backplane");
         let named = footloose::runtime::block_on(engine.networks_named(&own)).unwrap();
         let labelled = footloose::runtime::block_on(engine.leftovers(Some(cluster))).unwrap();
         assert!(

@@ -199,7 +199,7 @@ impl ClusterBuilder {
 
     /// How long after creation anyone may remove this test cluster when
     /// its owner cannot be seen (default `FOOTLOOSE_LEASE`, else 3 hours;
-    /// see [`crate::ownership`]). Command-line clusters have no lease.
+    /// see [`crate::Verdict`]). Command-line clusters have no lease.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = Some(lease);
         self

@@ -109,7 +109,7 @@ pub async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
 
 /// Removes the test clusters that no process can be shown to hold: owner
 /// provably gone, or unseen with its lease run out (see
-/// [`Ownership::verdict`]). Returns each removed cluster with the reason.
+/// [`Verdict`](crate::Verdict)). Returns each removed cluster with the reason.
 pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> {
     let now = SystemTime::now();
     let mut removed = Vec::new();

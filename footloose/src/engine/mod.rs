@@ -4,7 +4,7 @@
 //! [`EngineFailure`] kind, never by status code or
 //! message); the API library lives in one module per backend (today
 //! `docker`, the Docker Engine API, the only module that names bollard).
-//! An engine over ssh is reached through a [`tunnel`] that also carries
+//! An engine over ssh is reached through an ssh tunnel that also carries
 //! the machines' ssh ports.
 
 mod docker;

@@ -1,6 +1,6 @@
 //! Removing test clusters that nobody can be shown to hold any more: the
-//! rule is [`Ownership::verdict`](crate::ownership::Ownership::verdict),
-//! and the reasons for it are in [`crate::ownership`].
+//! rule is [`Verdict`](crate::Verdict) (`ownership.rs` gives the reasons
+//! for it).
 
 use std::collections::BTreeSet;
 

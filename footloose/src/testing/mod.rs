@@ -2,7 +2,7 @@
 //! safety nets that keep killed test processes from leaking machines.
 //!
 //! - Every test cluster is labelled with its owner process
-//!   ([`Identity`](crate::Identity)) and `io.footloose.lifetime=test`.
+//!   (its pid, pid namespace, host and boot) and `io.footloose.lifetime=test`.
 //! - A [watchdog] process, started with the first test cluster, holds a
 //!   pipe to its parent; when the pipe closes (the parent exited or was
 //!   killed, even by SIGKILL) it removes the parent's clusters.
@@ -10,16 +10,20 @@
 //!   overlaps the next test; the process waits for it before exiting.
 //! - A [janitor] removes, at the first cluster of a process, test clusters
 //!   that nobody can be shown to hold: the owner provably gone, or unseen
-//!   past its lease (see [`crate::ownership`]).
+//!   past its lease (see [`Verdict`](crate::Verdict)).
 //! - SIGINT and SIGTERM make the process remove its test clusters before
 //!   it exits.
 
 mod guard;
+#[doc(hidden)]
 pub mod janitor;
+#[doc(hidden)]
 pub mod reaper;
 mod run;
+#[doc(hidden)]
 pub mod shared;
 mod signals;
+#[doc(hidden)]
 pub mod watchdog;
 
 pub use guard::ClusterGuard;

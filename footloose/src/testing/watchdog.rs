@@ -138,7 +138,7 @@ mod tests {
         assert_eq!((owner.pid, owner.start_time), (12, 345));
         assert_eq!(
             owner.pid_namespace,
-            crate::Identity::current().pid_namespace
+            crate::process::Identity::current().pid_namespace
         );
         assert!(parse_owner("garbage").is_none());
     }

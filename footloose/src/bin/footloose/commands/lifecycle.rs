@@ -113,7 +113,7 @@ pub fn prune(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCode> {
             .context("cannot prune abandoned test clusters")?;
         for (cluster, verdict) in &removed {
             let why = match verdict {
-                footloose::ownership::Verdict::LeaseExpired => "its lease ran out",
+                footloose::Verdict::LeaseExpired => "its lease ran out",
                 _ => "its test process is gone",
             };
             tracing::info!("Removed test cluster {cluster}: {why}");
