@@ -114,6 +114,11 @@ pub struct MachineSpec {
     /// in a machine needs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub security_opt: Vec<String>,
+    /// Start systemd's per-user manager at login (`systemctl --user`,
+    /// `loginctl enable-linger`). footloose's images leave it off, as it
+    /// costs CPU at every first login and most machines never use it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub user_manager: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -298,6 +303,7 @@ impl Config {
                     cap_drop: Vec::new(),
                     tmpfs: Vec::new(),
                     security_opt: Vec::new(),
+                    user_manager: false,
                 },
                 groups: Vec::new(),
             }],

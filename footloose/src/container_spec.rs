@@ -187,6 +187,10 @@ pub fn plan(
         vec!["container=docker".to_owned()]
     };
     env.extend(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
+    if spec.user_manager {
+        // footloose's images start user@.service only when this is set.
+        env.push("FOOTLOOSE_USER_MANAGER=1".to_owned());
+    }
 
     let ports = spec
         .port_mappings
@@ -481,6 +485,21 @@ mod tests {
             private_network_name("t-1a2b3c-0", "front"),
             "t-1a2b3c-0-front"
         );
+    }
+
+    #[test]
+    fn the_user_manager_switch_is_passed_to_the_machine() {
+        let p = planned("    userManager: true\n", V1);
+        assert!(
+            p.env.contains(&"FOOTLOOSE_USER_MANAGER=1".to_owned()),
+            "{:?}",
+            p.env
+        );
+        let p = planned("", V1);
+        assert!(!p
+            .env
+            .iter()
+            .any(|e| e.starts_with("FOOTLOOSE_USER_MANAGER")));
     }
 
     #[test]

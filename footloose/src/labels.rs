@@ -25,6 +25,9 @@ pub const OWNER_HOST: &str = "io.footloose.owner-host";
 /// When a test cluster's lease runs out, in seconds since the Unix epoch:
 /// after it, anyone may remove the cluster (see [`crate::Verdict`]).
 pub const LEASE_EXPIRES: &str = "io.footloose.lease-expires";
+/// On images footloose builds: the digest of the definition they were
+/// built from (see `footloose image build`).
+pub const IMAGE_DEFINITION: &str = "io.footloose.definition";
 /// The SHA-256 fingerprint of the client key the machine trusts
 /// (containers only).
 pub const KEY_FINGERPRINT: &str = "io.footloose.key-fingerprint";

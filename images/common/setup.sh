@@ -18,8 +18,12 @@ fi
 apt-get clean
 rm -rf /var/lib/apt/lists/*
 
-# Units that need hardware, a console or kernel tunables a container lacks.
-# Masking a unit the release does not ship is harmless.
+# Units that need hardware, a console or kernel tunables a container lacks,
+# and units with nothing to do in a machine made from a finished image: no
+# kernel modules, no journal to flush (it is volatile), users, /dev nodes and
+# the linker cache made when the image was, no "first boot after an update"
+# (every container would count as one). Masking a unit the release does not
+# ship is harmless.
 systemctl mask \
   getty.target getty@.service serial-getty@.service console-getty.service \
   systemd-firstboot.service systemd-udevd.service systemd-udev-trigger.service \
@@ -36,7 +40,73 @@ systemctl mask \
   systemd-ask-password-wall.path systemd-repart.service \
   apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer \
   e2scrub_reap.service fstrim.timer \
-  systemd-update-utmp.service systemd-update-utmp-runlevel.service
+  systemd-update-utmp.service systemd-update-utmp-runlevel.service \
+  modprobe@.service systemd-journal-flush.service systemd-sysusers.service \
+  systemd-tmpfiles-setup-dev.service systemd-tmpfiles-setup-dev-early.service \
+  dpkg-db-backup.timer \
+  ldconfig.service systemd-journal-catalog-update.service systemd-update-done.service
+
+# Generators that find nothing to do in a container (no fstab, disks,
+# consoles, kernel command line or rc.local) are not run at each boot and
+# daemon-reload. The SysV generator stays: packages may still ship only an
+# init script.
+mkdir -p /etc/systemd/system-generators
+for generator in /lib/systemd/system-generators/*; do
+  case ${generator##*/} in
+    systemd-sysv-generator) ;;
+    *) ln -sf /dev/null "/etc/systemd/system-generators/${generator##*/}" ;;
+  esac
+done
+
+# systemd's per-user manager (user@.service, for `systemctl --user`) starts
+# at a user's first login and costs more CPU than the login itself; it runs
+# only in machines whose spec says `userManager: true`.
+for unit in user@.service user-runtime-dir@.service; do
+  mkdir -p "/etc/systemd/system/$unit.d"
+  cat > "/etc/systemd/system/$unit.d/footloose.conf" <<'CONF'
+[Unit]
+ConditionPathExists=/run/footloose-user-manager
+CONF
+done
+
+# What footloose passes in the container's environment, put in place before
+# sshd starts: the machine's host key and the cluster's public key (so that
+# nothing needs copying into the container), and the user manager switch.
+cat > /usr/local/sbin/footloose-boot <<'SCRIPT'
+#!/bin/sh
+# Written by footloose's image set-up; see footloose-boot.service.
+umask 077
+if [ -n "${FOOTLOOSE_HOST_KEY:-}" ] && [ ! -s /etc/ssh/ssh_host_ed25519_key ]; then
+  printf '%s\n' "$FOOTLOOSE_HOST_KEY" > /etc/ssh/ssh_host_ed25519_key
+fi
+if [ -n "${FOOTLOOSE_AUTHORIZED_KEY:-}" ] && [ ! -s /root/.ssh/authorized_keys ]; then
+  printf '%s\n' "$FOOTLOOSE_AUTHORIZED_KEY" > /root/.ssh/authorized_keys
+fi
+if [ "${FOOTLOOSE_USER_MANAGER:-}" = 1 ]; then
+  : > /run/footloose-user-manager
+fi
+SCRIPT
+chmod 0755 /usr/local/sbin/footloose-boot
+cat > /etc/systemd/system/footloose-boot.service <<'CONF'
+[Unit]
+Description=Keys and settings footloose passes in the environment
+DefaultDependencies=no
+After=systemd-tmpfiles-setup.service
+Before=ssh.service sysinit.target
+
+[Service]
+Type=oneshot
+PassEnvironment=FOOTLOOSE_HOST_KEY FOOTLOOSE_AUTHORIZED_KEY FOOTLOOSE_USER_MANAGER
+ExecStart=/usr/local/sbin/footloose-boot
+
+[Install]
+WantedBy=sysinit.target
+CONF
+systemctl enable footloose-boot.service
+
+# No update-motd scripts at each login (Debian's uname line); the static
+# /etc/motd is still shown.
+sed -i '/pam_motd.so motd=\/run\/motd.dynamic/d' /etc/pam.d/sshd
 
 # Boot fast: machines are short-lived, so the journal stays in memory (no
 # flush to disk on the boot's critical path), and sshd's configuration is

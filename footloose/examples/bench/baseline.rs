@@ -1,17 +1,14 @@
 //! The baseline: what a shell script does with the `docker` CLI and
-//! OpenSSH.
+//! OpenSSH (`baseline.sh` makes the machines).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use footloose::engine::{CgroupVersion, HostFacts};
 
 /// Keys made with ssh-keygen for the baseline machines.
 pub struct Keys {
     pub user_key: PathBuf,
-    host_key: PathBuf,
-    authorized_keys: PathBuf,
     pub known_hosts: PathBuf,
 }
 
@@ -31,8 +28,6 @@ impl Keys {
         std::fs::write(&known_hosts, format!("baseline {host_pub}")).unwrap();
         Keys {
             user_key,
-            host_key,
-            authorized_keys,
             known_hosts,
         }
     }
@@ -61,6 +56,7 @@ impl Keys {
 }
 
 /// A machine made by the baseline.
+#[derive(Debug)]
 pub struct Machine {
     pub name: String,
     pub port: u16,
@@ -81,81 +77,45 @@ fn docker(args: &[&str]) -> Output {
     run(Command::new("docker").args(args))
 }
 
-/// Creates `names` one after another as a script would (create, copy the
-/// keys in, start), then waits until `ssh … true` answers on each.
-pub fn create(names: &[String], cluster: &str, keys: &Keys, facts: HostFacts) -> Vec<Machine> {
+/// The fair baseline script, next to this file.
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/bench/baseline.sh");
+
+/// Creates `count` machines named `<cluster>-node<i>` with the baseline
+/// script (all at once, keys bind-mounted, ssh polled on all at once) and
+/// returns them once `ssh … true` answers on each.
+pub fn create(cluster: &str, count: usize, keys: &Keys, facts: HostFacts) -> Vec<Machine> {
     let cgroup = match facts.cgroup {
         CgroupVersion::V1 => "/sys/fs/cgroup:/sys/fs/cgroup:ro",
         CgroupVersion::V2 => "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     };
     let managed = format!("{}=true", footloose::labels::MANAGED);
     let owner = format!("{}={cluster}", footloose::labels::CLUSTER);
-    for name in names {
-        docker(&[
-            "create",
-            "--name",
-            name,
-            "--hostname",
-            name,
-            "-t",
-            "--tmpfs",
-            "/run",
-            "--tmpfs",
-            "/run/lock",
-            "--tmpfs",
-            "/tmp",
-            "--cgroupns",
-            "host",
-            "-v",
-            cgroup,
-            "-p",
-            "127.0.0.1::22",
-            "--label",
-            &managed,
-            "--label",
-            &owner,
-            "footloose/debian12",
-        ]);
-        let host_key = keys.host_key.display().to_string();
-        let authorized = keys.authorized_keys.display().to_string();
-        docker(&[
-            "cp",
-            &host_key,
-            &format!("{name}:/etc/ssh/ssh_host_ed25519_key"),
-        ]);
-        docker(&[
-            "cp",
-            &authorized,
-            &format!("{name}:/root/.ssh/authorized_keys"),
-        ]);
-        docker(&["start", name]);
-    }
-    let machines: Vec<Machine> = names
-        .iter()
-        .map(|name| {
-            let out = docker(&["port", name, "22/tcp"]);
-            let text = String::from_utf8_lossy(&out.stdout);
-            let port = text
-                .lines()
-                .find_map(|l| l.rsplit(':').next()?.trim().parse().ok())
-                .expect("a published port");
-            Machine {
-                name: name.clone(),
-                port,
-            }
+    let dir = keys.user_key.parent().unwrap().display().to_string();
+    let out = run(Command::new("sh").args([
+        SCRIPT,
+        cluster,
+        &count.to_string(),
+        &dir,
+        cgroup,
+        &managed,
+        &owner,
+    ]));
+    let mut machines: Vec<Machine> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (name, port) = line.split_once(' ')?;
+            Some(Machine {
+                name: name.to_owned(),
+                port: port.trim().parse().ok()?,
+            })
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for machine in &machines {
-        while !ssh_true(machine, keys) {
-            assert!(
-                Instant::now() < deadline,
-                "baseline machine {} never answered ssh",
-                machine.name
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+    assert_eq!(
+        machines.len(),
+        count,
+        "the baseline script made {machines:?}"
+    );
+    machines.sort_by(|a, b| a.name.cmp(&b.name));
     machines
 }
 

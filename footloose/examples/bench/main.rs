@@ -1,17 +1,20 @@
 //! footloose against the raw engine, side by side, in one run.
 //!
 //! ```console
-//! cargo run --release -p footloose --example bench [-- --rounds N --exec-count N --copy-mb N]
+//! cargo build --release -p footloose   # the CLI, for the `footloose ssh` figures
+//! cargo run --release -p footloose --example bench [-- --rounds N --exec-count N --copy-mb N --only create,ssh]
 //! ```
 //!
 //! Each figure alternates footloose and a baseline (the `docker` CLI plus
-//! OpenSSH, as a shell script would do it) for several rounds and prints
+//! OpenSSH, as the fastest shell script does it: `baseline.sh` starts every
+//! machine at once) for several rounds and prints
 //! `name  footloose  baseline  ratio` with the median, and min..max. The
 //! machines are shared with other work, so read the ratios: absolute times
 //! drift, ratios hold. Everything made is labelled and removed; the run
 //! ends by checking the engine for leftovers.
 
 mod baseline;
+mod cpu;
 mod report;
 mod scenarios;
 
@@ -24,6 +27,14 @@ pub struct Settings {
     pub rounds: usize,
     pub exec_count: usize,
     pub copy_mb: usize,
+    /// Only these scenarios (`create`, `ssh`, `exec`, `copy`, `test`); all when empty.
+    pub only: Vec<String>,
+}
+
+impl Settings {
+    fn runs(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == scenario)
+    }
 }
 
 fn settings() -> Settings {
@@ -31,16 +42,21 @@ fn settings() -> Settings {
         rounds: 3,
         exec_count: 500,
         copy_mb: 100,
+        only: Vec::new(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         let value = pair.get(1).and_then(|v| v.parse().ok());
+        if pair[0] == "--only" && pair.len() == 2 {
+            settings.only = pair[1].split(',').map(str::to_owned).collect();
+            continue;
+        }
         match (pair[0].as_str(), value) {
             ("--rounds", Some(v)) => settings.rounds = v,
             ("--exec-count", Some(v)) => settings.exec_count = v,
             ("--copy-mb", Some(v)) => settings.copy_mb = v,
             _ => {
-                eprintln!("usage: bench [--rounds N] [--exec-count N] [--copy-mb N]");
+                eprintln!("usage: bench [--rounds N] [--exec-count N] [--copy-mb N] [--only create,ssh,exec,copy,test]");
                 std::process::exit(2);
             }
         }
@@ -53,10 +69,22 @@ fn main() {
     let work = scenarios::Workspace::new();
     let mut report = Report::default();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        scenarios::create_and_delete(&work, &settings, &mut report);
-        scenarios::exec_round_trip(&work, &settings, &mut report);
-        scenarios::copy(&work, &settings, &mut report);
-        scenarios::per_test_overhead(&work, &settings, &mut report);
+        report.header();
+        if settings.runs("create") {
+            scenarios::create_and_delete(&work, &settings, &mut report);
+        }
+        if settings.runs("ssh") {
+            scenarios::cli_ssh(&work, &settings, &mut report);
+        }
+        if settings.runs("exec") {
+            scenarios::exec_round_trip(&work, &settings, &mut report);
+        }
+        if settings.runs("copy") {
+            scenarios::copy(&work, &settings, &mut report);
+        }
+        if settings.runs("test") {
+            scenarios::per_test_overhead(&work, &settings, &mut report);
+        }
     }));
     work.remove_everything();
     std::thread::sleep(Duration::from_millis(500));

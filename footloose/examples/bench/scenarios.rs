@@ -9,6 +9,7 @@ use footloose::testing::TestSpec;
 use footloose::{Cluster, ClusterBuilder, Config};
 
 use crate::baseline;
+use crate::cpu;
 use crate::report::{Report, Samples, Target};
 use crate::Settings;
 
@@ -55,10 +56,7 @@ impl Workspace {
     }
 
     pub fn baseline_create(&self, cluster: &str, machines: usize) -> Vec<baseline::Machine> {
-        let names: Vec<String> = (0..machines)
-            .map(|i| format!("{cluster}-node{i}"))
-            .collect();
-        baseline::create(&names, cluster, &self.keys, self.engine.facts())
+        baseline::create(cluster, machines, &self.keys, self.engine.facts())
     }
 
     /// A one-machine footloose cluster and a baseline machine, for the
@@ -94,10 +92,30 @@ fn timed<T>(work: impl FnOnce() -> T) -> (T, std::time::Duration) {
     (value, started.elapsed())
 }
 
+/// CPU per machine while it is made, split by where it goes.
+#[derive(Default)]
+struct CpuSamples {
+    total: Samples,
+    machines: Samples,
+    daemons: Samples,
+    client: Samples,
+    rest: Samples,
+}
+
+impl CpuSamples {
+    fn push(&mut self, split: cpu::Split, count: u32) {
+        let per = |v: f64| v / count as f64;
+        self.total.0.push(per(split.total));
+        self.machines.0.push(per(split.machines));
+        self.daemons.0.push(per(split.daemons));
+        self.client.0.push(per(split.client));
+        self.rest.0.push(per(split.rest()));
+    }
+}
+
 /// create → ready for 1 and 10 machines, and delete of 10, both sides,
-/// alternating which goes first.
+/// alternating which goes first; CPU-seconds per machine for 10.
 pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Report) {
-    report.header();
     // Warm-up: page cache, image layers, key generation.
     let warm = work.name("warm");
     work.builder(&warm, 1).create().unwrap().delete().unwrap();
@@ -107,19 +125,34 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
     for machines in [1u32, 10] {
         let (mut fl_create, mut bl_create) = (Samples::default(), Samples::default());
         let (mut fl_delete, mut bl_delete) = (Samples::default(), Samples::default());
+        let (mut fl_cpu, mut bl_cpu) = (CpuSamples::default(), CpuSamples::default());
         for round in 0..settings.rounds {
             let mut footloose_side = || {
                 let name = work.name(&format!("c{machines}"));
                 let builder = work.builder(&name, machines);
+                let before = cpu::Snapshot::now();
                 let (cluster, took) = timed(|| builder.create().unwrap());
+                let after = cpu::Snapshot::now();
                 fl_create.push_duration(took);
+                let names: Vec<String> = cluster
+                    .machines()
+                    .iter()
+                    .map(|m| m.container_name().to_owned())
+                    .collect();
+                let inside = cpu::machines_seconds(&names);
+                fl_cpu.push(cpu::Split::between(before, after, inside, true), machines);
                 let (_, took) = timed(|| cluster.delete().unwrap());
                 fl_delete.push_duration(took);
             };
             let mut baseline_side = || {
                 let name = work.name(&format!("b{machines}"));
+                let before = cpu::Snapshot::now();
                 let (made, took) = timed(|| work.baseline_create(&name, machines as usize));
+                let after = cpu::Snapshot::now();
                 bl_create.push_duration(took);
+                let names: Vec<String> = made.iter().map(|m| m.name.clone()).collect();
+                let inside = cpu::machines_seconds(&names);
+                bl_cpu.push(cpu::Split::between(before, after, inside, false), machines);
                 let (_, took) = timed(|| baseline::delete(&made));
                 bl_delete.push_duration(took);
             };
@@ -131,7 +164,7 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
                 footloose_side();
             }
         }
-        let target = if machines == 1 { 0.9 } else { 0.6 };
+        let target = if machines == 1 { 0.8 } else { 0.6 };
         report.row(
             &format!("create {machines} -> ready"),
             "ms",
@@ -145,10 +178,122 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
                 "ms",
                 &fl_delete,
                 &bl_delete,
-                Some(Target::RatioAtMost(1.0)),
+                Some(Target::RatioAtMost(0.5)),
+            );
+            report.row(
+                "CPU per machine (create 10)",
+                "cpu-s",
+                &fl_cpu.total,
+                &bl_cpu.total,
+                Some(Target::ValueAtMost(0.35)),
+            );
+            report.row(
+                "  in the machines",
+                "cpu-s",
+                &fl_cpu.machines,
+                &bl_cpu.machines,
+                None,
+            );
+            report.row(
+                "  dockerd + containerd",
+                "cpu-s",
+                &fl_cpu.daemons,
+                &bl_cpu.daemons,
+                None,
+            );
+            report.row(
+                "  client (fl / docker+ssh)",
+                "cpu-s",
+                &fl_cpu.client,
+                &bl_cpu.client,
+                None,
+            );
+            report.row(
+                "  rest (shims, runc, kernel)",
+                "cpu-s",
+                &fl_cpu.rest,
+                &bl_cpu.rest,
+                None,
             );
         }
     }
+}
+
+/// `footloose ssh node0 -- true` twice in a row on a ready machine: the
+/// second reuses the first's connection. Against a new OpenSSH process.
+pub fn cli_ssh(work: &Workspace, settings: &Settings, report: &mut Report) {
+    let Some(cli) = footloose_cli() else {
+        println!(
+            "footloose ssh: skipped, build the CLI first (cargo build --release -p footloose)"
+        );
+        return;
+    };
+    let dir = work.dir.path().join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = work.name("cli");
+    std::fs::write(
+        dir.join("footloose.yaml"),
+        format!("cluster:\n  name: {name}\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+    )
+    .unwrap();
+    let footloose = |args: &[&str]| {
+        let out = std::process::Command::new(&cli)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "footloose {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    footloose(&["create"]);
+    let base = work.baseline_create(&work.name("cli-base"), 1);
+    let (mut first, mut again, mut ssh) =
+        (Samples::default(), Samples::default(), Samples::default());
+    for _ in 0..settings.rounds.max(5) {
+        // The connection of the previous round is closed first.
+        close_ssh_masters();
+        let (_, took) = timed(|| footloose(&["ssh", "node0", "--", "true"]));
+        first.push_duration(took);
+        let (_, took) = timed(|| footloose(&["ssh", "node0", "--", "true"]));
+        again.push_duration(took);
+        let (ok, took) = timed(|| baseline::ssh_true(&base[0], &work.keys));
+        assert!(ok);
+        ssh.push_duration(took);
+    }
+    report.row("footloose ssh, first", "ms", &first, &ssh, None);
+    report.row(
+        "footloose ssh, again",
+        "ms",
+        &again,
+        &ssh,
+        Some(Target::ValueAtMost(50.0)),
+    );
+    footloose(&["delete"]);
+    baseline::delete(&base);
+}
+
+/// Closes every master connection `footloose ssh` left (`ssh -O exit`).
+fn close_ssh_masters() {
+    let Some(dir) = footloose::paths::ssh_control_dir() else {
+        return;
+    };
+    for socket in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let _ = std::process::Command::new("ssh")
+            .arg("-o")
+            .arg(format!("ControlPath={}", socket.path().display()))
+            .args(["-O", "exit", "footloose"])
+            .output();
+    }
+}
+
+/// The `footloose` binary built next to this bench (target/*/footloose).
+fn footloose_cli() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let cli = exe.parent()?.parent()?.join("footloose");
+    cli.exists().then_some(cli)
 }
 
 /// `true` on a ready machine: footloose's pooled ssh vs a new OpenSSH

@@ -60,10 +60,23 @@ pub(crate) async fn create(builder: &ClusterBuilder) -> Result<Cluster> {
             .iter()
             .map(|m| m.spec.image.as_str())
             .collect();
+        let mut keys_by_env = BTreeSet::new();
         for image in images {
             crate::image::ensure(&engine, image).await?;
+            if takes_keys_by_env(&engine, image).await? {
+                keys_by_env.insert(image.to_owned());
+            }
         }
-        bring_up(&engine, builder, &config, &key, &labels, &made).await
+        bring_up(
+            &engine,
+            builder,
+            &config,
+            &key,
+            &labels,
+            &keys_by_env,
+            &made,
+        )
+        .await
     };
     let result = match &builder.cancel {
         Some(token) => tokio::select! {
@@ -139,6 +152,7 @@ async fn bring_up(
     config: &Config,
     key: &Arc<ClientKey>,
     labels: &HashMap<String, String>,
+    keys_by_env: &BTreeSet<String>,
     made: &Shared<Made>,
 ) -> Result<Vec<crate::Machine>> {
     let networks: BTreeSet<&str> = config
@@ -161,6 +175,7 @@ async fn bring_up(
         labels,
         network_ids: &network_ids,
         publish_address: builder.effective_publish_address(engine)?,
+        keys_by_env,
         deadline,
         made,
     };
@@ -276,6 +291,8 @@ struct MachineContext<'a> {
     labels: &'a HashMap<String, String>,
     network_ids: &'a HashMap<String, String>,
     publish_address: std::net::IpAddr,
+    /// Images that take the keys in the environment (`io.footloose.keys=env`).
+    keys_by_env: &'a BTreeSet<String>,
     deadline: Deadline,
     made: &'a Shared<Made>,
 }
@@ -408,7 +425,7 @@ async fn create_machine(
         ),
     };
     machine_labels.insert(labels::CONFIG.into(), made_from);
-    let plan = container_spec::plan(
+    let mut plan = container_spec::plan(
         context.cluster,
         machine,
         engine.facts(),
@@ -417,6 +434,15 @@ async fn create_machine(
         context.publish_address,
     )
     .with_network_ids(context.network_ids);
+    let keys_by_env = context.keys_by_env.contains(&machine.spec.image);
+    if keys_by_env {
+        plan.env
+            .push(format!("{HOST_KEY_ENV}={}", host_key.private.trim_end()));
+        plan.env.push(format!(
+            "{AUTHORIZED_KEY_ENV}={}",
+            context.key.public.trim_end()
+        ));
+    }
     // Recorded before asking: an interrupt may drop this call mid-request.
     context
         .made
@@ -437,7 +463,9 @@ async fn create_machine(
         }
         Err(err) => return Err(on_remote_binds(engine, &plan, err)),
     }
-    install_keys(engine, name, &host_key, &context.key.public).await?;
+    if !keys_by_env {
+        install_keys(engine, name, &host_key, &context.key.public).await?;
+    }
     for network in &plan.extra_networks {
         engine
             .connect_network(network, name, &machine.hostname)
@@ -524,6 +552,25 @@ async fn being_removed(engine: &Engine, name: &str) -> bool {
         Ok(None) => true,
         Err(_) => false,
     }
+}
+
+/// The label by which an image says it takes the keys in the environment:
+/// its `footloose-boot` unit writes them before sshd starts, so nothing is
+/// copied into the container (on Docker 20.10 each copy re-executes dockerd).
+const KEYS_LABEL: (&str, &str) = ("io.footloose.keys", "env");
+/// The machine's private host key, for images that take keys by environment.
+const HOST_KEY_ENV: &str = "FOOTLOOSE_HOST_KEY";
+/// The cluster's public key, for images that take keys by environment.
+const AUTHORIZED_KEY_ENV: &str = "FOOTLOOSE_AUTHORIZED_KEY";
+
+/// True when `image` carries [`KEYS_LABEL`].
+async fn takes_keys_by_env(engine: &Engine, image: &str) -> Result<bool> {
+    Ok(engine
+        .image_labels(image)
+        .await?
+        .unwrap_or_default()
+        .get(KEYS_LABEL.0)
+        .is_some_and(|v| v == KEYS_LABEL.1))
 }
 
 /// Writes the host key and the cluster's public key into the created (not

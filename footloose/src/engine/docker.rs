@@ -17,7 +17,7 @@ use bollard::query_parameters::{
     LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptions, RemoveVolumeOptions,
     StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
-use bollard::Docker;
+use bollard::{ClientVersion, Docker};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use super::model::{
@@ -75,6 +75,31 @@ fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_owned(), selector.to_vec())])
 }
 
+/// The API version both sides speak: the engine's (`"1.41"`), or
+/// bollard's own when the engine's is newer or unreadable.
+fn agreed_version(server: Option<&str>) -> ClientVersion {
+    let ours = bollard::API_DEFAULT_VERSION;
+    let theirs = server.and_then(|v| {
+        let (major, minor) = v.split_once('.')?;
+        Some(ClientVersion {
+            major_version: major.parse().ok()?,
+            minor_version: minor.parse().ok()?,
+        })
+    });
+    match theirs {
+        Some(theirs)
+            if (theirs.major_version, theirs.minor_version)
+                < (ours.major_version, ours.minor_version) =>
+        {
+            theirs
+        }
+        _ => ClientVersion {
+            major_version: ours.major_version,
+            minor_version: ours.minor_version,
+        },
+    }
+}
+
 impl Client {
     /// Connects as the `docker` CLI would (DOCKER_HOST, else the local
     /// socket), agrees on an API version and reads the host's facts.
@@ -85,21 +110,45 @@ impl Client {
     pub(crate) async fn connect(
         endpoint: Option<&str>,
     ) -> std::result::Result<(Client, HostFacts), String> {
-        let docker = match endpoint {
-            None => Docker::connect_with_defaults(),
-            Some(unix) if unix.starts_with("unix://") => {
-                Docker::connect_with_unix(unix, API_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+        // One `/version` both agrees on the API version and says which
+        // engine this is (each call costs dockerd several milliseconds).
+        let plain = match endpoint {
+            Some(endpoint) => Some(endpoint.to_owned()),
+            None if std::env::var_os("DOCKER_TLS_VERIFY").is_some() => None,
+            None => Some(
+                std::env::var("DOCKER_HOST")
+                    .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned()),
+            ),
+        };
+        let (docker, version) = match plain {
+            Some(endpoint) => {
+                let open = |version: &ClientVersion| {
+                    if endpoint.starts_with("unix://") {
+                        Docker::connect_with_unix(&endpoint, API_TIMEOUT_SECS, version)
+                    } else {
+                        Docker::connect_with_http(&endpoint, API_TIMEOUT_SECS, version)
+                    }
+                };
+                let first = open(bollard::API_DEFAULT_VERSION).map_err(|e| e.to_string())?;
+                let version = first
+                    .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS))
+                    .version()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let agreed = agreed_version(version.api_version.as_deref());
+                (open(&agreed).map_err(|e| e.to_string())?, version)
             }
-            Some(tcp) => {
-                Docker::connect_with_http(tcp, API_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+            None => {
+                let docker = Docker::connect_with_defaults()
+                    .map_err(|e| e.to_string())?
+                    .negotiate_version()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let version = docker.version().await.map_err(|e| e.to_string())?;
+                (docker, version)
             }
-        }
-        .map_err(|e| e.to_string())?
-        .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| e.to_string())?;
+        };
+        let docker = docker.with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
         let info = docker.info().await.map_err(|e| e.to_string())?;
         let cgroup = match info.cgroup_version {
             Some(SystemInfoCgroupVersionEnum::_2) => CgroupVersion::V2,
@@ -109,7 +158,6 @@ impl Client {
             Some(SystemInfoCgroupDriverEnum::SYSTEMD) => CgroupDriver::Systemd,
             _ => CgroupDriver::Cgroupfs,
         };
-        let version = docker.version().await.map_err(|e| e.to_string())?;
         let podman = version
             .components
             .iter()
@@ -337,6 +385,19 @@ impl Client {
                 .inspect_image(reference)
                 .await
                 .map(|image| image.id.unwrap_or_default())
+                .map_err(|e| error(format!("inspecting image {reference}"), e)),
+        )
+    }
+
+    pub(crate) async fn image_labels(
+        &self,
+        reference: &str,
+    ) -> Result<Option<HashMap<String, String>>> {
+        found(
+            self.docker
+                .inspect_image(reference)
+                .await
+                .map(|image| image.config.and_then(|c| c.labels).unwrap_or_default())
                 .map_err(|e| error(format!("inspecting image {reference}"), e)),
         )
     }

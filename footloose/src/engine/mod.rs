@@ -267,6 +267,14 @@ impl Engine {
         self.client.image_id(reference).await
     }
 
+    /// The labels of the image `reference`, `None` when it is not present.
+    pub(crate) async fn image_labels(
+        &self,
+        reference: &str,
+    ) -> Result<Option<HashMap<String, String>>> {
+        self.client.image_labels(reference).await
+    }
+
     /// Pulls `reference` from its registry.
     pub(crate) async fn pull_image(&self, reference: &str) -> Result<()> {
         self.client.pull_image(reference).await

@@ -6,7 +6,6 @@ use std::fs::File;
 
 use super::base::{ensure_base, tail};
 use super::catalog::{definition, ImageDefinition, SETUP_SCRIPT};
-use super::exists;
 use crate::archive::{self, Entry};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -25,11 +24,22 @@ pub enum BuildOutcome {
 /// Makes `reference` present: nothing if it is, a build for footloose's own
 /// images, a pull for any other.
 pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
-    if exists(engine, reference).await? {
-        return Ok(BuildOutcome::Present);
-    }
+    let labels = engine.image_labels(reference).await?;
     if let Some(image) = definition(reference) {
-        return build(engine, &image, false).await;
+        return match labels {
+            Some(labels) if !outdated(&labels, &image) => Ok(BuildOutcome::Present),
+            Some(_) => {
+                tracing::info!(
+                    "Building {} again: this footloose defines it differently",
+                    image.reference()
+                );
+                build(engine, &image, false).await
+            }
+            None => build(engine, &image, false).await,
+        };
+    }
+    if labels.is_some() {
+        return Ok(BuildOutcome::Present);
     }
     tracing::info!("Pulling image {reference} ...");
     engine
@@ -53,8 +63,13 @@ pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
 /// callers, in this process or others, wait and then find it built.
 pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Result<BuildOutcome> {
     let _lock = lock(image).await?;
-    if !force && exists(engine, &image.reference()).await? {
-        return Ok(BuildOutcome::Present);
+    // Another process may have built it while this one waited.
+    if !force {
+        if let Some(labels) = engine.image_labels(&image.reference()).await? {
+            if !outdated(&labels, image) {
+                return Ok(BuildOutcome::Present);
+            }
+        }
     }
     let previous = image_id(engine, &image.reference()).await;
     let base = ensure_base(engine, image).await?;
@@ -67,7 +82,10 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
             &format!("{}/Dockerfile", image.name),
             &image.reference(),
             &HashMap::from([("BASE", base.as_str())]),
-            &HashMap::from([(crate::labels::MANAGED, "true")]),
+            &HashMap::from([
+                (crate::labels::MANAGED, "true"),
+                (crate::labels::IMAGE_DEFINITION, image.digest().as_str()),
+            ]),
             |line| {
                 tracing::debug!("{}", line.trim_end());
                 log.push_str(line);
@@ -91,6 +109,15 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
         let _ = engine.remove_image(&old).await;
     }
     Ok(BuildOutcome::Built)
+}
+
+/// True when footloose built the image from another definition than this
+/// binary's; images built otherwise (`docker build`) are left as they are.
+fn outdated(labels: &HashMap<String, String>, image: &ImageDefinition) -> bool {
+    labels
+        .get(crate::labels::MANAGED)
+        .is_some_and(|v| v == "true")
+        && labels.get(crate::labels::IMAGE_DEFINITION) != Some(&image.digest())
 }
 
 /// The id of `reference`, if present.

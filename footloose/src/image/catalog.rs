@@ -29,6 +29,19 @@ impl ImageDefinition {
     pub fn local_base(&self) -> String {
         format!("footloose/base:{}", self.suite)
     }
+
+    /// A digest of what the image is built from (its Dockerfile and the
+    /// shared set-up script), kept as a label: an image built from an older
+    /// definition is built again.
+    pub fn digest(&self) -> String {
+        // FNV-1a, 64 bits: stable across releases and platforms.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in self.dockerfile.bytes().chain(SETUP_SCRIPT.bytes()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{hash:016x}")
+    }
 }
 
 /// Every image footloose can build.
@@ -61,6 +74,15 @@ pub fn definition(reference: &str) -> Option<ImageDefinition> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_differ_by_definition_and_stay_put() {
+        let digests: std::collections::BTreeSet<String> =
+            IMAGES.iter().map(|i| i.digest()).collect();
+        assert_eq!(digests.len(), IMAGES.len());
+        assert_eq!(IMAGES[0].digest(), IMAGES[0].digest());
+        assert_eq!(IMAGES[0].digest().len(), 16);
+    }
 
     #[test]
     fn resolves_short_and_full_references() {

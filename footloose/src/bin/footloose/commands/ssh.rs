@@ -59,6 +59,16 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
         .arg("-p")
         .arg(reached.port().to_string())
         .arg(format!("{user}@{}", reached.ip()));
+    if engine.ssh_jump().is_none() {
+        if let Some(dir) = footloose::paths::ssh_control_dir() {
+            // The first call leaves a master connection for a minute; the
+            // next ones skip the handshake and the login.
+            ssh.args(["-o", "ControlMaster=auto"])
+                .arg("-o")
+                .arg(format!("ControlPath={}/%C", dir.display()))
+                .args(["-o", "ControlPersist=60"]);
+        }
+    }
     if !args.command.is_empty() {
         ssh.arg("--").args(&args.command);
     }
