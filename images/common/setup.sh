@@ -44,7 +44,13 @@ systemctl mask \
   modprobe@.service systemd-journal-flush.service systemd-sysusers.service \
   systemd-tmpfiles-setup-dev.service systemd-tmpfiles-setup-dev-early.service \
   dpkg-db-backup.timer \
-  ldconfig.service systemd-journal-catalog-update.service systemd-update-done.service
+  ldconfig.service systemd-journal-catalog-update.service systemd-update-done.service \
+  systemd-user-sessions.service
+
+# No /run/nologin at boot, so nothing has to remove it for users other than
+# root to log in (systemd-user-sessions, masked above, did that).
+mkdir -p /etc/tmpfiles.d
+ln -sf /dev/null /etc/tmpfiles.d/systemd-nologin.conf
 
 # Generators that find nothing to do in a container (no fstab, disks,
 # consoles, kernel command line or rc.local) are not run at each boot and
@@ -106,7 +112,7 @@ systemctl enable footloose-boot.service
 
 # No update-motd scripts at each login (Debian's uname line); the static
 # /etc/motd is still shown.
-sed -i '/pam_motd.so motd=\/run\/motd.dynamic/d' /etc/pam.d/sshd
+sed -i '/pam_motd.so[[:space:]]*motd=\/run\/motd.dynamic/d' /etc/pam.d/sshd
 
 # Boot fast: machines are short-lived, so the journal stays in memory (no
 # flush to disk on the boot's critical path), and sshd's configuration is

@@ -72,8 +72,10 @@ impl Report {
         } else {
             format!("{ratio:.3}")
         };
+        // Milliseconds and MB/s read well with one decimal; CPU-seconds need three.
+        let digits = if unit == "cpu-s" { 3 } else { 1 };
         println!(
-            "{name:<28} {:>10.1} {unit:<4} {:>10.3} {unit:<4} {shown:>7}   (footloose {:.1}..{:.1}, baseline {:.1}..{:.1}, n={}/{})",
+            "{name:<28} {:>10.digits$} {unit:<5} {:>10.digits$} {unit:<5} {shown:>7}   (footloose {:.digits$}..{:.digits$}, baseline {:.digits$}..{:.digits$}, n={}/{})",
             footloose.median(),
             baseline.median(),
             footloose.min(),
@@ -99,7 +101,7 @@ impl Report {
         target: Option<Target>,
     ) {
         let ratio = footloose / baseline;
-        println!("{name:<28} {footloose:>10.2} {unit:<4} {baseline:>10.2} {unit:<4} {ratio:>7.3}");
+        println!("{name:<28} {footloose:>10.2} {unit:<5} {baseline:>10.2} {unit:<5} {ratio:>7.3}");
         if let Some(target) = target {
             self.checks
                 .push((name.to_owned(), target, footloose, ratio));
@@ -108,7 +110,7 @@ impl Report {
 
     pub fn header(&self) {
         println!(
-            "{:<28} {:>15} {:>15} {:>7}",
+            "{:<28} {:>16} {:>16} {:>7}",
             "name", "footloose", "baseline", "ratio"
         );
     }

@@ -5,12 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::{ContainerStatus, Engine};
+use crate::engine::{ContainerInfo, ContainerStatus, Engine};
 use crate::error::{Error, Result};
 use crate::ssh::{Connection, Pool, Target};
 use crate::Machine;
 
 const RETRY_EVERY: Duration = Duration::from_millis(50);
+/// How often the engine is asked whether a booting machine still runs.
+const INSPECT_EVERY: Duration = Duration::from_secs(1);
 
 /// When waiting for readiness ends, and how long it was allowed.
 #[derive(Debug, Clone, Copy)]
@@ -43,25 +45,16 @@ pub(crate) async fn wait_ready(
 ) -> Result<Machine> {
     let mut last_failure;
     let mut attempts = 0u32;
+    let mut info = running(engine, name).await?;
+    let mut inspected = Instant::now();
     loop {
         attempts += 1;
-        let Some(info) = engine.container(name).await? else {
-            return Err(Error::Vanished {
-                machine: name.to_owned(),
-            });
-        };
-        if info.status == Some(ContainerStatus::Removing) {
-            return Err(Error::Vanished {
-                machine: name.to_owned(),
-            });
-        }
-        if !info.is_running() {
-            return Err(Error::Stopped {
-                machine: name.to_owned(),
-                exit_code: info.exit_code.unwrap_or_default(),
-                reason: info.error.clone().unwrap_or_default(),
-                logs: boot_log(engine, name, 20).await,
-            });
+        // The engine is asked again only now and then: a machine that
+        // stopped or is being removed shows there, and ssh attempts are
+        // cheaper for the engine than inspections.
+        if attempts > 1 && inspected.elapsed() >= INSPECT_EVERY {
+            info = running(engine, name).await?;
+            inspected = Instant::now();
         }
         let Some(addr) = info.ssh_endpoint(engine.address()) else {
             return Err(not_ready(
@@ -118,6 +111,30 @@ pub(crate) async fn wait_ready(
         }
         tokio::time::sleep(RETRY_EVERY).await;
     }
+}
+
+/// The machine as the engine reports it, if it runs; an error saying why
+/// not otherwise (gone, being removed, stopped with its boot log).
+async fn running(engine: &Engine, name: &str) -> Result<ContainerInfo> {
+    let Some(info) = engine.container(name).await? else {
+        return Err(Error::Vanished {
+            machine: name.to_owned(),
+        });
+    };
+    if info.status == Some(ContainerStatus::Removing) {
+        return Err(Error::Vanished {
+            machine: name.to_owned(),
+        });
+    }
+    if !info.is_running() {
+        return Err(Error::Stopped {
+            machine: name.to_owned(),
+            exit_code: info.exit_code.unwrap_or_default(),
+            reason: info.error.clone().unwrap_or_default(),
+            logs: boot_log(engine, name, 20).await,
+        });
+    }
+    Ok(info)
 }
 
 async fn not_ready(engine: &Engine, name: &str, deadline: Deadline, reason: String) -> Error {

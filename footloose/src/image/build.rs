@@ -156,3 +156,35 @@ async fn lock(image: &ImageDefinition) -> Result<File> {
     .await
     .map_err(|e| Error::Invalid(format!("lock task failed: {e}")))?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::catalog::IMAGES;
+
+    #[test]
+    fn only_images_footloose_built_from_another_definition_are_outdated() {
+        let image = IMAGES[1];
+        let labels = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let digest = image.digest();
+        let current = labels(&[
+            (crate::labels::MANAGED, "true"),
+            (crate::labels::IMAGE_DEFINITION, &digest),
+        ]);
+        assert!(!outdated(&current, &image));
+        let older = labels(&[(crate::labels::MANAGED, "true")]);
+        assert!(outdated(&older, &image));
+        let other = labels(&[
+            (crate::labels::MANAGED, "true"),
+            (crate::labels::IMAGE_DEFINITION, "0123456789abcdef"),
+        ]);
+        assert!(outdated(&other, &image));
+        // Built with `docker build` from images/: the user's own.
+        assert!(!outdated(&labels(&[]), &image));
+    }
+}

@@ -34,6 +34,25 @@ pub struct Target {
     pub host_key: String,
 }
 
+/// Waits until the peer sends its first bytes (sshd's banner), without
+/// reading them, so that libssh2 starts only when sshd answers. A port
+/// publisher (docker-proxy, rootlessport) accepts the connection before sshd
+/// listens and then closes it: that ends here, before any key exchange.
+fn await_banner(tcp: &TcpStream) -> std::io::Result<()> {
+    tcp.set_read_timeout(Some(CONNECT_TIMEOUT))?;
+    let mut first = [0u8; 4];
+    let peeked = tcp.peek(&mut first);
+    tcp.set_read_timeout(None)?;
+    match peeked {
+        Ok(0) => Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "closed before sshd answered (it is not listening yet)",
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// An authenticated session and the socket under it.
 pub struct Connection {
     pub(crate) session: Session,
@@ -58,6 +77,11 @@ impl Connection {
             }
         })?;
         tcp.set_nodelay(true).ok();
+        await_banner(&tcp).map_err(|error| Error::Ssh {
+            machine: target.machine.clone(),
+            action: format!("waiting for sshd at {}", target.addr),
+            error,
+        })?;
         let fd = tcp.as_raw_fd();
         let mut session = Session::new().map_err(|e| ssh("creating a session", e))?;
         session.set_tcp_stream(tcp);
