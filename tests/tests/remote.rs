@@ -9,6 +9,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use sha2::Digest as _;
+
 use footloose_tests::{footloose_bin, leftovers_at, local_image, run_smoke, run_smoke_with};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/engines/remote-docker.sh");
@@ -123,6 +125,30 @@ impl Drop for RemoteEngine {
     }
 }
 
+/// A Docker CLI configuration directory whose current context, `name`, is
+/// the engine at `endpoint`, as `docker context create` and `docker context
+/// use` would leave it.
+fn docker_context(name: &str, endpoint: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let id: String = sha2::Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta = dir.path().join("contexts/meta").join(id);
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(
+        meta.join("meta.json"),
+        format!(r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{endpoint}","SkipTLSVerify":false}}}}}}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!(r#"{{"currentContext":"{name}"}}"#),
+    )
+    .unwrap();
+    dir
+}
+
 fn text(out: &Output) -> String {
     format!(
         "status: {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -153,6 +179,23 @@ fn a_remote_engine_over_tcp_passes_the_smoke_suite_and_publishes_on_its_address(
         json["machines"][0]["ports"][0]["address"],
         engine_ip.as_str(),
         "{json}"
+    );
+    // The same engine chosen as a Docker context instead of DOCKER_HOST.
+    let cli_config = docker_context("remote-engine", &remote.endpoint);
+    let through_context = Command::new(footloose_bin(env!("CARGO_BIN_EXE_smoke")))
+        .args(["show", "-o", "json"])
+        .current_dir(dir)
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .env("DOCKER_CONFIG", cli_config.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&through_context.stdout).unwrap_or_default()
+            ["machines"][0]["container"],
+        json["machines"][0]["container"],
+        "{}",
+        text(&through_context)
     );
     let deleted = remote.footloose(dir, &["delete"]);
     assert!(deleted.status.success(), "{}", text(&deleted));

@@ -7,6 +7,7 @@
 //! An engine over ssh is reached through an ssh tunnel that also carries
 //! the machines' ssh ports.
 
+mod context;
 mod docker;
 mod model;
 mod ssh_url;
@@ -36,12 +37,23 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Connects as the `docker` CLI would (`DOCKER_HOST`, else the local
-    /// socket), agrees on an API version and reads the host's facts.
+    /// Connects as the `docker` CLI would (`DOCKER_HOST`, else the current
+    /// Docker context, else the local socket), agrees on an API version
+    /// and reads the host's facts.
     pub async fn connect() -> Result<Engine> {
-        let endpoint = std::env::var("DOCKER_HOST")
-            .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned());
-        Engine::connect_at(&endpoint, None).await
+        if let Ok(endpoint) = std::env::var("DOCKER_HOST") {
+            if !endpoint.is_empty() {
+                return Engine::connect_at(&endpoint, None).await;
+            }
+        }
+        match context::current_endpoint() {
+            Ok(Some((_, endpoint))) => Engine::connect_at(&endpoint, Some(&endpoint)).await,
+            Ok(None) => Engine::connect_at("unix:///var/run/docker.sock", None).await,
+            Err(reason) => Err(Error::EngineUnreachable {
+                endpoint: "the current Docker context".to_owned(),
+                reason,
+            }),
+        }
     }
 
     /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is:
