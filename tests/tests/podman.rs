@@ -60,11 +60,21 @@ impl PodmanService {
             assert!(Instant::now() < deadline, "podman's socket did not appear");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let present = Command::new("podman")
-            .args(["image", "exists", IMAGE])
-            .status()
-            .unwrap();
-        if !present.success() {
+        // Podman's copy must be the image Docker has now: an older one
+        // would be built again, from a base Podman may not have.
+        let id = |tool: &str| {
+            Command::new(tool)
+                .args(["image", "inspect", "--format", "{{.Id}}", IMAGE])
+                .output()
+                .map(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .trim()
+                        .trim_start_matches("sha256:")
+                        .to_owned()
+                })
+                .unwrap_or_default()
+        };
+        if id("podman").is_empty() || id("podman") != id("docker") {
             let load = Command::new("sh")
                 .arg("-c")
                 .arg(format!("docker save {IMAGE} | podman load"))

@@ -416,14 +416,12 @@ impl Client {
     pub(crate) async fn import_image(
         &self,
         rootfs: impl Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
-        repo: &str,
-        tag: &str,
+        reference: &str,
         changes: Vec<String>,
     ) -> Result<()> {
         let options = CreateImageOptionsBuilder::default()
             .from_src("-")
-            .repo(repo)
-            .tag(tag)
+            .repo(reference)
             .changes(changes)
             .build();
         self.docker
@@ -431,7 +429,7 @@ impl Client {
             .try_collect::<Vec<_>>()
             .await
             .map(|_| ())
-            .map_err(|e| error(format!("importing {repo}:{tag}"), e))
+            .map_err(|e| error(format!("importing {reference}"), e))
     }
 
     /// Builds `dockerfile` of the tar `context` as `tag`, handing every

@@ -300,7 +300,13 @@ impl Engine {
         tag: &str,
         changes: Vec<String>,
     ) -> Result<()> {
-        self.client.import_image(rootfs, repo, tag, changes).await
+        // Podman's import ignores a separate tag and names short
+        // references on docker.io: it gets the full local name instead.
+        let reference = match self.facts.flavour {
+            Flavour::Podman => format!("localhost/{repo}:{tag}"),
+            Flavour::Docker => format!("{repo}:{tag}"),
+        };
+        self.client.import_image(rootfs, &reference, changes).await
     }
 
     /// Builds `dockerfile` of the tar `context` as `tag`.

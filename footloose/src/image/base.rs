@@ -7,7 +7,7 @@ use tokio::io::AsyncReadExt;
 
 use super::catalog::ImageDefinition;
 use super::exists;
-use crate::engine::Engine;
+use crate::engine::{Engine, Flavour};
 use crate::error::{Error, Result};
 
 /// Packages mmdebstrap puts in the base, so that the Dockerfile layer finds
@@ -22,10 +22,11 @@ fn mirror() -> String {
 
 /// Returns a base image reference for `image`, making one if needed.
 pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Result<String> {
-    for candidate in [image.local_base(), image.official_base()] {
-        if exists(engine, &candidate).await? {
-            return Ok(candidate);
-        }
+    if exists(engine, &image.local_base()).await? {
+        return Ok(local_reference(engine, image));
+    }
+    if exists(engine, &image.official_base()).await? {
+        return Ok(image.official_base());
     }
     tracing::info!("Pulling base image {} ...", image.official_base());
     match pull(engine, &image.official_base()).await {
@@ -36,7 +37,17 @@ pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Res
         ),
     }
     debootstrap(engine, image).await?;
-    Ok(image.local_base())
+    Ok(local_reference(engine, image))
+}
+
+/// The locally made base as a build's `FROM` names it: Podman's build
+/// resolves a short name on docker.io, so its local images are named with
+/// the `localhost/` Podman gives them.
+fn local_reference(engine: &Engine, image: &ImageDefinition) -> String {
+    match engine.facts().flavour {
+        Flavour::Podman => format!("localhost/{}", image.local_base()),
+        Flavour::Docker => image.local_base(),
+    }
 }
 
 async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), String> {

@@ -62,10 +62,17 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
     if engine.ssh_jump().is_none() {
         if let Some(dir) = footloose::paths::ssh_control_dir() {
             // The first call leaves a master connection for a minute; the
-            // next ones skip the handshake and the login.
+            // next ones skip the handshake and the login. The socket is
+            // named after this machine instance (its container and host
+            // key) too, so that a port another machine has since taken
+            // never reaches an old master.
             ssh.args(["-o", "ControlMaster=auto"])
                 .arg("-o")
-                .arg(format!("ControlPath={}/%C", dir.display()))
+                .arg(format!(
+                    "ControlPath={}/{}-%C",
+                    dir.display(),
+                    instance_id(machine)
+                ))
                 .args(["-o", "ControlPersist=60"]);
         }
     }
@@ -88,6 +95,19 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
         Some(code) => ExitCode::from(code as u8),
         None => ExitCode::from(255),
     })
+}
+
+/// A short digest of the machine instance: its container name and host key.
+fn instance_id(machine: &MachineStatus) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(machine.container.as_bytes());
+    hash.update(b"\n");
+    hash.update(machine.host_key.as_deref().unwrap_or_default().as_bytes());
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Leaves SIGINT and SIGQUIT to the ssh client in the foreground: this
