@@ -38,7 +38,8 @@ fn the_user_manager_runs_only_where_the_spec_asks(cluster: &Cluster) {
 }
 
 /// An image of footloose's own, except that it does not say it takes the
-/// keys in the environment: footloose copies them in.
+/// keys in the environment: footloose copies them in. Tagged per run, as
+/// other jobs may share the engine.
 const COPIED_KEYS_IMAGE: &str = "footloose-test/copied-keys";
 
 #[test]
@@ -51,8 +52,12 @@ fn the_keys_of_an_image_without_the_label_are_copied_in() {
         "FROM footloose/debian12\nLABEL io.footloose.keys=\"\"\n",
     )
     .unwrap();
+    let image = format!(
+        "{COPIED_KEYS_IMAGE}:{}",
+        footloose::unique_cluster_name("run")
+    );
     let built = Command::new("docker")
-        .args(["build", "-q", "-t", COPIED_KEYS_IMAGE])
+        .args(["build", "-q", "-t", &image])
         .arg(context.path())
         .output()
         .expect("cannot run docker build");
@@ -62,9 +67,9 @@ fn the_keys_of_an_image_without_the_label_are_copied_in() {
         String::from_utf8_lossy(&built.stderr)
     );
 
-    let _image = RemoveImage(COPIED_KEYS_IMAGE);
+    let _image = RemoveImage(image.clone());
     let key = context.path().join("key");
-    let guard = Cluster::builder(Config::with_replicas("copied", COPIED_KEYS_IMAGE, 1))
+    let guard = Cluster::builder(Config::with_replicas("copied", &image, 1))
         .unique_name()
         .private_key(&key)
         .ready_timeout(Duration::from_secs(120))
@@ -86,10 +91,10 @@ fn the_keys_of_an_image_without_the_label_are_copied_in() {
 }
 
 /// Removes an image when dropped, also when the test panics.
-struct RemoveImage(&'static str);
+struct RemoveImage(String);
 
 impl Drop for RemoveImage {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rmi", "-f", self.0]).output();
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
     }
 }
