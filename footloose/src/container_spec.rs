@@ -18,13 +18,14 @@
 //! - **privileged** (any version): a private cgroup namespace, which a
 //!   privileged container gets writable, the recipe of kind.
 //!
-//! ## Podman
+//! ## Engines with a systemd mode (Podman)
 //! Podman runs a container whose command is `/sbin/init` (or systemd) in
 //! its own *systemd mode*: it mounts `/run`, `/run/lock`, `/tmp` and the
 //! cgroup tree the way systemd wants them, sets `container=podman` and
 //! stops it with `SIGRTMIN+3`, on cgroup v1 and v2, rootful and rootless,
 //! and it ignores a cgroup namespace or a `/sys/fs/cgroup` bind asked for
-//! over its Docker API. So for Podman footloose asks for none of that and
+//! over its Docker API. So where the backend reports
+//! `Capabilities::systemd_mode`, footloose asks for none of that and
 //! relies on systemd mode knowingly: a private cgroup namespace, no cgroup
 //! bind, no tmpfs of its own beyond the config's, no `container=docker`.
 
@@ -34,7 +35,9 @@ use std::path::Path;
 
 use footloose_config::{MachineInstance, VolumeType};
 
-use crate::engine::{CgroupVersion, Flavour, HostFacts};
+use crate::guest::USER_MANAGER_ENV;
+use crate::host::{CgroupVersion, HostFacts};
+use crate::plan::container_name;
 
 /// The tmpfs mounts every machine gets: systemd expects these to be
 /// memory-backed and empty at boot.
@@ -154,11 +157,6 @@ impl ContainerPlan {
     }
 }
 
-/// The container name of `hostname` in `cluster`.
-pub fn container_name(cluster: &str, hostname: &str) -> String {
-    format!("{cluster}-{hostname}")
-}
-
 /// Plans the container of `machine`. `labels` are set on the container
 /// and its anonymous volumes; relative bind sources are resolved against
 /// `config_dir`; ports whose mapping names no address are published on
@@ -179,9 +177,9 @@ pub fn plan(
         .collect();
     container_labels.extend(labels.clone());
 
-    let podman = facts.flavour == Flavour::Podman;
-    // Podman's systemd mode sets `container=podman` itself.
-    let mut env = if podman {
+    let systemd_mode = facts.capabilities.systemd_mode;
+    // An engine's systemd mode sets `container=` itself.
+    let mut env = if systemd_mode {
         Vec::new()
     } else {
         vec!["container=docker".to_owned()]
@@ -189,7 +187,7 @@ pub fn plan(
     env.extend(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
     if spec.user_manager {
         // footloose's images start user@.service only when this is set.
-        env.push("FOOTLOOSE_USER_MANAGER=1".to_owned());
+        env.push(format!("{USER_MANAGER_ENV}=1"));
     }
 
     let ports = spec
@@ -207,7 +205,11 @@ pub fn plan(
         .collect();
 
     // Podman's systemd mode mounts these itself.
-    let base_tmpfs = if podman { &[][..] } else { &BASE_TMPFS[..] };
+    let base_tmpfs = if systemd_mode {
+        &[][..]
+    } else {
+        &BASE_TMPFS[..]
+    };
     let mut tmpfs: BTreeMap<String, String> = base_tmpfs
         .iter()
         .map(|(path, options)| (path.to_string(), options.to_string()))
@@ -270,7 +272,7 @@ pub fn plan(
 /// module documentation for why).
 pub fn cgroup_setup(facts: HostFacts, privileged: bool) -> (CgroupNamespace, Option<&'static str>) {
     match (facts.cgroup, privileged) {
-        _ if facts.flavour == Flavour::Podman => (CgroupNamespace::Private, None),
+        _ if facts.capabilities.systemd_mode => (CgroupNamespace::Private, None),
         (_, true) => (CgroupNamespace::Private, None),
         (CgroupVersion::V1, false) => (
             CgroupNamespace::Host,
@@ -292,18 +294,25 @@ fn resolve_bind_source(source: &str, config_dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::CgroupDriver;
+    use crate::host::{Capabilities, CgroupDriver, Flavour};
     use footloose_config::Config;
+
+    const DOCKER: Capabilities = Capabilities {
+        systemd_mode: false,
+        duplicate_network_names: true,
+    };
 
     const V1: HostFacts = HostFacts {
         cgroup: CgroupVersion::V1,
         driver: CgroupDriver::Cgroupfs,
         flavour: Flavour::Docker,
+        capabilities: DOCKER,
     };
     const V2: HostFacts = HostFacts {
         cgroup: CgroupVersion::V2,
         driver: CgroupDriver::Systemd,
         flavour: Flavour::Docker,
+        capabilities: DOCKER,
     };
 
     fn machine(extra: &str) -> MachineInstance {
@@ -362,6 +371,10 @@ mod tests {
                 cgroup,
                 driver: CgroupDriver::Systemd,
                 flavour: Flavour::Podman,
+                capabilities: Capabilities {
+                    systemd_mode: true,
+                    duplicate_network_names: false,
+                },
             };
             let p = planned("    env: {A: '1'}\n    tmpfs: [/var/cache]\n", facts);
             assert_eq!(p.cgroupns, CgroupNamespace::Private);

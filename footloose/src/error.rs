@@ -191,6 +191,25 @@ pub enum Error {
         machine: String,
     },
 
+    /// A machine's labels could not be read as a [`MachineRecord`](crate::record::MachineRecord).
+    #[error("cannot read machine {container}: {source}")]
+    Record {
+        /// The container name.
+        container: String,
+        /// Why its record could not be read.
+        #[source]
+        source: crate::record::RecordError,
+    },
+
+    /// The config names a backend footloose has no implementation of.
+    #[error("backend `{backend}` is not available: {reason}")]
+    Backend {
+        /// The backend's name, as the config writes it.
+        backend: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+
     /// The operation was interrupted (SIGINT or SIGTERM) and stopped.
     #[error("interrupted")]
     Interrupted,
@@ -267,6 +286,10 @@ pub enum EngineFailure {
     Forbidden,
     /// Nothing to do: the object is already as asked (HTTP 304).
     NotModified,
+    /// The object is still in use, such as a network that containers are
+    /// attached to (Docker says 403 for it, Podman 500: each backend
+    /// finds out and reports this kind).
+    InUse,
     /// Anything else: a bad request, a server error, a broken connection.
     Other,
 }
@@ -288,6 +311,20 @@ impl Error {
     /// True when the engine said a name is taken or an object busy.
     pub fn is_conflict(&self) -> bool {
         self.engine_failure() == Some(EngineFailure::Conflict)
+    }
+
+    /// The one wording of "no machine `name` in `cluster`", listing the
+    /// hostnames it has.
+    pub fn no_such_machine<'a>(
+        cluster: &str,
+        name: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Error {
+        Error::NoSuchMachine {
+            cluster: cluster.to_owned(),
+            name: name.to_owned(),
+            known: known.into_iter().collect::<Vec<_>>().join(", "),
+        }
     }
 
     /// Wraps an io error with the file it concerns.

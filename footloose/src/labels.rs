@@ -1,6 +1,7 @@
 //! The labels footloose puts on every container, network and volume it
 //! makes, and the filters that find them again. The ownership labels are
-//! written and read as one typed value (`ownership::Ownership`, crate-private).
+//! written and read as one typed value (`ownership::Ownership`), and a
+//! machine's as one record (`record::MachineRecord`).
 
 /// Set to `true` on everything footloose creates.
 pub const MANAGED: &str = "io.footloose.managed";
@@ -47,6 +48,9 @@ pub const SPEC: &str = "io.footloose.spec";
 pub const GROUPS: &str = "io.footloose.groups";
 /// The machine's index in the configuration, for stable ordering.
 pub const ORDER: &str = "io.footloose.order";
+/// The version of the machine's record (containers only; see
+/// `record::MachineRecord`).
+pub const RECORD: &str = "io.footloose.record";
 
 /// How long a cluster lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,10 +37,13 @@
 
 pub mod ansible;
 mod archive;
+mod backend;
 mod cluster;
 mod container_spec;
 pub mod engine;
 mod error;
+pub mod guest;
+pub mod host;
 pub mod image;
 #[doc(hidden)]
 pub mod interrupt;
@@ -50,7 +53,9 @@ mod machine;
 mod naming;
 mod ownership;
 pub mod paths;
+mod plan;
 mod process;
+pub mod record;
 pub mod runtime;
 mod ssh;
 mod systemd;
@@ -67,6 +72,7 @@ pub use keys::{public_path_of, ClientKey};
 pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT};
 pub use naming::unique_cluster_name;
 pub use ownership::Verdict;
+pub use record::{MachineRecord, RecordError};
 pub use ssh::{ExitStatus, Output};
 pub use systemd::UnitStatus;
 pub use testing::ClusterGuard;

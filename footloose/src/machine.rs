@@ -5,27 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
+pub use crate::backend::PublishedPort;
 use crate::error::{Error, Result};
 use crate::ssh::{Output, Pool};
 use crate::systemd::UnitStatus;
 
 /// How long a command may run before [`Machine::exec`] gives up on it.
 pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// A published port of a machine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublishedPort {
-    /// The port inside the machine.
-    pub guest: u16,
-    /// The port on the host.
-    pub host: u16,
-    /// The host address it is bound to.
-    pub address: String,
-    /// `tcp` or `udp`.
-    pub protocol: String,
-}
 
 /// One machine of a [`Cluster`](crate::Cluster): a container running
 /// systemd and sshd, reached over a pooled ssh connection.
@@ -49,6 +35,31 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// A machine of the in-memory backend: its pool never connects unless
+    /// used.
+    #[cfg(test)]
+    pub(crate) fn unconnected(
+        hostname: &str,
+        info: &crate::backend::ContainerInfo,
+        host_key: &str,
+        key_path: &Path,
+    ) -> Machine {
+        let target = crate::ssh::Target {
+            machine: info.name.clone(),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 22)),
+            user: "root".to_owned(),
+            key_path: key_path.to_owned(),
+            host_key: host_key.to_owned(),
+        };
+        Machine {
+            hostname: hostname.to_owned(),
+            container_name: info.name.clone(),
+            ip: info.ip(),
+            ports: info.ports.clone(),
+            pool: Arc::new(Pool::new(target)),
+        }
+    }
+
     /// The machine's hostname, such as `node0`.
     pub fn hostname(&self) -> &str {
         &self.hostname

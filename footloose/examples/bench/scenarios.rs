@@ -79,7 +79,7 @@ impl Workspace {
         footloose::runtime::block_on(footloose::status(&self.engine, None))
             .map(|all| {
                 all.iter()
-                    .filter(|m| m.cluster.starts_with("bench-"))
+                    .filter(|m| m.cluster().starts_with("bench-"))
                     .count()
             })
             .unwrap_or(usize::MAX)

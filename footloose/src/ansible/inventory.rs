@@ -52,7 +52,7 @@ impl Inventory {
             .iter()
             .map(|m| {
                 let mut groups = BTreeSet::from([group_name(cluster)]);
-                if let Some(pattern) = m.spec.get("name").and_then(|n| n.as_str()) {
+                if let Some(pattern) = m.spec.as_ref().map(|s| s.name.as_str()) {
                     groups.insert(group_name(&pattern.replacen("%d", "", 1)));
                 }
                 groups.extend(m.groups.iter().cloned());
@@ -168,32 +168,46 @@ pub fn group_name(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MachineState, PublishedPort};
+    use crate::PublishedPort;
 
     fn machine(hostname: &str, pattern: &str, groups: &[&str], port: u16) -> MachineStatus {
-        MachineStatus {
-            container: format!("c-1-{hostname}"),
+        let mut spec = crate::Config::with_replicas("c-1", "footloose/debian12", 1).machines[0]
+            .spec
+            .clone();
+        spec.name = pattern.to_owned();
+        let record = crate::MachineRecord {
+            version: crate::record::RECORD_VERSION,
+            ownership: crate::ownership::Ownership::new(
+                "c-1",
+                crate::labels::Lifetime::Cli,
+                None,
+                None,
+            ),
             hostname: hostname.into(),
-            state: MachineState::Running,
+            order: 0,
+            host_key: None,
+            key_fingerprint: None,
+            made_from: None,
+            spec: Some(spec),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        };
+        let container = crate::engine::ContainerInfo {
+            name: format!("c-1-{hostname}"),
             image: "footloose/debian12".into(),
-            cmd: "/sbin/init".into(),
-            ip: Some("172.17.0.2".into()),
+            command: "/sbin/init".into(),
+            status: Some(crate::engine::ContainerStatus::Running),
+            exit_code: None,
+            error: None,
+            labels: record.to_labels(),
+            networks: [("bridge".to_owned(), Some([172, 17, 0, 2].into()))].into(),
             ports: vec![PublishedPort {
                 guest: 22,
                 host: port,
                 address: "127.0.0.1".into(),
                 protocol: "tcp".into(),
             }],
-            spec: serde_json::json!({ "name": pattern }),
-            host_key: None,
-            key_fingerprint: None,
-            config: None,
-            networks: Vec::new(),
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-            order: 0,
-            cluster: "c-1".into(),
-            engine_address: std::net::IpAddr::from([127, 0, 0, 1]),
-        }
+        };
+        MachineStatus::of(&container, record, std::net::IpAddr::from([127, 0, 0, 1]))
     }
 
     #[test]

@@ -6,15 +6,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::create::{create, CreateRequest, Readiness};
 use super::Cluster;
+use crate::engine::Engine;
 use crate::error::Result;
 use crate::labels::Lifetime;
 use crate::process::Identity;
 use crate::Config;
-
-/// The variable that says where to publish ports (see
-/// [`ClusterBuilder::publish_address`]).
-pub const PUBLISH_ADDRESS_ENV: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
 
 /// The default time a machine has to boot and answer ssh.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -122,29 +120,6 @@ impl ClusterBuilder {
         self
     }
 
-    /// Where ports without an address are published on `engine`: this
-    /// builder's [`publish_address`](Self::publish_address), else
-    /// `FOOTLOOSE_PUBLISH_ADDRESS`, else the config's, else the engine's.
-    pub(crate) fn effective_publish_address(
-        &self,
-        engine: &crate::engine::Engine,
-    ) -> Result<IpAddr> {
-        if let Some(address) = self.publish_address {
-            return Ok(address);
-        }
-        if let Ok(text) = std::env::var(PUBLISH_ADDRESS_ENV) {
-            return text.trim().parse().map_err(|_| {
-                crate::Error::Invalid(format!(
-                    "{PUBLISH_ADDRESS_ENV}={text:?} is not an IP address"
-                ))
-            });
-        }
-        let configured = self.config.cluster.publish_address.as_deref();
-        Ok(configured
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| engine.address()))
-    }
-
     /// The config as it is created: network names scoped to the cluster
     /// when its networks are private.
     pub(crate) fn scoped_config(&self) -> Config {
@@ -236,17 +211,58 @@ impl ClusterBuilder {
         })
     }
 
+    /// What `create` is asked to do, resolved from this builder.
+    pub(crate) fn request(&self) -> Result<CreateRequest> {
+        let made_from = match &self.config_path {
+            Some(path) => path.display().to_string(),
+            None => format!(
+                "the built-in default config in {}",
+                self.config_dir.display()
+            ),
+        };
+        Ok(CreateRequest {
+            config: self.scoped_config(),
+            made_from,
+            config_dir: self.config_dir.clone(),
+            key_path: self.key_path(),
+            lifetime: self.lifetime,
+            watchdog: self.watchdog.clone(),
+            lease: self.effective_lease()?,
+            ready_timeout: self.ready_timeout,
+            keep_on_failure: self.keep_on_failure,
+            cancel: self.cancel.clone(),
+            publish_address: self.publish_address,
+            readiness: Readiness::Ssh,
+        })
+    }
+
+    /// The backend the config's machines ask for (`backend:`, Docker when
+    /// none says).
+    fn backend(&self) -> crate::config::Backend {
+        self.config
+            .machines
+            .iter()
+            .find_map(|set| set.spec.backend)
+            .unwrap_or(crate::config::Backend::Docker)
+    }
+
     /// Creates the cluster (idempotently) and waits until every machine is
     /// ready. The cluster stays until deleted: see
     /// [`start`](Self::start) for one removed on drop.
     pub fn create(&self) -> Result<Cluster> {
         let builder = self.clone();
-        crate::runtime::block_on(async move { super::create::create(&builder).await })
+        crate::runtime::block_on(async move { builder.create_here().await })
     }
 
     /// Async twin of [`create`](Self::create).
     pub async fn create_async(&self) -> Result<Cluster> {
         let builder = self.clone();
-        crate::runtime::spawn(async move { super::create::create(&builder).await }).await
+        crate::runtime::spawn(async move { builder.create_here().await }).await
+    }
+
+    async fn create_here(&self) -> Result<Cluster> {
+        let request = self.request()?;
+        let engine = Engine::connect_for(self.backend()).await?;
+        create(&engine, &request).await
     }
 }

@@ -1,12 +1,18 @@
-//! Reading a machine's state back from the engine.
+//! Reading machines back from the engine: every container's
+//! [`MachineRecord`], and what `footloose show` reports of it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 
+use footloose_config::MachineSpec;
 use serde::Serialize;
 
-use crate::engine::{ssh_endpoint, ContainerInfo, ContainerStatus};
-use crate::labels;
+use crate::engine::{ssh_endpoint, ContainerInfo, ContainerStatus, Engine};
+use crate::error::{Error, Result};
+use crate::labels::{self, Lifetime};
 use crate::machine::PublishedPort;
+use crate::ownership::Ownership;
+use crate::record::MachineRecord;
 
 /// Whether a machine runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,7 +36,8 @@ impl std::fmt::Display for MachineState {
     }
 }
 
-/// A machine as `footloose show` reports it.
+/// A machine as `footloose show` reports it: its record, and what the
+/// engine says of its container now.
 #[derive(Debug, Clone, Serialize)]
 pub struct MachineStatus {
     /// The container name.
@@ -39,7 +46,7 @@ pub struct MachineStatus {
     pub hostname: String,
     /// Running or not.
     pub state: MachineState,
-    /// The image.
+    /// The image, as the config named it.
     pub image: String,
     /// PID 1's command.
     pub cmd: String,
@@ -48,37 +55,26 @@ pub struct MachineStatus {
     /// Published ports.
     pub ports: Vec<PublishedPort>,
     /// The machine's spec as written in the config.
-    pub spec: serde_json::Value,
-    /// The pinned ssh host public key.
-    #[serde(skip)]
-    pub host_key: Option<String>,
-    /// The fingerprint of the client key the machine trusts.
-    #[serde(skip)]
-    pub key_fingerprint: Option<String>,
-    /// The config file the machine was made from, when it had one.
-    #[serde(skip)]
-    pub config: Option<String>,
+    pub spec: Option<MachineSpec>,
     /// The networks the machine is attached to, by name.
     pub networks: Vec<String>,
     /// The extra Ansible groups of its `machines:` entry.
     pub groups: Vec<String>,
+    /// Everything footloose recorded about the machine.
     #[serde(skip)]
-    pub(crate) order: u32,
+    pub record: MachineRecord,
     /// Where its engine's host is reached (loopback for a local engine).
     #[serde(skip)]
     pub(crate) engine_address: IpAddr,
-    /// The cluster it belongs to.
-    #[serde(skip)]
-    pub cluster: String,
 }
 
 impl MachineStatus {
-    /// Reads a machine's status from its container.
-    pub(crate) fn from_container(
+    /// A machine's status from its container and record.
+    pub(crate) fn of(
         container: &ContainerInfo,
+        record: MachineRecord,
         engine_address: IpAddr,
     ) -> MachineStatus {
-        let labels = &container.labels;
         let state = match container.status {
             Some(ContainerStatus::Running) => MachineState::Running,
             Some(ContainerStatus::Exited | ContainerStatus::Created) => MachineState::Stopped,
@@ -86,14 +82,13 @@ impl MachineStatus {
         };
         MachineStatus {
             container: container.name.clone(),
-            hostname: labels.get(labels::HOSTNAME).cloned().unwrap_or_default(),
+            hostname: record.hostname.clone(),
             state,
             // What the config asked for, not the engine's spelling of it
             // (Podman's `localhost/footloose/debian12:latest`).
-            image: labels
-                .get(labels::SPEC)
-                .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-                .and_then(|spec| spec.get("image")?.as_str().map(str::to_owned))
+            image: record
+                .image()
+                .map(str::to_owned)
                 .unwrap_or_else(|| container.image.clone()),
             cmd: container.command.clone(),
             ip: container
@@ -101,25 +96,17 @@ impl MachineStatus {
                 .filter(|_| state == MachineState::Running)
                 .map(|ip| ip.to_string()),
             ports: container.ports.clone(),
-            spec: labels
-                .get(labels::SPEC)
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or(serde_json::Value::Null),
-            host_key: labels.get(labels::HOST_KEY).cloned(),
-            key_fingerprint: labels.get(labels::KEY_FINGERPRINT).cloned(),
-            config: labels.get(labels::CONFIG).cloned(),
-            groups: labels
-                .get(labels::GROUPS)
-                .map(|g| g.split(',').map(str::to_owned).collect())
-                .unwrap_or_default(),
+            spec: record.spec.clone(),
             networks: container.networks.keys().cloned().collect(),
-            order: labels
-                .get(labels::ORDER)
-                .and_then(|o| o.parse().ok())
-                .unwrap_or(u32::MAX),
-            cluster: labels.get(labels::CLUSTER).cloned().unwrap_or_default(),
+            groups: record.groups.clone(),
+            record,
             engine_address,
         }
+    }
+
+    /// The cluster it belongs to.
+    pub fn cluster(&self) -> &str {
+        self.record.cluster()
     }
 
     /// Where this machine's sshd is reached, when it runs.
@@ -127,4 +114,68 @@ impl MachineStatus {
         let ip = self.ip.as_deref().and_then(|ip| ip.parse().ok());
         ssh_endpoint(&self.ports, ip, self.engine_address)
     }
+}
+
+/// Every machine of `cluster` (or of every cluster), running or not, in
+/// configuration order. A machine whose record this footloose cannot read
+/// (made by a newer one) is an error that says so.
+///
+/// ```no_run
+/// # async fn demo() -> footloose::Result<()> {
+/// let engine = footloose::engine::Engine::connect().await?;
+/// for machine in footloose::status(&engine, Some("cluster")).await? {
+///     println!("{} {}", machine.hostname, machine.state);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<MachineStatus>> {
+    let containers = engine
+        .backend()
+        .containers(&labels::selector(cluster))
+        .await?;
+    let mut machines = containers
+        .iter()
+        .map(|c| {
+            let record = MachineRecord::from_labels(&c.labels).map_err(|source| Error::Record {
+                container: c.name.clone(),
+                source,
+            })?;
+            Ok(MachineStatus::of(c, record, engine.address()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    machines.sort_by(|a, b| {
+        (a.cluster(), a.record.order, &a.hostname).cmp(&(b.cluster(), b.record.order, &b.hostname))
+    });
+    Ok(machines)
+}
+
+/// The names of every cluster on the engine.
+pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
+    Ok(status(engine, None)
+        .await?
+        .into_iter()
+        .map(|m| m.cluster().to_owned())
+        .collect())
+}
+
+/// The ownership of every test cluster on the engine, one entry per
+/// cluster, read from its machines and networks.
+pub async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
+    let mut selector = labels::selector(None);
+    selector.push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
+    let containers = engine.backend().containers(&selector).await?;
+    let networks = engine.backend().networks_labelled(&selector).await?;
+    let mut clusters: BTreeMap<String, Ownership> = BTreeMap::new();
+    let label_sets = containers
+        .into_iter()
+        .map(|c| c.labels)
+        .chain(networks.into_iter().map(|n| n.labels));
+    for label_set in label_sets {
+        if let Some(ownership) = Ownership::from_labels(&label_set) {
+            clusters
+                .entry(ownership.cluster.clone())
+                .or_insert(ownership);
+        }
+    }
+    Ok(clusters.into_values().collect())
 }

@@ -16,7 +16,13 @@ pub(crate) fn write_known_hosts(cluster: &str, machines: &[MachineStatus]) -> Re
     let path = dir.join("known_hosts");
     let text: String = machines
         .iter()
-        .filter_map(|m| Some(format!("{} {}\n", m.container, m.host_key.as_deref()?)))
+        .filter_map(|m| {
+            Some(format!(
+                "{} {}\n",
+                m.container,
+                m.record.host_key.as_deref()?
+            ))
+        })
         .collect();
     std::fs::write(&path, text).map_err(|e| Error::io("cannot write", &path, e))?;
     Ok(path)
@@ -26,6 +32,6 @@ pub(crate) fn write_known_hosts(cluster: &str, machines: &[MachineStatus]) -> Re
 /// path: what `ssh -o UserKnownHostsFile=… -o HostKeyAlias=<container>`
 /// and Ansible's inventory use.
 pub async fn known_hosts(engine: &Engine, cluster: &str) -> Result<PathBuf> {
-    let machines = super::manage::status(engine, Some(cluster)).await?;
+    let machines = super::inspect::status(engine, Some(cluster)).await?;
     write_known_hosts(cluster, &machines)
 }

@@ -1,7 +1,7 @@
 //! Operations on existing clusters, found by their labels: whatever the
 //! config file says now, the engine's labels say what belongs to whom.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -9,13 +9,13 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::join_all;
 use serde::Serialize;
 
-use super::create::start_container;
-use super::inspect::{MachineState, MachineStatus};
+use super::inspect::{status, test_clusters, MachineState, MachineStatus};
 use super::ready::{wait_ready, Deadline};
+use super::start::start_container;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::labels::{self, Lifetime};
-use crate::ownership::{Ownership, Verdict};
+use crate::error::{EngineFailure, Error, Result};
+use crate::labels;
+use crate::ownership::Verdict;
 use crate::Machine;
 
 /// What a delete or prune removed.
@@ -27,38 +27,6 @@ pub struct Removed {
     pub networks: Vec<String>,
     /// Named volumes (anonymous ones go with their containers).
     pub volumes: Vec<String>,
-}
-
-/// Every machine of `cluster` (or of every cluster), running or not, in
-/// configuration order.
-///
-/// ```no_run
-/// # async fn demo() -> footloose::Result<()> {
-/// let engine = footloose::engine::Engine::connect().await?;
-/// for machine in footloose::status(&engine, Some("cluster")).await? {
-///     println!("{} {}", machine.hostname, machine.state);
-/// }
-/// # Ok(()) }
-/// ```
-pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<MachineStatus>> {
-    let containers = engine.containers(&labels::selector(cluster)).await?;
-    let mut machines: Vec<MachineStatus> = containers
-        .iter()
-        .map(|c| MachineStatus::from_container(c, engine.address()))
-        .collect();
-    machines.sort_by(|a, b| {
-        (&a.cluster, a.order, &a.hostname).cmp(&(&b.cluster, b.order, &b.hostname))
-    });
-    Ok(machines)
-}
-
-/// The names of every cluster on the engine.
-pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
-    Ok(status(engine, None)
-        .await?
-        .into_iter()
-        .map(|m| m.cluster)
-        .collect())
 }
 
 /// Removes every container (with its anonymous volumes) and named volume
@@ -85,28 +53,6 @@ pub async fn prune(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
     remove_labelled(engine, cluster).await
 }
 
-/// The ownership of every test cluster on the engine, one entry per
-/// cluster, read from its machines and networks.
-pub async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
-    let mut selector = labels::selector(None);
-    selector.push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
-    let containers = engine.containers(&selector).await?;
-    let networks = engine.networks_labelled(&selector).await?;
-    let mut clusters: BTreeMap<String, Ownership> = BTreeMap::new();
-    let label_sets = containers
-        .into_iter()
-        .map(|c| c.labels)
-        .chain(networks.into_iter().map(|n| n.labels));
-    for label_set in label_sets {
-        if let Some(ownership) = Ownership::from_labels(&label_set) {
-            clusters
-                .entry(ownership.cluster.clone())
-                .or_insert(ownership);
-        }
-    }
-    Ok(clusters.into_values().collect())
-}
-
 /// Removes the test clusters that no process can be shown to hold: owner
 /// provably gone, or unseen with its lease run out (see
 /// [`Verdict`](crate::Verdict)). Returns each removed cluster with the reason.
@@ -124,27 +70,25 @@ pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> 
 }
 
 async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
+    let backend = engine.backend();
     let selector = labels::selector(cluster);
-    let containers = status(engine, cluster).await?;
+    // By label alone: a machine whose record this footloose cannot read
+    // is removed all the same.
+    let containers = backend.containers(&selector).await?;
     let used: BTreeSet<&str> = containers
         .iter()
-        .flat_map(|m| m.networks.iter().map(String::as_str))
+        .flat_map(|c| c.networks.keys().map(String::as_str))
         .collect();
-    let results = join_all(
-        containers
-            .iter()
-            .map(|m| engine.remove_container(&m.container)),
-    )
-    .await;
+    let results = join_all(containers.iter().map(|c| backend.remove_container(&c.name))).await;
     let mut removed = Removed::default();
-    for (machine, result) in containers.iter().zip(results) {
+    for (container, result) in containers.iter().zip(results) {
         result?;
-        removed.containers.push(machine.container.clone());
+        removed.containers.push(container.name.clone());
     }
     // Every network footloose made is a candidate when it is this
     // cluster's, or one its machines used (made by another cluster that
     // shares its name); the engine refuses to remove one still in use.
-    for network in engine.networks_labelled(&labels::selector(None)).await? {
+    for network in backend.networks_labelled(&labels::selector(None)).await? {
         let owner = network.labels.get(labels::CLUSTER).map(String::as_str);
         let candidate = match cluster {
             None => true,
@@ -153,11 +97,10 @@ async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Remov
         if !candidate {
             continue;
         }
-        match engine.remove_network(&network.id).await {
+        match backend.remove_network(&network.id).await {
             Ok(()) => removed.networks.push(network.name),
             Err(err) if err.is_not_found() => {}
-            // Docker says 403 for a network in use, Podman 500: ask which.
-            Err(err) if engine.containers_on_network(&network.id).await? > 0 => {
+            Err(err) if err.engine_failure() == Some(EngineFailure::InUse) => {
                 tracing::info!(
                     "Keeping network {}: machines of another cluster use it ({err})",
                     network.name
@@ -166,8 +109,8 @@ async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Remov
             Err(err) => return Err(err),
         }
     }
-    for volume in engine.volumes(&selector).await? {
-        match engine.remove_volume(&volume).await {
+    for volume in backend.volumes(&selector).await? {
+        match backend.remove_volume(&volume).await {
             Ok(()) => removed.volumes.push(volume),
             Err(err) if err.is_not_found() => {}
             Err(err) => return Err(err),
@@ -191,15 +134,8 @@ async fn select(
     }
     for name in hostnames {
         if !machines.iter().any(|m| &m.hostname == name) {
-            return Err(Error::NoSuchMachine {
-                cluster: cluster.to_owned(),
-                name: name.clone(),
-                known: machines
-                    .iter()
-                    .map(|m| m.hostname.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            let known = machines.iter().map(|m| m.hostname.as_str());
+            return Err(Error::no_such_machine(cluster, name, known));
         }
     }
     Ok(machines
@@ -218,7 +154,7 @@ pub async fn stop(engine: &Engine, cluster: &str, hostnames: &[String]) -> Resul
         .collect();
     let results = join_all(running.iter().map(|m| async move {
         tracing::info!("Stopping machine: {} ...", m.container);
-        engine.stop_container(&m.container, 10).await
+        engine.backend().stop_container(&m.container, 10).await
     }))
     .await;
     results.into_iter().collect::<Result<Vec<_>>>()?;
@@ -242,10 +178,10 @@ pub async fn start(
         async move {
             if m.state != MachineState::Running {
                 tracing::info!("Starting machine: {} ...", m.container);
-                let privileged = m.spec.get("privileged").and_then(|p| p.as_bool()) == Some(true);
+                let privileged = m.spec.as_ref().is_some_and(|s| s.privileged);
                 start_container(engine, &m.container, privileged).await?;
             }
-            let host_key = m.host_key.clone().ok_or_else(|| {
+            let host_key = m.record.host_key.clone().ok_or_else(|| {
                 Error::Invalid(format!(
                     "{} has no host key label; it was not made by this footloose",
                     m.container

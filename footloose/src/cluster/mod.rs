@@ -6,14 +6,13 @@ mod inspect;
 mod known_hosts;
 mod manage;
 mod ready;
+mod start;
 
 pub use builder::ClusterBuilder;
-pub use inspect::{MachineState, MachineStatus};
+pub use inspect::{list_clusters, status, test_clusters, MachineState, MachineStatus};
 pub use known_hosts::known_hosts;
 pub(crate) use known_hosts::write_known_hosts;
-pub use manage::{
-    delete, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters, Removed,
-};
+pub use manage::{delete, prune, prune_abandoned, start, stop, Removed};
 
 use std::path::PathBuf;
 
@@ -118,6 +117,14 @@ impl Cluster {
         Ok(path)
     }
 
+    /// Writes the cluster's OpenSSH `known_hosts` (its machines' pinned host
+    /// keys, filed under their container names for `HostKeyAlias`) and
+    /// returns its path; see [`known_hosts`].
+    pub fn write_known_hosts(&self) -> Result<PathBuf> {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        crate::runtime::block_on(async move { known_hosts(&engine, &name).await })
+    }
+
     /// Removes every container, network and volume of the cluster.
     pub fn delete(&self) -> Result<Removed> {
         let (engine, name) = (self.engine.clone(), self.name.clone());
@@ -131,15 +138,7 @@ impl Cluster {
     }
 
     fn no_such_machine(&self, hostname: &str) -> Error {
-        Error::NoSuchMachine {
-            cluster: self.name.clone(),
-            name: hostname.to_owned(),
-            known: self
-                .machines
-                .iter()
-                .map(|m| m.hostname.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
+        let known = self.machines.iter().map(|m| m.hostname.as_str());
+        Error::no_such_machine(&self.name, hostname, known)
     }
 }

@@ -149,7 +149,7 @@ async fn not_ready(engine: &Engine, name: &str, deadline: Deadline, reason: Stri
 /// The last `lines` lines the container printed, without terminal colours,
 /// indented for an error message.
 pub(crate) async fn boot_log(engine: &Engine, name: &str, lines: usize) -> String {
-    let text = engine.logs_tail(name, lines).await;
+    let text = engine.backend().logs_tail(name, lines).await;
     let cleaned: Vec<String> = strip_ansi(&text)
         .lines()
         .map(|l| format!("    {}", l.trim_end_matches('\r')))

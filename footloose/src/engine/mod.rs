@@ -1,35 +1,33 @@
-//! The engine footloose runs machines on, behind one seam: the rest of the
-//! crate calls [`Engine`]'s methods, which speak footloose's own types
-//! ([`ContainerInfo`], [`NetworkInfo`], …) and errors (matched by
-//! [`EngineFailure`] kind, never by status code or
-//! message); the API library lives in one module per backend (today
-//! `docker`, the Docker Engine API, the only module that names bollard).
-//! An engine over ssh is reached through an ssh tunnel that also carries
-//! the machines' ssh ports.
+//! Where the engine is and how footloose reaches it: `DOCKER_HOST` (read
+//! here and nowhere else), Docker contexts, tcp and ssh endpoints. An
+//! [`Engine`] is a connected [`Backend`] with the address its machines'
+//! ports are reached at; an engine over ssh is reached through an ssh
+//! tunnel that also carries the machines' ssh ports.
 
 mod context;
-mod docker;
-mod model;
 mod ssh_url;
 mod tunnel;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 
-pub use model::{
-    ssh_endpoint, CgroupDriver, CgroupVersion, ContainerInfo, ContainerStatus, Flavour, HostFacts,
-    Leftovers, NetworkInfo,
+pub use crate::backend::{
+    ssh_endpoint, ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort,
 };
+pub use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
 
-use crate::container_spec::ContainerPlan;
-use crate::error::{EngineFailure, Error, Result};
+use crate::backend::docker::DockerBackend;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
 use crate::labels;
+
+/// The engine's socket when nothing else names one.
+const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
 
 /// A connected engine with the facts read from it.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    client: docker::Client,
-    facts: HostFacts,
+    backend: Arc<dyn Backend>,
     endpoint: String,
     address: IpAddr,
     /// The ssh connection an `ssh://` engine is reached through.
@@ -43,15 +41,28 @@ impl Engine {
     pub async fn connect() -> Result<Engine> {
         if let Ok(endpoint) = std::env::var("DOCKER_HOST") {
             if !endpoint.is_empty() {
-                return Engine::connect_at(&endpoint, None).await;
+                let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some();
+                return Engine::connect_at(&endpoint, tls).await;
             }
         }
         match context::current_endpoint() {
-            Ok(Some((_, endpoint))) => Engine::connect_at(&endpoint, Some(&endpoint)).await,
-            Ok(None) => Engine::connect_at("unix:///var/run/docker.sock", None).await,
+            Ok(Some((_, endpoint))) => Engine::connect_at(&endpoint, false).await,
+            Ok(None) => Engine::connect_at(DEFAULT_ENDPOINT, false).await,
             Err(reason) => Err(Error::EngineUnreachable {
                 endpoint: "the current Docker context".to_owned(),
                 reason,
+            }),
+        }
+    }
+
+    /// Connects to the engine that runs machines of `backend` (the
+    /// config's `backend:`), found as [`connect`](Self::connect) finds it.
+    pub async fn connect_for(backend: crate::config::Backend) -> Result<Engine> {
+        match backend {
+            crate::config::Backend::Docker => Engine::connect().await,
+            crate::config::Backend::Ignite => Err(Error::Backend {
+                backend: "ignite".to_owned(),
+                reason: "footloose runs machines as containers of a Docker-API engine; use `docker` or leave it out".to_owned(),
             }),
         }
     }
@@ -60,10 +71,10 @@ impl Engine {
     /// `unix:///run/podman/podman.sock`, `tcp://10.0.0.5:2375`,
     /// `ssh://ops@engine.example/run/podman/podman.sock`.
     pub async fn connect_to(endpoint: &str) -> Result<Engine> {
-        Engine::connect_at(endpoint, Some(endpoint)).await
+        Engine::connect_at(endpoint, false).await
     }
 
-    async fn connect_at(endpoint: &str, explicit: Option<&str>) -> Result<Engine> {
+    async fn connect_at(endpoint: &str, tls: bool) -> Result<Engine> {
         let unreachable = |reason: String| Error::EngineUnreachable {
             endpoint: endpoint.to_owned(),
             reason,
@@ -74,12 +85,11 @@ impl Engine {
                 .map_err(unreachable);
         }
         let address = host_address(endpoint).map_err(unreachable)?;
-        let (client, facts) = docker::Client::connect(explicit)
+        let backend = DockerBackend::connect(endpoint, tls)
             .await
             .map_err(unreachable)?;
         Ok(Engine {
-            client,
-            facts,
+            backend: Arc::new(backend),
             endpoint: endpoint.to_owned(),
             address,
             tunnel: None,
@@ -94,16 +104,32 @@ impl Engine {
             .await
             .map_err(|e| e.to_string())??;
         let api = format!("unix://{}", tunnel.api_socket().display());
-        let (client, facts) = docker::Client::connect(Some(&api))
+        let backend = DockerBackend::connect(&api, false)
             .await
             .map_err(|e| format!("{e} (through the ssh connection to {})", tunnel.url()))?;
         Ok(Engine {
-            client,
-            facts,
+            backend: Arc::new(backend),
             endpoint: endpoint.to_owned(),
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             tunnel: Some(tunnel),
         })
+    }
+
+    /// An engine that is `backend`, reached on this host (the tests'
+    /// in-memory engine).
+    #[cfg(test)]
+    pub(crate) fn of(backend: Arc<dyn Backend>) -> Engine {
+        Engine {
+            backend,
+            endpoint: "memory://".to_owned(),
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            tunnel: None,
+        }
+    }
+
+    /// What the engine does: containers, networks, volumes, images.
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
     }
 
     /// The address of the engine's host as footloose reaches it: loopback
@@ -137,9 +163,9 @@ impl Engine {
         self.tunnel.as_ref().map(|t| t.url().to_string())
     }
 
-    /// The host's cgroup set-up.
+    /// The host's cgroup set-up, the engine's flavour and capabilities.
     pub fn facts(&self) -> HostFacts {
-        self.facts
+        self.backend.facts()
     }
 
     /// Where the engine was reached.
@@ -149,184 +175,34 @@ impl Engine {
 
     /// The container named `name`, `None` when there is none.
     pub async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
-        self.client.container(name).await
+        self.backend.container(name).await
     }
 
     /// The networks named exactly `name` (Docker allows several).
     pub async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
-        self.client.networks_named(name).await
+        self.backend.networks_named(name).await
     }
 
     /// What footloose made and is still there: of `cluster`, or of every
     /// cluster.
     pub async fn leftovers(&self, cluster: Option<&str>) -> Result<Leftovers> {
         let selector = labels::selector(cluster);
+        let backend = self.backend();
         Ok(Leftovers {
-            containers: self
+            containers: backend
                 .containers(&selector)
                 .await?
                 .into_iter()
                 .map(|c| c.name)
                 .collect(),
-            networks: self
+            networks: backend
                 .networks_labelled(&selector)
                 .await?
                 .into_iter()
                 .map(|n| n.name)
                 .collect(),
-            volumes: self.volumes(&selector).await?,
+            volumes: backend.volumes(&selector).await?,
         })
-    }
-
-    // What the rest of the crate uses.
-
-    /// Every container carrying all the `key=value` labels of `selector`.
-    pub(crate) async fn containers(&self, selector: &[String]) -> Result<Vec<ContainerInfo>> {
-        self.client.containers(selector).await
-    }
-
-    /// Creates the container of `plan`; a taken name is an error of kind
-    /// [`EngineFailure::Conflict`].
-    pub(crate) async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
-        self.client.create_container(plan).await
-    }
-
-    /// Starts a container; one already running is fine.
-    pub(crate) async fn start_container(&self, name: &str) -> Result<()> {
-        match self.client.start_container(name).await {
-            Err(err) if err.engine_failure() == Some(EngineFailure::NotModified) => Ok(()),
-            other => other,
-        }
-    }
-
-    /// Stops a container, killing it after `grace_secs`.
-    pub(crate) async fn stop_container(&self, name: &str, grace_secs: i32) -> Result<()> {
-        self.client.stop_container(name, grace_secs).await
-    }
-
-    /// Force-removes a container and its anonymous volumes; one that is
-    /// gone, or being removed by someone else, is fine.
-    pub(crate) async fn remove_container(&self, name: &str) -> Result<()> {
-        match self.client.remove_container(name).await {
-            Err(err)
-                if matches!(
-                    err.engine_failure(),
-                    Some(EngineFailure::NotFound | EngineFailure::Conflict)
-                ) =>
-            {
-                Ok(())
-            }
-            other => other,
-        }
-    }
-
-    /// Unpacks the tar archive `tar` at `path` in a container.
-    pub(crate) async fn upload(&self, name: &str, path: &str, tar: Vec<u8>) -> Result<()> {
-        self.client.upload(name, path, tar).await
-    }
-
-    /// Attaches a (created) container to a network, reachable as `alias`.
-    pub(crate) async fn connect_network(
-        &self,
-        network: &str,
-        container: &str,
-        alias: &str,
-    ) -> Result<()> {
-        self.client.connect_network(network, container, alias).await
-    }
-
-    /// The last `lines` lines a container printed (empty when it cannot be read).
-    pub(crate) async fn logs_tail(&self, name: &str, lines: usize) -> String {
-        self.client.logs_tail(name, lines).await
-    }
-
-    /// Creates a bridge network and returns its id.
-    pub(crate) async fn create_network(
-        &self,
-        name: &str,
-        labels: &HashMap<String, String>,
-    ) -> Result<String> {
-        self.client.create_network(name, labels).await
-    }
-
-    /// Every network carrying all the labels of `selector`.
-    pub(crate) async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {
-        self.client.networks_labelled(selector).await
-    }
-
-    /// How many containers, running or not, are attached to a network.
-    pub(crate) async fn containers_on_network(&self, id: &str) -> Result<usize> {
-        self.client.containers_on_network(id).await
-    }
-
-    /// Removes a network by id or name.
-    pub(crate) async fn remove_network(&self, id: &str) -> Result<()> {
-        self.client.remove_network(id).await
-    }
-
-    /// The names of every volume carrying all the labels of `selector`.
-    pub(crate) async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
-        self.client.volumes(selector).await
-    }
-
-    /// Removes a volume.
-    pub(crate) async fn remove_volume(&self, name: &str) -> Result<()> {
-        self.client.remove_volume(name).await
-    }
-
-    /// The id of the image `reference`, `None` when it is not present.
-    pub(crate) async fn image_id(&self, reference: &str) -> Result<Option<String>> {
-        self.client.image_id(reference).await
-    }
-
-    /// The labels of the image `reference`, `None` when it is not present.
-    pub(crate) async fn image_labels(
-        &self,
-        reference: &str,
-    ) -> Result<Option<HashMap<String, String>>> {
-        self.client.image_labels(reference).await
-    }
-
-    /// Pulls `reference` from its registry.
-    pub(crate) async fn pull_image(&self, reference: &str) -> Result<()> {
-        self.client.pull_image(reference).await
-    }
-
-    /// Imports a root file system tarball as `repo:tag`.
-    pub(crate) async fn import_image(
-        &self,
-        rootfs: impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
-        repo: &str,
-        tag: &str,
-        changes: Vec<String>,
-    ) -> Result<()> {
-        // Podman's import ignores a separate tag and names short
-        // references on docker.io: it gets the full local name instead.
-        let reference = match self.facts.flavour {
-            Flavour::Podman => format!("localhost/{repo}:{tag}"),
-            Flavour::Docker => format!("{repo}:{tag}"),
-        };
-        self.client.import_image(rootfs, &reference, changes).await
-    }
-
-    /// Builds `dockerfile` of the tar `context` as `tag`.
-    pub(crate) async fn build_image(
-        &self,
-        context: Vec<u8>,
-        dockerfile: &str,
-        tag: &str,
-        build_args: &HashMap<&str, &str>,
-        labels: &HashMap<&str, &str>,
-        on_line: impl FnMut(&str),
-    ) -> Result<()> {
-        self.client
-            .build_image(context, dockerfile, tag, build_args, labels, on_line)
-            .await
-    }
-
-    /// Removes an image.
-    pub(crate) async fn remove_image(&self, id: &str) -> Result<()> {
-        self.client.remove_image(id).await
     }
 }
 

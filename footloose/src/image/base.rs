@@ -7,7 +7,7 @@ use tokio::io::AsyncReadExt;
 
 use super::catalog::ImageDefinition;
 use super::exists;
-use crate::engine::{Engine, Flavour};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 
 /// Packages mmdebstrap puts in the base, so that the Dockerfile layer finds
@@ -40,18 +40,13 @@ pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Res
     Ok(local_reference(engine, image))
 }
 
-/// The locally made base as a build's `FROM` names it: Podman's build
-/// resolves a short name on docker.io, so its local images are named with
-/// the `localhost/` Podman gives them.
+/// The locally made base as a build's `FROM` names it on `engine`.
 fn local_reference(engine: &Engine, image: &ImageDefinition) -> String {
-    match engine.facts().flavour {
-        Flavour::Podman => format!("localhost/{}", image.local_base()),
-        Flavour::Docker => image.local_base(),
-    }
+    engine.backend().local_reference(&image.local_base())
 }
 
 async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), String> {
-    let pulling = engine.pull_image(reference);
+    let pulling = engine.backend().pull_image(reference);
     match tokio::time::timeout(std::time::Duration::from_secs(120), pulling).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
@@ -105,17 +100,17 @@ async fn debootstrap(engine: &Engine, image: &ImageDefinition) -> Result<()> {
         }
     });
     let imported = engine
+        .backend()
         .import_image(
-            rootfs,
-            "footloose/base",
-            image.suite,
+            Box::pin(rootfs),
+            &image.local_base(),
             vec!["CMD [\"/bin/bash\"]".to_owned()],
         )
         .await;
     let status = child.wait().await.map_err(|e| unavailable(e.to_string()))?;
     let log = log.await.unwrap_or_default();
     if !status.success() {
-        let _ = engine.remove_image(&image.local_base()).await;
+        let _ = engine.backend().remove_image(&image.local_base()).await;
         return Err(unavailable(format!(
             "mmdebstrap failed ({status}); its last messages:\n{}",
             tail(&log, 15)

@@ -7,6 +7,7 @@ use std::fs::File;
 use super::base::{ensure_base, tail};
 use super::catalog::{definition, ImageDefinition, SETUP_SCRIPT};
 use crate::archive::{self, Entry};
+use crate::backend::ImageBuild;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -24,10 +25,43 @@ pub enum BuildOutcome {
 /// Makes `reference` present: nothing if it is, a build for footloose's own
 /// images, a pull for any other.
 pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
-    let labels = engine.image_labels(reference).await?;
+    Ok(ensure_labelled(engine, reference).await?.0)
+}
+
+/// [`ensure`], also returning the image's labels (read once when it was
+/// there already).
+pub(crate) async fn ensure_labelled(
+    engine: &Engine,
+    reference: &str,
+) -> Result<(BuildOutcome, HashMap<String, String>)> {
+    let found = labels_of(engine, reference).await?;
+    let outcome = ensure_from(engine, reference, found.as_ref()).await?;
+    match (outcome, found) {
+        (BuildOutcome::Present, Some(labels)) => Ok((outcome, labels)),
+        _ => Ok((
+            outcome,
+            labels_of(engine, reference).await?.unwrap_or_default(),
+        )),
+    }
+}
+
+/// The labels of `reference`, `None` when it is not there.
+async fn labels_of(engine: &Engine, reference: &str) -> Result<Option<HashMap<String, String>>> {
+    Ok(engine
+        .backend()
+        .image(reference)
+        .await?
+        .map(|image| image.labels))
+}
+
+async fn ensure_from(
+    engine: &Engine,
+    reference: &str,
+    labels: Option<&HashMap<String, String>>,
+) -> Result<BuildOutcome> {
     if let Some(image) = definition(reference) {
         return match labels {
-            Some(labels) if !outdated(&labels, &image) => Ok(BuildOutcome::Present),
+            Some(labels) if !outdated(labels, &image) => Ok(BuildOutcome::Present),
             Some(_) => {
                 tracing::info!(
                     "Building {} again: this footloose defines it differently",
@@ -43,6 +77,7 @@ pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
     }
     tracing::info!("Pulling image {reference} ...");
     engine
+        .backend()
         .pull_image(reference)
         .await
         .map_err(|e| Error::Image {
@@ -65,7 +100,7 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     let _lock = lock(image).await?;
     // Another process may have built it while this one waited.
     if !force {
-        if let Some(labels) = engine.image_labels(&image.reference()).await? {
+        if let Some(labels) = labels_of(engine, &image.reference()).await? {
             if !outdated(&labels, image) {
                 return Ok(BuildOutcome::Present);
             }
@@ -76,21 +111,27 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     tracing::info!("Building image {} on {base} ...", image.reference());
     let context = build_context(image)?;
     let mut log = String::new();
+    let (dockerfile, reference, digest) = (
+        format!("{}/Dockerfile", image.name),
+        image.reference(),
+        image.digest(),
+    );
+    let request = ImageBuild {
+        context,
+        dockerfile: &dockerfile,
+        tag: &reference,
+        build_args: HashMap::from([("BASE", base.as_str())]),
+        labels: HashMap::from([
+            (crate::labels::MANAGED, "true"),
+            (crate::labels::IMAGE_DEFINITION, digest.as_str()),
+        ]),
+    };
     let built = engine
-        .build_image(
-            context,
-            &format!("{}/Dockerfile", image.name),
-            &image.reference(),
-            &HashMap::from([("BASE", base.as_str())]),
-            &HashMap::from([
-                (crate::labels::MANAGED, "true"),
-                (crate::labels::IMAGE_DEFINITION, image.digest().as_str()),
-            ]),
-            |line| {
-                tracing::debug!("{}", line.trim_end());
-                log.push_str(line);
-            },
-        )
+        .backend()
+        .build_image(request, &mut |line| {
+            tracing::debug!("{}", line.trim_end());
+            log.push_str(line);
+        })
         .await;
     if let Err(e) = built {
         return Err(Error::Image {
@@ -106,7 +147,7 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     };
     // A rebuild replaces the tag: drop the old image unless a machine uses it.
     if let Some(old) = previous.filter(|old| *old != built) {
-        let _ = engine.remove_image(&old).await;
+        let _ = engine.backend().remove_image(&old).await;
     }
     Ok(BuildOutcome::Built)
 }
@@ -122,7 +163,13 @@ fn outdated(labels: &HashMap<String, String>, image: &ImageDefinition) -> bool {
 
 /// The id of `reference`, if present.
 async fn image_id(engine: &Engine, reference: &str) -> Option<String> {
-    engine.image_id(reference).await.ok().flatten()
+    engine
+        .backend()
+        .image(reference)
+        .await
+        .ok()
+        .flatten()
+        .map(|image| image.id)
 }
 
 /// The build context: `<name>/Dockerfile` and `common/setup.sh`, laid out

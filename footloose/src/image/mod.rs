@@ -11,6 +11,7 @@ mod base;
 mod build;
 mod catalog;
 
+pub(crate) use build::ensure_labelled;
 pub use build::{build, ensure, BuildOutcome};
 pub use catalog::{definition, ImageDefinition, IMAGES};
 
@@ -19,5 +20,5 @@ use crate::error::Result;
 
 /// Whether `reference` is present on the engine.
 pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
-    Ok(engine.image_id(reference).await?.is_some())
+    Ok(engine.backend().image(reference).await?.is_some())
 }

@@ -46,8 +46,9 @@ pub fn create(context: &Context, args: &CreateArgs) -> anyhow::Result<ExitCode> 
         }
         other => other.with_context(|| format!("cannot create cluster {name}"))?,
     };
-    let engine = engine()?;
-    super::ssh::write_known_hosts(&engine, &name)?;
+    cluster
+        .write_known_hosts()
+        .with_context(|| format!("cannot write the known_hosts of cluster {name}"))?;
     let first = cluster.machines().first().map(|m| m.hostname().to_owned());
     crate::progress::say(format!(
         "Cluster {name} is ready: {} machine(s) in {:.1}s.{}",

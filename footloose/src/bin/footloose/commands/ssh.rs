@@ -103,7 +103,14 @@ fn instance_id(machine: &MachineStatus) -> String {
     let mut hash = Sha256::new();
     hash.update(machine.container.as_bytes());
     hash.update(b"\n");
-    hash.update(machine.host_key.as_deref().unwrap_or_default().as_bytes());
+    hash.update(
+        machine
+            .record
+            .host_key
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     hash.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))

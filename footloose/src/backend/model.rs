@@ -4,44 +4,19 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
-use crate::machine::PublishedPort;
+use serde::Serialize;
 
-/// Which cgroup hierarchy the engine's host uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CgroupVersion {
-    /// cgroup v1 (or hybrid), as on older distributions.
-    V1,
-    /// The unified cgroup v2 hierarchy, as on most current distributions.
-    V2,
-}
-
-/// Which cgroup driver the engine uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CgroupDriver {
-    /// The engine writes cgroups itself.
-    Cgroupfs,
-    /// The engine asks the host's systemd.
-    Systemd,
-}
-
-/// Which engine answers the Docker API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavour {
-    /// Docker (moby).
-    Docker,
-    /// Podman's Docker-compatible service.
-    Podman,
-}
-
-/// What footloose needs to know about the engine and its host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostFacts {
-    /// The cgroup version.
-    pub cgroup: CgroupVersion,
-    /// The cgroup driver.
-    pub driver: CgroupDriver,
-    /// Which engine it is.
-    pub flavour: Flavour,
+/// A published port of a machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishedPort {
+    /// The port inside the machine.
+    pub guest: u16,
+    /// The port on the host.
+    pub host: u16,
+    /// The host address it is bound to.
+    pub address: String,
+    /// `tcp` or `udp`.
+    pub protocol: String,
 }
 
 /// The life state of a container.

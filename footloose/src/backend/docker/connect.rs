@@ -1,0 +1,114 @@
+//! Connecting to a Docker-API engine: the API version both sides speak,
+//! and the host's facts read from `/version` and `/info`.
+
+use bollard::models::{SystemInfoCgroupDriverEnum, SystemInfoCgroupVersionEnum};
+use bollard::{ClientVersion, Docker};
+
+use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
+
+/// How long one API call may take (image builds stream for longer).
+pub(super) const API_TIMEOUT_SECS: u64 = 300;
+
+/// Connects to the engine at `endpoint` (written as `DOCKER_HOST` is),
+/// agrees on an API version and reads the host's facts. With `tls`, the
+/// connection is made as the `docker` CLI makes it from `DOCKER_HOST`,
+/// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`.
+pub(super) async fn connect(endpoint: &str, tls: bool) -> Result<(Docker, HostFacts), String> {
+    // One `/version` both agrees on the API version and says which
+    // engine this is (each call costs dockerd several milliseconds).
+    let (docker, version) = if tls {
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| e.to_string())?
+            .negotiate_version()
+            .await
+            .map_err(|e| e.to_string())?;
+        let version = docker.version().await.map_err(|e| e.to_string())?;
+        (docker, version)
+    } else {
+        let open = |version: &ClientVersion| {
+            if endpoint.starts_with("unix://") {
+                Docker::connect_with_unix(endpoint, API_TIMEOUT_SECS, version)
+            } else {
+                Docker::connect_with_http(endpoint, API_TIMEOUT_SECS, version)
+            }
+        };
+        let first = open(bollard::API_DEFAULT_VERSION).map_err(|e| e.to_string())?;
+        let version = first
+            .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS))
+            .version()
+            .await
+            .map_err(|e| e.to_string())?;
+        let agreed = agreed_version(version.api_version.as_deref());
+        (open(&agreed).map_err(|e| e.to_string())?, version)
+    };
+    let docker = docker.with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
+    let info = docker.info().await.map_err(|e| e.to_string())?;
+    let cgroup = match info.cgroup_version {
+        Some(SystemInfoCgroupVersionEnum::_2) => CgroupVersion::V2,
+        _ => CgroupVersion::V1,
+    };
+    let driver = match info.cgroup_driver {
+        Some(SystemInfoCgroupDriverEnum::SYSTEMD) => CgroupDriver::Systemd,
+        _ => CgroupDriver::Cgroupfs,
+    };
+    let podman = version
+        .components
+        .iter()
+        .flatten()
+        .any(|c| c.name.starts_with("Podman"));
+    let flavour = if podman {
+        Flavour::Podman
+    } else {
+        Flavour::Docker
+    };
+    let facts = HostFacts {
+        cgroup,
+        driver,
+        flavour,
+        capabilities: capabilities(flavour),
+    };
+    Ok((docker, facts))
+}
+
+/// What each engine that speaks the Docker API can do.
+fn capabilities(flavour: Flavour) -> Capabilities {
+    match flavour {
+        // Docker lets two racing creators make two networks of one name
+        // (seen on 20.10), and starts any command as it is told.
+        Flavour::Docker => Capabilities {
+            systemd_mode: false,
+            duplicate_network_names: true,
+        },
+        // Podman's names are unique, and it runs `/sbin/init` in its
+        // systemd mode (see `container_spec`).
+        Flavour::Podman => Capabilities {
+            systemd_mode: true,
+            duplicate_network_names: false,
+        },
+    }
+}
+
+/// The API version both sides speak: the engine's (`"1.41"`), or
+/// bollard's own when the engine's is newer or unreadable.
+fn agreed_version(server: Option<&str>) -> ClientVersion {
+    let ours = bollard::API_DEFAULT_VERSION;
+    let theirs = server.and_then(|v| {
+        let (major, minor) = v.split_once('.')?;
+        Some(ClientVersion {
+            major_version: major.parse().ok()?,
+            minor_version: minor.parse().ok()?,
+        })
+    });
+    match theirs {
+        Some(theirs)
+            if (theirs.major_version, theirs.minor_version)
+                < (ours.major_version, ours.minor_version) =>
+        {
+            theirs
+        }
+        _ => ClientVersion {
+            major_version: ours.major_version,
+            minor_version: ours.minor_version,
+        },
+    }
+}

@@ -1,0 +1,364 @@
+//! The Docker Engine API backend, for Docker and for Podman's compatible
+//! service: the one module that speaks bollard. It turns footloose's plans
+//! into API requests and the API's answers (and refusals) into
+//! footloose's types and errors; the two engines' differences are decided
+//! here and reported as [`Capabilities`](crate::host::Capabilities).
+
+mod connect;
+mod images;
+mod request;
+mod response;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use bollard::models::{NetworkConnectRequest, NetworkCreateRequest};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveVolumeOptions, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+
+use super::{Backend, ContainerInfo, ImageBuild, ImageInfo, NetworkInfo, RootfsStream};
+use crate::container_spec::ContainerPlan;
+use crate::error::{EngineFailure, Error, Result};
+use crate::host::{Flavour, HostFacts};
+
+/// A connection to a Docker-API engine.
+#[derive(Debug, Clone)]
+pub(crate) struct DockerBackend {
+    docker: Docker,
+    facts: HostFacts,
+}
+
+impl DockerBackend {
+    /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is;
+    /// with `tls`, as the `docker` CLI does from its TLS variables.
+    pub(crate) async fn connect(endpoint: &str, tls: bool) -> std::result::Result<Self, String> {
+        let (docker, facts) = connect::connect(endpoint, tls).await?;
+        Ok(DockerBackend { docker, facts })
+    }
+
+    async fn containers_on_network(&self, id: &str) -> Result<usize> {
+        let filters = HashMap::from([("network".to_owned(), vec![id.to_owned()])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        self.docker
+            .list_containers(Some(options))
+            .await
+            .map(|list| list.len())
+            .map_err(|e| error(format!("listing the containers on network {id}"), e))
+    }
+
+    async fn networks(&self, filters: HashMap<String, Vec<String>>) -> Result<Vec<NetworkInfo>> {
+        let options = ListNetworksOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        let list = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(|e| error("listing networks", e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|n| {
+                Some(NetworkInfo {
+                    id: n.id?,
+                    name: n.name?,
+                    created: n.created.map(|c| c.to_string()).unwrap_or_default(),
+                    labels: n.labels.unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Backend for DockerBackend {
+    fn facts(&self) -> HostFacts {
+        self.facts
+    }
+
+    async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
+        found(
+            self.docker
+                .inspect_container(name, None)
+                .await
+                .map(|info| response::from_inspect(&info))
+                .map_err(|e| error(format!("inspecting container {name}"), e)),
+        )
+    }
+
+    async fn containers(&self, selector: &[String]) -> Result<Vec<ContainerInfo>> {
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&label_filter(selector))
+            .build();
+        let list = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| error("listing containers", e))?;
+        Ok(list.iter().map(response::from_summary).collect())
+    }
+
+    async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&plan.name)
+            .build();
+        self.docker
+            .create_container(Some(options), request::create_body(plan))
+            .await
+            .map(|_| ())
+            .map_err(|e| error(format!("creating container {}", plan.name), e))
+    }
+
+    async fn start_container(&self, name: &str) -> Result<()> {
+        match self.docker.start_container(name, None).await {
+            Ok(()) => Ok(()),
+            Err(e) => match error(format!("starting {name}"), e) {
+                err if err.engine_failure() == Some(EngineFailure::NotModified) => Ok(()),
+                err => Err(err),
+            },
+        }
+    }
+
+    async fn stop_container(&self, name: &str, grace_secs: i32) -> Result<()> {
+        let options = StopContainerOptionsBuilder::default().t(grace_secs).build();
+        self.docker
+            .stop_container(name, Some(options))
+            .await
+            .map_err(|e| error(format!("stopping {name}"), e))
+    }
+
+    async fn remove_container(&self, name: &str) -> Result<()> {
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        match self.docker.remove_container(name, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(e) => match error(format!("removing container {name}"), e) {
+                err if matches!(
+                    err.engine_failure(),
+                    Some(EngineFailure::NotFound | EngineFailure::Conflict)
+                ) =>
+                {
+                    Ok(())
+                }
+                err => Err(err),
+            },
+        }
+    }
+
+    async fn upload(&self, name: &str, path: &str, tar: Vec<u8>) -> Result<()> {
+        let options = UploadToContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        self.docker
+            .upload_to_container(name, Some(options), bollard::body_full(tar.into()))
+            .await
+            .map_err(|e| error(format!("copying files into {name}"), e))
+    }
+
+    async fn logs_tail(&self, name: &str, lines: usize) -> String {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut stream = self.docker.logs(name, Some(options));
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        text
+    }
+
+    async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String> {
+        let request = NetworkCreateRequest {
+            name: name.to_owned(),
+            driver: Some("bridge".to_owned()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        };
+        self.docker
+            .create_network(request)
+            .await
+            .map(|created| created.id)
+            .map_err(|e| error(format!("creating network {name}"), e))
+    }
+
+    async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
+        let filters = HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
+        let mut list = self.networks(filters).await?;
+        list.retain(|n| n.name == name);
+        Ok(list)
+    }
+
+    async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {
+        self.networks(label_filter(selector)).await
+    }
+
+    async fn connect_network(&self, network: &str, container: &str, alias: &str) -> Result<()> {
+        let request = NetworkConnectRequest {
+            container: container.to_owned(),
+            endpoint_config: Some(request::endpoint(alias)),
+        };
+        self.docker
+            .connect_network(network, request)
+            .await
+            .map_err(|e| error(format!("connecting {container} to {network}"), e))
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<()> {
+        let err = match self.docker.remove_network(id).await {
+            Ok(()) => return Ok(()),
+            Err(e) => error(format!("removing network {id}"), e),
+        };
+        // Docker says 403 for a network in use, Podman 500: ask which.
+        if !err.is_not_found() && self.containers_on_network(id).await? > 0 {
+            let Error::Engine {
+                action, message, ..
+            } = err
+            else {
+                return Err(err);
+            };
+            return Err(Error::Engine {
+                action,
+                kind: EngineFailure::InUse,
+                message,
+            });
+        }
+        Err(err)
+    }
+
+    async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
+        let options = ListVolumesOptionsBuilder::default()
+            .filters(&label_filter(selector))
+            .build();
+        let list = self
+            .docker
+            .list_volumes(Some(options))
+            .await
+            .map_err(|e| error("listing volumes", e))?;
+        Ok(list.volumes.into_iter().flatten().map(|v| v.name).collect())
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<()> {
+        self.docker
+            .remove_volume(name, None::<RemoveVolumeOptions>)
+            .await
+            .map_err(|e| error(format!("removing volume {name}"), e))
+    }
+
+    async fn image(&self, reference: &str) -> Result<Option<ImageInfo>> {
+        images::inspect(&self.docker, reference).await
+    }
+
+    async fn pull_image(&self, reference: &str) -> Result<()> {
+        images::pull(&self.docker, reference).await
+    }
+
+    async fn import_image(
+        &self,
+        rootfs: RootfsStream,
+        reference: &str,
+        changes: Vec<String>,
+    ) -> Result<()> {
+        let reference = self.local_reference(reference);
+        images::import(&self.docker, rootfs, &reference, changes).await
+    }
+
+    fn local_reference(&self, reference: &str) -> String {
+        // Podman's import ignores a separate tag and files short names
+        // under docker.io, and its build resolves a short `FROM` there:
+        // its local images are named in full.
+        match self.facts.flavour {
+            Flavour::Podman => format!("localhost/{reference}"),
+            Flavour::Docker => reference.to_owned(),
+        }
+    }
+
+    async fn build_image(
+        &self,
+        build: ImageBuild<'_>,
+        on_line: &mut (dyn for<'l> FnMut(&'l str) + Send + '_),
+    ) -> Result<()> {
+        images::build(&self.docker, build, on_line).await
+    }
+
+    async fn remove_image(&self, id: &str) -> Result<()> {
+        images::remove(&self.docker, id).await
+    }
+}
+
+/// An engine error from a bollard error: its kind and the engine's own
+/// words once, without bollard's "status code" preamble.
+pub(super) fn error(action: impl Into<String>, error: bollard::errors::Error) -> Error {
+    let (kind, message) = match error {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            let kind = match status_code {
+                404 => EngineFailure::NotFound,
+                409 => EngineFailure::Conflict,
+                403 => EngineFailure::Forbidden,
+                304 => EngineFailure::NotModified,
+                _ => EngineFailure::Other,
+            };
+            (kind, message.trim().to_owned())
+        }
+        other => (EngineFailure::Other, other.to_string()),
+    };
+    Error::Engine {
+        action: action.into(),
+        kind,
+        message,
+    }
+}
+
+/// `Ok(None)` for "no such object", the value otherwise.
+pub(super) fn found<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
+    HashMap::from([("label".to_owned(), selector.to_vec())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_classified_and_keep_only_the_engines_words() {
+        let refusal = |status_code| bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message: "the engine's words\n".into(),
+        };
+        for (status, kind) in [
+            (404, EngineFailure::NotFound),
+            (409, EngineFailure::Conflict),
+            (403, EngineFailure::Forbidden),
+            (304, EngineFailure::NotModified),
+            (500, EngineFailure::Other),
+        ] {
+            let err = error("doing it", refusal(status));
+            assert_eq!(err.engine_failure(), Some(kind));
+            assert_eq!(
+                err.to_string(),
+                "Docker engine error while doing it: the engine's words"
+            );
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! An engine in memory, for tests: containers, networks, volumes and
+//! images as plain data, with hooks that run at named points of each call
+//! so that a test injects what another process would do at that moment
+//! (create the same container first, race for a network name, press
+//! Ctrl-C) instead of sleeping and hoping.
+//!
+//! Every call yields to the scheduler once, as a real engine's round trip
+//! would, so that a cancelled `create` stops at the next call.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use super::{
+    Backend, ContainerInfo, ContainerStatus, ImageBuild, ImageInfo, NetworkInfo, RootfsStream,
+};
+use crate::container_spec::ContainerPlan;
+use crate::error::{EngineFailure, Error, Result};
+use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
+
+/// A point in a call at which hooks run, before the call takes effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// `container(name)`.
+    Inspect(String),
+    /// `create_container` of this name.
+    CreateContainer(String),
+    /// `start_container(name)`.
+    StartContainer(String),
+    /// `create_network` of this name.
+    CreateNetwork(String),
+}
+
+/// A container held in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct Container {
+    /// What the engine reports.
+    pub(crate) info: ContainerInfo,
+    /// The plan it was created from (`None`: put there by a test).
+    pub(crate) plan: Option<ContainerPlan>,
+    /// The paths archives were unpacked at.
+    pub(crate) uploads: Vec<String>,
+}
+
+/// Everything the in-memory engine holds.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Containers by name.
+    pub(crate) containers: BTreeMap<String, Container>,
+    /// Networks, oldest first (names need not be unique).
+    pub(crate) networks: Vec<NetworkInfo>,
+    /// Volume names with their labels.
+    pub(crate) volumes: BTreeMap<String, HashMap<String, String>>,
+    /// Images by reference.
+    pub(crate) images: HashMap<String, ImageInfo>,
+    /// Every call made, in order, as `verb name`.
+    pub(crate) calls: Vec<String>,
+    /// Errors to answer a call with instead of carrying it out, by event.
+    pub(crate) failures: Vec<(Event, Error)>,
+    serial: u64,
+}
+
+impl State {
+    /// A fresh id, and a creation time later than every earlier one.
+    fn next(&mut self) -> (String, String) {
+        self.serial += 1;
+        (
+            format!("{:012x}", self.serial),
+            format!("2026-12-01T10:00:00.{:09}Z", self.serial),
+        )
+    }
+
+    /// Adds a network as another process would, returning its id.
+    pub(crate) fn add_network(&mut self, name: &str, labels: HashMap<String, String>) -> String {
+        let (id, created) = self.next();
+        self.networks.push(NetworkInfo {
+            id: id.clone(),
+            name: name.to_owned(),
+            created,
+            labels,
+        });
+        id
+    }
+
+    /// Adds a container as another process would.
+    pub(crate) fn add_container(
+        &mut self,
+        name: &str,
+        status: ContainerStatus,
+        labels: HashMap<String, String>,
+    ) {
+        self.containers.insert(
+            name.to_owned(),
+            Container {
+                info: ContainerInfo {
+                    name: name.to_owned(),
+                    image: "footloose/debian12".to_owned(),
+                    command: "/sbin/init".to_owned(),
+                    status: Some(status),
+                    exit_code: None,
+                    error: None,
+                    labels,
+                    networks: BTreeMap::new(),
+                    ports: Vec::new(),
+                },
+                plan: None,
+                uploads: Vec::new(),
+            },
+        );
+    }
+
+    fn fail(&mut self, event: &Event) -> Result<()> {
+        match self.failures.iter().position(|(e, _)| e == event) {
+            Some(i) => Err(self.failures.remove(i).1),
+            None => Ok(()),
+        }
+    }
+}
+
+type Hook = Box<dyn FnMut(&Event, &mut State) + Send>;
+
+/// The in-memory engine. Clones share one state.
+#[derive(Clone)]
+pub(crate) struct MemoryBackend {
+    state: Arc<Mutex<State>>,
+    hooks: Arc<Mutex<Vec<Hook>>>,
+    facts: HostFacts,
+}
+
+impl std::fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryBackend").finish_non_exhaustive()
+    }
+}
+
+/// An engine error of `kind`, as a backend reports it.
+pub(crate) fn refusal(kind: EngineFailure, action: &str) -> Error {
+    Error::Engine {
+        action: action.to_owned(),
+        kind,
+        message: format!("{kind:?} (in-memory engine)"),
+    }
+}
+
+impl MemoryBackend {
+    /// An empty engine that behaves as Docker does (network names need
+    /// not be unique).
+    pub(crate) fn docker_like() -> MemoryBackend {
+        MemoryBackend {
+            state: Arc::default(),
+            hooks: Arc::default(),
+            facts: HostFacts {
+                cgroup: CgroupVersion::V2,
+                driver: CgroupDriver::Systemd,
+                flavour: Flavour::Docker,
+                capabilities: Capabilities {
+                    systemd_mode: false,
+                    duplicate_network_names: true,
+                },
+            },
+        }
+    }
+
+    /// Runs `hook` at every event from now on.
+    pub(crate) fn on(&self, hook: impl FnMut(&Event, &mut State) + Send + 'static) {
+        self.hooks.lock().unwrap().push(Box::new(hook));
+    }
+
+    /// Looks at (or changes) the state.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    /// Records the call, runs the hooks of `event`, then `f` on the state.
+    async fn call<T>(
+        &self,
+        verb: &str,
+        event: Option<Event>,
+        f: impl FnOnce(&mut State) -> Result<T>,
+    ) -> Result<T> {
+        tokio::task::yield_now().await;
+        let mut state = self.state.lock().unwrap();
+        state.calls.push(verb.to_owned());
+        if let Some(event) = event {
+            for hook in self.hooks.lock().unwrap().iter_mut() {
+                hook(&event, &mut state);
+            }
+            state.fail(&event)?;
+        }
+        f(&mut state)
+    }
+}
+
+fn matches(labels: &HashMap<String, String>, selector: &[String]) -> bool {
+    selector.iter().all(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        labels.get(key).map(String::as_str) == Some(value)
+    })
+}
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    fn facts(&self) -> HostFacts {
+        self.facts
+    }
+
+    async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
+        let event = Event::Inspect(name.to_owned());
+        self.call(&format!("inspect {name}"), Some(event), |s| {
+            Ok(s.containers.get(name).map(|c| c.info.clone()))
+        })
+        .await
+    }
+
+    async fn containers(&self, selector: &[String]) -> Result<Vec<ContainerInfo>> {
+        self.call("list containers", None, |s| {
+            Ok(s.containers
+                .values()
+                .filter(|c| matches(&c.info.labels, selector))
+                .map(|c| c.info.clone())
+                .collect())
+        })
+        .await
+    }
+
+    async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
+        let event = Event::CreateContainer(plan.name.clone());
+        self.call(&format!("create {}", plan.name), Some(event), |s| {
+            if s.containers.contains_key(&plan.name) {
+                return Err(refusal(EngineFailure::Conflict, "creating a container"));
+            }
+            let mut networks = BTreeMap::new();
+            for network in plan.network.iter().chain(&plan.extra_networks) {
+                let Some(found) = s
+                    .networks
+                    .iter()
+                    .find(|n| &n.id == network || &n.name == network)
+                else {
+                    return Err(refusal(EngineFailure::NotFound, "creating a container"));
+                };
+                networks.insert(found.name.clone(), None);
+            }
+            s.add_container(&plan.name, ContainerStatus::Created, plan.labels.clone());
+            let container = s.containers.get_mut(&plan.name).expect("just added");
+            container.info.image = plan.image.clone();
+            container.info.networks = networks;
+            container.plan = Some(plan.clone());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn start_container(&self, name: &str) -> Result<()> {
+        let event = Event::StartContainer(name.to_owned());
+        self.call(&format!("start {name}"), Some(event), |s| {
+            let container = s
+                .containers
+                .get_mut(name)
+                .ok_or_else(|| refusal(EngineFailure::NotFound, "starting a container"))?;
+            container.info.status = Some(ContainerStatus::Running);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn stop_container(&self, name: &str, _grace_secs: i32) -> Result<()> {
+        self.call(&format!("stop {name}"), None, |s| {
+            let container = s
+                .containers
+                .get_mut(name)
+                .ok_or_else(|| refusal(EngineFailure::NotFound, "stopping a container"))?;
+            container.info.status = Some(ContainerStatus::Exited);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_container(&self, name: &str) -> Result<()> {
+        self.call(&format!("remove {name}"), None, |s| {
+            s.containers.remove(name);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn upload(&self, name: &str, path: &str, _tar: Vec<u8>) -> Result<()> {
+        self.call(&format!("upload {name}"), None, |s| {
+            let container = s
+                .containers
+                .get_mut(name)
+                .ok_or_else(|| refusal(EngineFailure::NotFound, "copying into a container"))?;
+            container.uploads.push(path.to_owned());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn logs_tail(&self, _name: &str, _lines: usize) -> String {
+        String::new()
+    }
+
+    async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String> {
+        let event = Event::CreateNetwork(name.to_owned());
+        let unique = !self.facts.capabilities.duplicate_network_names;
+        self.call(&format!("create network {name}"), Some(event), |s| {
+            if unique && s.networks.iter().any(|n| n.name == name) {
+                return Err(refusal(EngineFailure::Conflict, "creating a network"));
+            }
+            Ok(s.add_network(name, labels.clone()))
+        })
+        .await
+    }
+
+    async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
+        self.call("list networks", None, |s| {
+            Ok(s.networks
+                .iter()
+                .filter(|n| n.name == name)
+                .cloned()
+                .collect())
+        })
+        .await
+    }
+
+    async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {
+        self.call("list networks", None, |s| {
+            Ok(s.networks
+                .iter()
+                .filter(|n| matches(&n.labels, selector))
+                .cloned()
+                .collect())
+        })
+        .await
+    }
+
+    async fn connect_network(&self, network: &str, container: &str, _alias: &str) -> Result<()> {
+        self.call(&format!("connect {container}"), None, |s| {
+            let name = s
+                .networks
+                .iter()
+                .find(|n| n.id == network || n.name == network)
+                .map(|n| n.name.clone())
+                .ok_or_else(|| refusal(EngineFailure::NotFound, "connecting a network"))?;
+            let container = s
+                .containers
+                .get_mut(container)
+                .ok_or_else(|| refusal(EngineFailure::NotFound, "connecting a network"))?;
+            container.info.networks.insert(name, None);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<()> {
+        self.call(&format!("remove network {id}"), None, |s| {
+            let Some(i) = s.networks.iter().position(|n| n.id == id || n.name == id) else {
+                return Err(refusal(EngineFailure::NotFound, "removing a network"));
+            };
+            let name = s.networks[i].name.clone();
+            let ids: Vec<String> = s
+                .networks
+                .iter()
+                .filter(|n| n.name == name)
+                .map(|n| n.id.clone())
+                .collect();
+            // A container on a name is on the oldest network of that name.
+            let in_use = ids.first() == Some(&s.networks[i].id)
+                && s.containers
+                    .values()
+                    .any(|c| c.info.networks.contains_key(&name));
+            if in_use {
+                return Err(refusal(EngineFailure::InUse, "removing a network"));
+            }
+            s.networks.remove(i);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
+        self.call("list volumes", None, |s| {
+            Ok(s.volumes
+                .iter()
+                .filter(|(_, labels)| matches(labels, selector))
+                .map(|(name, _)| name.clone())
+                .collect())
+        })
+        .await
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<()> {
+        self.call(&format!("remove volume {name}"), None, |s| {
+            s.volumes
+                .remove(name)
+                .map(|_| ())
+                .ok_or_else(|| refusal(EngineFailure::NotFound, "removing a volume"))
+        })
+        .await
+    }
+
+    async fn image(&self, reference: &str) -> Result<Option<ImageInfo>> {
+        self.call("inspect image", None, |s| {
+            Ok(s.images.get(reference).cloned())
+        })
+        .await
+    }
+
+    async fn pull_image(&self, reference: &str) -> Result<()> {
+        self.call(&format!("pull {reference}"), None, |_| {
+            Err(refusal(EngineFailure::Other, "pulling (no registry)"))
+        })
+        .await
+    }
+
+    async fn import_image(
+        &self,
+        _rootfs: RootfsStream,
+        reference: &str,
+        _changes: Vec<String>,
+    ) -> Result<()> {
+        self.call(&format!("import {reference}"), None, |s| {
+            s.images.insert(reference.to_owned(), ImageInfo::default());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn build_image(
+        &self,
+        build: ImageBuild<'_>,
+        _on_line: &mut (dyn for<'l> FnMut(&'l str) + Send + '_),
+    ) -> Result<()> {
+        self.call(&format!("build {}", build.tag), None, |s| {
+            let labels = build
+                .labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            let (id, _) = s.next();
+            s.images
+                .insert(build.tag.to_owned(), ImageInfo { id, labels });
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_image(&self, id: &str) -> Result<()> {
+        self.call(&format!("remove image {id}"), None, |s| {
+            s.images.retain(|_, image| image.id != id);
+            Ok(())
+        })
+        .await
+    }
+}

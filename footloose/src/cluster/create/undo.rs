@@ -1,0 +1,77 @@
+//! What one `create` call made, and removing it when the call fails or is
+//! interrupted.
+
+use std::sync::Mutex;
+
+use futures_util::future::join_all;
+
+use crate::engine::Engine;
+use crate::ownership::Ownership;
+use crate::process::Identity;
+
+/// What one `create` call made. Shared with the machine futures so that
+/// what they made is known even when they are dropped half-way (an
+/// interrupt): a name is recorded *before* the request that makes it.
+#[derive(Debug, Default)]
+pub(super) struct Made {
+    inner: Mutex<Lists>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Lists {
+    containers: Vec<String>,
+    /// Network ids.
+    networks: Vec<String>,
+}
+
+impl Made {
+    /// Records a container about to be created.
+    pub(super) fn container(&self, name: &str) {
+        self.lists().containers.push(name.to_owned());
+    }
+
+    /// Forgets a container this call turned out not to make (it lost the
+    /// race for the name).
+    pub(super) fn not_made(&self, name: &str) {
+        self.lists().containers.retain(|n| n != name);
+    }
+
+    /// Records a network this call made.
+    pub(super) fn network(&self, id: &str) {
+        self.lists().networks.push(id.to_owned());
+    }
+
+    fn lists(&self) -> std::sync::MutexGuard<'_, Lists> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take(&self) -> Lists {
+        std::mem::take(&mut *self.lists())
+    }
+}
+
+/// Removes what a failed or interrupted `create` made: the containers this
+/// process created (checked by their owner label, as an interrupted
+/// request may have lost a race it never heard of), and its networks
+/// unless another process's machines use them by now.
+pub(super) async fn undo(engine: &Engine, made: &Made) {
+    let made = made.take();
+    let backend = engine.backend();
+    let me = Identity::current();
+    join_all(made.containers.iter().map(|name| async {
+        let owner = backend
+            .container(name)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|c| Ownership::from_labels(&c.labels))
+            .map(|o| o.owner);
+        if owner.as_ref() == Some(&me) {
+            let _ = backend.remove_container(name).await;
+        }
+    }))
+    .await;
+    for network in &made.networks {
+        let _ = backend.remove_network(network).await;
+    }
+}
