@@ -62,8 +62,9 @@ mod systemd;
 pub mod testing;
 
 pub use cluster::{
-    delete, known_hosts, list_clusters, prune, prune_abandoned, start, status, stop, test_clusters,
-    Cluster, ClusterBuilder, MachineState, MachineStatus, Removed,
+    delete, host_key_alias, known_hosts, list_clusters, openssh_options, prune, prune_abandoned,
+    start, status, stop, test_clusters, Cluster, ClusterBuilder, MachineState, MachineStatus,
+    Removed,
 };
 pub use error::{ConfigError, EngineFailure, Error, Result};
 pub use footloose_config::{self as config, Config};

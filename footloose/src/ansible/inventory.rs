@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::MachineStatus;
+use crate::{host_key_alias, openssh_options, MachineStatus};
 
 /// One machine as Ansible reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +117,7 @@ impl Inventory {
                         let vars = HostVars {
                             ansible_host: h.ssh.map(|a| a.ip().to_string()),
                             ansible_port: h.ssh.map(|a| a.port()),
-                            ansible_ssh_extra_args: format!("-o HostKeyAlias={}", h.container),
+                            ansible_ssh_extra_args: format!("-o {}", host_key_alias(&h.container)),
                         };
                         (h.hostname.as_str(), vars)
                     })
@@ -130,14 +130,12 @@ impl Inventory {
                     ),
                     (
                         "ansible_ssh_common_args",
-                        format!(
-                            "-o StrictHostKeyChecking=yes -o UserKnownHostsFile={} -o IdentitiesOnly=yes{}",
-                            self.known_hosts.display(),
-                            self.jump
-                                .as_ref()
-                                .map(|jump| format!(" -o ProxyJump={jump}"))
-                                .unwrap_or_default()
-                        ),
+                        openssh_options(&self.known_hosts)
+                            .into_iter()
+                            .chain(self.jump.as_ref().map(|jump| format!("ProxyJump={jump}")))
+                            .map(|option| format!("-o {option}"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
                     ),
                     ("ansible_python_interpreter", "/usr/bin/python3".to_owned()),
                 ]),

@@ -2,7 +2,7 @@
 //! its pinned host key, filed under the container name (used as ssh's
 //! `HostKeyAlias`, so that ports and addresses may change).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -34,4 +34,22 @@ pub(crate) fn write_known_hosts(cluster: &str, machines: &[MachineStatus]) -> Re
 pub async fn known_hosts(engine: &Engine, cluster: &str) -> Result<PathBuf> {
     let machines = super::inspect::status(engine, Some(cluster)).await?;
     write_known_hosts(cluster, &machines)
+}
+
+/// The OpenSSH options, as `-o` values, with which every client footloose
+/// sets up (`footloose ssh`, Ansible's inventory) reaches a cluster's
+/// machines: only the cluster's key, and host keys checked strictly
+/// against the cluster's `known_hosts`. Add [`host_key_alias`] per machine.
+pub fn openssh_options(known_hosts: &Path) -> Vec<String> {
+    vec![
+        "IdentitiesOnly=yes".to_owned(),
+        "StrictHostKeyChecking=yes".to_owned(),
+        format!("UserKnownHostsFile={}", known_hosts.display()),
+    ]
+}
+
+/// The `-o` value that files a machine's pinned host key under its
+/// container name, so that its port or address may change.
+pub fn host_key_alias(container: &str) -> String {
+    format!("HostKeyAlias={container}")
 }

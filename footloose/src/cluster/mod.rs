@@ -10,8 +10,8 @@ mod start;
 
 pub use builder::ClusterBuilder;
 pub use inspect::{list_clusters, status, test_clusters, MachineState, MachineStatus};
-pub use known_hosts::known_hosts;
 pub(crate) use known_hosts::write_known_hosts;
+pub use known_hosts::{host_key_alias, known_hosts, openssh_options};
 pub use manage::{delete, prune, prune_abandoned, start, stop, Removed};
 
 use std::path::PathBuf;

@@ -6,17 +6,16 @@
 
 mod connect;
 mod images;
+mod networks;
 mod request;
 mod response;
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use bollard::models::{NetworkConnectRequest, NetworkCreateRequest};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptions, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -39,41 +38,6 @@ impl DockerBackend {
     pub(crate) async fn connect(endpoint: &str, tls: bool) -> std::result::Result<Self, String> {
         let (docker, facts) = connect::connect(endpoint, tls).await?;
         Ok(DockerBackend { docker, facts })
-    }
-
-    async fn containers_on_network(&self, id: &str) -> Result<usize> {
-        let filters = HashMap::from([("network".to_owned(), vec![id.to_owned()])]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filters)
-            .build();
-        self.docker
-            .list_containers(Some(options))
-            .await
-            .map(|list| list.len())
-            .map_err(|e| error(format!("listing the containers on network {id}"), e))
-    }
-
-    async fn networks(&self, filters: HashMap<String, Vec<String>>) -> Result<Vec<NetworkInfo>> {
-        let options = ListNetworksOptionsBuilder::default()
-            .filters(&filters)
-            .build();
-        let list = self
-            .docker
-            .list_networks(Some(options))
-            .await
-            .map_err(|e| error("listing networks", e))?;
-        Ok(list
-            .into_iter()
-            .filter_map(|n| {
-                Some(NetworkInfo {
-                    id: n.id?,
-                    name: n.name?,
-                    created: n.created.map(|c| c.to_string()).unwrap_or_default(),
-                    labels: n.labels.unwrap_or_default(),
-                })
-            })
-            .collect())
     }
 }
 
@@ -180,80 +144,31 @@ impl Backend for DockerBackend {
     }
 
     async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String> {
-        let request = NetworkCreateRequest {
-            name: name.to_owned(),
-            driver: Some("bridge".to_owned()),
-            labels: Some(labels.clone()),
-            ..Default::default()
-        };
-        self.docker
-            .create_network(request)
-            .await
-            .map(|created| created.id)
-            .map_err(|e| error(format!("creating network {name}"), e))
+        networks::create(&self.docker, name, labels).await
     }
 
     async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
-        let filters = HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
-        let mut list = self.networks(filters).await?;
-        list.retain(|n| n.name == name);
-        Ok(list)
+        networks::named(&self.docker, name).await
     }
 
     async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {
-        self.networks(label_filter(selector)).await
+        networks::list(&self.docker, label_filter(selector)).await
     }
 
     async fn connect_network(&self, network: &str, container: &str, alias: &str) -> Result<()> {
-        let request = NetworkConnectRequest {
-            container: container.to_owned(),
-            endpoint_config: Some(request::endpoint(alias)),
-        };
-        self.docker
-            .connect_network(network, request)
-            .await
-            .map_err(|e| error(format!("connecting {container} to {network}"), e))
+        networks::connect(&self.docker, network, container, alias).await
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {
-        let err = match self.docker.remove_network(id).await {
-            Ok(()) => return Ok(()),
-            Err(e) => error(format!("removing network {id}"), e),
-        };
-        // Docker says 403 for a network in use, Podman 500: ask which.
-        if !err.is_not_found() && self.containers_on_network(id).await? > 0 {
-            let Error::Engine {
-                action, message, ..
-            } = err
-            else {
-                return Err(err);
-            };
-            return Err(Error::Engine {
-                action,
-                kind: EngineFailure::InUse,
-                message,
-            });
-        }
-        Err(err)
+        networks::remove(&self.docker, id).await
     }
 
     async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
-        let options = ListVolumesOptionsBuilder::default()
-            .filters(&label_filter(selector))
-            .build();
-        let list = self
-            .docker
-            .list_volumes(Some(options))
-            .await
-            .map_err(|e| error("listing volumes", e))?;
-        Ok(list.volumes.into_iter().flatten().map(|v| v.name).collect())
+        networks::volumes(&self.docker, label_filter(selector)).await
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {
-        self.docker
-            .remove_volume(name, None::<RemoveVolumeOptions>)
-            .await
-            .map_err(|e| error(format!("removing volume {name}"), e))
+        networks::remove_volume(&self.docker, name).await
     }
 
     async fn image(&self, reference: &str) -> Result<Option<ImageInfo>> {
@@ -332,7 +247,7 @@ pub(super) fn found<T>(result: Result<T>) -> Result<Option<T>> {
     }
 }
 
-fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
+pub(super) fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_owned(), selector.to_vec())])
 }
 

@@ -29,7 +29,8 @@ pub fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let machines = footloose::runtime::block_on(footloose::status(&engine, Some(&cluster)))?;
     for name in &args.hostnames {
         if !machines.iter().any(|m| &m.hostname == name) {
-            bail!("no machine {name} in cluster {cluster}");
+            let known = machines.iter().map(|m| m.hostname.as_str());
+            return Err(footloose::Error::no_such_machine(&cluster, name, known).into());
         }
     }
     let shown: Vec<&MachineStatus> = machines

@@ -47,15 +47,14 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
         bail!("the cluster's private key {} does not exist", key.display());
     }
     let mut ssh = Command::new("ssh");
-    ssh.arg("-i")
-        .arg(&key)
-        .args(["-o", "IdentitiesOnly=yes"])
-        .args(["-o", "StrictHostKeyChecking=yes"])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
-        .arg("-o")
-        .arg(format!("HostKeyAlias={}", machine.container))
-        .args(["-o", "LogLevel=ERROR"])
+    ssh.arg("-i").arg(&key);
+    for option in footloose::openssh_options(&known_hosts)
+        .into_iter()
+        .chain([footloose::host_key_alias(&machine.container)])
+    {
+        ssh.arg("-o").arg(option);
+    }
+    ssh.args(["-o", "LogLevel=ERROR"])
         .arg("-p")
         .arg(reached.port().to_string())
         .arg(format!("{user}@{}", reached.ip()));
@@ -140,14 +139,8 @@ fn find<'a>(
     machines
         .iter()
         .find(|m| m.hostname == hostname)
-        .with_context(|| {
-            format!(
-                "no machine {hostname} in cluster {cluster} (it has: {})",
-                machines
-                    .iter()
-                    .map(|m| m.hostname.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        .ok_or_else(|| {
+            let known = machines.iter().map(|m| m.hostname.as_str());
+            footloose::Error::no_such_machine(cluster, hostname, known).into()
         })
 }

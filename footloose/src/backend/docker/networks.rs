@@ -1,0 +1,133 @@
+//! Networks and volumes over the Docker API.
+
+use std::collections::HashMap;
+
+use bollard::models::{NetworkConnectRequest, NetworkCreateRequest};
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveVolumeOptions,
+};
+use bollard::Docker;
+
+use super::{error, request};
+use crate::backend::NetworkInfo;
+use crate::error::{EngineFailure, Error, Result};
+
+type Filters = HashMap<String, Vec<String>>;
+
+pub(super) async fn create(
+    docker: &Docker,
+    name: &str,
+    labels: &HashMap<String, String>,
+) -> Result<String> {
+    let request = NetworkCreateRequest {
+        name: name.to_owned(),
+        driver: Some("bridge".to_owned()),
+        labels: Some(labels.clone()),
+        ..Default::default()
+    };
+    docker
+        .create_network(request)
+        .await
+        .map(|created| created.id)
+        .map_err(|e| error(format!("creating network {name}"), e))
+}
+
+pub(super) async fn list(docker: &Docker, filters: Filters) -> Result<Vec<NetworkInfo>> {
+    let options = ListNetworksOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let list = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(|e| error("listing networks", e))?;
+    Ok(list
+        .into_iter()
+        .filter_map(|n| {
+            Some(NetworkInfo {
+                id: n.id?,
+                name: n.name?,
+                created: n.created.map(|c| c.to_string()).unwrap_or_default(),
+                labels: n.labels.unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// The networks named exactly `name` (the engine's filter matches parts).
+pub(super) async fn named(docker: &Docker, name: &str) -> Result<Vec<NetworkInfo>> {
+    let filters = HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
+    let mut found = list(docker, filters).await?;
+    found.retain(|n| n.name == name);
+    Ok(found)
+}
+
+pub(super) async fn connect(
+    docker: &Docker,
+    network: &str,
+    container: &str,
+    alias: &str,
+) -> Result<()> {
+    let request = NetworkConnectRequest {
+        container: container.to_owned(),
+        endpoint_config: Some(request::endpoint(alias)),
+    };
+    docker
+        .connect_network(network, request)
+        .await
+        .map_err(|e| error(format!("connecting {container} to {network}"), e))
+}
+
+/// Removes a network; one that containers use is refused as `InUse`.
+pub(super) async fn remove(docker: &Docker, id: &str) -> Result<()> {
+    let err = match docker.remove_network(id).await {
+        Ok(()) => return Ok(()),
+        Err(e) => error(format!("removing network {id}"), e),
+    };
+    // Docker says 403 for a network in use, Podman 500: ask which.
+    if err.is_not_found() || containers_on(docker, id).await? == 0 {
+        return Err(err);
+    }
+    match err {
+        Error::Engine {
+            action, message, ..
+        } => Err(Error::Engine {
+            action,
+            kind: EngineFailure::InUse,
+            message,
+        }),
+        other => Err(other),
+    }
+}
+
+/// How many containers, running or not, are attached to a network.
+async fn containers_on(docker: &Docker, id: &str) -> Result<usize> {
+    let filters = HashMap::from([("network".to_owned(), vec![id.to_owned()])]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    docker
+        .list_containers(Some(options))
+        .await
+        .map(|list| list.len())
+        .map_err(|e| error(format!("listing the containers on network {id}"), e))
+}
+
+pub(super) async fn volumes(docker: &Docker, filters: Filters) -> Result<Vec<String>> {
+    let options = ListVolumesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let list = docker
+        .list_volumes(Some(options))
+        .await
+        .map_err(|e| error("listing volumes", e))?;
+    Ok(list.volumes.into_iter().flatten().map(|v| v.name).collect())
+}
+
+pub(super) async fn remove_volume(docker: &Docker, name: &str) -> Result<()> {
+    docker
+        .remove_volume(name, None::<RemoveVolumeOptions>)
+        .await
+        .map_err(|e| error(format!("removing volume {name}"), e))
+}
