@@ -112,9 +112,11 @@ pub(crate) async fn create(engine: &Engine, request: &CreateRequest) -> Result<C
     let made = Made::default();
     let work = carry_out(engine, request, &made);
     let result = match &request.cancel {
+        // An interrupt wins over work that is ready at the same moment.
         Some(token) => tokio::select! {
-            result = work => result,
+            biased;
             () = token.cancelled() => Err(Error::Interrupted),
+            result = work => result,
         },
         None => work.await,
     };

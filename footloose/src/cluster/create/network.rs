@@ -25,6 +25,8 @@ pub(super) async fn ensure(
         return await_single_network(engine, name, None).await;
     }
     tracing::info!("Creating network: {name} ...");
+    // Recorded before asking: an interrupt may drop this call mid-request.
+    made.network(name);
     let mine = match engine.backend().create_network(name, labels).await {
         Ok(id) => Some(id),
         Err(err) if err.is_conflict() => None,
@@ -33,18 +35,11 @@ pub(super) async fn ensure(
     if !engine.facts().capabilities.duplicate_network_names {
         // Names are unique: whoever lost the race uses the winner's.
         return match mine {
-            Some(id) => {
-                made.network(&id);
-                Ok(id)
-            }
+            Some(id) => Ok(id),
             None => await_single_network(engine, name, None).await,
         };
     }
-    let winner = await_single_network(engine, name, mine.as_deref()).await?;
-    if let Some(mine) = mine.filter(|mine| *mine == winner) {
-        made.network(&mine);
-    }
-    Ok(winner)
+    await_single_network(engine, name, mine.as_deref()).await
 }
 
 /// Waits until one network is named `name` and returns its id. While two

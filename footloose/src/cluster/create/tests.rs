@@ -3,6 +3,7 @@
 //! engine gives only by chance is injected at the call where it happens.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 
 use footloose_config::Config;
@@ -244,6 +245,48 @@ async fn an_interrupt_mid_create_removes_what_this_call_made_and_nothing_else() 
     let err = create(&f.engine, &f.request).await.unwrap_err();
     assert!(matches!(err, Error::Interrupted), "{err}");
     assert_eq!(names(&f), ["other-node0"]);
+    f.memory
+        .with(|s| assert!(s.networks.is_empty(), "{:?}", s.networks));
+}
+
+#[tokio::test]
+async fn an_interrupt_while_the_network_is_being_created_leaves_no_network() {
+    let mut f = fixture(YAML, false);
+    let token = CancellationToken::new();
+    f.request.cancel = Some(token.clone());
+    // The engine makes the network, but the answer comes after Ctrl-C.
+    f.memory.on(move |event, _| {
+        if *event == Event::CreateNetwork("front".into()) {
+            token.cancel();
+        }
+    });
+    let err = create(&f.engine, &f.request).await.unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err}");
+    f.memory.with(|s| {
+        assert!(s.calls.contains(&"create network front".to_owned()));
+        assert!(s.networks.is_empty(), "{:?}", s.networks);
+    });
+    assert!(names(&f).is_empty());
+}
+
+#[tokio::test]
+async fn a_machine_deleted_while_it_starts_is_reported_and_nothing_is_left() {
+    let f = fixture(YAML, false);
+    // Another footloose deletes the cluster just as c-node1 is started.
+    let engine = f.engine.clone();
+    let deleted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = deleted.clone();
+    f.memory.on(move |event, state| {
+        if *event == Event::StartContainer("c-node1".into()) && !flag.swap(true, SeqCst) {
+            state.containers.clear();
+        }
+    });
+    let err = create(&engine, &f.request).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Vanished { machine } if machine.starts_with("c-node")),
+        "{err}"
+    );
+    assert!(names(&f).is_empty());
     f.memory
         .with(|s| assert!(s.networks.is_empty(), "{:?}", s.networks));
 }

@@ -20,7 +20,7 @@ pub(super) struct Made {
 #[derive(Debug, Default, Clone)]
 struct Lists {
     containers: Vec<String>,
-    /// Network ids.
+    /// Names of networks this call asked for.
     networks: Vec<String>,
 }
 
@@ -36,9 +36,10 @@ impl Made {
         self.lists().containers.retain(|n| n != name);
     }
 
-    /// Records a network this call made.
-    pub(super) fn network(&self, id: &str) {
-        self.lists().networks.push(id.to_owned());
+    /// Records a network about to be created, by name: the engine names
+    /// its id only once it answers, and an interrupt may come first.
+    pub(super) fn network(&self, name: &str) {
+        self.lists().networks.push(name.to_owned());
     }
 
     fn lists(&self) -> std::sync::MutexGuard<'_, Lists> {
@@ -50,10 +51,10 @@ impl Made {
     }
 }
 
-/// Removes what a failed or interrupted `create` made: the containers this
-/// process created (checked by their owner label, as an interrupted
-/// request may have lost a race it never heard of), and its networks
-/// unless another process's machines use them by now.
+/// Removes what a failed or interrupted `create` made: the containers and
+/// networks this process created (checked by their owner label, as an
+/// interrupted request may have lost a race it never heard of), networks
+/// only while no other process's machines use them.
 pub(super) async fn undo(engine: &Engine, made: &Made) {
     let made = made.take();
     let backend = engine.backend();
@@ -71,7 +72,15 @@ pub(super) async fn undo(engine: &Engine, made: &Made) {
         }
     }))
     .await;
-    for network in &made.networks {
-        let _ = backend.remove_network(network).await;
+    for name in &made.networks {
+        let Ok(networks) = backend.networks_named(name).await else {
+            continue;
+        };
+        for network in networks {
+            let owner = Ownership::from_labels(&network.labels).map(|o| o.owner);
+            if owner.as_ref() == Some(&me) {
+                let _ = backend.remove_network(&network.id).await;
+            }
+        }
     }
 }
