@@ -2,10 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::{host_key_alias, openssh_options, MachineStatus};
 
@@ -161,6 +162,57 @@ pub fn group_name(text: &str) -> String {
         name.insert(0, '_');
     }
     name
+}
+
+/// The Ansible inventory of `cluster` as it runs now (YAML), with its
+/// `known_hosts` written into the cluster's state directory.
+pub async fn inventory(engine: &Engine, cluster: &str, key_path: &Path) -> Result<String> {
+    let machines = crate::status(engine, Some(cluster)).await?;
+    if machines.is_empty() {
+        return Err(Error::Invalid(format!(
+            "cluster {cluster} has no machines; create it with `footloose create`"
+        )));
+    }
+    let known_hosts = crate::cluster::write_known_hosts(cluster, &machines)?;
+    let key = std::path::absolute(key_path).unwrap_or_else(|_| key_path.to_owned());
+    let mut inventory = Inventory::of(cluster, &machines, key, known_hosts);
+    inventory.jump = engine.ssh_jump();
+    inventory.to_yaml()
+}
+
+/// Where the inventory of `cluster` is written for a playbook run.
+pub(crate) fn inventory_path(cluster: &str) -> PathBuf {
+    crate::paths::state_dir(cluster).join("inventory.yml")
+}
+
+impl crate::Cluster {
+    /// The cluster's Ansible inventory (YAML): every machine by hostname,
+    /// reached on its published ssh port with the cluster's key, its host
+    /// key checked strictly against a `known_hosts` that footloose writes;
+    /// groups for the cluster, each `machines:` entry and its `groups`.
+    /// See [`crate::ansible`].
+    pub fn ansible_inventory(&self) -> Result<String> {
+        let (engine, name, key) = (
+            self.engine.clone(),
+            self.name.clone(),
+            self.key_path.clone(),
+        );
+        crate::runtime::block_on(
+            async move { crate::ansible::inventory(&engine, &name, &key).await },
+        )
+    }
+
+    /// Writes [`ansible_inventory`](Self::ansible_inventory) to `path` and
+    /// returns the path.
+    pub fn write_ansible_inventory(&self, path: impl Into<PathBuf>) -> Result<PathBuf> {
+        let path = path.into();
+        let text = self.ansible_inventory()?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+        }
+        std::fs::write(&path, text).map_err(|e| Error::io("cannot write", &path, e))?;
+        Ok(path)
+    }
 }
 
 #[cfg(test)]

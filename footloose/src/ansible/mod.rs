@@ -18,32 +18,6 @@ mod inventory;
 mod playbook;
 mod recap;
 
-pub use inventory::{group_name, Inventory, InventoryHost};
+pub use inventory::{group_name, inventory, Inventory, InventoryHost};
 pub use playbook::{Playbook, PlaybookRun};
 pub use recap::{ChangedTask, Recap};
-
-use std::path::{Path, PathBuf};
-
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-
-/// The Ansible inventory of `cluster` as it runs now (YAML), with its
-/// `known_hosts` written into the cluster's state directory.
-pub async fn inventory(engine: &Engine, cluster: &str, key_path: &Path) -> Result<String> {
-    let machines = crate::status(engine, Some(cluster)).await?;
-    if machines.is_empty() {
-        return Err(Error::Invalid(format!(
-            "cluster {cluster} has no machines; create it with `footloose create`"
-        )));
-    }
-    let known_hosts = crate::cluster::write_known_hosts(cluster, &machines)?;
-    let key = std::path::absolute(key_path).unwrap_or_else(|_| key_path.to_owned());
-    let mut inventory = Inventory::of(cluster, &machines, key, known_hosts);
-    inventory.jump = engine.ssh_jump();
-    inventory.to_yaml()
-}
-
-/// Where the inventory of `cluster` is written for a playbook run.
-pub(crate) fn inventory_path(cluster: &str) -> PathBuf {
-    crate::paths::state_dir(cluster).join("inventory.yml")
-}

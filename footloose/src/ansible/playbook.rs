@@ -151,7 +151,8 @@ impl Playbook {
     /// Runs the playbook against `cluster` and returns what happened,
     /// whatever its exit code. Fails only when it cannot run at all.
     pub fn run_unchecked(&self, cluster: &Cluster) -> Result<PlaybookRun> {
-        let inventory = cluster.write_ansible_inventory(super::inventory_path(cluster.name()))?;
+        let inventory =
+            cluster.write_ansible_inventory(super::inventory::inventory_path(cluster.name()))?;
         let program: OsString = match &self.program {
             Some(program) => program.clone().into(),
             None => std::env::var_os(PROGRAM_ENV).unwrap_or_else(|| PROGRAM.into()),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::create::{create, CreateRequest, Readiness};
-use super::Cluster;
+use super::running::Cluster;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::labels::Lifetime;
@@ -44,6 +44,13 @@ pub struct ClusterBuilder {
     pub(crate) private_networks: bool,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) publish_address: Option<IpAddr>,
+}
+
+impl Cluster {
+    /// A builder for a cluster described by `config`.
+    pub fn builder(config: crate::Config) -> ClusterBuilder {
+        ClusterBuilder::new(config)
+    }
 }
 
 impl ClusterBuilder {

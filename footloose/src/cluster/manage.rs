@@ -16,6 +16,7 @@ use crate::engine::Engine;
 use crate::error::{EngineFailure, Error, Result};
 use crate::labels;
 use crate::ownership::Verdict;
+use crate::process::Identity;
 use crate::Machine;
 
 /// What a delete or prune removed.
@@ -67,6 +68,20 @@ pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> 
         }
     }
     Ok(removed)
+}
+
+/// Removes every test cluster whose owner is `owner`.
+pub(crate) async fn remove_owned_by(engine: &Engine, owner: &Identity) -> Result<Vec<String>> {
+    let owned: Vec<String> = test_clusters(engine)
+        .await?
+        .into_iter()
+        .filter(|ownership| &ownership.owner == owner)
+        .map(|ownership| ownership.cluster)
+        .collect();
+    for cluster in &owned {
+        delete(engine, cluster).await?;
+    }
+    Ok(owned)
 }
 
 async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {

@@ -6,7 +6,6 @@ use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 
 use super::catalog::ImageDefinition;
-use super::exists;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -18,6 +17,11 @@ const PACKAGES: &str = "systemd,systemd-sysv,dbus,libpam-systemd,openssh-server,
 fn mirror() -> String {
     std::env::var("FOOTLOOSE_DEBIAN_MIRROR")
         .unwrap_or_else(|_| "http://deb.debian.org/debian".into())
+}
+
+/// Whether `reference` is present on the engine.
+pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
+    Ok(engine.backend().image(reference).await?.is_some())
 }
 
 /// Returns a base image reference for `image`, making one if needed.

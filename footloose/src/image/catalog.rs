@@ -34,14 +34,19 @@ impl ImageDefinition {
     /// shared set-up script), kept as a label: an image built from an older
     /// definition is built again.
     pub fn digest(&self) -> String {
-        // FNV-1a, 64 bits: stable across releases and platforms.
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in self.dockerfile.bytes().chain(SETUP_SCRIPT.bytes()) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{hash:016x}")
+        digest_of(self.dockerfile, SETUP_SCRIPT)
     }
+}
+
+/// The digest of a definition made of `dockerfile` and `setup_script`.
+fn digest_of(dockerfile: &str, setup_script: &str) -> String {
+    // FNV-1a, 64 bits: stable across releases and platforms.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in dockerfile.bytes().chain(setup_script.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 /// Every image footloose can build.
@@ -76,12 +81,67 @@ mod tests {
     use super::*;
 
     #[test]
-    fn digests_differ_by_definition_and_stay_put() {
+    fn digests_differ_by_definition() {
         let digests: std::collections::BTreeSet<String> =
             IMAGES.iter().map(|i| i.digest()).collect();
-        assert_eq!(digests.len(), IMAGES.len());
-        assert_eq!(IMAGES[0].digest(), IMAGES[0].digest());
-        assert_eq!(IMAGES[0].digest().len(), 16);
+        assert_eq!(digests.len(), IMAGES.len(), "{digests:?}");
+        for digest in &digests {
+            assert_eq!(digest.len(), 16, "{digest}");
+            assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()), "{digest}");
+        }
+    }
+
+    #[test]
+    fn digest_is_pinned_fnv1a_so_it_stays_put_across_builds() {
+        // Published FNV-1a 64 vectors: a change of algorithm, seed or
+        // formatting would mark every image footloose built as outdated.
+        assert_eq!(digest_of("", ""), "cbf29ce484222325");
+        assert_eq!(digest_of("a", ""), "af63dc4c8601ec8c");
+        assert_eq!(digest_of("", "a"), "af63dc4c8601ec8c");
+        assert_eq!(digest_of("foo", ""), "dcb27518fed9d577");
+    }
+
+    #[test]
+    fn digest_covers_the_dockerfile_and_the_setup_script() {
+        for image in IMAGES {
+            assert_eq!(image.digest(), digest_of(image.dockerfile, SETUP_SCRIPT));
+            let base = image.digest();
+            let dockerfile = format!("{}# changed\n", image.dockerfile);
+            let setup = format!("{SETUP_SCRIPT}# changed\n");
+            assert_ne!(digest_of(&dockerfile, SETUP_SCRIPT), base, "{}", image.name);
+            assert_ne!(digest_of(image.dockerfile, &setup), base, "{}", image.name);
+            // One byte changed in the middle, same length.
+            let mut flipped = image.dockerfile.as_bytes().to_vec();
+            let middle = flipped.len() / 2;
+            flipped[middle] ^= 1;
+            let flipped = String::from_utf8(flipped).unwrap();
+            assert_ne!(digest_of(&flipped, SETUP_SCRIPT), base, "{}", image.name);
+        }
+    }
+
+    #[test]
+    fn the_digest_covers_every_file_a_dockerfile_copies() {
+        // The build context holds the Dockerfile and common/setup.sh only
+        // (build.rs); a Dockerfile that copied another file would build
+        // from content the digest does not see.
+        for image in IMAGES {
+            for line in image.dockerfile.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let Some((&instruction, args)) = words.split_first() else {
+                    continue;
+                };
+                if !matches!(instruction.to_ascii_uppercase().as_str(), "COPY" | "ADD") {
+                    continue;
+                }
+                let sources: Vec<&str> = args
+                    .iter()
+                    .copied()
+                    .filter(|a| !a.starts_with("--"))
+                    .collect();
+                let (_, sources) = sources.split_last().expect("COPY has a destination");
+                assert_eq!(sources, ["common/setup.sh"], "{}: {line}", image.name);
+            }
+        }
     }
 
     #[test]

@@ -11,14 +11,7 @@ mod base;
 mod build;
 mod catalog;
 
+pub use base::exists;
 pub(crate) use build::ensure_labelled;
 pub use build::{build, ensure, BuildOutcome};
 pub use catalog::{definition, ImageDefinition, IMAGES};
-
-use crate::engine::Engine;
-use crate::error::Result;
-
-/// Whether `reference` is present on the engine.
-pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
-    Ok(engine.backend().image(reference).await?.is_some())
-}

@@ -1,6 +1,5 @@
 //! SIGINT and SIGTERM in a test process: remove its test clusters before
-//! it dies. (SIGKILL cannot be caught: the [watchdog](super::watchdog)
-//! covers it.)
+//! it dies. (SIGKILL cannot be caught: the watchdog covers it.)
 
 use std::time::Duration;
 
@@ -21,7 +20,7 @@ pub(crate) fn remove_clusters_on_interrupt() {
         let removed = crate::runtime::block_on(async move {
             tokio::time::timeout(CLEANUP_LIMIT, async {
                 let engine = Engine::connect().await?;
-                super::watchdog::remove_owned_by(&engine, &me).await
+                crate::cluster::remove_owned_by(&engine, &me).await
             })
             .await
         });

@@ -95,23 +95,9 @@ fn watch(owner: Identity) {
     };
     runtime.block_on(async {
         if let Ok(engine) = Engine::connect().await {
-            let _ = remove_owned_by(&engine, &owner).await;
+            let _ = crate::cluster::remove_owned_by(&engine, &owner).await;
         }
     });
-}
-
-/// Removes every test cluster whose owner is `owner`.
-pub async fn remove_owned_by(engine: &Engine, owner: &Identity) -> crate::Result<Vec<String>> {
-    let owned: Vec<String> = crate::cluster::test_clusters(engine)
-        .await?
-        .into_iter()
-        .filter(|ownership| &ownership.owner == owner)
-        .map(|ownership| ownership.cluster)
-        .collect();
-    for cluster in &owned {
-        crate::cluster::delete(engine, cluster).await?;
-    }
-    Ok(owned)
 }
 
 /// Before `main`: become the watchdog when asked to, and never return to

@@ -6,7 +6,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::{error, found};
+use super::refusal::{error, found};
 use crate::backend::{ImageBuild, ImageInfo, RootfsStream};
 use crate::error::Result;
 

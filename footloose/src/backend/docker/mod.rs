@@ -7,6 +7,7 @@
 mod connect;
 mod images;
 mod networks;
+mod refusal;
 mod request;
 mod response;
 
@@ -22,8 +23,9 @@ use futures_util::StreamExt;
 
 use super::{Backend, ContainerInfo, ImageBuild, ImageInfo, NetworkInfo, RootfsStream};
 use crate::container_spec::ContainerPlan;
-use crate::error::{EngineFailure, Error, Result};
+use crate::error::{EngineFailure, Result};
 use crate::host::{Flavour, HostFacts};
+use refusal::{error, found, label_filter};
 
 /// A connection to a Docker-API engine.
 #[derive(Debug, Clone)]
@@ -209,71 +211,5 @@ impl Backend for DockerBackend {
 
     async fn remove_image(&self, id: &str) -> Result<()> {
         images::remove(&self.docker, id).await
-    }
-}
-
-/// An engine error from a bollard error: its kind and the engine's own
-/// words once, without bollard's "status code" preamble.
-pub(super) fn error(action: impl Into<String>, error: bollard::errors::Error) -> Error {
-    let (kind, message) = match error {
-        bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message,
-        } => {
-            let kind = match status_code {
-                404 => EngineFailure::NotFound,
-                409 => EngineFailure::Conflict,
-                403 => EngineFailure::Forbidden,
-                304 => EngineFailure::NotModified,
-                _ => EngineFailure::Other,
-            };
-            (kind, message.trim().to_owned())
-        }
-        other => (EngineFailure::Other, other.to_string()),
-    };
-    Error::Engine {
-        action: action.into(),
-        kind,
-        message,
-    }
-}
-
-/// `Ok(None)` for "no such object", the value otherwise.
-pub(super) fn found<T>(result: Result<T>) -> Result<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
-pub(super) fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
-    HashMap::from([("label".to_owned(), selector.to_vec())])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_are_classified_and_keep_only_the_engines_words() {
-        let refusal = |status_code| bollard::errors::Error::DockerResponseServerError {
-            status_code,
-            message: "the engine's words\n".into(),
-        };
-        for (status, kind) in [
-            (404, EngineFailure::NotFound),
-            (409, EngineFailure::Conflict),
-            (403, EngineFailure::Forbidden),
-            (304, EngineFailure::NotModified),
-            (500, EngineFailure::Other),
-        ] {
-            let err = error("doing it", refusal(status));
-            assert_eq!(err.engine_failure(), Some(kind));
-            assert_eq!(
-                err.to_string(),
-                "Docker engine error while doing it: the engine's words"
-            );
-        }
     }
 }

@@ -9,7 +9,8 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
-use super::{error, request};
+use super::refusal::error;
+use super::request;
 use crate::backend::NetworkInfo;
 use crate::error::{EngineFailure, Error, Result};
 

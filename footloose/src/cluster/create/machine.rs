@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 
-use super::{network, observe, refused, Context, Readiness};
+use super::context::{observe, refused, Context};
+use super::network;
+use super::request::Readiness;
 use crate::cluster::ready::{wait_ready, Deadline};
 use crate::cluster::start::start_container;
 use crate::container_spec::{self, ContainerPlan, MountPlan};

@@ -10,101 +10,32 @@
 //!
 //! The parts: [`keys`] (the client key, reconciled with the machines'),
 //! [`network`] (one network per name, also when creators race),
-//! [`machine`] (one machine to ready), [`undo`] (what this call made).
+//! [`machine`] (one machine to ready), [`undo`] (what this call made);
+//! [`request`] is what `create` is asked, [`context`] what its machines
+//! share.
 
+mod context;
 mod keys;
 mod machine;
 mod network;
+mod request;
 #[cfg(test)]
 mod tests;
 mod undo;
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-
-use footloose_config::Config;
-use tokio_util::sync::CancellationToken;
 
 use super::ready::Deadline;
-use super::Cluster;
-use crate::engine::{ContainerInfo, ContainerStatus, Engine};
+use super::running::Cluster;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::guest::KeyDelivery;
-use crate::labels::Lifetime;
 use crate::ownership::Ownership;
-use crate::plan::{self, CreatePlan, Existing, Observed, Refusal};
-use crate::process::{Identity, Presence};
-use crate::record::MachineRecord;
+use crate::plan::{self, CreatePlan, Observed};
+use context::{observe, refused, Context};
+pub(crate) use request::{CreateRequest, Readiness};
 use undo::Made;
-
-/// The variable that says where to publish ports (see
-/// [`ClusterBuilder::publish_address`](crate::ClusterBuilder::publish_address)).
-pub const PUBLISH_ADDRESS_ENV: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
-
-/// Everything `create` is asked to do, resolved from a
-/// [`ClusterBuilder`](crate::ClusterBuilder).
-#[derive(Debug, Clone)]
-pub(crate) struct CreateRequest {
-    /// The config as it is created (network names scoped already).
-    pub(crate) config: Config,
-    /// Where the config came from: recorded on every machine.
-    pub(crate) made_from: String,
-    /// Relative bind sources resolve against this directory.
-    pub(crate) config_dir: PathBuf,
-    /// The client key's private file.
-    pub(crate) key_path: PathBuf,
-    /// How long the cluster lives.
-    pub(crate) lifetime: Lifetime,
-    /// The watchdog that removes it if this process dies.
-    pub(crate) watchdog: Option<Identity>,
-    /// The lease of a test cluster.
-    pub(crate) lease: Option<Duration>,
-    /// How long machines have to become ready.
-    pub(crate) ready_timeout: Duration,
-    /// Keep what was made when creation fails.
-    pub(crate) keep_on_failure: bool,
-    /// Stops creation when cancelled.
-    pub(crate) cancel: Option<CancellationToken>,
-    /// Where to publish ports whose mapping names no address.
-    pub(crate) publish_address: Option<IpAddr>,
-    /// How readiness is established (ssh, or assumed by in-memory tests).
-    pub(crate) readiness: Readiness,
-}
-
-/// How `create` learns that a started machine is ready.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Readiness {
-    /// systemd reports a finished boot over an authenticated ssh session.
-    Ssh,
-    /// Taken as ready once running: machines of the in-memory backend
-    /// have no sshd.
-    #[cfg(test)]
-    Assumed,
-}
-
-/// What every machine of one `create` shares.
-pub(super) struct Context<'a> {
-    engine: &'a Engine,
-    request: &'a CreateRequest,
-    key: Arc<crate::keys::ClientKey>,
-    /// The labels of the cluster's objects: who owns them.
-    ownership: Ownership,
-    network_ids: BTreeMap<String, String>,
-    publish_address: IpAddr,
-    /// How each image takes its keys.
-    deliveries: BTreeMap<String, KeyDelivery>,
-    deadline: Deadline,
-    made: &'a Made,
-}
-
-impl Context<'_> {
-    fn cluster(&self) -> &str {
-        &self.request.config.cluster.name
-    }
-}
 
 /// Creates the cluster of `request` on `engine` (idempotently) and waits
 /// until every machine is ready.
@@ -178,7 +109,7 @@ async fn carry_out(
         key,
         ownership,
         network_ids,
-        publish_address: publish_address(request, engine)?,
+        publish_address: request::publish_address(request, engine)?,
         deliveries,
         deadline: Deadline::after(request.ready_timeout),
         made,
@@ -209,67 +140,4 @@ async fn observe_cluster(engine: &Engine, cluster: &str) -> Result<BTreeMap<Stri
         .iter()
         .map(|c| (c.name.clone(), observe(c)))
         .collect())
-}
-
-/// One container as the plan reads it.
-pub(super) fn observe(container: &ContainerInfo) -> Observed {
-    let record = MachineRecord::from_labels(&container.labels);
-    let state = match container.status {
-        Some(ContainerStatus::Running) => Existing::Running,
-        Some(ContainerStatus::Created) => Existing::Unstarted,
-        Some(ContainerStatus::Removing) => Existing::Removing,
-        _ => Existing::Stopped,
-    };
-    let creator_gone = state == Existing::Unstarted
-        && record
-            .as_ref()
-            .is_ok_and(|r| r.ownership.owner.presence() == Presence::Gone);
-    Observed {
-        record,
-        state,
-        creator_gone,
-    }
-}
-
-/// The error for a plan that refuses to go on.
-pub(super) fn refused(request: &CreateRequest, ours: Option<String>, refusal: Refusal) -> Error {
-    let cluster = request.config.cluster.name.clone();
-    match refusal {
-        Refusal::Foreign { container } => Error::Invalid(format!(
-            "a container named {container} already exists and is not part of cluster {cluster}; remove or rename it"
-        )),
-        Refusal::KeyMismatch {
-            made_from, theirs, ..
-        } => Error::ClusterKeyMismatch {
-            cluster,
-            made_from,
-            theirs,
-            key: request.key_path.clone(),
-            ours,
-        },
-        Refusal::Unreadable { container, reason } => Error::Record {
-            container,
-            source: reason,
-        },
-    }
-}
-
-/// Where ports without an address are published on `engine`: the
-/// request's address, else `FOOTLOOSE_PUBLISH_ADDRESS`, else the config's,
-/// else the engine's.
-fn publish_address(request: &CreateRequest, engine: &Engine) -> Result<IpAddr> {
-    if let Some(address) = request.publish_address {
-        return Ok(address);
-    }
-    if let Ok(text) = std::env::var(PUBLISH_ADDRESS_ENV) {
-        return text.trim().parse().map_err(|_| {
-            Error::Invalid(format!(
-                "{PUBLISH_ADDRESS_ENV}={text:?} is not an IP address"
-            ))
-        });
-    }
-    let configured = request.config.cluster.publish_address.as_deref();
-    Ok(configured
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| engine.address()))
 }

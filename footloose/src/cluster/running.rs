@@ -1,0 +1,100 @@
+//! A running cluster: its machines, the engine they run on, the key that
+//! logs into them.
+
+use std::path::PathBuf;
+
+use super::known_hosts::known_hosts;
+use super::manage::{delete, Removed};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::Machine;
+
+/// A running cluster of machines.
+///
+/// Made by [`ClusterBuilder`] (or the `#[footloose::cluster]` attribute).
+///
+/// ```no_run
+/// use footloose::{Cluster, Config};
+///
+/// let config = Config::with_replicas("demo", "footloose/debian12", 2);
+/// let cluster = Cluster::builder(config).unique_name().start()?;
+/// for machine in cluster.machines() {
+///     println!("{} at {:?}", machine.hostname(), machine.ip());
+/// }
+/// // the cluster is removed when `cluster` (a guard) is dropped
+/// # Ok::<(), footloose::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub(crate) name: String,
+    pub(crate) machines: Vec<Machine>,
+    pub(crate) engine: Engine,
+    pub(crate) key_path: PathBuf,
+}
+
+impl Cluster {
+    /// The cluster's name: the prefix of its container names.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every machine, in configuration order.
+    pub fn machines(&self) -> &[Machine] {
+        &self.machines
+    }
+
+    /// The machine named `hostname`.
+    ///
+    /// # Panics
+    /// When there is none, with the hostnames the cluster has: this is the
+    /// accessor for tests. See [`get`](Self::get) for an `Option`.
+    pub fn machine(&self, hostname: &str) -> &Machine {
+        match self.get(hostname) {
+            Some(machine) => machine,
+            None => panic!("{}", self.no_such_machine(hostname)),
+        }
+    }
+
+    /// The machine named `hostname`, if the cluster has it.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// if let Some(db) = cluster.get("db0") {
+    ///     db.exec("systemctl is-active postgresql")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn get(&self, hostname: &str) -> Option<&Machine> {
+        self.machines.iter().find(|m| m.hostname == hostname)
+    }
+
+    /// The private key that logs into the machines.
+    pub fn private_key(&self) -> &std::path::Path {
+        &self.key_path
+    }
+
+    /// Writes the cluster's OpenSSH `known_hosts` (its machines' pinned host
+    /// keys, filed under their container names for `HostKeyAlias`) and
+    /// returns its path; see [`known_hosts`].
+    pub fn write_known_hosts(&self) -> Result<PathBuf> {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        crate::runtime::block_on(async move { known_hosts(&engine, &name).await })
+    }
+
+    /// Removes every container, network and volume of the cluster.
+    pub fn delete(&self) -> Result<Removed> {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        crate::runtime::block_on(async move { delete(&engine, &name).await })
+    }
+
+    /// Async twin of [`delete`](Self::delete).
+    pub async fn delete_async(&self) -> Result<Removed> {
+        let (engine, name) = (self.engine.clone(), self.name.clone());
+        crate::runtime::spawn(async move { delete(&engine, &name).await }).await
+    }
+
+    fn no_such_machine(&self, hostname: &str) -> Error {
+        let known = self.machines.iter().map(|m| m.hostname.as_str());
+        Error::no_such_machine(&self.name, hostname, known)
+    }
+}
