@@ -21,6 +21,7 @@
 
 mod error;
 pub mod images;
+mod load;
 mod locate;
 mod model;
 mod validate;

@@ -1,12 +1,10 @@
 //! The configuration's data types, as they stand in `footloose.yaml`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
-use crate::locate::Locations;
 
 /// The image a machine runs when the configuration names none.
 pub const DEFAULT_IMAGE: &str = "footloose/debian12";
@@ -237,40 +235,6 @@ impl MachineInstance {
 }
 
 impl Config {
-    /// Parses and validates `text`; `file` names it in error messages.
-    pub fn from_yaml(text: &str, file: &str) -> Result<Config, ConfigError> {
-        if text.trim().is_empty() {
-            return Err(ConfigError::at(
-                file,
-                None,
-                "",
-                "the file is empty: a config needs a `cluster:` section (footloose config create writes one)",
-            ));
-        }
-        let config: Config =
-            serde_yaml::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
-        let problems = crate::validate::check(&config);
-        if let Some(problem) = problems.into_iter().next() {
-            let locations = Locations::index(text);
-            return Err(ConfigError::at(
-                file,
-                locations.find(&problem.field),
-                problem.field,
-                problem.message,
-            ));
-        }
-        Ok(config)
-    }
-
-    /// Reads, parses and validates the file at `path`.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Config::from_yaml(&text, &path.display().to_string())
-    }
-
     /// A cluster named `name` of `replicas` machines `node0`, `node1`, …
     /// running `image`, with ssh published on a free host port: what
     /// `footloose config create` writes and what runs with no config file.
