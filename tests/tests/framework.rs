@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::os::unix::fs::PermissionsExt;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use footloose::{Cluster, ExitStatus, Machine};
@@ -209,21 +208,38 @@ fn machines_are_listed_and_missing_ones_are_none(cluster: &Cluster) {
 }
 
 // --- shared clusters ------------------------------------------------------
+//
+// A shared cluster is shared by the tests of one process. `cargo test` runs
+// every test of this file in one process, `cargo nextest run` each in its
+// own, so an in-process comparison would check nothing under nextest.
+// Instead `shared_clusters_are_one_per_process_and_removed_at_exit` runs
+// this binary again as a child process with only the two readers below,
+// which then log the cluster they got, and compares the two.
 
-static SHARED_NAME: OnceLock<String> = OnceLock::new();
+/// Set in the child process: the file the readers append their cluster to.
+const SHARED_LOG_ENV: &str = "FOOTLOOSE_TESTS_SHARED_LOG";
 
-fn same_shared_cluster(cluster: &Cluster) {
-    let first = SHARED_NAME.get_or_init(|| cluster.name().to_owned());
-    assert_eq!(
-        first,
-        cluster.name(),
-        "every `shared` test sees one cluster"
-    );
+/// Appends `test cluster pid` to the log, in the child process only.
+fn log_shared_cluster(test: &str, cluster: &Cluster) {
+    let Some(path) = std::env::var_os(SHARED_LOG_ENV) else {
+        return;
+    };
+    use std::io::Write;
+    // The readers run on two threads: one line, one write, one at a time.
+    static LOG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = LOG.lock().unwrap_or_else(|e| e.into_inner());
+    let line = format!("{test} {} {}\n", cluster.name(), std::process::id());
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut log| log.write_all(line.as_bytes()))
+        .unwrap();
 }
 
 #[footloose::cluster("footloose.yaml", shared)]
 fn shared_cluster_first_reader(cluster: &Cluster) {
-    same_shared_cluster(cluster);
+    log_shared_cluster("first", cluster);
     assert!(cluster
         .machine("node0")
         .exec("test -d /etc")
@@ -233,8 +249,78 @@ fn shared_cluster_first_reader(cluster: &Cluster) {
 
 #[footloose::cluster("footloose.yaml", shared)]
 fn shared_cluster_second_reader(cluster: &Cluster) {
-    same_shared_cluster(cluster);
+    log_shared_cluster("second", cluster);
     assert!(cluster.machine("node0").exec("true").unwrap().success());
+}
+
+#[test]
+fn shared_clusters_are_one_per_process_and_removed_at_exit() {
+    footloose_tests::require_docker();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("shared.log");
+    // Both readers in one process, on two threads, whichever runner runs
+    // this test.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "shared_cluster_first_reader",
+            "shared_cluster_second_reader",
+            "--exact",
+            "--test-threads=2",
+        ])
+        .env(SHARED_LOG_ENV, &log)
+        .output()
+        .expect("cannot run this test binary again");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.contains("2 passed"),
+        "the child process did not pass both readers:\n{report}"
+    );
+
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let entries: Vec<Vec<&str>> = text.lines().map(|l| l.split(' ').collect()).collect();
+    assert!(
+        entries.iter().all(|e| e.len() == 3),
+        "malformed log:\n{text}"
+    );
+    let seen_by = |test: &str| -> Vec<&str> {
+        entries
+            .iter()
+            .filter(|e| e[0] == test)
+            .map(|e| e[1])
+            .collect()
+    };
+    let (first, second) = (seen_by("first"), seen_by("second"));
+    // One run per image (FOOTLOOSE_IMAGES runs a plain test on each).
+    assert!(
+        !first.is_empty(),
+        "the first reader logged nothing:\n{text}"
+    );
+    let mut first_sorted = first.clone();
+    let mut second_sorted = second.clone();
+    first_sorted.sort_unstable();
+    second_sorted.sort_unstable();
+    assert_eq!(
+        first_sorted, second_sorted,
+        "the two readers of one process saw different clusters:\n{text}"
+    );
+    let pids: std::collections::BTreeSet<&str> = entries.iter().map(|e| e[2]).collect();
+    assert_eq!(pids.len(), 1, "the readers ran in one process:\n{text}");
+    assert_ne!(
+        pids.into_iter().next(),
+        Some(std::process::id().to_string().as_str()),
+        "the readers ran in the child"
+    );
+    // Removed when the child exited, not by this process.
+    for cluster in first {
+        assert!(
+            wait_until_gone(cluster, 30),
+            "shared cluster {cluster} outlived its process"
+        );
+    }
 }
 
 // --- the image matrix -----------------------------------------------------
