@@ -165,4 +165,12 @@ mod tests {
         }
         assert!(SETUP_SCRIPT.contains("rm -f /etc/ssh/ssh_host_*"));
     }
+
+    #[test]
+    fn the_config_knows_every_image_footloose_builds_by_its_short_name() {
+        // The config crate resolves short names without depending on this
+        // one: its list must be this table's names, in order.
+        let names: Vec<&str> = IMAGES.iter().map(|image| image.name).collect();
+        assert_eq!(names, footloose_config::images::SHORT_NAMES);
+    }
 }
