@@ -192,7 +192,7 @@ pub enum Error {
     },
 
     /// A machine's labels could not be read as a [`MachineRecord`](crate::record::MachineRecord).
-    #[error("cannot read machine {container}: {source}")]
+    #[error("cannot read machine {container}")]
     Record {
         /// The container name.
         container: String,
@@ -350,6 +350,23 @@ mod tests {
             "{:#}",
             anyhow::Error::from(err).context("cannot create cluster c")
         )
+    }
+
+    #[test]
+    fn an_unreadable_record_names_the_machine_and_its_cause_once() {
+        let err = Error::Record {
+            container: "c-node7".into(),
+            source: crate::record::RecordError::Newer {
+                found: 9,
+                supported: 1,
+            },
+        };
+        let text = chain(err);
+        assert_eq!(text.matches("newer footloose").count(), 1, "{text}");
+        assert!(
+            text.starts_with("cannot create cluster c: cannot read machine c-node7: it was made by a newer footloose (record version 9"),
+            "{text}"
+        );
     }
 
     #[test]

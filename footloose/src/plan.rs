@@ -131,8 +131,17 @@ pub fn resolve(
     // Every machine of the cluster, in the config or not, must trust our
     // key: a mismatch means the name is taken by another config's cluster.
     for (container, observed) in existing {
-        let Ok(record) = &observed.record else {
-            continue;
+        let record = match &observed.record {
+            Ok(record) => record,
+            // A newer footloose's machine in this cluster: this one cannot
+            // tell what it trusts, so it does not touch the cluster.
+            Err(reason @ RecordError::Newer { .. }) => {
+                return Err(Refusal::Unreadable {
+                    container: container.clone(),
+                    reason: reason.clone(),
+                })
+            }
+            Err(_) => continue,
         };
         if record.cluster() != cluster {
             continue;
@@ -360,10 +369,13 @@ mod tests {
             }),
             ..observed("c", None, Existing::Running)
         };
-        let existing = BTreeMap::from([("c-node0".to_owned(), newer)]);
-        assert!(matches!(
-            resolve(&config(), None, &existing),
-            Err(Refusal::Unreadable { container, .. }) if container == "c-node0"
-        ));
+        // Also when it is no longer in the config.
+        for name in ["c-node0", "c-old7"] {
+            let existing = BTreeMap::from([(name.to_owned(), newer.clone())]);
+            assert!(matches!(
+                resolve(&config(), None, &existing),
+                Err(Refusal::Unreadable { container, .. }) if container == name
+            ));
+        }
     }
 }
