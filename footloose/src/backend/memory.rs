@@ -4,8 +4,11 @@
 //! (create the same container first, race for a network name, press
 //! Ctrl-C) instead of sleeping and hoping.
 //!
-//! Every call yields to the scheduler once, as a real engine's round trip
-//! would, so that a cancelled `create` stops at the next call.
+//! Every call yields to the scheduler before its hooks run and again
+//! before it takes effect, as a real engine's round trip would, so that a
+//! cancelled `create` stops at the next call. Creating calls run to their
+//! end also when the caller is dropped (an interrupt), as an engine
+//! carries out a request whose client went away.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -125,6 +128,8 @@ type Hook = Box<dyn FnMut(&Event, &mut State) + Send>;
 pub(crate) struct MemoryBackend {
     state: Arc<Mutex<State>>,
     hooks: Arc<Mutex<Vec<Hook>>>,
+    /// Creating requests the engine is still carrying out.
+    working: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     facts: HostFacts,
 }
 
@@ -150,6 +155,7 @@ impl MemoryBackend {
         MemoryBackend {
             state: Arc::default(),
             hooks: Arc::default(),
+            working: Arc::default(),
             facts: HostFacts {
                 cgroup: CgroupVersion::V2,
                 driver: CgroupDriver::Systemd,
@@ -167,6 +173,34 @@ impl MemoryBackend {
         self.hooks.lock().unwrap().push(Box::new(hook));
     }
 
+    /// Waits until the engine has carried out every request it accepted,
+    /// also those whose caller stopped waiting.
+    pub(crate) async fn idle(&self) {
+        loop {
+            let working = std::mem::take(&mut *self.working.lock().unwrap());
+            if working.is_empty() {
+                return;
+            }
+            for task in working {
+                let _ = task.await;
+            }
+        }
+    }
+
+    /// Carries out a creating request to its end, as an engine does when
+    /// the client has gone away meanwhile.
+    async fn to_the_end<T: Send + 'static>(
+        &self,
+        request: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = answer.send(request.await);
+        });
+        self.working.lock().unwrap().push(task);
+        answered.await.expect("the engine answers")
+    }
+
     /// Looks at (or changes) the state.
     pub(crate) fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.state.lock().unwrap())
@@ -180,15 +214,23 @@ impl MemoryBackend {
         f: impl FnOnce(&mut State) -> Result<T>,
     ) -> Result<T> {
         tokio::task::yield_now().await;
-        let mut state = self.state.lock().unwrap();
-        state.calls.push(verb.to_owned());
-        if let Some(event) = event {
-            for hook in self.hooks.lock().unwrap().iter_mut() {
-                hook(&event, &mut state);
+        {
+            let mut state = self.state.lock().unwrap();
+            state.calls.push(verb.to_owned());
+            if let Some(event) = event {
+                for hook in self.hooks.lock().unwrap().iter_mut() {
+                    hook(&event, &mut state);
+                }
+                state.fail(&event)?;
             }
-            state.fail(&event)?;
         }
-        f(&mut state)
+        // Creating takes the engine longer than looking: long enough for
+        // anything else the caller does meanwhile to see it not yet made.
+        let work = if verb.starts_with("create") { 50 } else { 1 };
+        for _ in 0..work {
+            tokio::task::yield_now().await;
+        }
+        f(&mut self.state.lock().unwrap())
     }
 }
 
@@ -225,30 +267,34 @@ impl Backend for MemoryBackend {
     }
 
     async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
+        let (me, plan) = (self.clone(), plan.clone());
         let event = Event::CreateContainer(plan.name.clone());
-        self.call(&format!("create {}", plan.name), Some(event), |s| {
-            if s.containers.contains_key(&plan.name) {
-                return Err(refusal(EngineFailure::Conflict, "creating a container"));
-            }
-            let mut networks = BTreeMap::new();
-            for network in plan.network.iter().chain(&plan.extra_networks) {
-                let Some(found) = s
-                    .networks
-                    .iter()
-                    .find(|n| &n.id == network || &n.name == network)
-                else {
-                    return Err(refusal(EngineFailure::NotFound, "creating a container"));
-                };
-                networks.insert(found.name.clone(), None);
-            }
-            s.add_container(&plan.name, ContainerStatus::Created, plan.labels.clone());
-            let container = s.containers.get_mut(&plan.name).expect("just added");
-            container.info.image = plan.image.clone();
-            container.info.networks = networks;
-            container.plan = Some(plan.clone());
-            Ok(())
-        })
-        .await
+        let request = async move {
+            me.call(&format!("create {}", plan.name), Some(event), |s| {
+                if s.containers.contains_key(&plan.name) {
+                    return Err(refusal(EngineFailure::Conflict, "creating a container"));
+                }
+                let mut networks = BTreeMap::new();
+                for network in plan.network.iter().chain(&plan.extra_networks) {
+                    let Some(found) = s
+                        .networks
+                        .iter()
+                        .find(|n| &n.id == network || &n.name == network)
+                    else {
+                        return Err(refusal(EngineFailure::NotFound, "creating a container"));
+                    };
+                    networks.insert(found.name.clone(), None);
+                }
+                s.add_container(&plan.name, ContainerStatus::Created, plan.labels.clone());
+                let container = s.containers.get_mut(&plan.name).expect("just added");
+                container.info.image = plan.image.clone();
+                container.info.networks = networks;
+                container.plan = Some(plan.clone());
+                Ok(())
+            })
+            .await
+        };
+        self.to_the_end(request).await
     }
 
     async fn start_container(&self, name: &str) -> Result<()> {
@@ -301,15 +347,19 @@ impl Backend for MemoryBackend {
     }
 
     async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String> {
-        let event = Event::CreateNetwork(name.to_owned());
+        let (me, name, labels) = (self.clone(), name.to_owned(), labels.clone());
         let unique = !self.facts.capabilities.duplicate_network_names;
-        self.call(&format!("create network {name}"), Some(event), |s| {
-            if unique && s.networks.iter().any(|n| n.name == name) {
-                return Err(refusal(EngineFailure::Conflict, "creating a network"));
-            }
-            Ok(s.add_network(name, labels.clone()))
-        })
-        .await
+        let request = async move {
+            let event = Event::CreateNetwork(name.clone());
+            me.call(&format!("create network {name}"), Some(event), |s| {
+                if unique && s.networks.iter().any(|n| n.name == name) {
+                    return Err(refusal(EngineFailure::Conflict, "creating a network"));
+                }
+                Ok(s.add_network(&name, labels))
+            })
+            .await
+        };
+        self.to_the_end(request).await
     }
 
     async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {

@@ -166,7 +166,11 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
     }
     // Recorded before asking: an interrupt may drop this call mid-request.
     context.made.container(name);
-    match engine.backend().create_container(&plan).await {
+    let request = {
+        let (engine, plan) = (engine.clone(), plan.clone());
+        async move { engine.backend().create_container(&plan).await }
+    };
+    match context.made.finish(request).await {
         Ok(()) => {}
         Err(err) if err.is_conflict() => {
             context.made.not_made(name);

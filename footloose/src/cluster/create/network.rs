@@ -27,7 +27,11 @@ pub(super) async fn ensure(
     tracing::info!("Creating network: {name} ...");
     // Recorded before asking: an interrupt may drop this call mid-request.
     made.network(name);
-    let mine = match engine.backend().create_network(name, labels).await {
+    let request = {
+        let (engine, name, labels) = (engine.clone(), name.to_owned(), labels.clone());
+        async move { engine.backend().create_network(&name, &labels).await }
+    };
+    let mine = match made.finish(request).await {
         Ok(id) => Some(id),
         Err(err) if err.is_conflict() => None,
         Err(err) => return Err(err),

@@ -250,6 +250,27 @@ async fn an_interrupt_mid_create_removes_what_this_call_made_and_nothing_else() 
 }
 
 #[tokio::test]
+async fn an_interrupt_while_machines_are_being_created_leaves_none_of_them() {
+    // On no network of their own: nothing else stops a late create.
+    let yaml = "cluster: {name: c, privateKey: key}\nmachines:\n- count: 2\n  spec: {image: footloose/debian12, name: node%d}\n";
+    let mut f = fixture(yaml, false);
+    let token = CancellationToken::new();
+    f.request.cancel = Some(token.clone());
+    // Ctrl-C arrives while the engine is creating c-node1: it finishes
+    // the request after the client has stopped waiting.
+    f.memory.on(move |event, _| {
+        if *event == Event::CreateContainer("c-node1".into()) {
+            token.cancel();
+        }
+    });
+    let err = create(&f.engine, &f.request).await.unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err}");
+    f.memory.idle().await;
+    f.memory.with(|s| assert!(s.calls.contains(&"create c-node1".to_owned())));
+    assert!(names(&f).is_empty(), "{:?}", names(&f));
+}
+
+#[tokio::test]
 async fn an_interrupt_while_the_network_is_being_created_leaves_no_network() {
     let mut f = fixture(YAML, false);
     let token = CancellationToken::new();
@@ -262,6 +283,7 @@ async fn an_interrupt_while_the_network_is_being_created_leaves_no_network() {
     });
     let err = create(&f.engine, &f.request).await.unwrap_err();
     assert!(matches!(err, Error::Interrupted), "{err}");
+    f.memory.idle().await;
     f.memory.with(|s| {
         assert!(s.calls.contains(&"create network front".to_owned()));
         assert!(s.networks.is_empty(), "{:?}", s.networks);

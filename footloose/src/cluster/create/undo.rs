@@ -1,11 +1,20 @@
 //! What one `create` call made, and removing it when the call fails or is
 //! interrupted.
+//!
+//! A request that creates something is not dropped with an interrupted
+//! `create`: the engine carries it out whether or not the client still
+//! waits for the answer, so an undo that looked before it finished would
+//! miss what it made. Such requests therefore run as tasks of their own
+//! ([`Made::finish`]), and the undo waits for them before it looks.
 
+use std::future::Future;
 use std::sync::Mutex;
 
 use futures_util::future::join_all;
+use tokio::task::JoinHandle;
 
 use crate::engine::Engine;
+use crate::error::{Error, Result};
 use crate::ownership::Ownership;
 use crate::process::Identity;
 
@@ -15,6 +24,8 @@ use crate::process::Identity;
 #[derive(Debug, Default)]
 pub(super) struct Made {
     inner: Mutex<Lists>,
+    /// Creating requests still (or no longer) on their way.
+    in_flight: Mutex<Vec<JoinHandle<()>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -42,6 +53,33 @@ impl Made {
         self.lists().networks.push(name.to_owned());
     }
 
+    /// Runs a request that creates something to its end, also when the
+    /// caller is dropped half-way (an interrupt); the undo waits for it.
+    pub(super) async fn finish<T: Send + 'static>(
+        &self,
+        request: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = answer.send(request.await);
+        });
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
+        answered.await.unwrap_or_else(|_| {
+            Err(Error::Invalid(
+                "a request to the engine ended without an answer".to_owned(),
+            ))
+        })
+    }
+
+    /// Waits until every creating request has ended.
+    async fn settle(&self) {
+        let tasks = std::mem::take(&mut *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()));
+        join_all(tasks).await;
+    }
+
     fn lists(&self) -> std::sync::MutexGuard<'_, Lists> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -56,6 +94,7 @@ impl Made {
 /// interrupted request may have lost a race it never heard of), networks
 /// only while no other process's machines use them.
 pub(super) async fn undo(engine: &Engine, made: &Made) {
+    made.settle().await;
     let made = made.take();
     let backend = engine.backend();
     let me = Identity::current();
