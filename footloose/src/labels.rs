@@ -48,6 +48,9 @@ pub const SPEC: &str = "io.footloose.spec";
 pub const GROUPS: &str = "io.footloose.groups";
 /// The machine's index in the configuration, for stable ordering.
 pub const ORDER: &str = "io.footloose.order";
+/// The id of the `create` call that made the object: what an interrupted
+/// or failed `create` removes is exactly what carries its own id.
+pub const CREATION: &str = "io.footloose.creation";
 /// The version of the machine's record (containers only; see
 /// `record::MachineRecord`).
 pub const RECORD: &str = "io.footloose.record";

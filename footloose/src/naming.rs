@@ -15,6 +15,12 @@ pub fn unique_cluster_name(base: &str) -> String {
     format!("{base}-{tag:06x}-{n}")
 }
 
+/// A random id, unique enough to tell apart the `create` calls of every
+/// process on an engine.
+pub(crate) fn random_id() -> String {
+    format!("{:016x}", OsRng.next_u64())
+}
+
 #[cfg(test)]
 mod tests {
     use super::unique_cluster_name;

@@ -52,6 +52,8 @@ pub struct Ownership {
     pub watchdog: Option<(u32, u64)>,
     /// When anyone may remove it, in seconds since the Unix epoch.
     pub lease_expires: Option<u64>,
+    /// The `create` call that made the object (see [`labels::CREATION`]).
+    pub creation: Option<String>,
 }
 
 /// What a janitor may do with a cluster, and why.
@@ -81,7 +83,14 @@ impl Ownership {
             owner: Identity::current(),
             watchdog: watchdog.map(|w| (w.pid, w.start_time)),
             lease_expires: expires.and_then(Result::ok).map(|d| d.as_secs()),
+            creation: None,
         }
+    }
+
+    /// The same ownership, for objects made by the `create` call `id`.
+    pub fn made_by(mut self, id: &str) -> Ownership {
+        self.creation = Some(id.to_owned());
+        self
     }
 
     /// The labels that say all of this.
@@ -112,6 +121,9 @@ impl Ownership {
         if let Some(expires) = self.lease_expires {
             map.insert(labels::LEASE_EXPIRES.to_owned(), expires.to_string());
         }
+        if let Some(creation) = &self.creation {
+            map.insert(labels::CREATION.to_owned(), creation.clone());
+        }
         map
     }
 
@@ -140,6 +152,7 @@ impl Ownership {
             owner,
             watchdog,
             lease_expires: number(labels::LEASE_EXPIRES),
+            creation: map.get(labels::CREATION).cloned(),
         })
     }
 
@@ -231,7 +244,8 @@ mod tests {
             Lifetime::Test,
             Some(&watchdog),
             Some(Duration::from_secs(60)),
-        );
+        )
+        .made_by("1a2b3c");
         let back = Ownership::from_labels(&ownership.to_labels()).unwrap();
         assert_eq!(back, ownership);
         assert_eq!(back.watchdog_identity(), Some(watchdog));

@@ -97,7 +97,8 @@ async fn carry_out(
         request.lifetime,
         request.watchdog.as_ref(),
         request.lease,
-    );
+    )
+    .made_by(made.creation());
     let mut network_ids = BTreeMap::new();
     for name in &plan.networks {
         let id = network::ensure(engine, name, &ownership.to_labels(), made).await?;

@@ -203,12 +203,16 @@ async fn a_creator_that_loses_the_race_for_a_name_adopts_the_winners_machine() {
 async fn undo_after_a_failure_removes_only_what_this_call_made() {
     let f = fixture(YAML, false);
     let key = our_key(&f);
+    // Another `create` of this very process (same pid, another call)
+    // wins c-node0 and puts it on our network.
     let theirs = made_elsewhere("node0", Identity::current(), &key);
     f.memory.on(move |event, state| {
         if *event == Event::CreateContainer("c-node0".into())
             && !state.containers.contains_key("c-node0")
         {
             state.add_container("c-node0", ContainerStatus::Running, theirs.clone());
+            let c = state.containers.get_mut("c-node0").unwrap();
+            c.info.networks.insert("front".into(), None);
         }
     });
     f.memory.with(|s| {
@@ -223,6 +227,33 @@ async fn undo_after_a_failure_removes_only_what_this_call_made() {
     // Ours (c-node1) is gone, theirs stays, and so does the network
     // their machine is on.
     assert_eq!(names(&f), ["c-node0"]);
+    f.memory
+        .with(|s| assert_eq!(s.networks.len(), 1, "{:?}", s.calls));
+}
+
+#[tokio::test]
+async fn an_interrupt_after_losing_a_name_leaves_the_winners_machine() {
+    let mut f = fixture(YAML, false);
+    let key = our_key(&f);
+    let token = CancellationToken::new();
+    f.request.cancel = Some(token.clone());
+    // Another call of this process takes c-node1 just before ours, and
+    // Ctrl-C comes while the engine refuses ours.
+    let theirs = made_elsewhere("node1", Identity::current(), &key);
+    f.memory.on(move |event, state| {
+        if *event == Event::CreateContainer("c-node1".into())
+            && !state.containers.contains_key("c-node1")
+        {
+            state.add_container("c-node1", ContainerStatus::Running, theirs.clone());
+            token.cancel();
+        }
+    });
+    let err = create(&f.engine, &f.request).await.unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err}");
+    f.memory.idle().await;
+    assert_eq!(names(&f), ["c-node1"]);
+    f.memory
+        .with(|s| assert!(s.containers["c-node1"].plan.is_none()));
 }
 
 #[tokio::test]
@@ -266,7 +297,8 @@ async fn an_interrupt_while_machines_are_being_created_leaves_none_of_them() {
     let err = create(&f.engine, &f.request).await.unwrap_err();
     assert!(matches!(err, Error::Interrupted), "{err}");
     f.memory.idle().await;
-    f.memory.with(|s| assert!(s.calls.contains(&"create c-node1".to_owned())));
+    f.memory
+        .with(|s| assert!(s.calls.contains(&"create c-node1".to_owned())));
     assert!(names(&f).is_empty(), "{:?}", names(&f));
 }
 
@@ -311,6 +343,32 @@ async fn a_machine_deleted_while_it_starts_is_reported_and_nothing_is_left() {
     assert!(names(&f).is_empty());
     f.memory
         .with(|s| assert!(s.networks.is_empty(), "{:?}", s.networks));
+}
+
+#[tokio::test]
+async fn an_interrupt_during_a_network_race_leaves_the_other_creators_network() {
+    let mut f = fixture(YAML, false);
+    let token = CancellationToken::new();
+    f.request.cancel = Some(token.clone());
+    let theirs = Arc::new(std::sync::Mutex::new(None));
+    let slot = theirs.clone();
+    f.memory.on(move |event, state| {
+        if *event == Event::CreateNetwork("front".into()) && slot.lock().unwrap().is_none() {
+            let labels = Ownership::new("c", Lifetime::Cli, None, None)
+                .made_by("another-call")
+                .to_labels();
+            *slot.lock().unwrap() = Some(state.add_network("front", labels));
+            token.cancel();
+        }
+    });
+    let err = create(&f.engine, &f.request).await.unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err}");
+    f.memory.idle().await;
+    let theirs = theirs.lock().unwrap().clone().unwrap();
+    f.memory.with(|s| {
+        let ids: Vec<&str> = s.networks.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, [theirs.as_str()], "ours is gone, theirs stays");
+    });
 }
 
 #[tokio::test]

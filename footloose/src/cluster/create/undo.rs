@@ -16,13 +16,17 @@ use tokio::task::JoinHandle;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ownership::Ownership;
-use crate::process::Identity;
 
 /// What one `create` call made. Shared with the machine futures so that
 /// what they made is known even when they are dropped half-way (an
 /// interrupt): a name is recorded *before* the request that makes it.
-#[derive(Debug, Default)]
+/// How long an undo waits for creating requests still on their way.
+const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[derive(Debug)]
 pub(super) struct Made {
+    /// This call's id, on everything it makes.
+    creation: String,
     inner: Mutex<Lists>,
     /// Creating requests still (or no longer) on their way.
     in_flight: Mutex<Vec<JoinHandle<()>>>,
@@ -35,7 +39,22 @@ struct Lists {
     networks: Vec<String>,
 }
 
+impl Default for Made {
+    fn default() -> Made {
+        Made {
+            creation: crate::naming::random_id(),
+            inner: Mutex::default(),
+            in_flight: Mutex::default(),
+        }
+    }
+}
+
 impl Made {
+    /// The id this call labels what it makes with.
+    pub(super) fn creation(&self) -> &str {
+        &self.creation
+    }
+
     /// Records a container about to be created.
     pub(super) fn container(&self, name: &str) {
         self.lists().containers.push(name.to_owned());
@@ -74,10 +93,18 @@ impl Made {
         })
     }
 
-    /// Waits until every creating request has ended.
+    /// Waits until every creating request has ended, for a while: past
+    /// [`SETTLE_LIMIT`] the undo goes on with what the engine shows.
     async fn settle(&self) {
         let tasks = std::mem::take(&mut *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()));
-        join_all(tasks).await;
+        if tokio::time::timeout(SETTLE_LIMIT, join_all(tasks))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "Requests to the engine are still on their way; removing what is there now"
+            );
+        }
     }
 
     fn lists(&self) -> std::sync::MutexGuard<'_, Lists> {
@@ -90,23 +117,20 @@ impl Made {
 }
 
 /// Removes what a failed or interrupted `create` made: the containers and
-/// networks this process created (checked by their owner label, as an
-/// interrupted request may have lost a race it never heard of), networks
-/// only while no other process's machines use them.
+/// networks that carry this call's id (checked on the engine, as an
+/// interrupted request may have lost a race it never heard of); a network
+/// only when the engine agrees that nothing uses it.
 pub(super) async fn undo(engine: &Engine, made: &Made) {
     made.settle().await;
+    let ours = Some(made.creation.clone());
     let made = made.take();
     let backend = engine.backend();
-    let me = Identity::current();
+    let made_here = |labels: &std::collections::HashMap<String, String>| {
+        Ownership::from_labels(labels).and_then(|o| o.creation) == ours
+    };
     join_all(made.containers.iter().map(|name| async {
-        let owner = backend
-            .container(name)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|c| Ownership::from_labels(&c.labels))
-            .map(|o| o.owner);
-        if owner.as_ref() == Some(&me) {
+        let found = backend.container(name).await.ok().flatten();
+        if found.is_some_and(|c| made_here(&c.labels)) {
             let _ = backend.remove_container(name).await;
         }
     }))
@@ -116,8 +140,7 @@ pub(super) async fn undo(engine: &Engine, made: &Made) {
             continue;
         };
         for network in networks {
-            let owner = Ownership::from_labels(&network.labels).map(|o| o.owner);
-            if owner.as_ref() == Some(&me) {
+            if made_here(&network.labels) {
                 let _ = backend.remove_network(&network.id).await;
             }
         }
