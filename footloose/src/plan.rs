@@ -52,8 +52,6 @@ pub enum Action {
     AwaitCreator,
     /// Its creator died before starting it: remove it and create it anew.
     Replace,
-    /// It is being removed: wait until it is gone, then create it.
-    AwaitRemoval,
 }
 
 /// Why `create` refuses to go on, before anything is made.
@@ -74,7 +72,13 @@ pub enum Refusal {
         /// The fingerprint of the key it trusts.
         theirs: String,
     },
-    /// A machine of the cluster was made by a newer footloose.
+    /// A machine is being removed (another process deleting the cluster).
+    BeingRemoved {
+        /// The container.
+        container: String,
+    },
+    /// A machine of the cluster has a record this footloose cannot read
+    /// (made by a newer one).
     Unreadable {
         /// The container.
         container: String,
@@ -94,6 +98,8 @@ pub struct MachineStep {
     pub container: String,
     /// What to do.
     pub action: Action,
+    /// The host key an existing machine was made with.
+    pub host_key: Option<String>,
 }
 
 /// Everything `create` will do, in order: images, networks, machines.
@@ -120,8 +126,8 @@ impl CreatePlan {
 
 /// Resolves what `create` does with `config`, for a client key of
 /// fingerprint `our_key` (`None`: no key yet, one will be generated),
-/// given the containers that exist, by name (the cluster's, and any that
-/// hold one of its names).
+/// given the containers that exist, by name: the cluster's, and any other
+/// that holds one of its container names.
 pub fn resolve(
     config: &Config,
     our_key: Option<&str>,
@@ -131,32 +137,11 @@ pub fn resolve(
     // Every machine of the cluster, in the config or not, must trust our
     // key: a mismatch means the name is taken by another config's cluster.
     for (container, observed) in existing {
-        let record = match &observed.record {
-            Ok(record) => record,
-            // A newer footloose's machine in this cluster: this one cannot
-            // tell what it trusts, so it does not touch the cluster.
-            Err(reason @ RecordError::Newer { .. }) => {
-                return Err(Refusal::Unreadable {
-                    container: container.clone(),
-                    reason: reason.clone(),
-                })
-            }
-            Err(_) => continue,
-        };
-        if record.cluster() != cluster {
-            continue;
-        }
-        if let Some(theirs) = &record.key_fingerprint {
-            if Some(theirs.as_str()) != our_key {
-                return Err(Refusal::KeyMismatch {
-                    container: container.clone(),
-                    made_from: record
-                        .made_from
-                        .clone()
-                        .unwrap_or_else(|| "an unknown config".to_owned()),
-                    theirs: theirs.clone(),
-                });
-            }
+        match record_of(cluster, container, observed) {
+            Ok(record) => check_key(container, record, our_key)?,
+            // Refused below if it holds one of the config's names.
+            Err(Refusal::Foreign { .. }) => {}
+            Err(refusal) => return Err(refusal),
         }
     }
     let machines = config
@@ -164,10 +149,12 @@ pub fn resolve(
         .enumerate()
         .map(|(order, instance)| {
             let container = container_name(cluster, &instance.hostname);
-            let action = action_for(cluster, our_key, &container, existing.get(&container))?;
+            let found = existing.get(&container);
+            let action = action_for(cluster, our_key, &container, found)?;
             Ok(MachineStep {
                 instance,
                 order: order as u32,
+                host_key: found.and_then(Observed::host_key),
                 container,
                 action,
             })
@@ -204,44 +191,62 @@ pub fn action_for(
     let Some(observed) = observed else {
         return Ok(Action::Create);
     };
-    let record = match &observed.record {
-        Ok(record) => record,
-        Err(reason @ RecordError::Newer { .. }) => {
-            return Err(Refusal::Unreadable {
-                container: container.to_owned(),
-                reason: reason.clone(),
-            })
-        }
-        Err(_) => {
-            return Err(Refusal::Foreign {
-                container: container.to_owned(),
-            })
-        }
-    };
-    if record.cluster() != cluster {
-        return Err(Refusal::Foreign {
+    let record = record_of(cluster, container, observed)?;
+    check_key(container, record, our_key)?;
+    match observed.state {
+        Existing::Running => Ok(Action::Keep),
+        Existing::Stopped => Ok(Action::Start),
+        Existing::Removing => Err(Refusal::BeingRemoved {
             container: container.to_owned(),
-        });
+        }),
+        Existing::Unstarted if observed.creator_gone => Ok(Action::Replace),
+        Existing::Unstarted => Ok(Action::AwaitCreator),
     }
-    if let Some(theirs) = &record.key_fingerprint {
-        if Some(theirs.as_str()) != our_key {
-            return Err(Refusal::KeyMismatch {
-                container: container.to_owned(),
-                made_from: record
-                    .made_from
-                    .clone()
-                    .unwrap_or_else(|| "an unknown config".to_owned()),
-                theirs: theirs.clone(),
-            });
-        }
+}
+
+impl Observed {
+    /// The host key the machine was made with, when its record says.
+    pub fn host_key(&self) -> Option<String> {
+        self.record.as_ref().ok()?.host_key.clone()
     }
-    Ok(match observed.state {
-        Existing::Running => Action::Keep,
-        Existing::Stopped => Action::Start,
-        Existing::Removing => Action::AwaitRemoval,
-        Existing::Unstarted if observed.creator_gone => Action::Replace,
-        Existing::Unstarted => Action::AwaitCreator,
-    })
+}
+
+/// The record of `container`, a machine of `cluster`; a refusal when it is
+/// another cluster's (or nobody's), or its record cannot be read.
+fn record_of<'a>(
+    cluster: &str,
+    container: &str,
+    observed: &'a Observed,
+) -> Result<&'a MachineRecord, Refusal> {
+    match &observed.record {
+        Ok(record) if record.cluster() == cluster => Ok(record),
+        Ok(_) | Err(RecordError::Missing(crate::labels::CLUSTER)) => Err(Refusal::Foreign {
+            container: container.to_owned(),
+        }),
+        Err(reason) => Err(Refusal::Unreadable {
+            container: container.to_owned(),
+            reason: reason.clone(),
+        }),
+    }
+}
+
+/// Refuses a machine that trusts another client key than `our_key`.
+fn check_key(
+    container: &str,
+    record: &MachineRecord,
+    our_key: Option<&str>,
+) -> Result<(), Refusal> {
+    match &record.key_fingerprint {
+        Some(theirs) if Some(theirs.as_str()) != our_key => Err(Refusal::KeyMismatch {
+            container: container.to_owned(),
+            made_from: record
+                .made_from
+                .clone()
+                .unwrap_or_else(|| "an unknown config".to_owned()),
+            theirs: theirs.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -318,9 +323,17 @@ mod tests {
         let plan = resolve(&config(), key, &existing).unwrap();
         assert_eq!(plan.machines[2].action, Action::Replace);
         assert_eq!(plan.to_create().count(), 1);
+        assert_eq!(
+            plan.machines[0].host_key.as_deref(),
+            Some("ssh-ed25519 AAAA")
+        );
         existing.get_mut("c-db0").unwrap().state = Existing::Removing;
-        let plan = resolve(&config(), key, &existing).unwrap();
-        assert_eq!(plan.machines[2].action, Action::AwaitRemoval);
+        assert_eq!(
+            resolve(&config(), key, &existing),
+            Err(Refusal::BeingRemoved {
+                container: "c-db0".into()
+            })
+        );
     }
 
     #[test]

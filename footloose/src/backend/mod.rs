@@ -26,8 +26,8 @@
 //!   file system, build a definition, remove;
 //! - [`HostFacts`] with its [`Capabilities`](crate::host::Capabilities),
 //!   read once at connect;
-//! - and, in [`Engine::connect_to_backend`](crate::engine::Engine), a
-//!   branch that connects it when the config's `backend:` names it. How a
+//! - and, in `Engine::connect_for` (`engine/mod.rs`), a branch that
+//!   connects it when the config's `backend:` names it. How a
 //!   machine's sshd is reached stays the engine's: each backend reports
 //!   published ports and addresses in [`ContainerInfo`].
 

@@ -243,6 +243,13 @@ impl ClusterBuilder {
         })
     }
 
+    /// Connects to the engine the config's machines run on: the backend
+    /// their `backend:` names (Docker's API when none does), found as
+    /// [`Engine::connect`] finds it.
+    pub async fn connect(&self) -> Result<Engine> {
+        Engine::connect_for(self.backend()).await
+    }
+
     /// The backend the config's machines ask for (`backend:`, Docker when
     /// none says).
     fn backend(&self) -> crate::config::Backend {
@@ -269,7 +276,7 @@ impl ClusterBuilder {
 
     async fn create_here(&self) -> Result<Cluster> {
         let request = self.request()?;
-        let engine = Engine::connect_for(self.backend()).await?;
+        let engine = self.connect().await?;
         create(&engine, &request).await
     }
 }

@@ -117,8 +117,9 @@ impl MachineStatus {
 }
 
 /// Every machine of `cluster` (or of every cluster), running or not, in
-/// configuration order. A machine whose record this footloose cannot read
-/// (made by a newer one) is an error that says so.
+/// configuration order. A machine of `cluster` whose record this footloose
+/// cannot read (made by a newer one) is an error that says so; listing
+/// every cluster, such a machine is left out with a warning.
 ///
 /// ```no_run
 /// # async fn demo() -> footloose::Result<()> {
@@ -133,16 +134,21 @@ pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<Machin
         .backend()
         .containers(&labels::selector(cluster))
         .await?;
-    let mut machines = containers
-        .iter()
-        .map(|c| {
-            let record = MachineRecord::from_labels(&c.labels).map_err(|source| Error::Record {
-                container: c.name.clone(),
-                source,
-            })?;
-            Ok(MachineStatus::of(c, record, engine.address()))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut machines = Vec::new();
+    for container in &containers {
+        match MachineRecord::from_labels(&container.labels) {
+            Ok(record) => machines.push(MachineStatus::of(container, record, engine.address())),
+            Err(source) if cluster.is_none() => {
+                tracing::warn!("Leaving out {}: {source}", container.name);
+            }
+            Err(source) => {
+                return Err(Error::Record {
+                    container: container.name.clone(),
+                    source,
+                })
+            }
+        }
+    }
     machines.sort_by(|a, b| {
         (a.cluster(), a.record.order, &a.hostname).cmp(&(b.cluster(), b.record.order, &b.hostname))
     });

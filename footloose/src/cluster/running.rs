@@ -11,7 +11,8 @@ use crate::Machine;
 
 /// A running cluster of machines.
 ///
-/// Made by [`ClusterBuilder`] (or the `#[footloose::cluster]` attribute).
+/// Made by [`ClusterBuilder`](crate::ClusterBuilder) (or the
+/// `#[footloose::cluster]` attribute).
 ///
 /// ```no_run
 /// use footloose::{Cluster, Config};

@@ -1,6 +1,7 @@
 //! Where the engine is and how footloose reaches it: `DOCKER_HOST` (read
 //! here and nowhere else), Docker contexts, tcp and ssh endpoints. An
-//! [`Engine`] is a connected [`Backend`] with the address its machines'
+//! [`Engine`] is a connected backend (the crate-private `Backend` trait:
+//! Docker's API today) with the address its machines'
 //! ports are reached at; an engine over ssh is reached through an ssh
 //! tunnel that also carries the machines' ssh ports.
 

@@ -75,6 +75,7 @@ pub(super) fn refused(request: &CreateRequest, ours: Option<String>, refusal: Re
             key: request.key_path.clone(),
             ours,
         },
+        Refusal::BeingRemoved { container } => Error::Vanished { machine: container },
         Refusal::Unreadable { container, reason } => Error::Record {
             container,
             source: reason,

@@ -39,7 +39,7 @@ async fn bring_up(context: &Context<'_>, step: &MachineStep) -> Result<crate::Ma
     let engine = context.engine;
     let name = &step.container;
     let started = Instant::now();
-    let mut action = step.action;
+    let (mut action, mut pinned) = (step.action, step.host_key.clone());
     let host_key = loop {
         match action {
             Action::Create => {
@@ -52,9 +52,9 @@ async fn bring_up(context: &Context<'_>, step: &MachineStep) -> Result<crate::Ma
                 tracing::info!("Replacing machine {name}: its creator died before starting it");
                 engine.backend().remove_container(name).await?;
             }
-            Action::AwaitCreator | Action::AwaitRemoval => {
+            Action::AwaitCreator => {
                 if Instant::now() >= context.deadline.at {
-                    return Err(not_started(context.deadline, name, action));
+                    return Err(not_started(context.deadline, name));
                 }
                 tokio::time::sleep(ADOPT_POLL).await;
             }
@@ -63,10 +63,10 @@ async fn bring_up(context: &Context<'_>, step: &MachineStep) -> Result<crate::Ma
                     tracing::info!("Starting machine: {name} ...");
                     start_container(engine, name, step.instance.spec.privileged).await?;
                 }
-                break pinned_host_key(engine, name).await?;
+                break pinned.unwrap_or_default();
             }
         }
-        action = look_again(context, name).await?;
+        (action, pinned) = look_again(context, name).await?;
     };
     let ready = match context.request.readiness {
         Readiness::Ssh => {
@@ -87,42 +87,22 @@ async fn bring_up(context: &Context<'_>, step: &MachineStep) -> Result<crate::Ma
     Ok(ready)
 }
 
-/// What to do with `name` now, as the engine has it.
-async fn look_again(context: &Context<'_>, name: &str) -> Result<Action> {
+/// What to do with `name` now, as the engine has it, and the host key it
+/// was made with.
+async fn look_again(context: &Context<'_>, name: &str) -> Result<(Action, Option<String>)> {
     let found = context.engine.backend().container(name).await?;
+    let observed = found.as_ref().map(observe);
     let ours = context.key.fingerprint();
-    action_for(
-        context.cluster(),
-        Some(&ours),
-        name,
-        found.as_ref().map(observe).as_ref(),
-    )
-    .map_err(|refusal| refused(context.request, Some(ours), refusal))
+    let action = action_for(context.cluster(), Some(&ours), name, observed.as_ref())
+        .map_err(|refusal| refused(context.request, Some(ours), refusal))?;
+    Ok((action, observed.and_then(|o| o.host_key())))
 }
 
-/// The host key pinned on an existing machine.
-async fn pinned_host_key(engine: &Engine, name: &str) -> Result<String> {
-    let Some(info) = engine.backend().container(name).await? else {
-        return Err(Error::Vanished {
-            machine: name.to_owned(),
-        });
-    };
-    let record = MachineRecord::from_labels(&info.labels).map_err(|source| Error::Record {
-        container: name.to_owned(),
-        source,
-    })?;
-    Ok(record.host_key.unwrap_or_default())
-}
-
-fn not_started(deadline: Deadline, name: &str, action: Action) -> Error {
-    let reason = match action {
-        Action::AwaitRemoval => "it is being removed (another footloose deleting the cluster?)",
-        _ => "another footloose process created it and has not started it",
-    };
+fn not_started(deadline: Deadline, name: &str) -> Error {
     Error::NotReady {
         machine: name.to_owned(),
         deadline: deadline.allowed,
-        reason: reason.to_owned(),
+        reason: "another footloose process created it and has not started it".to_owned(),
         logs: "    (it never started)".to_owned(),
     }
 }

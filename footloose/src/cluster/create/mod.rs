@@ -26,6 +26,8 @@ mod undo;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures_util::future::join_all;
+
 use super::ready::Deadline;
 use super::running::Cluster;
 use crate::engine::Engine;
@@ -79,7 +81,7 @@ async fn carry_out(
 ) -> Result<Vec<crate::Machine>> {
     let cluster = &request.config.cluster.name;
     let ours = keys::existing_key(&request.key_path).await?;
-    let existing = observe_cluster(engine, cluster).await?;
+    let existing = observe_cluster(engine, &request.config).await?;
     let fingerprint = ours.as_ref().map(|k| k.fingerprint());
     let plan = plan::resolve(&request.config, fingerprint.as_deref(), &existing)
         .map_err(|refusal| refused(request, fingerprint.clone(), refusal))?;
@@ -131,14 +133,31 @@ async fn ensure_images(
     Ok(deliveries)
 }
 
-/// The cluster's containers as the plan reads them, by name.
-async fn observe_cluster(engine: &Engine, cluster: &str) -> Result<BTreeMap<String, Observed>> {
-    let containers = engine
-        .backend()
+/// What the plan reads: the cluster's containers, and any other container
+/// that holds one of the config's container names, by name.
+async fn observe_cluster(
+    engine: &Engine,
+    config: &footloose_config::Config,
+) -> Result<BTreeMap<String, Observed>> {
+    let cluster = &config.cluster.name;
+    let backend = engine.backend();
+    let listed = backend
         .containers(&crate::labels::selector(Some(cluster)))
         .await?;
-    Ok(containers
+    let mut found: BTreeMap<String, Observed> = listed
         .iter()
         .map(|c| (c.name.clone(), observe(c)))
-        .collect())
+        .collect();
+    let unlisted: Vec<String> = config
+        .machines()
+        .map(|m| plan::container_name(cluster, &m.hostname))
+        .filter(|name| !found.contains_key(name))
+        .collect();
+    let inspected = join_all(unlisted.iter().map(|name| backend.container(name))).await;
+    for (name, container) in unlisted.into_iter().zip(inspected) {
+        if let Some(container) = container? {
+            found.insert(name, observe(&container));
+        }
+    }
+    Ok(found)
 }

@@ -11,10 +11,8 @@ use super::undo::Made;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
-/// Makes sure one network named `name` exists and returns its id. Docker
-/// 20.10 creates two networks of one name when two creators race, so each
-/// creator looks again after creating: the oldest network of that name
-/// wins, and a creator whose own network lost removes it.
+/// Makes sure one network named `name` exists and returns its id (see the
+/// module documentation for racing creators).
 pub(super) async fn ensure(
     engine: &Engine,
     name: &str,

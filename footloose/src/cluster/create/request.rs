@@ -15,7 +15,7 @@ use crate::process::Identity;
 
 /// The variable that says where to publish ports (see
 /// [`ClusterBuilder::publish_address`](crate::ClusterBuilder::publish_address)).
-pub const PUBLISH_ADDRESS_ENV: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
+pub(crate) const PUBLISH_ADDRESS_ENV: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
 
 /// Everything `create` is asked to do, resolved from a
 /// [`ClusterBuilder`](crate::ClusterBuilder).

@@ -450,6 +450,23 @@ async fn a_cluster_made_with_another_key_is_refused_before_anything_is_made() {
 }
 
 #[tokio::test]
+async fn a_name_held_by_a_stranger_is_refused_before_anything_is_made() {
+    let f = fixture(YAML, false);
+    f.memory.with(|s| {
+        s.add_container("c-node1", ContainerStatus::Running, HashMap::new());
+    });
+    let err = create(&f.engine, &f.request).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("c-node1 already exists and is not part of cluster c"),
+        "{err}"
+    );
+    assert_eq!(creates(&f), 0);
+    assert!(!f.request.key_path.exists(), "no key is generated");
+    f.memory.with(|s| assert!(s.networks.is_empty()));
+}
+
+#[tokio::test]
 async fn delete_keeps_a_network_that_another_clusters_machine_still_uses() {
     let f = fixture(YAML, false);
     create(&f.engine, &f.request).await.unwrap();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
-use super::engine;
+use super::{engine, engine_of};
 use crate::cli::{CreateArgs, MachineArgs, PruneArgs};
 use crate::context::{Context, DEFAULT_CONFIG_FILE};
 
@@ -62,8 +62,9 @@ pub fn create(context: &Context, args: &CreateArgs) -> anyhow::Result<ExitCode> 
 }
 
 pub fn delete(context: &Context) -> anyhow::Result<ExitCode> {
-    let name = context.load()?.builder.config().cluster.name.clone();
-    let engine = engine()?;
+    let builder = context.load()?.builder;
+    let name = builder.config().cluster.name.clone();
+    let engine = engine_of(&builder)?;
     let removed = footloose::runtime::block_on(footloose::delete(&engine, &name))
         .with_context(|| format!("cannot delete cluster {name}"))?;
     for container in &removed.containers {
@@ -81,7 +82,7 @@ pub fn delete(context: &Context) -> anyhow::Result<ExitCode> {
 pub fn start(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
     let builder = context.load()?.builder;
     let name = builder.config().cluster.name.clone();
-    let engine = engine()?;
+    let engine = engine_of(&builder)?;
     let machines = footloose::runtime::block_on(footloose::start(
         &engine,
         &name,
@@ -99,8 +100,9 @@ pub fn start(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> 
 }
 
 pub fn stop(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
-    let name = context.load()?.builder.config().cluster.name.clone();
-    let engine = engine()?;
+    let builder = context.load()?.builder;
+    let name = builder.config().cluster.name.clone();
+    let engine = engine_of(&builder)?;
     let stopped = footloose::runtime::block_on(footloose::stop(&engine, &name, &args.hostnames))
         .with_context(|| format!("cannot stop machines of cluster {name}"))?;
     crate::progress::say(format!("Stopped {} machine(s) of {name}", stopped.len()));

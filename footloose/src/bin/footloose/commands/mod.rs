@@ -12,3 +12,12 @@ use footloose::engine::Engine;
 pub fn engine() -> anyhow::Result<Engine> {
     Ok(footloose::runtime::block_on(Engine::connect())?)
 }
+
+/// Connects to the engine the cluster of `builder` runs on (its config's
+/// `backend:`).
+pub fn engine_of(builder: &footloose::ClusterBuilder) -> anyhow::Result<Engine> {
+    let builder = builder.clone();
+    Ok(footloose::runtime::block_on(async move {
+        builder.connect().await
+    })?)
+}

@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use footloose::MachineStatus;
 
-use super::engine;
+use super::engine_of;
 use crate::cli::{Format, ShowArgs};
 use crate::context::Context;
 
 pub fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let builder = context.load()?.builder;
     let cluster = builder.config().cluster.name.clone();
-    let engine = engine()?;
+    let engine = engine_of(&builder)?;
     if let Format::Ansible = args.output {
         if !args.hostnames.is_empty() {
             bail!("`show -o ansible` writes the whole cluster: name no hostnames (use `--limit` in Ansible)");

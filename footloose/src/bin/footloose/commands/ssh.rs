@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 use footloose::engine::Engine;
 use footloose::{MachineState, MachineStatus};
 
-use super::engine;
+use super::engine_of;
 use crate::cli::SshArgs;
 use crate::context::Context;
 
@@ -27,7 +27,7 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
         Some((user, host)) => (user.to_owned(), host.to_owned()),
         None => ("root".to_owned(), args.target.clone()),
     };
-    let engine = engine()?;
+    let engine = engine_of(&builder)?;
     let machines = footloose::runtime::block_on(footloose::status(&engine, Some(&cluster)))?;
     let machine = find(&machines, &cluster, &hostname)?;
     if machine.state != MachineState::Running {
