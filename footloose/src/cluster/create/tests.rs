@@ -113,6 +113,22 @@ fn dead_owner() -> Identity {
     owner
 }
 
+/// Runs `create` with Ctrl-C pressed at `event` (the engine carries that
+/// call out all the same), asserts that it was interrupted, and waits
+/// until the engine has finished what it was asked.
+async fn interrupted_at(f: &mut Fixture, event: Event) {
+    let token = CancellationToken::new();
+    f.request.cancel = Some(token.clone());
+    f.memory.on(move |seen, _| {
+        if *seen == event {
+            token.cancel();
+        }
+    });
+    let err = create(&f.engine, &f.request).await.unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err}");
+    f.memory.idle().await;
+}
+
 #[tokio::test]
 async fn a_new_cluster_is_made_with_its_records_and_keys_in_the_environment() {
     let f = fixture(YAML, false);
@@ -266,15 +282,7 @@ async fn an_interrupt_mid_create_removes_what_this_call_made_and_nothing_else() 
             made_in("other", "node0", Identity::current(), "SHA256:x"),
         )
     });
-    let token = CancellationToken::new();
-    f.request.cancel = Some(token.clone());
-    f.memory.on(move |event, _| {
-        if *event == Event::StartContainer("c-node1".into()) {
-            token.cancel();
-        }
-    });
-    let err = create(&f.engine, &f.request).await.unwrap_err();
-    assert!(matches!(err, Error::Interrupted), "{err}");
+    interrupted_at(&mut f, Event::StartContainer("c-node1".into())).await;
     assert_eq!(names(&f), ["other-node0"]);
     f.memory
         .with(|s| assert!(s.networks.is_empty(), "{:?}", s.networks));
@@ -285,18 +293,9 @@ async fn an_interrupt_while_machines_are_being_created_leaves_none_of_them() {
     // On no network of their own: nothing else stops a late create.
     let yaml = "cluster: {name: c, privateKey: key}\nmachines:\n- count: 2\n  spec: {image: footloose/debian12, name: node%d}\n";
     let mut f = fixture(yaml, false);
-    let token = CancellationToken::new();
-    f.request.cancel = Some(token.clone());
     // Ctrl-C arrives while the engine is creating c-node1: it finishes
     // the request after the client has stopped waiting.
-    f.memory.on(move |event, _| {
-        if *event == Event::CreateContainer("c-node1".into()) {
-            token.cancel();
-        }
-    });
-    let err = create(&f.engine, &f.request).await.unwrap_err();
-    assert!(matches!(err, Error::Interrupted), "{err}");
-    f.memory.idle().await;
+    interrupted_at(&mut f, Event::CreateContainer("c-node1".into())).await;
     f.memory
         .with(|s| assert!(s.calls.contains(&"create c-node1".to_owned())));
     assert!(names(&f).is_empty(), "{:?}", names(&f));
@@ -305,17 +304,8 @@ async fn an_interrupt_while_machines_are_being_created_leaves_none_of_them() {
 #[tokio::test]
 async fn an_interrupt_while_the_network_is_being_created_leaves_no_network() {
     let mut f = fixture(YAML, false);
-    let token = CancellationToken::new();
-    f.request.cancel = Some(token.clone());
     // The engine makes the network, but the answer comes after Ctrl-C.
-    f.memory.on(move |event, _| {
-        if *event == Event::CreateNetwork("front".into()) {
-            token.cancel();
-        }
-    });
-    let err = create(&f.engine, &f.request).await.unwrap_err();
-    assert!(matches!(err, Error::Interrupted), "{err}");
-    f.memory.idle().await;
+    interrupted_at(&mut f, Event::CreateNetwork("front".into())).await;
     f.memory.with(|s| {
         assert!(s.calls.contains(&"create network front".to_owned()));
         assert!(s.networks.is_empty(), "{:?}", s.networks);
