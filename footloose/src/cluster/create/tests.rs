@@ -129,6 +129,24 @@ async fn interrupted_at(f: &mut Fixture, event: Event) {
     f.memory.idle().await;
 }
 
+/// Another `create` call of this very process (same pid, another call,
+/// the same key) makes and starts `c-<hostname>` just before this one asks
+/// for it, on `network` when given.
+fn another_call_wins(f: &Fixture, hostname: &str, network: Option<&str>) {
+    let name = format!("c-{hostname}");
+    let theirs = made_elsewhere(hostname, Identity::current(), &our_key(f));
+    let network = network.map(str::to_owned);
+    f.memory.on(move |event, state| {
+        if *event == Event::CreateContainer(name.clone()) && !state.containers.contains_key(&name) {
+            state.add_container(&name, ContainerStatus::Running, theirs.clone());
+            if let Some(network) = &network {
+                let c = state.containers.get_mut(&name).unwrap();
+                c.info.networks.insert(network.clone(), None);
+            }
+        }
+    });
+}
+
 #[tokio::test]
 async fn a_new_cluster_is_made_with_its_records_and_keys_in_the_environment() {
     let f = fixture(YAML, false);
@@ -196,16 +214,7 @@ async fn creating_again_keeps_running_machines_and_starts_stopped_ones() {
 #[tokio::test]
 async fn a_creator_that_loses_the_race_for_a_name_adopts_the_winners_machine() {
     let f = fixture(YAML, false);
-    let key = our_key(&f);
-    // Another process creates and starts c-node0 just before this one asks.
-    let theirs = made_elsewhere("node0", Identity::current(), &key);
-    f.memory.on(move |event, state| {
-        if *event == Event::CreateContainer("c-node0".into())
-            && !state.containers.contains_key("c-node0")
-        {
-            state.add_container("c-node0", ContainerStatus::Running, theirs.clone());
-        }
-    });
+    another_call_wins(&f, "node0", None);
     let cluster = create(&f.engine, &f.request).await.unwrap();
     assert_eq!(cluster.machines().len(), 2);
     f.memory.with(|s| {
@@ -218,19 +227,8 @@ async fn a_creator_that_loses_the_race_for_a_name_adopts_the_winners_machine() {
 #[tokio::test]
 async fn undo_after_a_failure_removes_only_what_this_call_made() {
     let f = fixture(YAML, false);
-    let key = our_key(&f);
-    // Another `create` of this very process (same pid, another call)
-    // wins c-node0 and puts it on our network.
-    let theirs = made_elsewhere("node0", Identity::current(), &key);
-    f.memory.on(move |event, state| {
-        if *event == Event::CreateContainer("c-node0".into())
-            && !state.containers.contains_key("c-node0")
-        {
-            state.add_container("c-node0", ContainerStatus::Running, theirs.clone());
-            let c = state.containers.get_mut("c-node0").unwrap();
-            c.info.networks.insert("front".into(), None);
-        }
-    });
+    // It wins c-node0 and puts it on our network.
+    another_call_wins(&f, "node0", Some("front"));
     f.memory.with(|s| {
         for _ in 0..2 {
             let err = refusal(EngineFailure::Other, "starting c-node1");
@@ -250,23 +248,10 @@ async fn undo_after_a_failure_removes_only_what_this_call_made() {
 #[tokio::test]
 async fn an_interrupt_after_losing_a_name_leaves_the_winners_machine() {
     let mut f = fixture(YAML, false);
-    let key = our_key(&f);
-    let token = CancellationToken::new();
-    f.request.cancel = Some(token.clone());
-    // Another call of this process takes c-node1 just before ours, and
-    // Ctrl-C comes while the engine refuses ours.
-    let theirs = made_elsewhere("node1", Identity::current(), &key);
-    f.memory.on(move |event, state| {
-        if *event == Event::CreateContainer("c-node1".into())
-            && !state.containers.contains_key("c-node1")
-        {
-            state.add_container("c-node1", ContainerStatus::Running, theirs.clone());
-            token.cancel();
-        }
-    });
-    let err = create(&f.engine, &f.request).await.unwrap_err();
-    assert!(matches!(err, Error::Interrupted), "{err}");
-    f.memory.idle().await;
+    // Another call takes c-node1 just before ours, and Ctrl-C comes while
+    // the engine refuses ours.
+    another_call_wins(&f, "node1", None);
+    interrupted_at(&mut f, Event::CreateContainer("c-node1".into())).await;
     assert_eq!(names(&f), ["c-node1"]);
     f.memory
         .with(|s| assert!(s.containers["c-node1"].plan.is_none()));
