@@ -24,6 +24,7 @@ pub mod images;
 mod load;
 mod locate;
 mod model;
+mod reach;
 mod validate;
 
 pub use error::ConfigError;
@@ -31,4 +32,5 @@ pub use model::{
     Backend, ClusterSpec, Config, MachineInstance, MachineSet, MachineSpec, PortMapping, Protocol,
     Volume, VolumeType, DEFAULT_CMD, DEFAULT_IMAGE, DEFAULT_PRIVATE_KEY,
 };
+pub use reach::Reach;
 pub use validate::{is_valid_cluster_name, is_valid_group_name, is_valid_hostname};

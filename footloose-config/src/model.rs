@@ -41,6 +41,12 @@ pub struct ClusterSpec {
     /// (`DOCKER_HOST=tcp://…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_address: Option<String>,
+    /// How footloose reaches the machines from where it runs (a footloose
+    /// extension): `auto` (the default), `published[:ADDRESS]` or
+    /// `network[:NAME]`; see [`Reach`](crate::Reach). `FOOTLOOSE_REACH`
+    /// overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<String>,
 }
 
 fn default_private_key() -> String {
@@ -244,6 +250,7 @@ impl Config {
                 name: name.to_owned(),
                 private_key: DEFAULT_PRIVATE_KEY.to_owned(),
                 publish_address: None,
+                reach: None,
             },
             machines: vec![MachineSet {
                 count: replicas,

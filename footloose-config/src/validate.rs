@@ -45,6 +45,11 @@ pub(crate) fn check(config: &Config) -> Vec<Problem> {
             ));
         }
     }
+    if let Some(reach) = &config.cluster.reach {
+        if let Err(message) = reach.parse::<crate::Reach>() {
+            problems.push(problem("cluster.reach".into(), message));
+        }
+    }
     let mut seen: HashMap<String, String> = HashMap::new();
     for (i, entry) in config.machines.iter().enumerate() {
         let base = format!("machines[{i}].spec");

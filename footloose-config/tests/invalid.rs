@@ -47,7 +47,7 @@ invalid! {
     unknown_top_level_key: "cluster:\n  name: c\nmachine: []\n" =>
         "f.yaml:3:1: unknown field `machine`, expected `cluster` or `machines`";
     unknown_cluster_key: "cluster:\n  name: c\n  privatekey: k\n" =>
-        "f.yaml:3:3: cluster: unknown field `privatekey`, expected one of `name`, `privateKey`, `publishAddress`";
+        "f.yaml:3:3: cluster: unknown field `privatekey`, expected one of `name`, `privateKey`, `publishAddress`, `reach`";
     bad_cluster_name: "cluster:\n  name: my cluster\n" =>
         "f.yaml:2:9: cluster.name: `my cluster` is not a valid cluster name: use 1 to 40 letters, digits, `-`, `_` or `.`, starting with a letter or digit";
     empty_private_key: "cluster:\n  name: c\n  privateKey: ''\n" =>
@@ -122,6 +122,8 @@ invalid! {
         "f.yaml:9:13: machines[0].spec.tmpfs[0]: `var/cache` must be an absolute path";
     bad_publish_address: "cluster:\n  name: c\n  publishAddress: engine-host\nmachines: []\n" =>
         "f.yaml:3:19: cluster.publishAddress: `engine-host` is not an IP address";
+    bad_reach: "cluster:\n  name: c\n  reach: tunnel\nmachines: []\n" =>
+        "f.yaml:3:10: cluster.reach: `tunnel` is not a way to reach machines: use `auto`, `published`, `published:ADDRESS`, `network` or `network:NAME`";
     bad_group: named("  groups: [web, web-servers]\n") =>
         "f.yaml:9:17: machines[0].groups[1]: `web-servers` is not an Ansible group name: use letters, digits and `_`, not starting with a digit, and not `all` or `ungrouped`";
     groups_not_a_list: named("  groups: web\n") =>

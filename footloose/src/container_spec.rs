@@ -146,6 +146,25 @@ pub fn private_network_name(cluster: &str, network: &str) -> String {
 }
 
 impl ContainerPlan {
+    /// The plan with the machine also on `network`, where footloose
+    /// reaches its sshd (see [`Route`](crate::reach::Route)): the network
+    /// it is created on when it asks for none, an extra one otherwise.
+    /// `default_network` is where the engine puts a container that asks
+    /// for none.
+    pub fn reachable_on(mut self, network: &str, default_network: &str) -> ContainerPlan {
+        let already = match &self.network {
+            None => network == default_network,
+            Some(first) => first == network || self.extra_networks.iter().any(|n| n == network),
+        };
+        if !already {
+            match self.network {
+                None => self.network = Some(network.to_owned()),
+                Some(_) => self.extra_networks.push(network.to_owned()),
+            }
+        }
+        self
+    }
+
     /// The plan with networks named by id (`ids` maps name to id), so that
     /// two networks of one name, which Docker allows for a moment while
     /// creators race, cannot make the request ambiguous.
@@ -300,6 +319,7 @@ mod tests {
     const DOCKER: Capabilities = Capabilities {
         systemd_mode: false,
         duplicate_network_names: true,
+        default_network: "bridge",
     };
 
     const V1: HostFacts = HostFacts {
@@ -374,6 +394,7 @@ mod tests {
                 capabilities: Capabilities {
                     systemd_mode: true,
                     duplicate_network_names: false,
+                    default_network: "podman",
                 },
             };
             let p = planned("    env: {A: '1'}\n    tmpfs: [/var/cache]\n", facts);
@@ -483,6 +504,20 @@ mod tests {
         assert_eq!(p.network.as_deref(), Some("front"));
         assert_eq!(p.extra_networks, ["back"]);
         assert_eq!(planned("", V1).network, None);
+    }
+
+    #[test]
+    fn a_machine_joins_the_network_it_is_reached_on_once() {
+        let own = planned("", V1).reachable_on("ci", "bridge");
+        assert_eq!(own.network.as_deref(), Some("ci"));
+        assert!(own.extra_networks.is_empty());
+        let default = planned("", V1).reachable_on("bridge", "bridge");
+        assert_eq!(default.network, None, "the default network takes no alias");
+        let extra = planned("    networks: [front]\n", V1).reachable_on("ci", "bridge");
+        assert_eq!(extra.network.as_deref(), Some("front"));
+        assert_eq!(extra.extra_networks, ["ci"]);
+        let listed = planned("    networks: [front, ci]\n", V1).reachable_on("ci", "bridge");
+        assert_eq!(listed.extra_networks, ["ci"]);
     }
 
     #[test]

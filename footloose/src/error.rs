@@ -182,6 +182,19 @@ pub enum Error {
         ours: Option<String>,
     },
 
+    /// A machine booted (its sshd started), but footloose cannot reach it
+    /// from where it runs.
+    #[error("{0}")]
+    Unreachable(Box<Unreachable>),
+
+    /// footloose has no way to reach machines from where it runs; said
+    /// before anything is made.
+    #[error("footloose cannot reach machines from here: {reason}")]
+    NoRoute {
+        /// Why, and the way out.
+        reason: String,
+    },
+
     /// A machine went away while footloose was bringing it up.
     #[error(
         "machine {machine} was removed while it booted (did another footloose delete the cluster?)"
@@ -292,6 +305,25 @@ pub enum EngineFailure {
     InUse,
     /// Anything else: a bad request, a server error, a broken connection.
     Other,
+}
+
+/// What footloose tried to reach a booted machine, from where, and the
+/// way out (see [`Error::Unreachable`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{machine} booted, but footloose cannot reach its sshd at {addr} ({reason})\n  tried: {route}\n  {vantage}\n  {way_out}")]
+pub struct Unreachable {
+    /// The container name.
+    pub machine: String,
+    /// The address tried.
+    pub addr: std::net::SocketAddr,
+    /// The route it was tried by.
+    pub route: String,
+    /// The last connection failure.
+    pub reason: String,
+    /// Where this process runs, as the engine sees it.
+    pub vantage: String,
+    /// What to do about it.
+    pub way_out: String,
 }
 
 impl Error {

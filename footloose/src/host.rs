@@ -55,4 +55,7 @@ pub struct Capabilities {
     /// Two creators racing may both create a network of one name (Docker:
     /// names are not unique), so creators must settle on one afterwards.
     pub duplicate_network_names: bool,
+    /// The network a container without one is put on (`bridge`,
+    /// `podman`), where network-scoped aliases are refused.
+    pub default_network: &'static str,
 }

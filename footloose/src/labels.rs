@@ -74,12 +74,15 @@ impl Lifetime {
     }
 }
 
-/// The `key=value` labels that select footloose's objects, of one cluster
-/// or of all.
+/// The labels that select footloose's objects, of one cluster or of all
+/// (`key=value`, or a bare key: any value). An object of no cluster is not
+/// footloose's: a container a user ran from an image footloose built
+/// inherits the image's `io.footloose.managed` label, and is left alone.
 pub fn selector(cluster: Option<&str>) -> Vec<String> {
     let mut labels = vec![format!("{MANAGED}=true")];
-    if let Some(cluster) = cluster {
-        labels.push(format!("{CLUSTER}={cluster}"));
+    match cluster {
+        Some(cluster) => labels.push(format!("{CLUSTER}={cluster}")),
+        None => labels.push(CLUSTER.to_owned()),
     }
     labels
 }

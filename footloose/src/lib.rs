@@ -55,6 +55,7 @@ mod ownership;
 pub mod paths;
 mod plan;
 mod process;
+pub mod reach;
 pub mod record;
 pub mod runtime;
 mod ssh;
@@ -66,7 +67,7 @@ pub use cluster::{
     start, status, stop, test_clusters, Cluster, ClusterBuilder, MachineState, MachineStatus,
     Removed,
 };
-pub use error::{ConfigError, EngineFailure, Error, Result};
+pub use error::{ConfigError, EngineFailure, Error, Result, Unreachable};
 pub use footloose_config::{self as config, Config};
 pub use footloose_macros::cluster;
 pub use keys::{public_path_of, ClientKey};

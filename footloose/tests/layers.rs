@@ -65,7 +65,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "backend: the seam to the engine",
-        &["backend", "engine", "image"],
+        &["backend", "reach", "engine", "image"],
     ),
     (
         "cluster and machine",

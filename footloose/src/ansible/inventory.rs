@@ -242,6 +242,7 @@ mod tests {
             groups: groups.iter().map(|g| g.to_string()).collect(),
         };
         let container = crate::engine::ContainerInfo {
+            id: String::new(),
             name: format!("c-1-{hostname}"),
             image: "footloose/debian12".into(),
             command: "/sbin/init".into(),
@@ -249,6 +250,7 @@ mod tests {
             exit_code: None,
             error: None,
             labels: record.to_labels(),
+            network_mode: "bridge".into(),
             networks: [("bridge".to_owned(), Some([172, 17, 0, 2].into()))].into(),
             ports: vec![PublishedPort {
                 guest: 22,
@@ -257,7 +259,13 @@ mod tests {
                 protocol: "tcp".into(),
             }],
         };
-        MachineStatus::of(&container, record, std::net::IpAddr::from([127, 0, 0, 1]))
+        MachineStatus::of(
+            &container,
+            record,
+            &crate::engine::Route::Published {
+                host: std::net::IpAddr::from([127, 0, 0, 1]),
+            },
+        )
     }
 
     #[test]

@@ -97,6 +97,7 @@ impl State {
             name.to_owned(),
             Container {
                 info: ContainerInfo {
+                    id: format!("{:0>64}", self.containers.len() + 1),
                     name: name.to_owned(),
                     image: "footloose/debian12".to_owned(),
                     command: "/sbin/init".to_owned(),
@@ -104,6 +105,7 @@ impl State {
                     exit_code: None,
                     error: None,
                     labels,
+                    network_mode: String::new(),
                     networks: BTreeMap::new(),
                     ports: Vec::new(),
                 },
@@ -163,6 +165,7 @@ impl MemoryBackend {
                 capabilities: Capabilities {
                     systemd_mode: false,
                     duplicate_network_names: true,
+                    default_network: "bridge",
                 },
             },
         }
@@ -235,9 +238,10 @@ impl MemoryBackend {
 }
 
 fn matches(labels: &HashMap<String, String>, selector: &[String]) -> bool {
-    selector.iter().all(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        labels.get(key).map(String::as_str) == Some(value)
+    selector.iter().all(|pair| match pair.split_once('=') {
+        Some((key, value)) => labels.get(key).map(String::as_str) == Some(value),
+        // A bare key matches any value, as Docker's label filter does.
+        None => labels.contains_key(pair),
     })
 }
 
@@ -384,7 +388,12 @@ impl Backend for MemoryBackend {
         .await
     }
 
-    async fn connect_network(&self, network: &str, container: &str, _alias: &str) -> Result<()> {
+    async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        _alias: Option<&str>,
+    ) -> Result<()> {
         self.call(&format!("connect {container}"), None, |s| {
             let name = s
                 .networks

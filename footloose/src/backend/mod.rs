@@ -41,9 +41,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
-pub use model::{
-    ssh_endpoint, ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort,
-};
+pub use model::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
 
 use crate::container_spec::ContainerPlan;
 use crate::error::Result;
@@ -101,8 +99,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>>;
     /// Every network carrying all the labels of `selector`.
     async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>>;
-    /// Attaches a created container to a network, reachable as `alias`.
-    async fn connect_network(&self, network: &str, container: &str, alias: &str) -> Result<()>;
+    /// Attaches a created container to a network, reachable as `alias`
+    /// (`None` on the engine's default network, which refuses aliases).
+    async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        alias: Option<&str>,
+    ) -> Result<()>;
     /// Removes a network by id or name: `InUse` while containers use it,
     /// `NotFound` when it is gone.
     async fn remove_network(&self, id: &str) -> Result<()>;

@@ -2,7 +2,7 @@
 //! every backend reads its API's answers into these.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -41,6 +41,8 @@ pub enum ContainerStatus {
 /// A container as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerInfo {
+    /// Its id.
+    pub id: String,
     /// Its name, without a leading `/`.
     pub name: String,
     /// Its image reference.
@@ -55,6 +57,9 @@ pub struct ContainerInfo {
     pub error: Option<String>,
     /// Its labels.
     pub labels: HashMap<String, String>,
+    /// Its network mode as it was created with: `bridge`, `host`, `none`,
+    /// `container:ID` or a network's name (empty when not reported).
+    pub network_mode: String,
     /// The networks it is attached to, by name, with its address on each.
     pub networks: BTreeMap<String, Option<IpAddr>>,
     /// Its published ports.
@@ -71,35 +76,6 @@ impl ContainerInfo {
     pub fn ip(&self) -> Option<IpAddr> {
         self.networks.values().flatten().next().copied()
     }
-
-    /// Where its sshd is reached from here, its engine's host being at
-    /// `engine_address`: see [`ssh_endpoint`].
-    pub fn ssh_endpoint(&self, engine_address: IpAddr) -> Option<SocketAddr> {
-        ssh_endpoint(&self.ports, self.ip(), engine_address)
-    }
-}
-
-/// Where a machine's sshd is reached: an IPv4 binding of port 22 (a
-/// wildcard or loopback bind meaning the engine's host, at
-/// `engine_address`), else port 22 of the machine's IP.
-pub fn ssh_endpoint(
-    ports: &[PublishedPort],
-    ip: Option<IpAddr>,
-    engine_address: IpAddr,
-) -> Option<SocketAddr> {
-    ports
-        .iter()
-        .filter(|p| p.guest == 22 && p.protocol == "tcp")
-        .find_map(|p| {
-            let address: IpAddr = match p.address.as_str() {
-                "" | "0.0.0.0" | "::" => engine_address,
-                other => other.parse().ok()?,
-            };
-            address
-                .is_ipv4()
-                .then_some(SocketAddr::new(address, p.host))
-        })
-        .or_else(|| ip.map(|ip| SocketAddr::new(ip, 22)))
 }
 
 /// A network as the engine reports it.
@@ -139,55 +115,5 @@ impl Leftovers {
             self.networks.len(),
             self.volumes.len(),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn port(guest: u16, host: u16, address: &str) -> PublishedPort {
-        PublishedPort {
-            guest,
-            host,
-            address: address.into(),
-            protocol: "tcp".into(),
-        }
-    }
-
-    #[test]
-    fn ssh_is_reached_on_its_published_port_or_the_ip() {
-        let ip = Some(IpAddr::from([172, 17, 0, 2]));
-        let local = IpAddr::from([127, 0, 0, 1]);
-        assert_eq!(
-            ssh_endpoint(
-                &[port(80, 8080, "127.0.0.1"), port(22, 2222, "0.0.0.0")],
-                ip,
-                local
-            ),
-            Some("127.0.0.1:2222".parse().unwrap())
-        );
-        assert_eq!(
-            ssh_endpoint(
-                &[port(22, 2222, "::1"), port(22, 2223, "192.168.1.5")],
-                ip,
-                local
-            ),
-            Some("192.168.1.5:2223".parse().unwrap())
-        );
-        assert_eq!(
-            ssh_endpoint(&[], ip, local),
-            Some("172.17.0.2:22".parse().unwrap())
-        );
-        assert_eq!(ssh_endpoint(&[], None, local), None);
-    }
-
-    #[test]
-    fn a_wildcard_bind_of_a_remote_engine_is_reached_at_the_engine() {
-        let remote = IpAddr::from([10, 250, 0, 2]);
-        assert_eq!(
-            ssh_endpoint(&[port(22, 2222, "0.0.0.0")], None, remote),
-            Some("10.250.0.2:2222".parse().unwrap())
-        );
     }
 }

@@ -247,7 +247,16 @@ impl ClusterBuilder {
     /// their `backend:` names (Docker's API when none does), found as
     /// [`Engine::connect`] finds it.
     pub async fn connect(&self) -> Result<Engine> {
-        Engine::connect_for(self.backend()).await
+        let engine = Engine::connect_for(self.backend()).await?;
+        match &self.config.cluster.reach {
+            Some(reach) => {
+                let reach = reach
+                    .parse()
+                    .map_err(|e| crate::Error::Invalid(format!("cluster.reach: {e}")))?;
+                engine.with_reach(&reach)
+            }
+            None => Ok(engine),
+        }
     }
 
     /// The backend the config's machines ask for (`backend:`, Docker when

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use footloose_config::MachineSpec;
 use serde::Serialize;
 
-use crate::engine::{ssh_endpoint, ContainerInfo, ContainerStatus, Engine};
+use crate::engine::{ssh_endpoint, ContainerInfo, ContainerStatus, Engine, Route};
 use crate::error::{Error, Result};
 use crate::labels::{self, Lifetime};
 use crate::machine::PublishedPort;
@@ -63,9 +63,12 @@ pub struct MachineStatus {
     /// Everything footloose recorded about the machine.
     #[serde(skip)]
     pub record: MachineRecord,
-    /// Where its engine's host is reached (loopback for a local engine).
+    /// Its address on each network.
     #[serde(skip)]
-    pub(crate) engine_address: IpAddr,
+    pub(crate) addresses: BTreeMap<String, Option<IpAddr>>,
+    /// How this process reaches machines' sshd.
+    #[serde(skip)]
+    pub(crate) route: Route,
 }
 
 impl MachineStatus {
@@ -73,7 +76,7 @@ impl MachineStatus {
     pub(crate) fn of(
         container: &ContainerInfo,
         record: MachineRecord,
-        engine_address: IpAddr,
+        route: &Route,
     ) -> MachineStatus {
         let state = match container.status {
             Some(ContainerStatus::Running) => MachineState::Running,
@@ -92,7 +95,7 @@ impl MachineStatus {
                 .unwrap_or_else(|| container.image.clone()),
             cmd: container.command.clone(),
             ip: container
-                .ip()
+                .address_on(route)
                 .filter(|_| state == MachineState::Running)
                 .map(|ip| ip.to_string()),
             ports: container.ports.clone(),
@@ -100,7 +103,8 @@ impl MachineStatus {
             networks: container.networks.keys().cloned().collect(),
             groups: record.groups.clone(),
             record,
-            engine_address,
+            addresses: container.networks.clone(),
+            route: route.clone(),
         }
     }
 
@@ -111,8 +115,10 @@ impl MachineStatus {
 
     /// Where this machine's sshd is reached, when it runs.
     pub fn ssh_endpoint(&self) -> Option<SocketAddr> {
-        let ip = self.ip.as_deref().and_then(|ip| ip.parse().ok());
-        ssh_endpoint(&self.ports, ip, self.engine_address)
+        if self.state != MachineState::Running {
+            return None;
+        }
+        ssh_endpoint(&self.ports, &self.addresses, &self.route)
     }
 }
 
@@ -137,7 +143,7 @@ pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<Machin
     let mut machines = Vec::new();
     for container in &containers {
         match MachineRecord::from_labels(&container.labels) {
-            Ok(record) => machines.push(MachineStatus::of(container, record, engine.address())),
+            Ok(record) => machines.push(MachineStatus::of(container, record, engine.route())),
             Err(source) if cluster.is_none() => {
                 tracing::warn!("Leaving out {}: {source}", container.name);
             }

@@ -1,18 +1,27 @@
 //! Waiting until a machine is ready: systemd has finished booting and an
 //! authenticated ssh session works.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::engine::{ContainerInfo, ContainerStatus, Engine};
-use crate::error::{Error, Result};
+use crate::engine::{ContainerInfo, ContainerStatus, Engine, Route, Vantage, REACH_ENV};
+use crate::error::{Error, Result, Unreachable};
 use crate::ssh::{Connection, Pool, Target};
 use crate::Machine;
 
 const RETRY_EVERY: Duration = Duration::from_millis(50);
 /// How often the engine is asked whether a booting machine still runs.
 const INSPECT_EVERY: Duration = Duration::from_secs(1);
+/// How long a readiness attempt waits for the tcp connection: a booting
+/// machine refuses at once, an unrouted address drops the packets.
+const ATTEMPT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long connections go unanswered before the boot log is read to
+/// tell an unreachable machine from one still booting.
+const UNANSWERED_GRACE: Duration = Duration::from_secs(2);
+/// How many of the last boot-log lines show whether sshd started.
+const STARTED_LOG_LINES: usize = 400;
 
 /// When waiting for readiness ends, and how long it was allowed.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +56,7 @@ pub(crate) async fn wait_ready(
     let mut attempts = 0u32;
     let mut info = running(engine, name).await?;
     let mut inspected = Instant::now();
+    let mut unanswered = Unanswered::default();
     loop {
         attempts += 1;
         // The engine is asked again only now and then: a machine that
@@ -56,7 +66,7 @@ pub(crate) async fn wait_ready(
             info = running(engine, name).await?;
             inspected = Instant::now();
         }
-        let Some(addr) = info.ssh_endpoint(engine.address()) else {
+        let Some(addr) = info.ssh_endpoint(engine.route()) else {
             return Err(not_ready(
                 engine,
                 name,
@@ -76,7 +86,7 @@ pub(crate) async fn wait_ready(
         let attempt = {
             let target = target.clone();
             tokio::task::spawn_blocking(move || -> Result<(Connection, String)> {
-                let connection = Connection::open(&target)?;
+                let connection = Connection::open_within(&target, ATTEMPT_CONNECT_TIMEOUT)?;
                 let out = connection.exec("systemctl is-system-running --wait", &[], Some(left))?;
                 Ok((connection, out.stdout().trim().to_owned()))
             })
@@ -94,23 +104,132 @@ pub(crate) async fn wait_ready(
                 return Ok(Machine {
                     hostname: hostname.to_owned(),
                     container_name: name.to_owned(),
-                    ip: info.ip(),
+                    ip: info.address_on(engine.route()),
                     ports: info.ports.clone(),
                     pool: Arc::new(pool),
                 });
             }
             Ok((_, state)) => last_failure = format!("systemd reports `{state}`"),
-            // A wrong host key or a refused client key will not change by waiting.
+            // A wrong host key or a refused client key will not change by
+            // waiting, unless the address is no longer the machine's: one
+            // that stopped frees its address, and the engine may give it
+            // to the next container at once. The refusal is final only
+            // while the machine still runs at the address that refused.
             Err(err @ (Error::HostKeyMismatch { .. } | Error::KeyRejected { .. })) => {
-                return Err(err)
+                info = running(engine, name).await?;
+                inspected = Instant::now();
+                if info.ssh_endpoint(engine.route()) == Some(addr) {
+                    return Err(err);
+                }
+                last_failure = err.to_string();
             }
-            Err(err) => last_failure = err.to_string(),
+            // Nothing answers at the address: still booting, or no route
+            // from here. Once sshd started, it is the route.
+            Err(err) if is_unanswered(&err) => {
+                if unanswered.look_at_log() && sshd_started(engine, name).await {
+                    return Err(unreachable(engine, name, addr, &err));
+                }
+                last_failure = err.to_string();
+            }
+            Err(err) => {
+                unanswered = Unanswered::default();
+                last_failure = err.to_string();
+            }
         }
         if Instant::now() >= deadline.at {
             return Err(not_ready(engine, name, deadline, last_failure).await);
         }
         tokio::time::sleep(RETRY_EVERY).await;
     }
+}
+
+/// Connections that nobody answered, in a row: when the first was, and
+/// when the boot log was last read because of them.
+#[derive(Debug, Default)]
+struct Unanswered {
+    since: Option<Instant>,
+    log_read: Option<Instant>,
+}
+
+impl Unanswered {
+    /// Counts one more unanswered attempt; true when it is time to read
+    /// the boot log (after [`UNANSWERED_GRACE`], then every
+    /// [`INSPECT_EVERY`]).
+    fn look_at_log(&mut self) -> bool {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        let due = since.elapsed() >= UNANSWERED_GRACE
+            && self
+                .log_read
+                .is_none_or(|read| read.elapsed() >= INSPECT_EVERY);
+        if due {
+            self.log_read = Some(Instant::now());
+        }
+        due
+    }
+}
+
+/// True for a connection nothing answered: refused, timed out, no route,
+/// or closed by a port publisher before sshd spoke.
+fn is_unanswered(err: &Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(err, Error::Ssh { error, .. } if matches!(
+        error.kind(),
+        ConnectionRefused | TimedOut | WouldBlock | HostUnreachable | NetworkUnreachable
+            | ConnectionAborted | ConnectionReset | NotConnected | AddrNotAvailable
+    ))
+}
+
+/// True when the machine's boot log says its sshd started (or the boot
+/// reached `multi-user.target`, which sshd is part of).
+async fn sshd_started(engine: &Engine, name: &str) -> bool {
+    let log = engine.backend().logs_tail(name, STARTED_LOG_LINES).await;
+    log_says_sshd_started(&strip_ansi(&log))
+}
+
+fn log_says_sshd_started(log: &str) -> bool {
+    log.lines().any(|line| {
+        let started_ssh = line.contains("Started")
+            && (line.contains("ssh.service")
+                || line.contains("sshd.service")
+                || line.contains("Secure Shell"));
+        let multi_user = line.contains("Reached target")
+            && (line.contains("multi-user.target") || line.contains("Multi-User System"));
+        started_ssh || multi_user
+    })
+}
+
+/// The error for a booted machine footloose cannot reach: what was tried,
+/// from where, and the way out.
+fn unreachable(engine: &Engine, name: &str, addr: SocketAddr, err: &Error) -> Error {
+    let reason = match err {
+        Error::Ssh { error, .. } => error.to_string(),
+        other => other.to_string(),
+    };
+    let vantage = engine.vantage();
+    let inside = matches!(vantage, Vantage::Inside(_));
+    let way_out = match engine.route() {
+        Route::Published { host } if host.is_loopback() && inside => format!(
+            "the port is bound to {host} of the engine's host, which this container's network cannot reach: leave {REACH_ENV} and cluster.reach unset (footloose then reaches machines over the job container's network), or publish where this container reaches (cluster.publishAddress: 0.0.0.0) and set {REACH_ENV}=published:GATEWAY"
+        ),
+        Route::Published { host } => format!(
+            "is {host} reachable from here (a firewall, another network namespace)? If footloose runs in a container or namespace of its own, set {REACH_ENV} (`network:NAME`, `published:ADDRESS`) to a route that works"
+        ),
+        Route::Network { network } if inside => format!(
+            "this container and the machine share network {network}: does the network block traffic between containers (`com.docker.network.bridge.enable_icc=false`, a firewall)?"
+        ),
+        Route::Network { network } => format!(
+            "this process is not on network {network}: run it in a container on that network, or leave {REACH_ENV} and cluster.reach unset"
+        ),
+        Route::Unroutable { reason } => reason.clone(),
+    };
+    Error::Unreachable(Box::new(Unreachable {
+        machine: name.to_owned(),
+        addr,
+        route: engine.route().to_string(),
+        reason,
+        vantage: vantage.describe(),
+        way_out,
+    }))
 }
 
 /// The machine as the engine reports it, if it runs; an error saying why
@@ -185,7 +304,20 @@ pub(crate) fn strip_ansi(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::strip_ansi;
+    use super::{log_says_sshd_started, strip_ansi};
+
+    #[test]
+    fn a_boot_log_tells_when_sshd_started() {
+        assert!(log_says_sshd_started(
+            "[  OK  ] Started ssh.service - OpenBSD Secure Shell server."
+        ));
+        assert!(log_says_sshd_started(
+            "[  OK  ] Reached target multi-user.target - Multi-User System."
+        ));
+        assert!(!log_says_sshd_started(
+            "         Starting ssh.service - OpenBSD Secure Shell server...\n[  OK  ] Reached target basic.target - Basic System."
+        ));
+    }
 
     #[test]
     fn strips_colours() {

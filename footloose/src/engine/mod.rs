@@ -8,14 +8,15 @@
 mod context;
 mod ssh_url;
 mod tunnel;
+mod vantage;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-pub use crate::backend::{
-    ssh_endpoint, ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort,
-};
+pub use crate::backend::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
 pub use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
+pub use crate::reach::{address_on, ssh_endpoint, Reach, Route};
+pub use vantage::{JobContainer, Vantage};
 
 use crate::backend::docker::DockerBackend;
 use crate::backend::Backend;
@@ -24,6 +25,9 @@ use crate::labels;
 
 /// The engine's socket when nothing else names one.
 const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
+/// Overrides how machines are reached (see [`Reach`]); beats the config's
+/// `cluster.reach`.
+pub const REACH_ENV: &str = "FOOTLOOSE_REACH";
 
 /// A connected engine with the facts read from it.
 #[derive(Debug, Clone)]
@@ -33,6 +37,10 @@ pub struct Engine {
     address: IpAddr,
     /// The ssh connection an `ssh://` engine is reached through.
     tunnel: Option<tunnel::Tunnel>,
+    /// Where this process runs, as the engine sees it.
+    vantage: Vantage,
+    /// How machines' sshd is reached from here.
+    route: Route,
 }
 
 impl Engine {
@@ -89,12 +97,54 @@ impl Engine {
         let backend = DockerBackend::connect(endpoint, tls)
             .await
             .map_err(unreachable)?;
+        let vantage = vantage::detect(&backend).await;
+        Engine::placed(Arc::new(backend), endpoint, address, None, vantage)
+    }
+
+    /// The engine with the route from `vantage` that `FOOTLOOSE_REACH`
+    /// asks for, or footloose's own choice.
+    fn placed(
+        backend: Arc<dyn Backend>,
+        endpoint: &str,
+        address: IpAddr,
+        tunnel: Option<tunnel::Tunnel>,
+        vantage: Vantage,
+    ) -> Result<Engine> {
+        let reach = reach_from_env()?.unwrap_or_default();
+        let route = vantage::route(&reach, &vantage, address, tunnel.is_some())
+            .map_err(|reason| Error::Invalid(format!("{REACH_ENV}={reach}: {reason}")))?;
+        if route != (Route::Published { host: address }) {
+            tracing::debug!("{}: machines are reached by {route}", vantage.describe());
+        }
         Ok(Engine {
-            backend: Arc::new(backend),
+            backend,
             endpoint: endpoint.to_owned(),
             address,
-            tunnel: None,
+            tunnel,
+            vantage,
+            route,
         })
+    }
+
+    /// The engine with machines reached as `reach` says (the config's
+    /// `cluster.reach`), unless `FOOTLOOSE_REACH` says otherwise.
+    pub fn with_reach(mut self, reach: &Reach) -> Result<Engine> {
+        if reach_from_env()?.is_some() {
+            return Ok(self);
+        }
+        self.route = vantage::route(reach, &self.vantage, self.address, self.tunnel.is_some())
+            .map_err(|reason| Error::Invalid(format!("cluster.reach `{reach}`: {reason}")))?;
+        Ok(self)
+    }
+
+    /// How machines' sshd is reached from this process.
+    pub fn route(&self) -> &Route {
+        &self.route
+    }
+
+    /// Where this process runs, as the engine sees it.
+    pub fn vantage(&self) -> &Vantage {
+        &self.vantage
     }
 
     /// An engine on another host, its API and the machines' published
@@ -108,24 +158,37 @@ impl Engine {
         let backend = DockerBackend::connect(&api, false)
             .await
             .map_err(|e| format!("{e} (through the ssh connection to {})", tunnel.url()))?;
-        Ok(Engine {
-            backend: Arc::new(backend),
-            endpoint: endpoint.to_owned(),
-            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            tunnel: Some(tunnel),
-        })
+        Engine::placed(
+            Arc::new(backend),
+            endpoint,
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Some(tunnel),
+            Vantage::Outside,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// An engine that is `backend`, reached on this host (the tests'
     /// in-memory engine).
     #[cfg(test)]
     pub(crate) fn of(backend: Arc<dyn Backend>) -> Engine {
+        let address = IpAddr::V4(Ipv4Addr::LOCALHOST);
         Engine {
             backend,
             endpoint: "memory://".to_owned(),
-            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            address,
             tunnel: None,
+            vantage: Vantage::Outside,
+            route: Route::Published { host: address },
         }
+    }
+
+    /// The engine with machines reached by `route` (the tests' job
+    /// containers).
+    #[cfg(test)]
+    pub(crate) fn routed(mut self, route: Route) -> Engine {
+        self.route = route;
+        self
     }
 
     /// What the engine does: containers, networks, volumes, images.
@@ -204,6 +267,17 @@ impl Engine {
                 .collect(),
             volumes: backend.volumes(&selector).await?,
         })
+    }
+}
+
+/// `FOOTLOOSE_REACH`, if set.
+fn reach_from_env() -> Result<Option<Reach>> {
+    match std::env::var(REACH_ENV) {
+        Ok(text) if !text.is_empty() => text
+            .parse()
+            .map(Some)
+            .map_err(|reason| Error::Invalid(format!("{REACH_ENV}: {reason}"))),
+        _ => Ok(None),
     }
 }
 

@@ -64,12 +64,18 @@ impl Connection {
     /// Connects, checks the host key against the pinned one, and
     /// authenticates with the key file.
     pub fn open(target: &Target) -> Result<Connection> {
+        Connection::open_within(target, CONNECT_TIMEOUT)
+    }
+
+    /// [`open`](Self::open), giving the tcp connection `connect_timeout`
+    /// to be accepted (waiting for a booting machine tries often, briefly).
+    pub fn open_within(target: &Target, connect_timeout: Duration) -> Result<Connection> {
         let ssh = |action: &str, source: ssh2::Error| Error::Ssh {
             machine: target.machine.clone(),
             action: action.to_owned(),
             error: source.into(),
         };
-        let tcp = TcpStream::connect_timeout(&target.addr, CONNECT_TIMEOUT).map_err(|error| {
+        let tcp = TcpStream::connect_timeout(&target.addr, connect_timeout).map_err(|error| {
             Error::Ssh {
                 machine: target.machine.clone(),
                 action: format!("connecting to {}", target.addr),

@@ -78,12 +78,14 @@ fn capabilities(flavour: Flavour) -> Capabilities {
         Flavour::Docker => Capabilities {
             systemd_mode: false,
             duplicate_network_names: true,
+            default_network: "bridge",
         },
         // Podman's names are unique, and it runs `/sbin/init` in its
         // systemd mode (see `container_spec`).
         Flavour::Podman => Capabilities {
             systemd_mode: true,
             duplicate_network_names: false,
+            default_network: "podman",
         },
     }
 }

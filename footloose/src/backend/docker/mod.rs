@@ -157,7 +157,12 @@ impl Backend for DockerBackend {
         networks::list(&self.docker, label_filter(selector)).await
     }
 
-    async fn connect_network(&self, network: &str, container: &str, alias: &str) -> Result<()> {
+    async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        alias: Option<&str>,
+    ) -> Result<()> {
         networks::connect(&self.docker, network, container, alias).await
     }
 

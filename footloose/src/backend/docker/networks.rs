@@ -67,11 +67,11 @@ pub(super) async fn connect(
     docker: &Docker,
     network: &str,
     container: &str,
-    alias: &str,
+    alias: Option<&str>,
 ) -> Result<()> {
     let request = NetworkConnectRequest {
         container: container.to_owned(),
-        endpoint_config: Some(request::endpoint(alias)),
+        endpoint_config: alias.map(request::endpoint),
     };
     docker
         .connect_network(network, request)

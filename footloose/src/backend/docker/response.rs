@@ -59,6 +59,7 @@ pub(super) fn from_summary(summary: &ContainerSummary) -> ContainerInfo {
         })
         .collect();
     ContainerInfo {
+        id: summary.id.clone().unwrap_or_default(),
         name: summary
             .names
             .as_ref()
@@ -71,6 +72,11 @@ pub(super) fn from_summary(summary: &ContainerSummary) -> ContainerInfo {
         exit_code: None,
         error: None,
         labels: summary.labels.clone().unwrap_or_default(),
+        network_mode: summary
+            .host_config
+            .as_ref()
+            .and_then(|h| h.network_mode.clone())
+            .unwrap_or_default(),
         networks: networks_of(
             summary
                 .network_settings
@@ -114,6 +120,7 @@ pub(super) fn from_inspect(info: &ContainerInspectResponse) -> ContainerInfo {
         .cloned()
         .collect();
     ContainerInfo {
+        id: info.id.clone().unwrap_or_default(),
         name: info
             .name
             .as_deref()
@@ -131,6 +138,11 @@ pub(super) fn from_inspect(info: &ContainerInspectResponse) -> ContainerInfo {
             .and_then(|s| s.error.clone())
             .filter(|e| !e.is_empty()),
         labels: config.and_then(|c| c.labels.clone()).unwrap_or_default(),
+        network_mode: info
+            .host_config
+            .as_ref()
+            .and_then(|h| h.network_mode.clone())
+            .unwrap_or_default(),
         networks: networks_of(settings.and_then(|s| s.networks.as_ref())),
         ports: sorted(ports),
     }

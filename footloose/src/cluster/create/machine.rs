@@ -126,6 +126,7 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         groups: step.instance.groups.clone(),
     };
     let ids = context.network_ids.clone().into_iter().collect();
+    let default_network = engine.facts().capabilities.default_network;
     let mut plan = container_spec::plan(
         context.cluster(),
         &step.instance,
@@ -133,8 +134,11 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         &record.to_labels(),
         &context.request.config_dir,
         context.publish_address,
-    )
-    .with_network_ids(&ids);
+    );
+    if let Some(network) = engine.route().network() {
+        plan = plan.reachable_on(network, default_network);
+    }
+    let mut plan = plan.with_network_ids(&ids);
     let delivery = context
         .deliveries
         .get(&step.instance.spec.image)
@@ -164,9 +168,10 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         engine.backend().upload(name, "/", files).await?;
     }
     for network in &plan.extra_networks {
+        let alias = (network != default_network).then_some(step.instance.hostname.as_str());
         engine
             .backend()
-            .connect_network(network, name, &step.instance.hostname)
+            .connect_network(network, name, alias)
             .await?;
     }
     let privileged = step.instance.spec.privileged;

@@ -30,7 +30,7 @@ use futures_util::future::join_all;
 
 use super::ready::Deadline;
 use super::running::Cluster;
-use crate::engine::Engine;
+use crate::engine::{Engine, Route};
 use crate::error::{Error, Result};
 use crate::guest::KeyDelivery;
 use crate::ownership::Ownership;
@@ -80,6 +80,7 @@ async fn carry_out(
     made: &Made,
 ) -> Result<Vec<crate::Machine>> {
     let cluster = &request.config.cluster.name;
+    check_route(engine).await?;
     let ours = keys::existing_key(&request.key_path).await?;
     let existing = observe_cluster(engine, &request.config).await?;
     let fingerprint = ours.as_ref().map(|k| k.fingerprint());
@@ -118,6 +119,25 @@ async fn carry_out(
         made,
     };
     machine::bring_up_all(&context, &plan).await
+}
+
+/// Refuses, before anything is made, a route that cannot reach machines:
+/// none from where this process runs, or a network that does not exist.
+async fn check_route(engine: &Engine) -> Result<()> {
+    match engine.route() {
+        Route::Unroutable { reason } => Err(Error::NoRoute {
+            reason: reason.clone(),
+        }),
+        Route::Network { network } if engine.networks_named(network).await?.is_empty() => {
+            Err(Error::NoRoute {
+                reason: format!(
+                    "machines are to be reached on network {network}, and the engine has no network of that name ({})",
+                    engine.vantage().describe()
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Makes sure every image of the plan is there; says how each takes keys.

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::{create, CreateRequest, Readiness};
 use crate::backend::memory::{refusal, Event, MemoryBackend};
 use crate::backend::{ContainerStatus, ImageInfo};
-use crate::engine::Engine;
+use crate::engine::{Engine, Route};
 use crate::error::{EngineFailure, Error};
 use crate::labels::{self, Lifetime};
 use crate::ownership::{Ownership, Verdict};
@@ -512,4 +512,77 @@ async fn the_janitor_removes_only_clusters_provably_abandoned() {
         ]
     );
     assert_eq!(names(&f), ["cli-node0", "leased-node0", "live-node0"]);
+}
+
+#[tokio::test]
+async fn in_a_job_container_each_machine_joins_the_jobs_network() {
+    let mut f = fixture(YAML, false);
+    f.memory.with(|s| s.add_network("ci", HashMap::new()));
+    f.engine = f.engine.clone().routed(Route::Network {
+        network: "ci".into(),
+    });
+    create(&f.engine, &f.request).await.unwrap();
+    f.memory.with(|s| {
+        for name in ["c-node0", "c-node1"] {
+            let container = &s.containers[name];
+            let plan = container.plan.as_ref().unwrap();
+            assert_eq!(plan.extra_networks, ["ci"], "front first, then the job's");
+            assert!(container.info.networks.contains_key("ci"));
+        }
+        let ours: Vec<&str> = s
+            .networks
+            .iter()
+            .filter(|n| n.labels.contains_key(labels::CLUSTER))
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(ours, ["front"], "the job's network is not footloose's");
+    });
+}
+
+#[tokio::test]
+async fn without_a_route_to_the_machines_nothing_is_made() {
+    for route in [
+        Route::Unroutable {
+            reason: "this process runs in container job (network mode none)".into(),
+        },
+        Route::Network {
+            network: "no-such-network".into(),
+        },
+    ] {
+        let mut f = fixture(YAML, false);
+        f.engine = f.engine.clone().routed(route.clone());
+        let err = create(&f.engine, &f.request).await.unwrap_err();
+        let Error::NoRoute { reason } = &err else {
+            panic!("{route:?} gave {err}");
+        };
+        assert!(
+            reason.contains("network mode none") || reason.contains("no-such-network"),
+            "{reason}"
+        );
+        assert!(names(&f).is_empty(), "{route:?} made machines");
+        f.memory
+            .with(|s| assert!(s.networks.is_empty(), "{route:?} made networks"));
+        assert!(
+            !f.request.key_path.exists(),
+            "{route:?} generated a key first"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_container_a_user_ran_from_a_footloose_image_is_not_footloose_s() {
+    let f = fixture(YAML, false);
+    // Containers inherit the image's labels, `io.footloose.managed` too.
+    f.memory.with(|s| {
+        s.add_container(
+            "users-own",
+            ContainerStatus::Running,
+            HashMap::from([(labels::MANAGED.to_owned(), "true".to_owned())]),
+        )
+    });
+    assert!(f.engine.leftovers(None).await.unwrap().is_empty());
+    let listed = crate::cluster::inspect::status(&f.engine, None)
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
 }
