@@ -127,6 +127,9 @@ fn the_github_workflow_runs_a_matrix_of_images_and_shards() {
 fn the_gitlab_pipeline_runs_a_matrix_of_images_and_shards() {
     let pipeline = load("gitlab-ci.yml");
     let job = &pipeline["infrastructure-tests"];
+    // GitLab's docker executor: the job runs in a container of this image.
+    assert!(job["image"].as_str().is_some(), "{job:?}");
+    assert!(job["tags"].is_null(), "no shell-runner tag: {job:?}");
     let matrix = &job["parallel"]["matrix"][0];
     check_images(&strings(&matrix["FOOTLOOSE_IMAGES"]));
     let shards = strings(&matrix["SHARD"]);
