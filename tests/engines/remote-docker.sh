@@ -9,7 +9,10 @@
 #                                   SSH_ENGINE=ssh://root@10.250.N.2/.../docker.sock
 #                                   (root logs in with the keys in
 #                                   /tmp/fl-engine-NAME/authorized_keys; the
-#                                   host key is ssh_host_ed25519_key.pub there)
+#                                   host key is ssh_host_ed25519_key.pub there;
+#                                   sshd also listens on the namespace's own
+#                                   127.0.0.1, which only a jump through
+#                                   10.250.N.2 reaches)
 #   remote-docker.sh stop NAME      stops it and removes everything it made
 #
 # NAME is short ([a-z0-9], at most 8 characters), N in 1..250 picks the subnet
@@ -57,13 +60,15 @@ start() {
   return 1
 }
 
-# An sshd for root on the engine's address only, with keys of the test's own.
+# An sshd for root on the engine's address (and on the namespace's loopback,
+# for jumps through it), with keys of the test's own.
 start_sshd() {
   mkdir -p /run/sshd
   ssh-keygen -q -t ed25519 -N '' -f "$root/ssh_host_ed25519_key"
   touch "$root/authorized_keys"
   cat >"$root/sshd_config" <<EOF
 ListenAddress $1
+ListenAddress 127.0.0.1
 HostKey $root/ssh_host_ed25519_key
 AuthorizedKeysFile $root/authorized_keys
 PermitRootLogin prohibit-password

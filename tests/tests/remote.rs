@@ -4,7 +4,9 @@
 //! address and reached there; over ssh they stay on the engine host's
 //! loopback and are reached through the ssh connection. A bind source is
 //! named as the engine host's path; an unknown ssh host key is refused with
-//! the command that adds it; nothing is left.
+//! the command that adds it; nothing is left. Over ssh, the engine is also
+//! reached through nothing but `~/.ssh/config` aliases: one with its own
+//! key file and known-hosts file, one through it as a `ProxyJump`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -26,11 +28,13 @@ struct RemoteEngine {
 }
 
 impl RemoteEngine {
-    /// Starts an engine; `slot` (0 or 1) keeps this process's engines apart.
+    /// Starts an engine; `slot` (0 to 2) keeps this process's engines apart.
     fn start(slot: u32) -> RemoteEngine {
+        assert!(slot < 3);
         local_image(IMAGE);
-        // Unique per process and slot, so that runs on one host do not collide.
-        let n = (std::process::id() % 100) * 2 + slot + 20;
+        // Unique per process and slot, so that runs on one host do not
+        // collide; at most 249, the last subnet the script takes.
+        let n = (std::process::id() % 80) * 3 + slot + 10;
         let name = format!("r{n}");
         let out = Command::new("bash")
             .args([SCRIPT, "start", &name, &n.to_string()])
@@ -92,6 +96,87 @@ impl RemoteEngine {
             std::fs::write(ssh.join("known_hosts"), format!("{host} {host_key}")).unwrap();
         }
         home
+    }
+
+    /// A home directory that reaches this engine through `~/.ssh/config`
+    /// alone: no default key, no `~/.ssh/known_hosts`. `fl-remote-engine`
+    /// is the engine's host (a key that is no default name, a known-hosts
+    /// file elsewhere, hashed as `HashKnownHosts` writes it);
+    /// `fl-remote-behind` is its sshd on the namespace's own loopback,
+    /// which only a `ProxyJump` through `fl-remote-engine` reaches;
+    /// `fl-remote-careless` asks not to check host keys at all.
+    fn alias_home(&self) -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        for dir in [".ssh", "keys", "known"] {
+            std::fs::create_dir(home.path().join(dir)).unwrap();
+        }
+        let key = home.path().join("keys/engine-key");
+        let keygen = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .output()
+            .expect("cannot run ssh-keygen");
+        assert!(keygen.status.success(), "{}", text(&keygen));
+        let root = Path::new("/tmp").join(format!("fl-engine-{}", self.name));
+        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        let mut authorized = std::fs::OpenOptions::new()
+            .append(true)
+            .open(root.join("authorized_keys"))
+            .unwrap();
+        std::io::Write::write_all(&mut authorized, public.as_bytes()).unwrap();
+        let host_key = std::fs::read_to_string(root.join("ssh_host_ed25519_key.pub")).unwrap();
+        let ip = self.engine_ip();
+        let known = home.path().join("known/engine_hosts");
+        std::fs::write(
+            &known,
+            format!("{ip} {host_key}fl-remote-behind-key {host_key}"),
+        )
+        .unwrap();
+        let hashed = Command::new("ssh-keygen")
+            .arg("-H")
+            .arg("-f")
+            .arg(&known)
+            .output()
+            .unwrap();
+        assert!(hashed.status.success(), "{}", text(&hashed));
+        // Host * comes last and loses wherever an alias said otherwise.
+        std::fs::write(
+            home.path().join(".ssh/config"),
+            format!(
+                "Host fl-remote-careless
+  HostName {ip}
+  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking no
+                 Host fl-remote-*
+  User root
+  Port 22
+  IdentityFile ~/keys/engine-key
+  UserKnownHostsFile ~/.ssh/nothing-here ~/known/engine_hosts
+                 Host fl-remote-engine
+  HostName {ip}
+                 Host fl-remote-behind
+  HostName 127.0.0.1
+  HostKeyAlias fl-remote-behind-key
+  ProxyJump fl-remote-engine
+                 Host *
+  User nobody
+  Port 2
+"
+            ),
+        )
+        .unwrap();
+        home
+    }
+
+    /// `ssh://HOST/…/docker.sock`: the engine at the ssh host `host`.
+    fn ssh_endpoint_at(&self, host: &str) -> String {
+        let socket = self
+            .ssh_endpoint
+            .trim_start_matches("ssh://")
+            .split_once('/')
+            .map(|(_, path)| path)
+            .unwrap_or_default();
+        format!("ssh://{host}/{socket}")
     }
 
     fn engine_ip(&self) -> String {
@@ -280,6 +365,78 @@ fn a_remote_engine_over_ssh_passes_the_smoke_suite_with_machines_reached_through
     assert!(!refused.status.success(), "{}", text(&refused));
     assert!(
         stderr.contains("is not in") && stderr.contains("ssh-keyscan"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_remote_engine_reached_only_through_ssh_config_aliases_and_a_jump_host() {
+    let remote = RemoteEngine::start(2);
+    let home = remote.alias_home();
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    let cluster = footloose::unique_cluster_name("alias");
+    std::fs::write(
+        dir.join("footloose.yaml"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+    )
+    .unwrap();
+    let run = |host: &str, args: &[&str]| {
+        footloose_at(
+            &remote.ssh_endpoint_at(host),
+            dir,
+            args,
+            &[("HOME", home.path())],
+        )
+    };
+
+    let created = run("fl-remote-engine", &["create"]);
+    assert!(created.status.success(), "{}", text(&created));
+    let shown = run("fl-remote-engine", &["show", "-o", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&shown.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&shown)));
+    let container = json["machines"][0]["container"].clone();
+    assert_eq!(container, format!("{cluster}-node0").as_str(), "{json}");
+    let hostname = run("fl-remote-engine", &["ssh", "node0", "--", "hostname"]);
+    assert_eq!(
+        String::from_utf8_lossy(&hostname.stdout).trim(),
+        "node0",
+        "{}",
+        text(&hostname)
+    );
+    // Ansible's ssh goes through the alias, so through the same config.
+    let inventory = run("fl-remote-engine", &["show", "-o", "ansible"]);
+    let inventory = String::from_utf8_lossy(&inventory.stdout);
+    assert!(
+        inventory.contains("-o ProxyJump=root@fl-remote-engine:22"),
+        "{inventory}"
+    );
+
+    // The same engine through a jump host: the API and the machines' ports.
+    let shown = run("fl-remote-behind", &["show", "-o", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&shown.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&shown)));
+    assert_eq!(json["machines"][0]["container"], container, "{json}");
+    let hostname = run("fl-remote-behind", &["ssh", "node0", "--", "hostname"]);
+    assert_eq!(
+        String::from_utf8_lossy(&hostname.stdout).trim(),
+        "node0",
+        "{}",
+        text(&hostname)
+    );
+    let deleted = run("fl-remote-behind", &["delete"]);
+    assert!(deleted.status.success(), "{}", text(&deleted));
+    assert!(leftovers_at(&remote.endpoint, &cluster).is_empty());
+
+    // No known-hosts file and StrictHostKeyChecking no: still refused.
+    let refused = run("fl-remote-careless", &["show"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        stderr.contains("is not in")
+            && stderr.contains("/dev/null")
+            && stderr.contains("StrictHostKeyChecking no")
+            && stderr.contains("is not followed"),
         "{stderr}"
     );
 }

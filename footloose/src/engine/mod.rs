@@ -6,6 +6,7 @@
 //! tunnel that also carries the machines' ssh ports.
 
 mod context;
+mod ssh_config;
 mod ssh_url;
 mod tunnel;
 mod vantage;

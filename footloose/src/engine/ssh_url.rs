@@ -1,28 +1,31 @@
 //! `DOCKER_HOST=ssh://[USER@]HOST[:PORT][/PATH/TO/ENGINE.sock]`: where an
 //! engine over ssh is, as whom to log in, and which socket the engine
 //! listens on there (Podman writes it in the path; Docker's default is
-//! `/var/run/docker.sock`).
+//! `/var/run/docker.sock`). `HOST` may be an alias of `~/.ssh/config`; a user
+//! or port the URL names wins over the config's, as on OpenSSH's command
+//! line (see [`super::ssh_config`]).
 
 use std::fmt;
 
 /// The engine socket when the URL names none.
 pub(crate) const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
-/// A parsed `ssh://` engine endpoint.
+/// A parsed `ssh://` engine endpoint, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SshUrl {
-    /// The login user.
-    pub user: String,
-    /// The engine's host name or address.
+    /// The login user, when the URL names one.
+    pub user: Option<String>,
+    /// The engine's host name or address, or an alias of `~/.ssh/config`.
     pub host: String,
-    /// Its sshd's port.
-    pub port: u16,
+    /// Its sshd's port, when the URL names one.
+    pub port: Option<u16>,
     /// The engine's unix socket on that host.
     pub socket: String,
 }
 
 impl SshUrl {
-    /// Parses `endpoint`; the user defaults to the local login name.
+    /// Parses `endpoint`; what it leaves out comes from `~/.ssh/config`
+    /// or OpenSSH's defaults later.
     pub fn parse(endpoint: &str) -> Result<SshUrl, String> {
         let rest = endpoint
             .strip_prefix("ssh://")
@@ -32,15 +35,15 @@ impl SshUrl {
             None => (rest, ""),
         };
         let (user, hostport) = match authority.rsplit_once('@') {
-            Some((user, hostport)) => (user.to_owned(), hostport),
-            None => (local_user(), authority),
+            Some((user, hostport)) => (Some(user.to_owned()), hostport),
+            None => (None, authority),
         };
         let (host, port) = split_port(hostport)
             .ok_or_else(|| format!("the port in {endpoint} is not a number from 1 to 65535"))?;
         if host.is_empty() {
             return Err(format!("{endpoint} names no host"));
         }
-        if user.is_empty() {
+        if user.as_deref() == Some("") {
             return Err(format!("{endpoint} names an empty user"));
         }
         Ok(SshUrl {
@@ -57,29 +60,47 @@ impl SshUrl {
 }
 
 impl fmt::Display for SshUrl {
+    /// `[USER@]HOST[:PORT]`, as written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}:{}", self.user, self.host, self.port)
+        if let Some(user) = &self.user {
+            write!(f, "{user}@")?;
+        }
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", bracketed(&self.host)),
+            None => write!(f, "{}", self.host),
+        }
     }
 }
 
-/// `host[:port]`, with `[v6]:port` allowed; the port defaults to 22.
-fn split_port(hostport: &str) -> Option<(&str, u16)> {
+/// `host`, in brackets when it is an IPv6 address (so that a port can follow).
+pub(crate) fn bracketed(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+/// `host[:port]`, with `[v6]:port` allowed; `None` for the port when there
+/// is none, `None` altogether when the port is not a number from 1 to 65535.
+pub(crate) fn split_port(hostport: &str) -> Option<(&str, Option<u16>)> {
+    let port = |text: &str| text.parse().ok().filter(|p| *p != 0);
     if let Some(v6) = hostport.strip_prefix('[') {
         let (host, after) = v6.split_once(']')?;
         return match after.strip_prefix(':') {
-            Some(port) => Some((host, port.parse().ok().filter(|p| *p != 0)?)),
-            None if after.is_empty() => Some((host, 22)),
+            Some(text) => Some((host, Some(port(text)?))),
+            None if after.is_empty() => Some((host, None)),
             None => None,
         };
     }
     match hostport.rsplit_once(':') {
-        Some((host, port)) => Some((host, port.parse().ok().filter(|p| *p != 0)?)),
-        None => Some((hostport, 22)),
+        Some((host, text)) => Some((host, Some(port(text)?))),
+        None => Some((hostport, None)),
     }
 }
 
 /// The local login name, as ssh would use it.
-fn local_user() -> String {
+pub(crate) fn local_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "root".to_owned())
@@ -95,9 +116,9 @@ mod tests {
         assert_eq!(
             url,
             SshUrl {
-                user: "ops".into(),
+                user: Some("ops".into()),
                 host: "engine.example".into(),
-                port: 2222,
+                port: Some(2222),
                 socket: "/run/podman/podman.sock".into(),
             }
         );
@@ -105,11 +126,18 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_port_22_and_dockers_socket() {
+    fn what_the_url_leaves_out_is_left_to_the_ssh_config_and_dockers_socket() {
         let url = SshUrl::parse("ssh://root@10.0.0.5").unwrap();
-        assert_eq!((url.port, url.socket.as_str()), (22, DEFAULT_SOCKET));
-        let url = SshUrl::parse("ssh://root@[fd00::5]/").unwrap();
-        assert_eq!((url.host.as_str(), url.port), ("fd00::5", 22));
+        assert_eq!((url.port, url.socket.as_str()), (None, DEFAULT_SOCKET));
+        let url = SshUrl::parse("ssh://[fd00::5]:2200/").unwrap();
+        assert_eq!(
+            (url.user, url.host.as_str(), url.port),
+            (None, "fd00::5", Some(2200))
+        );
+        assert_eq!(
+            SshUrl::parse("ssh://fl-engine").unwrap().to_string(),
+            "fl-engine"
+        );
     }
 
     #[test]
@@ -120,6 +148,9 @@ mod tests {
         assert!(SshUrl::parse("ssh://root@")
             .unwrap_err()
             .contains("no host"));
+        assert!(SshUrl::parse("ssh://@host")
+            .unwrap_err()
+            .contains("empty user"));
         assert!(SshUrl::parse("tcp://host").is_err());
     }
 }

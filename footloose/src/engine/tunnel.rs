@@ -4,23 +4,32 @@
 //! forwarded to the ports the engine published on its host's loopback,
 //! `direct-tcpip`).
 //!
-//! One thread owns the session, in non-blocking mode, and moves bytes
+//! The host is reached as `~/.ssh/config` says (see [`super::ssh_config`]):
+//! straight over tcp, through jump hosts (`ProxyJump`: a session to the
+//! jump host opens a `direct-tcpip` channel to the next host, and a pump
+//! thread moves its bytes to one end of a socket pair whose other end
+//! carries the next session), or over a `ProxyCommand`'s stdin and stdout.
+//!
+//! One thread owns each session, in non-blocking mode, and moves bytes
 //! between each local connection and its channel; nothing else touches the
 //! session, so libssh2 is never used from two threads at once.
 
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ssh2::{CheckResult, KnownHostFileKind, Session};
+use ssh2::{MethodType, Session};
 
+use super::ssh_config::known_hosts::{self, Verdict};
+use super::ssh_config::{self, Agent, Destination, Proxy};
 use super::ssh_url::SshUrl;
 
 /// How long connecting, authenticating or opening a channel may take.
@@ -31,8 +40,6 @@ const KEEPALIVE: Duration = Duration::from_secs(20);
 const IDLE_POLL_MS: i32 = 50;
 /// libssh2's "would block".
 const EAGAIN: i32 = -37;
-/// The identity files tried after the agent, as OpenSSH tries them.
-const IDENTITIES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
 /// An open ssh connection to an engine's host and its forwards; closed
 /// (the pump stopped, the local socket removed) when the last clone drops.
@@ -43,7 +50,7 @@ pub(crate) struct Tunnel {
 
 #[derive(Debug)]
 struct Shared {
-    url: SshUrl,
+    url: Destination,
     api_socket: PathBuf,
     dir: PathBuf,
     commands: Mutex<Sender<Listener>>,
@@ -52,11 +59,15 @@ struct Shared {
 }
 
 impl Tunnel {
-    /// Connects to the host of `url`, checks its host key against
-    /// `~/.ssh/known_hosts`, logs in with the ssh agent or the default
-    /// identity files, and forwards a local socket to the engine's.
+    /// Connects to the host of `url` as the ssh configuration says, checks
+    /// its host key against the known-hosts files, logs in with the ssh
+    /// agent or the identity files, and forwards a local socket to the
+    /// engine's.
     pub fn open(url: &SshUrl) -> Result<Tunnel, String> {
-        let session = connect(url)?;
+        let destination = ssh_config::resolve(url)?;
+        tracing::debug!("reaching the engine's host {}", destination.describe());
+        let connection = connect(&destination)?;
+        probe_engine_socket(&connection.session, &destination, &url.socket)?;
         static OPENED: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "footloose-engine-{}-{}",
@@ -72,7 +83,7 @@ impl Tunnel {
         let (commands, received) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let pump = Pump {
-            session,
+            connection,
             listeners: vec![Listener {
                 socket: ListenSocket::Unix(api),
                 target: Target::Socket(url.socket.clone()),
@@ -80,7 +91,7 @@ impl Tunnel {
             links: Vec::new(),
             commands: received,
             stop: stop.clone(),
-            url: url.to_string(),
+            url: destination.to_string(),
         };
         std::thread::Builder::new()
             .name("footloose-ssh-engine".into())
@@ -88,7 +99,7 @@ impl Tunnel {
             .map_err(|e| format!("cannot start the tunnel thread: {e}"))?;
         Ok(Tunnel {
             shared: Arc::new(Shared {
-                url: url.clone(),
+                url: destination,
                 api_socket,
                 dir,
                 commands: Mutex::new(commands),
@@ -131,8 +142,10 @@ impl Tunnel {
         Ok(local)
     }
 
-    /// `user@host:port` of the engine's host.
-    pub fn url(&self) -> &SshUrl {
+    /// The engine's host as it was reached: `user@host:port`, `host` as the
+    /// URL wrote it (an alias of `~/.ssh/config` stays one, so that
+    /// OpenSSH's `ProxyJump` reaches it through the same configuration).
+    pub fn url(&self) -> &Destination {
         &self.shared.url
     }
 }
@@ -150,112 +163,448 @@ fn restrict(dir: &Path) {
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
 }
 
-/// The ssh handshake, the host key check and the login.
-fn connect(url: &SshUrl) -> Result<(Session, RawFd), String> {
-    let address = (url.host.as_str(), url.port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {}: {e}", url.host))?
-        .next()
-        .ok_or_else(|| format!("{} has no address", url.host))?;
-    let tcp = TcpStream::connect_timeout(&address, TIMEOUT)
-        .map_err(|e| format!("cannot connect to ssh at {address}: {e}"))?;
-    tcp.set_nodelay(true).ok();
-    let fd = tcp.as_raw_fd();
-    let mut session = Session::new().map_err(|e| e.to_string())?;
-    session.set_tcp_stream(tcp);
-    session.set_timeout(TIMEOUT.as_millis() as u32);
-    session
-        .handshake()
-        .map_err(|e| format!("ssh handshake with {url} failed: {e}"))?;
-    check_host_key(&session, url)?;
-    authenticate(&session, url)?;
-    // Fails early and clearly when the engine's socket cannot be opened.
-    let mut probe = session.channel_direct_streamlocal(&url.socket, None).map_err(|e| {
+/// Fails early and clearly when the engine's socket cannot be opened.
+fn probe_engine_socket(
+    session: &Session,
+    destination: &Destination,
+    socket: &str,
+) -> Result<(), String> {
+    let mut probe = session.channel_direct_streamlocal(socket, None).map_err(|e| {
         format!(
-            "{url} cannot open the engine's socket {} there ({}): is the engine running, and may {} use its socket?",
-            url.socket,
+            "{destination} cannot open the engine's socket {socket} there ({}): is the engine running, and may {} use its socket?",
             e.message(),
-            url.user
+            destination.user
         )
     })?;
     let _ = probe.close();
+    Ok(())
+}
+
+/// A logged-in session and what carries its bytes.
+struct Connection {
+    session: Session,
+    /// The session's socket, for `poll`.
+    fd: RawFd,
+    /// Dropped after the session: a jump host's pump, a proxy command.
+    _transport: Transport,
+}
+
+/// What a session's socket is joined to besides the network.
+enum Transport {
+    Direct,
+    /// The pump of the jump host's session; stopped on drop.
+    Jump {
+        _pump: Bridge,
+    },
+    /// The `ProxyCommand`; killed on drop.
+    Command {
+        _child: ProxyChild,
+    },
+}
+
+/// Stops a jump host's pump when dropped.
+struct Bridge {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A running `ProxyCommand`, killed and reaped when dropped.
+struct ProxyChild(Child);
+
+impl Drop for ProxyChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The socket a session talks over.
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// Hands the socket to `session`, returning its descriptor.
+    fn attach(self, session: &mut Session) -> RawFd {
+        match self {
+            Stream::Tcp(tcp) => {
+                let fd = tcp.as_raw_fd();
+                session.set_tcp_stream(tcp);
+                fd
+            }
+            Stream::Unix(unix) => {
+                let fd = unix.as_raw_fd();
+                session.set_tcp_stream(unix);
+                fd
+            }
+        }
+    }
+}
+
+/// The ssh handshake, the host key check and the login.
+fn connect(destination: &Destination) -> Result<Connection, String> {
+    let (stream, transport) = open_stream(destination)?;
+    let mut session = Session::new().map_err(|e| e.to_string())?;
+    let fd = stream.attach(&mut session);
+    session.set_timeout(TIMEOUT.as_millis() as u32);
+    prefer_known_key_types(&session, destination);
+    session
+        .handshake()
+        .map_err(|e| format!("ssh handshake with {destination} failed: {e}"))?;
+    check_host_key(&session, destination)?;
+    authenticate(&session, destination)?;
     session.set_keepalive(false, KEEPALIVE.as_secs() as u32);
-    Ok((session, fd))
+    Ok(Connection {
+        session,
+        fd,
+        _transport: transport,
+    })
 }
 
-fn home_ssh() -> PathBuf {
-    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".ssh")
-}
-
-/// The host key must be in `~/.ssh/known_hosts`, as OpenSSH's
-/// `StrictHostKeyChecking=yes` wants it: footloose never trusts on first use.
-fn check_host_key(session: &Session, url: &SshUrl) -> Result<(), String> {
-    let file = home_ssh().join("known_hosts");
-    let (key, _) = session
-        .host_key()
-        .ok_or_else(|| format!("{url} presented no host key"))?;
-    let mut known = session.known_hosts().map_err(|e| e.to_string())?;
-    if file.exists() {
-        known
-            .read_file(&file, KnownHostFileKind::OpenSSH)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+/// The socket to `destination`'s sshd, as its `ProxyJump` or
+/// `ProxyCommand` says.
+fn open_stream(destination: &Destination) -> Result<(Stream, Transport), String> {
+    match &destination.proxy {
+        Proxy::Direct => Ok((
+            Stream::Tcp(tcp_connect(&destination.host_name, destination.port)?),
+            Transport::Direct,
+        )),
+        Proxy::Jump(hop) => through_jump(hop, destination),
+        Proxy::Command(command) => proxy_command(command),
     }
-    let keyscan = if url.port == 22 {
-        format!("ssh-keyscan {}", url.host)
-    } else {
-        format!("ssh-keyscan -p {} {}", url.port, url.host)
+}
+
+/// A tcp connection to `host:port`, trying each of its addresses.
+fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, String> {
+    let addresses = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+    let mut failure = format!("{host} has no address");
+    for address in addresses {
+        match TcpStream::connect_timeout(&address, TIMEOUT) {
+            Ok(tcp) => {
+                tcp.set_nodelay(true).ok();
+                return Ok(tcp);
+            }
+            Err(e) => failure = format!("cannot connect to ssh at {address}: {e}"),
+        }
+    }
+    Err(failure)
+}
+
+/// A socket that reaches `destination`'s sshd through a session to `hop`:
+/// a `direct-tcpip` channel (the jump host resolves the name) pumped to
+/// one end of a socket pair by a thread of its own.
+fn through_jump(
+    hop: &Destination,
+    destination: &Destination,
+) -> Result<(Stream, Transport), String> {
+    let outer = connect(hop).map_err(|e| {
+        format!("cannot reach the jump host {hop} on the way to {destination}: {e}")
+    })?;
+    let channel = outer
+        .session
+        .channel_direct_tcpip(&destination.host_name, destination.port, None)
+        .map_err(|e| {
+            format!(
+                "the jump host {hop} cannot connect to {}:{} for {destination} ({})",
+                destination.host_name,
+                destination.port,
+                e.message()
+            )
+        })?;
+    let (ours, theirs) =
+        UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
+    let theirs = Local::Unix(theirs);
+    theirs.set_nonblocking().map_err(|e| e.to_string())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let pump = Pump {
+        connection: outer,
+        listeners: Vec::new(),
+        links: vec![Link::new(theirs, channel)],
+        // No forwards are ever added to a jump host's session.
+        commands: mpsc::channel().1,
+        stop: stop.clone(),
+        url: hop.to_string(),
     };
-    match known.check_port(&url.host, url.port, key) {
-        CheckResult::Match => Ok(()),
-        CheckResult::Mismatch => Err(format!(
-            "the host key of {url} does not match the one in {}: someone may be in the middle, or the host was reinstalled",
-            file.display()
-        )),
-        CheckResult::NotFound => Err(format!(
-            "the host key of {url} is not in {}: check its fingerprint, then add it (`{keyscan} >> {}`) or log in once with `ssh -p {} {}@{}`",
-            file.display(),
-            file.display(),
-            url.port,
-            url.user,
-            url.host
-        )),
-        CheckResult::Failure => Err(format!("cannot check the host key of {url}")),
-    }
+    std::thread::Builder::new()
+        .name("footloose-ssh-jump".into())
+        .spawn(move || pump.run())
+        .map_err(|e| format!("cannot start the jump host's thread: {e}"))?;
+    Ok((
+        Stream::Unix(ours),
+        Transport::Jump {
+            _pump: Bridge { stop },
+        },
+    ))
 }
 
-/// The agent's identities first, then the default identity files.
-fn authenticate(session: &Session, url: &SshUrl) -> Result<(), String> {
-    let mut tried = Vec::new();
-    if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-        if let Ok(mut agent) = session.agent() {
-            if agent.connect().is_ok() && agent.list_identities().is_ok() {
-                for identity in agent.identities().unwrap_or_default() {
-                    if agent.userauth(&url.user, &identity).is_ok() {
-                        return Ok(());
-                    }
-                    tried.push(format!("agent key {}", identity.comment()));
+/// A socket joined to `command`'s stdin and stdout, run as OpenSSH runs
+/// a `ProxyCommand`: `$SHELL -c 'exec COMMAND'`.
+fn proxy_command(command: &str) -> Result<(Stream, Transport), String> {
+    let (ours, theirs) =
+        UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
+    let input = theirs
+        .try_clone()
+        .map_err(|e| format!("cannot make a socket pair: {e}"))?;
+    let shell = std::env::var_os("SHELL")
+        .filter(|shell| !shell.is_empty())
+        .unwrap_or_else(|| "/bin/sh".into());
+    let child = std::process::Command::new(shell)
+        .arg("-c")
+        .arg(format!("exec {command}"))
+        .stdin(Stdio::from(OwnedFd::from(input)))
+        .stdout(Stdio::from(OwnedFd::from(theirs)))
+        .spawn()
+        .map_err(|e| format!("cannot run the ProxyCommand `{command}`: {e}"))?;
+    Ok((
+        Stream::Unix(ours),
+        Transport::Command {
+            _child: ProxyChild(child),
+        },
+    ))
+}
+
+/// Asks first for the host key types the known-hosts files hold for the
+/// host, as OpenSSH does, so that a host with several keys shows the
+/// known one.
+fn prefer_known_key_types(session: &Session, destination: &Destination) {
+    let known =
+        known_hosts::known_types(&destination.known_hosts.files, &destination.host_key_name());
+    if known.is_empty() {
+        return;
+    }
+    let supported = session
+        .supported_algs(MethodType::HostKey)
+        .unwrap_or_default();
+    let mut preferred: Vec<&str> = Vec::new();
+    for key_type in &known {
+        let algorithms: &[&str] = match key_type.as_str() {
+            "ssh-rsa" => &["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+            other => &[other],
+        };
+        for algorithm in algorithms {
+            if let Some(name) = supported.iter().find(|s| *s == algorithm) {
+                if !preferred.contains(name) {
+                    preferred.push(name);
                 }
             }
         }
     }
-    for name in IDENTITIES {
-        let path = home_ssh().join(name);
+    for name in &supported {
+        if !preferred.contains(name) {
+            preferred.push(name);
+        }
+    }
+    if let Err(e) = session.method_pref(MethodType::HostKey, &preferred.join(",")) {
+        tracing::debug!("cannot prefer the known host key types {known:?}: {e}");
+    }
+}
+
+/// The host key must be in a known-hosts file, as OpenSSH's
+/// `StrictHostKeyChecking=yes` wants it: footloose never trusts on first
+/// use, whatever the configuration says.
+fn check_host_key(session: &Session, destination: &Destination) -> Result<(), String> {
+    let (key, _) = session
+        .host_key()
+        .ok_or_else(|| format!("{destination} presented no host key"))?;
+    let name = destination.host_key_name();
+    let fingerprint = known_hosts::fingerprint(key);
+    match known_hosts::check(&destination.known_hosts.files, &name, key) {
+        Verdict::Known => Ok(()),
+        Verdict::Revoked(at) => Err(format!(
+            "the host key of {destination} ({fingerprint}) is revoked in {at}: footloose does not log in there"
+        )),
+        Verdict::Changed(at) => Err(format!(
+            "the host key of {destination} ({fingerprint}) does not match the one for {name} in {at}: someone may be in the middle, or the host was reinstalled (then remove that line)"
+        )),
+        Verdict::Unknown { other_types } => {
+            Err(unknown_host_key(destination, &name, key, &other_types))
+        }
+    }
+}
+
+/// Why an unknown host key is refused, and how to make it known.
+fn unknown_host_key(
+    destination: &Destination,
+    name: &str,
+    key: &[u8],
+    other_types: &[String],
+) -> String {
+    let files = &destination.known_hosts;
+    let mut message = format!(
+        "the host key of {destination} ({}), looked up as {name}, is not in {}",
+        known_hosts::fingerprint(key),
+        looked_in(&files.files)
+    );
+    if !other_types.is_empty() {
+        message += &format!(
+            "; that host is known by a key of another type ({})",
+            other_types.join(", ")
+        );
+    }
+    let line = known_hosts::line_for(name, key);
+    match &files.add_to {
+        Some(file) => {
+            message += &format!(
+                ": check that fingerprint against the host's own (`ssh-keygen -lf` of its host key), then add `{line}` to {}",
+                file.display()
+            );
+            if destination.proxy == Proxy::Direct && destination.host_key_alias.is_none() {
+                let keyscan = if destination.port == 22 {
+                    format!("ssh-keyscan {}", destination.host_name)
+                } else {
+                    format!(
+                        "ssh-keyscan -p {} {}",
+                        destination.port, destination.host_name
+                    )
+                };
+                message += &format!(
+                    " (or run `{keyscan} >> {}`, which trusts whatever answers now)",
+                    file.display()
+                );
+            }
+        }
+        None => {
+            let at = files
+                .set_at
+                .as_ref()
+                .map(|origin| format!(" ({origin})"))
+                .unwrap_or_default();
+            message += &format!(
+                ": UserKnownHostsFile{at} leaves no file for host keys (only none or /dev/null); name one there, check the fingerprint and add `{line}` to it"
+            );
+        }
+    }
+    if let Some(relaxed) = &destination.relaxed_checking {
+        message += &format!(
+            " ({relaxed} is not followed: footloose never trusts a host key it has not seen)"
+        );
+    }
+    message
+}
+
+/// The known-hosts files that exist, or those looked for.
+fn looked_in(files: &[PathBuf]) -> String {
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|f| f.exists() && f.as_path() != Path::new("/dev/null"))
+        .map(|f| f.display().to_string())
+        .collect();
+    if existing.is_empty() {
+        let wanted: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        format!("any known_hosts file (looked for {})", wanted.join(", "))
+    } else {
+        existing.join(", ")
+    }
+}
+
+/// The agent's identities first, then the identity files (the config's,
+/// else the default ones), as OpenSSH tries them.
+fn authenticate(session: &Session, destination: &Destination) -> Result<(), String> {
+    let mut tried = Vec::new();
+    if agent_login(session, destination, &mut tried) {
+        return Ok(());
+    }
+    let identities = &destination.identities;
+    let mut missing = Vec::new();
+    for path in &identities.files {
         if !path.exists() {
+            missing.push(path.display().to_string());
             continue;
         }
-        match session.userauth_pubkey_file(&url.user, None, &path, None) {
+        match session.userauth_pubkey_file(&destination.user, None, path, None) {
             Ok(()) => return Ok(()),
             Err(e) => tried.push(format!("{} ({})", path.display(), e.message())),
         }
     }
-    Err(if tried.is_empty() {
-        format!(
-            "no key to log in to {url} with: start an ssh agent with a key, or put one in {}/id_ed25519",
-            home_ssh().display()
-        )
+    let absent = if identities.configured && !missing.is_empty() {
+        format!("; the IdentityFile {} does not exist", missing.join(", "))
     } else {
-        format!("{url} refused every key tried: {}", tried.join(", "))
+        String::new()
+    };
+    Err(if tried.is_empty() && !identities.configured {
+        format!(
+            "no key to log in to {destination} with: start an ssh agent with a key, put one in {}, or name one with IdentityFile in ~/.ssh/config",
+            identities.files.first().map(|f| f.display().to_string()).unwrap_or_default()
+        )
+    } else if tried.is_empty() {
+        format!("no key to log in to {destination} with{absent}")
+    } else {
+        format!(
+            "{destination} refused every key tried: {}{absent}",
+            tried.join(", ")
+        )
     })
+}
+
+/// Logs in with the agent's keys (with `IdentitiesOnly`, only those of the
+/// identity files); true when one was accepted.
+fn agent_login(session: &Session, destination: &Destination, tried: &mut Vec<String>) -> bool {
+    let socket = match &destination.agent {
+        Agent::Off => return false,
+        Agent::Environment => {
+            if std::env::var_os("SSH_AUTH_SOCK").is_none_or(|s| s.is_empty()) {
+                return false;
+            }
+            None
+        }
+        Agent::Socket(path) => Some(path),
+    };
+    let Ok(mut agent) = session.agent() else {
+        return false;
+    };
+    if let Some(path) = socket {
+        if agent.set_identity_path(path).is_err() {
+            return false;
+        }
+    }
+    if let Err(e) = agent.connect().and_then(|()| agent.list_identities()) {
+        tracing::debug!("the ssh agent cannot be used: {e}");
+        return false;
+    }
+    let wanted: Option<Vec<Vec<u8>>> = destination.identities.only.then(|| {
+        destination
+            .identities
+            .files
+            .iter()
+            .filter_map(|f| public_blob(f))
+            .collect()
+    });
+    for identity in agent.identities().unwrap_or_default() {
+        if wanted
+            .as_ref()
+            .is_some_and(|blobs| !blobs.iter().any(|b| b == identity.blob()))
+        {
+            continue;
+        }
+        if agent.userauth(&destination.user, &identity).is_ok() {
+            return true;
+        }
+        tried.push(format!("agent key {}", identity.comment()));
+    }
+    false
+}
+
+/// The public key of an identity file, as the agent lists it: from
+/// `FILE.pub`, else from the key file itself.
+fn public_blob(path: &Path) -> Option<Vec<u8>> {
+    let mut public = path.as_os_str().to_owned();
+    public.push(".pub");
+    let key = ssh_key::PublicKey::read_openssh_file(Path::new(&public))
+        .ok()
+        .or_else(|| {
+            ssh_key::PrivateKey::read_openssh_file(path)
+                .ok()
+                .map(|k| k.public_key().clone())
+        })?;
+    key.to_bytes().ok()
 }
 
 /// Where a listener's connections go on the engine's host.
@@ -480,9 +829,10 @@ impl Link {
     }
 }
 
-/// The thread that owns the session.
+/// The thread that owns a session: the engine host's, with its forwards,
+/// or a jump host's, with the one channel to the next host.
 struct Pump {
-    session: (Session, RawFd),
+    connection: Connection,
     listeners: Vec<Listener>,
     links: Vec<Link>,
     commands: Receiver<Listener>,
@@ -492,13 +842,16 @@ struct Pump {
 
 impl Pump {
     fn run(mut self) {
-        let (session, _) = &self.session;
-        session.set_blocking(false);
+        self.connection.session.set_blocking(false);
         let mut buf = vec![0u8; 64 * 1024];
         let mut last_keepalive = Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
             while let Ok(listener) = self.commands.try_recv() {
                 self.listeners.push(listener);
+            }
+            if self.listeners.is_empty() && self.links.is_empty() {
+                // A jump host whose one channel has closed.
+                break;
             }
             let mut moved = self.accept();
             let mut finished = Vec::new();
@@ -514,7 +867,7 @@ impl Pump {
                 let _ = link.channel.close();
             }
             if last_keepalive.elapsed() >= KEEPALIVE {
-                let _ = self.session.0.keepalive_send();
+                let _ = self.connection.session.keepalive_send();
                 last_keepalive = Instant::now();
             }
             if !moved {
@@ -526,7 +879,7 @@ impl Pump {
     /// Opens a channel for every waiting local connection.
     fn accept(&mut self) -> bool {
         let mut moved = false;
-        let session = &self.session.0;
+        let session = &self.connection.session;
         for listener in &self.listeners {
             while let Ok(local) = listener.accept() {
                 moved = true;
@@ -566,7 +919,7 @@ impl Pump {
             }
         }
         if session != 0 {
-            fds.push(pollfd(self.session.1, session));
+            fds.push(pollfd(self.connection.fd, session));
         }
         // SAFETY: `fds` is a valid, exclusively borrowed array of pollfd.
         unsafe {
