@@ -17,7 +17,8 @@ pub enum Reach {
     Auto,
     /// The ports the engine published, at this address (default: the
     /// engine's address, loopback for a local engine): for instance the
-    /// job network's gateway, with ports published on `0.0.0.0`.
+    /// job network's gateway, where ports without an address are then
+    /// published.
     Published(Option<IpAddr>),
     /// Port 22 of each machine's address on this network (default: the
     /// network of the container footloose runs in); machines not on it

@@ -147,20 +147,17 @@ pub fn private_network_name(cluster: &str, network: &str) -> String {
 
 impl ContainerPlan {
     /// The plan with the machine also on `network`, where footloose
-    /// reaches its sshd (see [`Route`](crate::reach::Route)): the network
-    /// it is created on when it asks for none, an extra one otherwise.
+    /// reaches its sshd (see [`Route`](crate::reach::Route)), as an extra
+    /// network (attached without an alias: it is not footloose's).
     /// `default_network` is where the engine puts a container that asks
-    /// for none.
+    /// for none: a machine that asks for none is on it already.
     pub fn reachable_on(mut self, network: &str, default_network: &str) -> ContainerPlan {
         let already = match &self.network {
             None => network == default_network,
-            Some(first) => first == network || self.extra_networks.iter().any(|n| n == network),
-        };
+            Some(first) => first == network,
+        } || self.extra_networks.iter().any(|n| n == network);
         if !already {
-            match self.network {
-                None => self.network = Some(network.to_owned()),
-                Some(_) => self.extra_networks.push(network.to_owned()),
-            }
+            self.extra_networks.push(network.to_owned());
         }
         self
     }
@@ -509,8 +506,8 @@ mod tests {
     #[test]
     fn a_machine_joins_the_network_it_is_reached_on_once() {
         let own = planned("", V1).reachable_on("ci", "bridge");
-        assert_eq!(own.network.as_deref(), Some("ci"));
-        assert!(own.extra_networks.is_empty());
+        assert_eq!(own.network, None, "it stays on the default network too");
+        assert_eq!(own.extra_networks, ["ci"]);
         let default = planned("", V1).reachable_on("bridge", "bridge");
         assert_eq!(default.network, None, "the default network takes no alias");
         let extra = planned("    networks: [front]\n", V1).reachable_on("ci", "bridge");

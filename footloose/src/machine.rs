@@ -70,7 +70,11 @@ impl Machine {
         &self.container_name
     }
 
-    /// The machine's IP address on its first network.
+    /// The machine's IP address where this process reaches it: on the
+    /// network of the CI job container footloose runs in (see
+    /// [`Route`](crate::engine::Route)), else on its first network. Its
+    /// services are reached there when published ports are not (in a job
+    /// container, the host's loopback is out of reach).
     pub fn ip(&self) -> Option<IpAddr> {
         self.ip
     }

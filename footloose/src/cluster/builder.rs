@@ -253,7 +253,7 @@ impl ClusterBuilder {
                 let reach = reach
                     .parse()
                     .map_err(|e| crate::Error::Invalid(format!("cluster.reach: {e}")))?;
-                engine.with_reach(&reach)
+                Ok(engine.with_reach(&reach))
             }
             None => Ok(engine),
         }

@@ -50,7 +50,8 @@ pub struct MachineStatus {
     pub image: String,
     /// PID 1's command.
     pub cmd: String,
-    /// The IP address on the first network, when running.
+    /// The IP address where this process reaches it (on the route's
+    /// network, else the first), when running.
     pub ip: Option<String>,
     /// Published ports.
     pub ports: Vec<PublishedPort>,

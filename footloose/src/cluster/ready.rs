@@ -18,8 +18,12 @@ const INSPECT_EVERY: Duration = Duration::from_secs(1);
 /// machine refuses at once, an unrouted address drops the packets.
 const ATTEMPT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long connections go unanswered before the boot log is read to
-/// tell an unreachable machine from one still booting.
+/// tell an unreachable machine from one still booting, and how often it
+/// is read again while they stay unanswered.
 const UNANSWERED_GRACE: Duration = Duration::from_secs(2);
+/// How long connections may stay unanswered after this boot's log says
+/// sshd started, before the machine is called unreachable.
+const AFTER_SSHD_STARTED: Duration = Duration::from_secs(5);
 /// How many of the last boot-log lines show whether sshd started.
 const STARTED_LOG_LINES: usize = 400;
 
@@ -54,7 +58,7 @@ pub(crate) async fn wait_ready(
 ) -> Result<Machine> {
     let mut last_failure;
     let mut attempts = 0u32;
-    let mut info = running(engine, name).await?;
+    let mut info = join_route(engine, name, running(engine, name).await?).await?;
     let mut inspected = Instant::now();
     let mut unanswered = Unanswered::default();
     loop {
@@ -109,7 +113,10 @@ pub(crate) async fn wait_ready(
                     pool: Arc::new(pool),
                 });
             }
-            Ok((_, state)) => last_failure = format!("systemd reports `{state}`"),
+            Ok((_, state)) => {
+                unanswered = Unanswered::default();
+                last_failure = format!("systemd reports `{state}`");
+            }
             // A wrong host key or a refused client key will not change by
             // waiting, unless the address is no longer the machine's: one
             // that stopped frees its address, and the engine may give it
@@ -125,8 +132,11 @@ pub(crate) async fn wait_ready(
             }
             // Nothing answers at the address: still booting, or no route
             // from here. Once sshd started, it is the route.
-            Err(err) if is_unanswered(&err) => {
-                if unanswered.look_at_log() && sshd_started(engine, name).await {
+            Err(err) if is_unanswered(&err, engine.route()) => {
+                if unanswered.log_due() && sshd_started(engine, name).await {
+                    unanswered.sshd_started();
+                }
+                if unanswered.given_up() {
                     return Err(unreachable(engine, name, addr, &err));
                 }
                 last_failure = err.to_string();
@@ -143,40 +153,93 @@ pub(crate) async fn wait_ready(
     }
 }
 
-/// Connections that nobody answered, in a row: when the first was, and
-/// when the boot log was last read because of them.
+/// Makes sure the running machine `info` can be reached by the engine's
+/// route: none refuses at once; a machine made before (on the host, by an
+/// earlier job) is attached to the route's network, without an alias on a
+/// network that is not footloose's. Returns the machine as it is then.
+pub(crate) async fn join_route(
+    engine: &Engine,
+    name: &str,
+    info: ContainerInfo,
+) -> Result<ContainerInfo> {
+    match engine.route() {
+        Route::Unroutable { reason } => Err(Error::NoRoute {
+            reason: reason.clone(),
+        }),
+        Route::Network { network } if !info.networks.contains_key(network) => {
+            tracing::debug!("{name}: attaching it to network {network}, where it is reached");
+            engine
+                .backend()
+                .connect_network(network, name, None)
+                .await?;
+            running(engine, name).await
+        }
+        _ => Ok(info),
+    }
+}
+
+/// Connections that nobody answered, in a row: when the first was, when
+/// the boot log was last read because of them, and when it first said
+/// sshd started. Any answer from sshd starts it over.
 #[derive(Debug, Default)]
 struct Unanswered {
     since: Option<Instant>,
     log_read: Option<Instant>,
+    sshd_started: Option<Instant>,
 }
 
 impl Unanswered {
     /// Counts one more unanswered attempt; true when it is time to read
-    /// the boot log (after [`UNANSWERED_GRACE`], then every
-    /// [`INSPECT_EVERY`]).
-    fn look_at_log(&mut self) -> bool {
+    /// the boot log: after [`UNANSWERED_GRACE`] of them, then every
+    /// [`UNANSWERED_GRACE`], until it says sshd started.
+    fn log_due(&mut self) -> bool {
         let since = *self.since.get_or_insert_with(Instant::now);
-        let due = since.elapsed() >= UNANSWERED_GRACE
+        let due = self.sshd_started.is_none()
+            && since.elapsed() >= UNANSWERED_GRACE
             && self
                 .log_read
-                .is_none_or(|read| read.elapsed() >= INSPECT_EVERY);
+                .is_none_or(|read| read.elapsed() >= UNANSWERED_GRACE);
         if due {
             self.log_read = Some(Instant::now());
         }
         due
     }
+
+    /// The boot log said sshd started.
+    fn sshd_started(&mut self) {
+        self.sshd_started.get_or_insert_with(Instant::now);
+    }
+
+    /// True once connections stayed unanswered [`AFTER_SSHD_STARTED`]
+    /// after sshd started.
+    fn given_up(&self) -> bool {
+        self.sshd_started
+            .is_some_and(|started| started.elapsed() >= AFTER_SSHD_STARTED)
+    }
 }
 
-/// True for a connection nothing answered: refused, timed out, no route,
-/// or closed by a port publisher before sshd spoke.
-fn is_unanswered(err: &Error) -> bool {
+/// True for a connection nothing answered: not accepted (refused, timed
+/// out, no route), or closed by a port publisher before sshd spoke. Over a
+/// network, a refusal comes from the machine itself, so the route works:
+/// only silence counts there.
+fn is_unanswered(err: &Error, route: &Route) -> bool {
     use std::io::ErrorKind::*;
-    matches!(err, Error::Ssh { error, .. } if matches!(
-        error.kind(),
-        ConnectionRefused | TimedOut | WouldBlock | HostUnreachable | NetworkUnreachable
-            | ConnectionAborted | ConnectionReset | NotConnected | AddrNotAvailable
-    ))
+    let Error::Ssh { error, action, .. } = err else {
+        return false;
+    };
+    let connecting = action.starts_with("connecting");
+    match error.kind() {
+        TimedOut | WouldBlock | HostUnreachable | NetworkUnreachable | AddrNotAvailable => {
+            connecting
+        }
+        ConnectionRefused => connecting && route.network().is_none(),
+        // A port publisher that accepted, then closed: its machine's sshd
+        // does not answer it.
+        ConnectionAborted | ConnectionReset => {
+            action.starts_with("waiting for sshd") && route.network().is_none()
+        }
+        _ => false,
+    }
 }
 
 /// True when the machine's boot log says its sshd started (or the boot
@@ -186,8 +249,16 @@ async fn sshd_started(engine: &Engine, name: &str) -> bool {
     log_says_sshd_started(&strip_ansi(&log))
 }
 
+/// True when the log of this boot says sshd started: the lines after the
+/// last `systemd … running in system mode`, since a restarted container's
+/// log holds its earlier boots too.
 fn log_says_sshd_started(log: &str) -> bool {
-    log.lines().any(|line| {
+    let lines: Vec<&str> = log.lines().collect();
+    let this_boot = lines
+        .iter()
+        .rposition(|line| line.contains("running in system mode"))
+        .map_or(&lines[..], |start| &lines[start..]);
+    this_boot.iter().any(|line| {
         let started_ssh = line.contains("Started")
             && (line.contains("ssh.service")
                 || line.contains("sshd.service")
@@ -209,7 +280,7 @@ fn unreachable(engine: &Engine, name: &str, addr: SocketAddr, err: &Error) -> Er
     let inside = matches!(vantage, Vantage::Inside(_));
     let way_out = match engine.route() {
         Route::Published { host } if host.is_loopback() && inside => format!(
-            "the port is bound to {host} of the engine's host, which this container's network cannot reach: leave {REACH_ENV} and cluster.reach unset (footloose then reaches machines over the job container's network), or publish where this container reaches (cluster.publishAddress: 0.0.0.0) and set {REACH_ENV}=published:GATEWAY"
+            "the port is bound to {host} of the engine's host, which this container's network cannot reach: leave {REACH_ENV} and cluster.reach unset (footloose then reaches machines over the job container's network), or set {REACH_ENV}=published:GATEWAY (the job network's gateway, an address of the engine's host: ports are then published there)"
         ),
         Route::Published { host } => format!(
             "is {host} reachable from here (a firewall, another network namespace)? If footloose runs in a container or namespace of its own, set {REACH_ENV} (`network:NAME`, `published:ADDRESS`) to a route that works"
@@ -234,7 +305,7 @@ fn unreachable(engine: &Engine, name: &str, addr: SocketAddr, err: &Error) -> Er
 
 /// The machine as the engine reports it, if it runs; an error saying why
 /// not otherwise (gone, being removed, stopped with its boot log).
-async fn running(engine: &Engine, name: &str) -> Result<ContainerInfo> {
+pub(crate) async fn running(engine: &Engine, name: &str) -> Result<ContainerInfo> {
     let Some(info) = engine.container(name).await? else {
         return Err(Error::Vanished {
             machine: name.to_owned(),
@@ -317,6 +388,47 @@ mod tests {
         assert!(!log_says_sshd_started(
             "         Starting ssh.service - OpenBSD Secure Shell server...\n[  OK  ] Reached target basic.target - Basic System."
         ));
+        // A restarted machine's log holds its earlier boot.
+        assert!(!log_says_sshd_started(
+            "systemd 252.38 running in system mode (+PAM ...)\n[  OK  ] Started ssh.service - OpenBSD Secure Shell server.\nsystemd 252.38 running in system mode (+PAM ...)\n[  OK  ] Reached target basic.target - Basic System."
+        ));
+    }
+
+    #[test]
+    fn only_silence_counts_as_unanswered_over_a_network() {
+        use super::{is_unanswered, Error, Route};
+        let ssh = |action: &str, kind: std::io::ErrorKind| Error::Ssh {
+            machine: "m".into(),
+            action: action.into(),
+            error: kind.into(),
+        };
+        let published = Route::Published {
+            host: [127, 0, 0, 1].into(),
+        };
+        let network = Route::Network {
+            network: "ci".into(),
+        };
+        let refused = ssh(
+            "connecting to 10.0.0.2:22",
+            std::io::ErrorKind::ConnectionRefused,
+        );
+        assert!(is_unanswered(&refused, &published));
+        assert!(
+            !is_unanswered(&refused, &network),
+            "the machine itself refused"
+        );
+        let silent = ssh("connecting to 10.0.0.2:22", std::io::ErrorKind::TimedOut);
+        assert!(is_unanswered(&silent, &network));
+        let slow_banner = ssh(
+            "waiting for sshd at 10.0.0.2:22",
+            std::io::ErrorKind::WouldBlock,
+        );
+        assert!(!is_unanswered(&slow_banner, &published), "it was accepted");
+        let closed = ssh(
+            "waiting for sshd at 127.0.0.1:1",
+            std::io::ErrorKind::ConnectionAborted,
+        );
+        assert!(is_unanswered(&closed, &published));
     }
 
     #[test]

@@ -99,43 +99,62 @@ impl Engine {
             .await
             .map_err(unreachable)?;
         let vantage = vantage::detect(&backend).await;
-        Engine::placed(Arc::new(backend), endpoint, address, None, vantage)
+        Ok(Engine::placed(
+            Arc::new(backend),
+            endpoint,
+            address,
+            None,
+            vantage,
+        ))
     }
 
     /// The engine with the route from `vantage` that `FOOTLOOSE_REACH`
-    /// asks for, or footloose's own choice.
+    /// asks for, or footloose's own choice. A route that cannot work is
+    /// kept as [`Route::Unroutable`]: commands that reach no machine
+    /// (`delete`, `show`, cleanup) still work, the others say why not.
     fn placed(
         backend: Arc<dyn Backend>,
         endpoint: &str,
         address: IpAddr,
         tunnel: Option<tunnel::Tunnel>,
         vantage: Vantage,
-    ) -> Result<Engine> {
-        let reach = reach_from_env()?.unwrap_or_default();
-        let route = vantage::route(&reach, &vantage, address, tunnel.is_some())
-            .map_err(|reason| Error::Invalid(format!("{REACH_ENV}={reach}: {reason}")))?;
+    ) -> Engine {
+        let route = match reach_from_env() {
+            Ok(reach) => {
+                let reach = reach.unwrap_or_default();
+                vantage::route(&reach, &vantage, address, tunnel.is_some()).unwrap_or_else(
+                    |reason| Route::Unroutable {
+                        reason: format!("{REACH_ENV}={reach}: {reason}"),
+                    },
+                )
+            }
+            Err(reason) => Route::Unroutable { reason },
+        };
         if route != (Route::Published { host: address }) {
             tracing::debug!("{}: machines are reached by {route}", vantage.describe());
         }
-        Ok(Engine {
+        Engine {
             backend,
             endpoint: endpoint.to_owned(),
             address,
             tunnel,
             vantage,
             route,
-        })
+        }
     }
 
     /// The engine with machines reached as `reach` says (the config's
-    /// `cluster.reach`), unless `FOOTLOOSE_REACH` says otherwise.
-    pub fn with_reach(mut self, reach: &Reach) -> Result<Engine> {
-        if reach_from_env()?.is_some() {
-            return Ok(self);
+    /// `cluster.reach`), unless `FOOTLOOSE_REACH` is set, which wins. A
+    /// route that cannot work is kept as [`Route::Unroutable`].
+    pub fn with_reach(mut self, reach: &Reach) -> Engine {
+        if std::env::var_os(REACH_ENV).is_some_and(|v| !v.is_empty()) {
+            return self;
         }
         self.route = vantage::route(reach, &self.vantage, self.address, self.tunnel.is_some())
-            .map_err(|reason| Error::Invalid(format!("cluster.reach `{reach}`: {reason}")))?;
-        Ok(self)
+            .unwrap_or_else(|reason| Route::Unroutable {
+                reason: format!("cluster.reach `{reach}`: {reason}"),
+            });
+        self
     }
 
     /// How machines' sshd is reached from this process.
@@ -159,14 +178,13 @@ impl Engine {
         let backend = DockerBackend::connect(&api, false)
             .await
             .map_err(|e| format!("{e} (through the ssh connection to {})", tunnel.url()))?;
-        Engine::placed(
+        Ok(Engine::placed(
             Arc::new(backend),
             endpoint,
             IpAddr::V4(Ipv4Addr::LOCALHOST),
             Some(tunnel),
             Vantage::Outside,
-        )
-        .map_err(|e| e.to_string())
+        ))
     }
 
     /// An engine that is `backend`, reached on this host (the tests'
@@ -271,13 +289,13 @@ impl Engine {
     }
 }
 
-/// `FOOTLOOSE_REACH`, if set.
-fn reach_from_env() -> Result<Option<Reach>> {
+/// `FOOTLOOSE_REACH`, if set; a value that does not parse says why.
+fn reach_from_env() -> std::result::Result<Option<Reach>, String> {
     match std::env::var(REACH_ENV) {
         Ok(text) if !text.is_empty() => text
             .parse()
             .map(Some)
-            .map_err(|reason| Error::Invalid(format!("{REACH_ENV}: {reason}"))),
+            .map_err(|reason| format!("{REACH_ENV}: {reason}")),
         _ => Ok(None),
     }
 }

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use crate::backend::{Backend, ContainerInfo};
+use crate::backend::Backend;
 use crate::reach::{Reach, Route};
 
 /// The container this process runs in, as its engine reports it.
@@ -40,21 +40,31 @@ pub struct JobContainer {
 }
 
 impl JobContainer {
+    /// The networks it has an address on (Docker lists `none` for a
+    /// container without a network).
+    fn usable_networks(&self) -> Vec<&str> {
+        self.networks
+            .iter()
+            .filter(|(name, ip)| ip.is_some() && !matches!(name.as_str(), "none" | "host"))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
     /// The network machines are reached on: the one it was started on,
-    /// else its first; only networks it has an address on count (Docker
-    /// lists `none` for a container without a network).
+    /// else its only one. With several and none named by its network mode,
+    /// footloose does not guess (one may be internal, or refuse traffic
+    /// between containers).
     fn primary_network(&self) -> Option<&str> {
+        let usable = self.usable_networks();
         let mode = match self.network_mode.as_str() {
             "default" => "bridge",
             other => other,
         };
-        let mut usable = self
-            .networks
-            .iter()
-            .filter(|(name, ip)| ip.is_some() && !matches!(name.as_str(), "none" | "host"))
-            .map(|(name, _)| name.as_str());
-        let first = usable.clone().next();
-        usable.find(|name| *name == mode).or(first)
+        match usable.iter().find(|name| **name == mode) {
+            Some(name) => Some(name),
+            None if usable.len() == 1 => Some(usable[0]),
+            None => None,
+        }
     }
 
     fn shares_the_hosts_network(&self) -> bool {
@@ -77,12 +87,7 @@ impl Vantage {
         match self {
             Vantage::Outside => "this process runs outside the engine's containers".to_owned(),
             Vantage::Inside(job) => {
-                let networks: Vec<&str> = job
-                    .networks
-                    .iter()
-                    .filter(|(name, ip)| ip.is_some() && name.as_str() != "none")
-                    .map(|(name, _)| name.as_str())
-                    .collect();
+                let networks = job.usable_networks();
                 format!(
                     "this process runs in container {} (network mode {}, on {})",
                     job.name,
@@ -109,24 +114,26 @@ pub(crate) async fn detect(backend: &dyn Backend) -> Vantage {
         if !found.id.starts_with(&candidate) {
             continue;
         }
-        let networks = match found.network_mode.strip_prefix("container:") {
-            Some(other) => match backend.container(other).await {
-                Ok(Some(shared)) => shared.networks,
-                _ => BTreeMap::new(),
-            },
-            None => found.networks.clone(),
+        // `--network container:X` shares X's namespace: X's mode and
+        // networks are this process's.
+        let shared = match found.network_mode.strip_prefix("container:") {
+            Some(other) => backend.container(other).await.ok().flatten(),
+            None => None,
         };
-        return Vantage::Inside(job_of(&found, networks));
+        let (network_mode, networks) = match &shared {
+            Some(shared) => (shared.network_mode.clone(), shared.networks.clone()),
+            None if found.network_mode.starts_with("container:") => {
+                (found.network_mode.clone(), BTreeMap::new())
+            }
+            None => (found.network_mode.clone(), found.networks.clone()),
+        };
+        return Vantage::Inside(JobContainer {
+            name: found.name.clone(),
+            network_mode,
+            networks,
+        });
     }
     Vantage::Outside
-}
-
-fn job_of(found: &ContainerInfo, networks: BTreeMap<String, Option<IpAddr>>) -> JobContainer {
-    JobContainer {
-        name: found.name.clone(),
-        network_mode: found.network_mode.clone(),
-        networks,
-    }
 }
 
 /// The ids this process's container may have, most telling first: the
@@ -224,9 +231,15 @@ pub(crate) fn route(
                 Some(network) => Route::Network {
                     network: network.to_owned(),
                 },
-                None => Route::Unroutable {
+                None if job.usable_networks().is_empty() => Route::Unroutable {
                     reason: format!(
                         "{}: no machine can be reached from it. Run the job on a network (`docker run --network bridge …`, or the CI's default), or set FOOTLOOSE_REACH (`published:ADDRESS`, `network:NAME`) to a route that works",
+                        vantage.describe()
+                    ),
+                },
+                None => Route::Unroutable {
+                    reason: format!(
+                        "{}: footloose does not guess which of its networks reaches the machines; name one with FOOTLOOSE_REACH=network:NAME (or cluster.reach)",
                         vantage.describe()
                     ),
                 },

@@ -167,8 +167,13 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
             .map_err(|e| Error::Invalid(format!("cannot pack the keys for {name}: {e}")))?;
         engine.backend().upload(name, "/", files).await?;
     }
+    let route_network = engine.route().network();
     for network in &plan.extra_networks {
-        let alias = (network != default_network).then_some(step.instance.hostname.as_str());
+        // No alias on the engine's default network, which refuses them, nor
+        // on the route's: it is not footloose's, and other clusters' (or a
+        // CI job's services') names live there.
+        let unaliased = network == default_network || Some(network.as_str()) == route_network;
+        let alias = (!unaliased).then_some(step.instance.hostname.as_str());
         engine
             .backend()
             .connect_network(network, name, alias)
@@ -229,6 +234,7 @@ async fn assumed_ready(
         .ok_or_else(|| Error::Vanished {
             machine: step.container.clone(),
         })?;
+    let info = crate::cluster::ready::join_route(context.engine, &step.container, info).await?;
     Ok(crate::Machine::unconnected(
         &step.instance.hostname,
         &info,

@@ -60,7 +60,9 @@ pub(crate) enum Readiness {
 
 /// Where ports without an address are published on `engine`: the
 /// request's address, else `FOOTLOOSE_PUBLISH_ADDRESS`, else the config's,
-/// else the engine's.
+/// else where the route reaches published ports (`published:ADDRESS`,
+/// such as the job network's gateway, which is an address of the engine's
+/// host), else the engine's.
 pub(super) fn publish_address(request: &CreateRequest, engine: &Engine) -> Result<IpAddr> {
     if let Some(address) = request.publish_address {
         return Ok(address);
@@ -73,7 +75,11 @@ pub(super) fn publish_address(request: &CreateRequest, engine: &Engine) -> Resul
         });
     }
     let configured = request.config.cluster.publish_address.as_deref();
+    let reached_at = match engine.route() {
+        crate::engine::Route::Published { host } => *host,
+        _ => engine.address(),
+    };
     Ok(configured
         .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| engine.address()))
+        .unwrap_or(reached_at))
 }

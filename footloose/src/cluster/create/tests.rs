@@ -586,3 +586,24 @@ async fn a_container_a_user_ran_from_a_footloose_image_is_not_footloose_s() {
         .unwrap();
     assert!(listed.is_empty(), "{listed:?}");
 }
+
+#[tokio::test]
+async fn a_machine_made_on_the_host_is_attached_when_a_job_reaches_it() {
+    let mut f = fixture(YAML, false);
+    create(&f.engine, &f.request).await.unwrap();
+    f.memory.with(|s| s.add_network("ci", HashMap::new()));
+    f.engine = f.engine.clone().routed(Route::Network {
+        network: "ci".into(),
+    });
+    let before = creates(&f);
+    create(&f.engine, &f.request).await.unwrap();
+    assert_eq!(creates(&f), before, "the machines were kept");
+    f.memory.with(|s| {
+        for name in ["c-node0", "c-node1"] {
+            assert!(
+                s.containers[name].info.networks.contains_key("ci"),
+                "{name}"
+            );
+        }
+    });
+}

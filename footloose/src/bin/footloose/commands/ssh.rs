@@ -35,9 +35,15 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
             "machine {hostname} of cluster {cluster} is not running; start it with `footloose start {hostname}`"
         );
     }
-    let endpoint = machine
-        .ssh_endpoint()
-        .with_context(|| format!("machine {hostname} has no ssh port or address"))?;
+    if let footloose::engine::Route::Unroutable { reason } = engine.route() {
+        bail!("cannot reach machine {hostname}: {reason}");
+    }
+    let endpoint = machine.ssh_endpoint().with_context(|| {
+        format!(
+            "machine {hostname} has no ssh port or address to reach by {}",
+            engine.route()
+        )
+    })?;
     let reached = engine
         .reach(endpoint)
         .with_context(|| format!("cannot reach machine {hostname}"))?;
