@@ -23,6 +23,10 @@ pub const BOOT_ID: &str = "io.footloose.boot-id";
 pub const OWNER_PID_NAMESPACE: &str = "io.footloose.owner-pidns";
 /// The host (or container) name the owner ran on.
 pub const OWNER_HOST: &str = "io.footloose.owner-host";
+/// The id of the container the owner ran in, on the cluster's own engine
+/// (a CI job container): once that container no longer runs, the owner is
+/// provably gone, from wherever the janitor runs.
+pub const OWNER_CONTAINER: &str = "io.footloose.owner-container";
 /// When a test cluster's lease runs out, in seconds since the Unix epoch:
 /// after it, anyone may remove the cluster (see [`crate::Verdict`]).
 pub const LEASE_EXPIRES: &str = "io.footloose.lease-expires";

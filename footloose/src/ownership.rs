@@ -54,6 +54,9 @@ pub struct Ownership {
     pub lease_expires: Option<u64>,
     /// The `create` call that made the object (see [`labels::CREATION`]).
     pub creation: Option<String>,
+    /// The container of the cluster's engine the owner ran in (see
+    /// [`labels::OWNER_CONTAINER`]).
+    pub owner_container: Option<String>,
 }
 
 /// What a janitor may do with a cluster, and why.
@@ -84,7 +87,15 @@ impl Ownership {
             watchdog: watchdog.map(|w| (w.pid, w.start_time)),
             lease_expires: expires.and_then(Result::ok).map(|d| d.as_secs()),
             creation: None,
+            owner_container: None,
         }
+    }
+
+    /// The same ownership, its owner running in container `id` of the
+    /// cluster's engine (`None`: not in one).
+    pub fn in_container(mut self, id: Option<&str>) -> Ownership {
+        self.owner_container = id.map(str::to_owned);
+        self
     }
 
     /// The same ownership, for objects made by the `create` call `id`.
@@ -117,6 +128,9 @@ impl Ownership {
         if let Some((pid, start)) = self.watchdog {
             map.insert(labels::WATCHDOG_PID.to_owned(), pid.to_string());
             map.insert(labels::WATCHDOG_START.to_owned(), start.to_string());
+        }
+        if let Some(container) = &self.owner_container {
+            map.insert(labels::OWNER_CONTAINER.to_owned(), container.clone());
         }
         if let Some(expires) = self.lease_expires {
             map.insert(labels::LEASE_EXPIRES.to_owned(), expires.to_string());
@@ -153,6 +167,7 @@ impl Ownership {
             watchdog,
             lease_expires: number(labels::LEASE_EXPIRES),
             creation: map.get(labels::CREATION).cloned(),
+            owner_container: map.get(labels::OWNER_CONTAINER).cloned(),
         })
     }
 
@@ -191,6 +206,23 @@ impl Ownership {
             (Presence::Gone, _) => Verdict::OwnerGone,
             (Presence::Unknown, _) if self.lease_expired(now) => Verdict::LeaseExpired,
             (Presence::Unknown, _) => Verdict::Keep,
+        }
+    }
+}
+
+impl Ownership {
+    /// [`verdict`](Self::verdict), knowing whether the container the owner
+    /// ran in still runs (`None`: it ran in none, or nobody asked). An
+    /// owner whose container stopped or went is gone, however far away
+    /// its pid namespace is; its watchdog ran in that container too.
+    pub fn verdict_seeing(&self, now: SystemTime, owner_container_runs: Option<bool>) -> Verdict {
+        let verdict = self.verdict(now);
+        let owner_alive = self.owner.presence() == Presence::Alive;
+        match (verdict, owner_container_runs) {
+            (Verdict::Keep, Some(false)) if self.lifetime == Lifetime::Test && !owner_alive => {
+                Verdict::OwnerGone
+            }
+            _ => verdict,
         }
     }
 }

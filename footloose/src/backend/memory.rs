@@ -254,7 +254,13 @@ impl Backend for MemoryBackend {
     async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
         let event = Event::Inspect(name.to_owned());
         self.call(&format!("inspect {name}"), Some(event), |s| {
-            Ok(s.containers.get(name).map(|c| c.info.clone()))
+            // By name, or by id (or a prefix of it), as Docker looks up.
+            let found = s.containers.get(name).or_else(|| {
+                s.containers
+                    .values()
+                    .find(|c| !name.is_empty() && c.info.id.starts_with(name))
+            });
+            Ok(found.map(|c| c.info.clone()))
         })
         .await
     }

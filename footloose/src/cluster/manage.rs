@@ -61,7 +61,14 @@ pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> 
     let now = SystemTime::now();
     let mut removed = Vec::new();
     for ownership in test_clusters(engine).await? {
-        let verdict = ownership.verdict(now);
+        let mut verdict = ownership.verdict(now);
+        if let (Verdict::Keep, Some(container)) = (verdict, &ownership.owner_container) {
+            let runs = engine
+                .container(container)
+                .await?
+                .is_some_and(|c| c.is_running());
+            verdict = ownership.verdict_seeing(now, Some(runs));
+        }
         if verdict != Verdict::Keep {
             delete(engine, &ownership.cluster).await?;
             removed.push((ownership.cluster, verdict));

@@ -29,6 +29,8 @@ use crate::reach::{Reach, Route};
 /// The container this process runs in, as its engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobContainer {
+    /// Its id.
+    pub id: String,
     /// Its name.
     pub name: String,
     /// Its network mode (`bridge`, `host`, `none`, a network's name).
@@ -82,6 +84,15 @@ pub enum Vantage {
 }
 
 impl Vantage {
+    /// The id of the container this process runs in, if it runs in one of
+    /// the engine's.
+    pub fn container_id(&self) -> Option<&str> {
+        match self {
+            Vantage::Outside => None,
+            Vantage::Inside(job) => Some(&job.id),
+        }
+    }
+
     /// "this process runs in container X on network Y", for messages.
     pub fn describe(&self) -> String {
         match self {
@@ -128,6 +139,7 @@ pub(crate) async fn detect(backend: &dyn Backend) -> Vantage {
             None => (found.network_mode.clone(), found.networks.clone()),
         };
         return Vantage::Inside(JobContainer {
+            id: found.id.clone(),
             name: found.name.clone(),
             network_mode,
             networks,
@@ -256,6 +268,7 @@ mod tests {
 
     fn job(mode: &str, networks: &[&str]) -> Vantage {
         Vantage::Inside(JobContainer {
+            id: "1d".into(),
             name: "job".into(),
             network_mode: mode.into(),
             networks: networks

@@ -101,7 +101,8 @@ async fn carry_out(
         request.watchdog.as_ref(),
         request.lease,
     )
-    .made_by(made.creation());
+    .made_by(made.creation())
+    .in_container(engine.vantage().container_id());
     let mut network_ids = BTreeMap::new();
     for name in &plan.networks {
         let id = network::ensure(engine, name, &ownership.to_labels(), made).await?;

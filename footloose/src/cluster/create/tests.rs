@@ -502,16 +502,36 @@ async fn the_janitor_removes_only_clusters_provably_abandoned() {
         let mut cli = Ownership::new("cli", Lifetime::Cli, None, None);
         cli.owner = dead_owner();
         add(s, "cli", cli.to_labels());
+        // Owners unseen, in job containers of this engine: one still runs,
+        // one was removed with its job.
+        s.add_container("job-alive", ContainerStatus::Running, HashMap::new());
+        let alive = s.containers["job-alive"].info.id.clone();
+        let mut labels = test_cluster("in-job", unseen.clone(), Some(u64::MAX));
+        labels.insert(labels::OWNER_CONTAINER.into(), alive);
+        add(s, "in-job", labels);
+        let mut labels = test_cluster("job-gone", unseen.clone(), Some(u64::MAX));
+        labels.insert(labels::OWNER_CONTAINER.into(), "f".repeat(64));
+        add(s, "job-gone", labels);
     });
     let removed = crate::prune_abandoned(&f.engine).await.unwrap();
     assert_eq!(
         removed,
         [
             ("expired".to_owned(), Verdict::LeaseExpired),
-            ("gone".to_owned(), Verdict::OwnerGone)
+            ("gone".to_owned(), Verdict::OwnerGone),
+            ("job-gone".to_owned(), Verdict::OwnerGone)
         ]
     );
-    assert_eq!(names(&f), ["cli-node0", "leased-node0", "live-node0"]);
+    assert_eq!(
+        names(&f),
+        [
+            "cli-node0",
+            "in-job-node0",
+            "job-alive",
+            "leased-node0",
+            "live-node0"
+        ]
+    );
 }
 
 #[tokio::test]
