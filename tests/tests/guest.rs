@@ -1,7 +1,10 @@
-//! Where the CI host cannot go itself: a cgroup-v2 Debian 12 guest under
-//! QEMU (tests/engines/guest.sh) runs the smoke suite (tests/src/bin/
+//! Where the CI host cannot go itself: a Debian 13 (trixie) guest under
+//! QEMU (tests/engines/guest.sh) -- cgroup v2 with the systemd driver,
+//! AppArmor enforcing docker-default, systemd 257, the nearest Debian has
+//! to GitHub's ubuntu-24.04 runners -- runs the smoke suite (tests/src/bin/
 //! smoke.rs: the CLI walk and the test framework) against Docker, rootful
-//! Podman and rootless Podman. Slow (software emulation): one test.
+//! Podman and rootless Podman, and prints what it ran on. Slow (software
+//! emulation): one test, one boot.
 
 use std::path::Path;
 use std::process::Command;
@@ -30,6 +33,15 @@ fn the_smoke_suite_passes_in_a_cgroup_v2_guest_on_docker_and_podman() {
     );
     println!("{report}");
     assert!(report.contains("guest: cgroup cgroup2fs"), "{report}");
+    assert!(report.contains("guest: apparmor enabled Y"), "{report}");
+    // A machine on Docker really runs confined, as on an AppArmor host.
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("guest: docker machine ")
+                && l.ends_with("runs under AppArmor docker-default (enforce)")),
+        "no Docker machine seen under docker-default (enforce):\n{report}"
+    );
     for engine in ["docker", "podman", "podman-rootless"] {
         assert!(
             report.contains(&format!("smoke {engine}: 2 passed, 0 failed")),

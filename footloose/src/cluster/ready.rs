@@ -23,7 +23,7 @@ const ATTEMPT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const UNANSWERED_GRACE: Duration = Duration::from_secs(2);
 /// How long connections may stay unanswered after this boot's log says
 /// sshd started, before the machine is called unreachable.
-const AFTER_SSHD_STARTED: Duration = Duration::from_secs(5);
+const AFTER_SSHD_STARTED: Duration = Duration::from_secs(10);
 /// How many of the last boot-log lines show whether sshd started.
 const STARTED_LOG_LINES: usize = 400;
 
