@@ -82,7 +82,7 @@ pub fn key_files(
 mod tests {
     use super::*;
 
-    const SETUP: &str = include_str!("../../images/common/setup.sh");
+    const SETUP: &str = include_str!("../images/common/setup.sh");
 
     #[test]
     fn the_image_setup_follows_the_contract() {
@@ -98,7 +98,7 @@ mod tests {
         }
         for suite in ["debian11", "debian12", "debian13"] {
             let dockerfile = std::fs::read_to_string(format!(
-                "{}/../images/{suite}/Dockerfile",
+                "{}/images/{suite}/Dockerfile",
                 env!("CARGO_MANIFEST_DIR")
             ))
             .unwrap();

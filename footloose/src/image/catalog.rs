@@ -1,7 +1,7 @@
 //! The images footloose knows how to build, embedded from `images/`.
 
 /// The shared set-up script every image's Dockerfile runs.
-pub const SETUP_SCRIPT: &str = include_str!("../../../images/common/setup.sh");
+pub const SETUP_SCRIPT: &str = include_str!("../../images/common/setup.sh");
 
 /// One buildable image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,17 +54,17 @@ pub const IMAGES: [ImageDefinition; 3] = [
     ImageDefinition {
         name: "debian11",
         suite: "bullseye",
-        dockerfile: include_str!("../../../images/debian11/Dockerfile"),
+        dockerfile: include_str!("../../images/debian11/Dockerfile"),
     },
     ImageDefinition {
         name: "debian12",
         suite: "bookworm",
-        dockerfile: include_str!("../../../images/debian12/Dockerfile"),
+        dockerfile: include_str!("../../images/debian12/Dockerfile"),
     },
     ImageDefinition {
         name: "debian13",
         suite: "trixie",
-        dockerfile: include_str!("../../../images/debian13/Dockerfile"),
+        dockerfile: include_str!("../../images/debian13/Dockerfile"),
     },
 ];
 
