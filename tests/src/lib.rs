@@ -86,3 +86,21 @@ pub fn local_image(image: &str) {
     let engine = require_docker();
     footloose::runtime::block_on(footloose::image::ensure(&engine, image)).unwrap();
 }
+
+/// The workspace's root directory.
+pub fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate is in the workspace")
+        .to_owned()
+}
+
+/// The target directory this build is in: a test binary is in
+/// `TARGET/debug/deps`.
+pub fn target_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.ancestors()
+        .nth(3)
+        .expect("the test binary is in TARGET/debug/deps")
+        .to_owned()
+}

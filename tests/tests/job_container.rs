@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use footloose_tests::{footloose_bin, local_image, require_docker};
+use footloose_tests::{footloose_bin, local_image, require_docker, target_dir, workspace};
 
 const IMAGE: &str = "footloose/debian12";
 /// Marks what these tests make on the engine, and which test made it.
@@ -144,6 +144,21 @@ impl Job {
         text
     }
 
+    /// Writes a config for a one-machine cluster named after the job and
+    /// runs `footloose create ARGS` with `env`, in a directory of the job's.
+    fn create_a_cluster(&self, args: &str, env: &[(&str, &str)]) -> Output {
+        let footloose = footloose_bin(&footloose_bin_dir().join("smoke").display().to_string());
+        let dir = format!("/tmp/{}", self.name);
+        self.run(
+            &format!(
+                "mkdir -p {dir} && cd {dir} && {f} config create --name {name} && {f} create {args}",
+                f = footloose.display(),
+                name = self.name
+            ),
+            env,
+        )
+    }
+
     /// The networks the job's container is on, by name.
     fn networks(&self) -> Vec<String> {
         let out = docker(&[
@@ -188,23 +203,6 @@ fn both(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate is in the workspace")
-        .to_owned()
-}
-
-/// The target directory this build is in: the test binary is in
-/// `TARGET/debug/deps`.
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    exe.ancestors()
-        .nth(3)
-        .expect("the test binary is in TARGET/debug/deps")
-        .to_owned()
 }
 
 /// The `cargo-nextest` on this PATH (`.ci/run` installs it).
@@ -314,16 +312,7 @@ fn a_job_on_a_user_network_passes_unchanged() {
 #[test]
 fn a_job_without_a_network_is_refused_before_anything_is_made() {
     let job = Job::start("none", Some("none"));
-    let footloose = footloose_bin(&footloose_bin_dir().join("smoke").display().to_string());
-    let dir = format!("/tmp/{}", job.name);
-    let out = job.run(
-        &format!(
-            "mkdir -p {dir} && cd {dir} && {f} config create --name {name} && {f} create",
-            f = footloose.display(),
-            name = job.name
-        ),
-        &[],
-    );
+    let out = job.create_a_cluster("", &[]);
     let text = both(&out);
     assert!(!out.status.success(), "{text}");
     assert!(
@@ -345,17 +334,8 @@ fn a_job_without_a_network_is_refused_before_anything_is_made() {
 #[test]
 fn a_job_told_to_use_the_hosts_loopback_fails_within_seconds_saying_why() {
     let job = Job::start("loopback", None);
-    let footloose = footloose_bin(&footloose_bin_dir().join("smoke").display().to_string());
-    let dir = format!("/tmp/{}", job.name);
     let started = std::time::Instant::now();
-    let out = job.run(
-        &format!(
-            "mkdir -p {dir} && cd {dir} && {f} config create --name {name} && {f} create --timeout 120",
-            f = footloose.display(),
-            name = job.name
-        ),
-        &[("FOOTLOOSE_REACH", "published")],
-    );
+    let out = job.create_a_cluster("--timeout 120", &[("FOOTLOOSE_REACH", "published")]);
     let took = started.elapsed();
     let text = both(&out);
     assert!(!out.status.success(), "{text}");

@@ -11,23 +11,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use footloose_tests::{target_dir, workspace};
+
 /// The packages that are published; the test and example packages are not.
 const PUBLISHED: [&str; 3] = ["footloose-config", "footloose-macros", "footloose"];
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate is in the workspace")
-        .to_owned()
-}
-
 /// `TARGET/package-check`, beside this build's own target directory.
 fn check_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    exe.ancestors()
-        .nth(3)
-        .expect("the test binary is in TARGET/debug/deps")
-        .join("package-check")
+    target_dir().join("package-check")
 }
 
 /// The files of a packaged `.crate`.
