@@ -68,7 +68,11 @@ fn check_command(line: &str, shards: usize) {
             );
         }
     }
-    if line.contains("cargo run") && line.contains("-p footloose --") {
+    if line.contains("cargo run") && line.contains("-p footloose ") {
+        assert!(
+            line.contains("--features cli"),
+            "the footloose binary needs the cli feature: {line}"
+        );
         let subcommand = line.split(" -- ").nth(1).unwrap();
         assert!(
             subcommand.starts_with("image build "),

@@ -1,8 +1,8 @@
 //! footloose against the raw engine, side by side, in one run.
 //!
 //! ```console
-//! cargo build --release -p footloose   # the CLI, for the `footloose ssh` figures
-//! cargo run --release -p footloose --example bench [-- --rounds N --exec-count N --copy-mb N --only create,ssh]
+//! cargo build --release -p footloose --features cli   # the CLI, for the `footloose ssh` figures
+//! cargo run --release -p footloose --features cli --example bench [-- --rounds N --exec-count N --copy-mb N --only create,ssh]
 //! ```
 //!
 //! Each figure alternates footloose and a baseline (the `docker` CLI plus

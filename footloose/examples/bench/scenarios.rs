@@ -224,7 +224,7 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
 pub fn cli_ssh(work: &Workspace, settings: &Settings, report: &mut Report) {
     let Some(cli) = footloose_cli() else {
         println!(
-            "footloose ssh: skipped, build the CLI first (cargo build --release -p footloose)"
+            "footloose ssh: skipped, build the CLI first (cargo build --release -p footloose --features cli)"
         );
         return;
     };
