@@ -115,6 +115,19 @@ pub enum Error {
         error: std::io::Error,
     },
 
+    /// The ssh connection dropped after a command or file data was sent:
+    /// what was sent may or may not have taken effect, and footloose did
+    /// not send it again.
+    #[error("the ssh connection to {machine} dropped while {action}, after it was sent: it may or may not have taken effect, and was not tried again ({error})")]
+    ConnectionLost {
+        /// The container name.
+        machine: String,
+        /// What was being done.
+        action: String,
+        /// libssh2's (or the socket's) error.
+        error: std::io::Error,
+    },
+
     /// The machine presented a host key other than the one footloose gave it.
     #[error("host key mismatch for {machine}: it presented a key other than the one footloose installed; refusing to connect")]
     HostKeyMismatch {

@@ -1,5 +1,6 @@
 //! One authenticated ssh connection.
 
+use std::cell::Cell;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::PathBuf;
@@ -58,6 +59,10 @@ pub struct Connection {
     pub(crate) session: Session,
     fd: RawFd,
     pub(crate) machine: String,
+    /// Set once the operation under way has sent something the machine may
+    /// act on (a command, file data): from then on, a dropped connection
+    /// must not lead to a second try. See [`Pool::with`](super::Pool::with).
+    committed: Cell<bool>,
 }
 
 impl Connection {
@@ -117,7 +122,24 @@ impl Connection {
             session,
             fd,
             machine: target.machine.clone(),
+            committed: Cell::new(false),
         })
+    }
+
+    /// Marks the operation under way as sent: the machine may act on it, so
+    /// it is never tried again on another connection.
+    pub(crate) fn commit(&self) {
+        self.committed.set(true);
+    }
+
+    /// Whether the operation under way has been sent.
+    pub(crate) fn committed(&self) -> bool {
+        self.committed.get()
+    }
+
+    /// Starts a new operation on this connection: nothing sent yet.
+    pub(crate) fn begin(&self) {
+        self.committed.set(false);
     }
 
     /// Wraps a libssh2 error with what was being done.

@@ -43,6 +43,9 @@ impl Connection {
             .session
             .scp_send(Path::new(remote), mode, meta.len(), None)
             .map_err(|e| self.error(&format!("starting the copy to {remote}"), e))?;
+        // The file's data goes out from here: a copy cut short is reported
+        // as such, never redone over what it left.
+        self.commit();
         let mut buffer = vec![0u8; CHUNK];
         loop {
             let n = file

@@ -129,6 +129,9 @@ impl Connection {
         let mut channel = self
             .retry(deadline, || self.session.channel_session())
             .map_err(|e| self.error("opening a channel", e))?;
+        // The machine answered the channel: the connection is alive, and
+        // what follows may start the command.
+        self.commit();
         self.retry(deadline, || channel.exec(command))
             .map_err(|e| self.error("starting the command", e))?;
         let mut written = 0;

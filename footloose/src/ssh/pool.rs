@@ -42,25 +42,47 @@ impl Pool {
         }
     }
 
-    /// Runs `op` on an idle connection, or a new one. A pooled connection
-    /// that fails at the ssh level (the machine restarted, say) is dropped
-    /// and `op` is tried once more on a fresh one.
+    /// Runs `op` on an idle connection, or a new one, at most once.
+    ///
+    /// A pooled connection that fails before `op` sent anything (the
+    /// machine restarted, sshd was restarted: the channel cannot be opened)
+    /// is dropped and `op` runs on a fresh one. Once `op` has sent its
+    /// command or data ([`Connection::commit`]), a dropped connection is
+    /// [`Error::ConnectionLost`]: the command may or may not have run, and
+    /// it is never run a second time behind the caller's back.
     pub fn with<T>(&self, op: impl Fn(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         if let Some(connection) = pooled {
+            connection.begin();
             match op(&connection) {
-                Err(Error::Ssh { .. }) => {}
-                result => {
-                    self.put(connection);
-                    return result;
-                }
+                Err(Error::Ssh { .. }) if !connection.committed() => {}
+                result => return self.settle(connection, result),
             }
         }
         let connection = Connection::open(&self.target)?;
+        connection.begin();
         let result = op(&connection);
-        if !matches!(result, Err(Error::Ssh { .. })) {
-            self.put(connection);
+        self.settle(connection, result)
+    }
+
+    /// Keeps `connection` when it is still good, and names an ssh failure
+    /// after the operation was sent for what it is.
+    fn settle<T>(&self, connection: Connection, result: Result<T>) -> Result<T> {
+        match result {
+            Err(Error::Ssh {
+                machine,
+                action,
+                error,
+            }) if connection.committed() => Err(Error::ConnectionLost {
+                machine,
+                action,
+                error,
+            }),
+            Err(error @ Error::Ssh { .. }) => Err(error),
+            result => {
+                self.put(connection);
+                result
+            }
         }
-        result
     }
 }
