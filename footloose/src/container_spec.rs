@@ -137,6 +137,10 @@ pub struct ContainerPlan {
     pub extra_networks: Vec<String>,
     /// The signal that stops it.
     pub stop_signal: String,
+    /// Started again by the engine when PID 1 exits non-zero: a reboot in
+    /// the machine exits with [`REBOOT_EXIT_CODE`](crate::guest::REBOOT_EXIT_CODE),
+    /// a poweroff (and `footloose stop`) with 0.
+    pub restart_on_failure: bool,
 }
 
 /// The name of a cluster's own copy of the network `network` named in
@@ -281,6 +285,7 @@ pub fn plan(
         network: networks.next(),
         extra_networks: networks.collect(),
         stop_signal: STOP_SIGNAL.to_owned(),
+        restart_on_failure: true,
     }
 }
 
@@ -419,6 +424,7 @@ mod tests {
         assert_eq!(p.image, "footloose/debian12");
         assert_eq!(p.cmd, ["/sbin/init"]);
         assert_eq!(p.stop_signal, "SIGRTMIN+3");
+        assert!(p.restart_on_failure, "a reboot would leave it stopped");
         assert_eq!(p.labels["io.footloose.cluster"], "c");
         assert_eq!(p.labels["team"], "infra");
         for path in ["/run", "/run/lock", "/tmp"] {

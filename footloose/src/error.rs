@@ -217,6 +217,25 @@ pub enum Error {
         machine: String,
     },
 
+    /// A machine went down under a [`Machine`](crate::Machine) and did not
+    /// come back: it was powered off or stopped (a reboot brings it back).
+    #[error("machine {machine} is not running ({state}): it was powered off or stopped, and only a reboot brings a machine back on its own; start it again (`footloose start`, `footloose::start`)")]
+    NotRunning {
+        /// The container name.
+        machine: String,
+        /// Its state as the engine reports it, such as `exited, exit code 0`.
+        state: String,
+    },
+
+    /// A machine asked to reboot was not back within the time allowed.
+    #[error("machine {machine} did not reboot within {}s: it was still up with its old boot, or not ready again", waited.as_secs())]
+    RebootTimeout {
+        /// The container name.
+        machine: String,
+        /// How long it was given.
+        waited: Duration,
+    },
+
     /// A machine's labels could not be read as a [`MachineRecord`](crate::record::MachineRecord).
     #[error("cannot read machine {container}")]
     Record {

@@ -9,6 +9,9 @@
 //!   starts, so nothing is copied into the container.
 //! - Any other image gets the same files copied into the created
 //!   container before it starts ([`key_files`]).
+//! - A reboot in the machine makes PID 1 exit with [`REBOOT_EXIT_CODE`]
+//!   (the drop-in at [`REBOOT_DROP_IN_PATH`]), and the engine's restart
+//!   policy starts the container again; a poweroff exits 0.
 //! - [`USER_MANAGER_ENV`] set to `1` lets the boot unit start the per-user
 //!   manager (`userManager: true` in the config).
 
@@ -31,6 +34,14 @@ pub const BOOT_UNIT: &str = "footloose-boot.service";
 pub const HOST_KEY_PATH: &str = "/etc/ssh/ssh_host_ed25519_key";
 /// Where sshd reads the keys root may log in with.
 pub const AUTHORIZED_KEYS_PATH: &str = "/root/.ssh/authorized_keys";
+/// The drop-in that turns a reboot into PID 1 exiting with
+/// [`REBOOT_EXIT_CODE`].
+pub const REBOOT_DROP_IN_PATH: &str = "/etc/systemd/system/systemd-reboot.service.d/footloose.conf";
+/// What a machine's PID 1 exits with when the machine reboots; the
+/// engine's restart policy (on-failure) starts it again. A poweroff exits 0.
+pub const REBOOT_EXIT_CODE: i64 = 129;
+/// The drop-in's text.
+pub const REBOOT_DROP_IN: &str = "[Unit]\nSuccessAction=exit-force\nSuccessActionExitStatus=129\n";
 
 /// How a machine's image takes its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +71,9 @@ pub fn keys_env(host_private_key: &str, authorized_key: &str) -> Vec<String> {
     ]
 }
 
-/// The key files as a tar archive to unpack at `/` (`KeyDelivery::Copy`).
+/// The key files, and the reboot drop-in ([`REBOOT_DROP_IN_PATH`]), as a tar
+/// archive to unpack at `/` (`KeyDelivery::Copy`): an image footloose did not
+/// build reboots like a VM too.
 pub fn key_files(
     host_private_key: &str,
     host_public_key: &str,
@@ -75,6 +88,12 @@ pub fn key_files(
         Entry::file(&host_public, 0o644, public.as_bytes()),
         Entry::dir("root/.ssh", 0o700),
         Entry::file(relative(AUTHORIZED_KEYS_PATH), 0o600, authorized.as_bytes()),
+        Entry::dir("etc/systemd/system/systemd-reboot.service.d", 0o755),
+        Entry::file(
+            relative(REBOOT_DROP_IN_PATH),
+            0o644,
+            REBOOT_DROP_IN.as_bytes(),
+        ),
     ])
 }
 
@@ -96,6 +115,13 @@ mod tests {
         ] {
             assert!(SETUP.contains(name), "setup.sh does not mention {name}");
         }
+        assert!(
+            SETUP.contains(&format!(
+                "cat > {REBOOT_DROP_IN_PATH} <<'CONF'\n{REBOOT_DROP_IN}CONF\n"
+            )),
+            "setup.sh writes another reboot drop-in than footloose copies"
+        );
+        assert!(REBOOT_DROP_IN.contains(&format!("SuccessActionExitStatus={REBOOT_EXIT_CODE}\n")));
         for suite in ["debian11", "debian12", "debian13"] {
             let dockerfile = std::fs::read_to_string(format!(
                 "{}/images/{suite}/Dockerfile",

@@ -71,7 +71,7 @@ pub use error::{ConfigError, EngineFailure, Error, Result, Unreachable};
 pub use footloose_config::{self as config, Config};
 pub use footloose_macros::cluster;
 pub use keys::{public_path_of, ClientKey};
-pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT};
+pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT, DEFAULT_REBOOT_TIMEOUT};
 pub use naming::unique_cluster_name;
 pub use ownership::Verdict;
 pub use record::{MachineRecord, RecordError};

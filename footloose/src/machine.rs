@@ -13,6 +13,14 @@ use crate::systemd::UnitStatus;
 /// How long a command may run before [`Machine::exec`] gives up on it.
 pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// How long [`Machine::reboot`] waits for the machine to go down and be
+/// ready again.
+pub const DEFAULT_REBOOT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A file in the machine's `/run` (a tmpfs, empty at every boot): there
+/// while the boot before a reboot lasts.
+const REBOOT_MARKER: &str = "/run/footloose-reboot-pending";
+
 /// One machine of a [`Cluster`](crate::Cluster): a container running
 /// systemd and sshd, reached over a pooled ssh connection.
 ///
@@ -29,7 +37,6 @@ pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(600);
 pub struct Machine {
     pub(crate) hostname: String,
     pub(crate) container_name: String,
-    pub(crate) ip: Option<IpAddr>,
     pub(crate) ports: Vec<PublishedPort>,
     pub(crate) pool: Arc<Pool>,
 }
@@ -54,9 +61,8 @@ impl Machine {
         Machine {
             hostname: hostname.to_owned(),
             container_name: info.name.clone(),
-            ip: info.ip(),
             ports: info.ports.clone(),
-            pool: Arc::new(Pool::new(target)),
+            pool: Arc::new(Pool::new(target, info.ip())),
         }
     }
 
@@ -75,11 +81,18 @@ impl Machine {
     /// [`Route`](crate::engine::Route)), else on its first network. Its
     /// services are reached there when published ports are not (in a job
     /// container, the host's loopback is out of reach).
+    ///
+    /// The engine may give a machine another address when it reboots (on
+    /// Docker's default bridge it often does); this is the address of its
+    /// current boot as far as this `Machine` has seen it.
     pub fn ip(&self) -> Option<IpAddr> {
-        self.ip
+        self.pool.ip()
     }
 
-    /// Every published port.
+    /// Every published port. Ports footloose picked (every port without a
+    /// fixed host port, on an engine of this host) stay across reboots; on
+    /// a remote engine, or from a job container, the engine picks them at
+    /// every start, and this lists those of the first boot.
     pub fn ports(&self) -> &[PublishedPort] {
         &self.ports
     }
@@ -222,6 +235,67 @@ impl Machine {
             .exec(&crate::systemd::journal_query(unit, lines, true))?
             .checked()?;
         Ok(out.stdout())
+    }
+
+    /// Reboots the machine as a VM reboots, and returns once it is ready
+    /// again (systemd finished booting, ssh answers): its disk, hostname
+    /// and address are kept. Fails after [`DEFAULT_REBOOT_TIMEOUT`].
+    ///
+    /// A reboot started any other way (`systemctl reboot` in a command, a
+    /// role, Ansible's `reboot` module) brings the machine back too; the
+    /// next command on a `Machine` waits until it is ready. A poweroff
+    /// leaves it stopped, and the next command says so.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.write_file("/etc/sysctl.d/90-test.conf", b"vm.swappiness = 10\n")?;
+    /// machine.reboot()?;
+    /// let value = machine.exec("sysctl -n vm.swappiness")?.checked()?.stdout();
+    /// # let _ = value;
+    /// # Ok(()) }
+    /// ```
+    pub fn reboot(&self) -> Result<()> {
+        self.reboot_within(DEFAULT_REBOOT_TIMEOUT)
+    }
+
+    /// [`reboot`](Self::reboot), waiting at most `timeout`.
+    pub fn reboot_within(&self, timeout: Duration) -> Result<()> {
+        let started = Instant::now();
+        let boot = self.pool.boot()?;
+        self.exec(&format!("touch {REBOOT_MARKER}"))?.checked()?;
+        match self.exec_with("systemctl reboot", &[], timeout) {
+            Ok(out) => drop(out.checked()?),
+            // The reboot took the connection down before systemctl answered.
+            Err(Error::ConnectionLost { .. }) => {}
+            Err(err) => return Err(err),
+        }
+        if let Some(boot) = boot {
+            // The engine tells when the container was started again.
+            self.pool.wait_for_boot_after(&boot)?;
+        }
+        // Until the marker is gone, the old boot still answers; once the
+        // connection drops, the next command waits for the new boot.
+        loop {
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(Error::RebootTimeout {
+                    machine: self.container_name.clone(),
+                    waited: timeout,
+                });
+            }
+            match self.exec_with(&format!("test -e {REBOOT_MARKER}"), &[], left) {
+                Ok(out) if out.exit_code() == Some(1) => return Ok(()),
+                Ok(_) => std::thread::sleep(Duration::from_millis(100)),
+                Err(Error::ConnectionLost { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Async twin of [`reboot`](Self::reboot).
+    pub async fn reboot_async(&self) -> Result<()> {
+        let machine = self.clone();
+        blocking(move || machine.reboot()).await
     }
 
     /// Async twin of [`exec`](Self::exec).

@@ -110,6 +110,18 @@ WantedBy=sysinit.target
 CONF
 systemctl enable footloose-boot.service
 
+# Reboot like a VM: in a container without CAP_SYS_BOOT, systemd ends a
+# reboot by exiting 0, as it ends a poweroff. Ending it with 129 instead
+# lets the engine's restart policy (on-failure, set by footloose) start the
+# same container again, disk, hostname and address kept; a poweroff still
+# exits 0 and the machine stays stopped.
+mkdir -p /etc/systemd/system/systemd-reboot.service.d
+cat > /etc/systemd/system/systemd-reboot.service.d/footloose.conf <<'CONF'
+[Unit]
+SuccessAction=exit-force
+SuccessActionExitStatus=129
+CONF
+
 # No update-motd scripts at each login (Debian's uname line); the static
 # /etc/motd is still shown.
 sed -i '/pam_motd.so[[:space:]]*motd=\/run\/motd.dynamic/d' /etc/pam.d/sshd

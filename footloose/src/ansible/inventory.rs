@@ -249,6 +249,7 @@ mod tests {
             status: Some(crate::engine::ContainerStatus::Running),
             exit_code: None,
             error: None,
+            started_at: None,
             labels: record.to_labels(),
             network_mode: "bridge".into(),
             networks: [("bridge".to_owned(), Some([172, 17, 0, 2].into()))].into(),

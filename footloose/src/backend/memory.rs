@@ -104,6 +104,7 @@ impl State {
                     status: Some(status),
                     exit_code: None,
                     error: None,
+                    started_at: None,
                     labels,
                     network_mode: String::new(),
                     networks: BTreeMap::new(),

@@ -55,6 +55,9 @@ pub struct ContainerInfo {
     pub exit_code: Option<i64>,
     /// The engine's word on why it stopped, if any (inspected only).
     pub error: Option<String>,
+    /// When the engine last started it (inspected only): a machine that
+    /// rebooted was started again, so this tells its boots apart.
+    pub started_at: Option<String>,
     /// Its labels.
     pub labels: HashMap<String, String>,
     /// Its network mode as it was created with: `bridge`, `host`, `none`,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::{ContainerInfo, ContainerStatus, Engine, Route, Vantage, REACH_ENV};
 use crate::error::{Error, Result, Unreachable};
-use crate::ssh::{Connection, Pool, Target};
+use crate::ssh::{Back, Connection, Lifeline, Pool, Target};
 use crate::Machine;
 
 const RETRY_EVERY: Duration = Duration::from_millis(50);
@@ -103,12 +103,18 @@ pub(crate) async fn wait_ready(
                 if state == "degraded" {
                     tracing::warn!("{name} booted degraded: `systemctl --failed` in it lists why");
                 }
-                let pool = Pool::new(target);
+                let ip = info.address_on(engine.route());
+                let pool = Pool::new(target, ip).with_lifeline(Box::new(EngineLifeline {
+                    engine: engine.clone(),
+                    name: name.to_owned(),
+                    hostname: hostname.to_owned(),
+                    host_key: host_key.to_owned(),
+                    key_path: key_path.to_owned(),
+                }));
                 pool.put(connection);
                 return Ok(Machine {
                     hostname: hostname.to_owned(),
                     container_name: name.to_owned(),
-                    ip: info.address_on(engine.route()),
                     ports: info.ports.clone(),
                     pool: Arc::new(pool),
                 });
@@ -301,6 +307,119 @@ fn unreachable(engine: &Engine, name: &str, addr: SocketAddr, err: &Error) -> Er
         vantage: vantage.describe(),
         way_out,
     }))
+}
+
+/// How long a machine that went down under a [`Machine`] (a reboot) may
+/// take to be ready again before the command waiting for it fails.
+pub(crate) const BACK_WITHIN: Duration = Duration::from_secs(120);
+/// How long a machine that exited with the reboot code is given for the
+/// engine to start it again.
+const RESTART_GRACE: Duration = Duration::from_secs(5);
+
+/// A machine's [`Lifeline`]: the engine's view of its boots. It holds a
+/// clone of the engine, so that whatever reaches the machine (an `ssh://`
+/// engine's tunnel) lives as long as the [`Machine`].
+struct EngineLifeline {
+    engine: Engine,
+    name: String,
+    hostname: String,
+    host_key: String,
+    key_path: std::path::PathBuf,
+}
+
+impl Lifeline for EngineLifeline {
+    fn boot(&self) -> Result<String> {
+        crate::runtime::block_on(async {
+            let info = self.engine.container(&self.name).await?;
+            Ok(info.and_then(|i| i.started_at).unwrap_or_default())
+        })
+    }
+
+    fn wait_ready(&self, after: Option<&str>) -> Result<Back> {
+        let deadline = Deadline::after(BACK_WITHIN);
+        crate::runtime::block_on(wait_back(
+            &self.engine,
+            &self.name,
+            &self.hostname,
+            &self.host_key,
+            &self.key_path,
+            after,
+            deadline,
+        ))
+        .map(|machine| machine.pool.take())
+    }
+}
+
+/// Waits for a machine that went down (a reboot: PID 1 exits with
+/// [`REBOOT_EXIT_CODE`](crate::guest::REBOOT_EXIT_CODE) and the engine starts
+/// it again) until it runs a boot other than `after` (its container's start
+/// time; any boot when `None`) and is ready. A machine that stays stopped
+/// is [`Error::NotRunning`] at once; one that was removed is
+/// [`Error::Vanished`].
+pub(crate) async fn wait_back(
+    engine: &Engine,
+    name: &str,
+    hostname: &str,
+    host_key: &str,
+    key_path: &Path,
+    after: Option<&str>,
+    deadline: Deadline,
+) -> Result<Machine> {
+    let mut exited_since: Option<Instant> = None;
+    loop {
+        let Some(info) = engine.container(name).await? else {
+            return Err(Error::Vanished {
+                machine: name.to_owned(),
+            });
+        };
+        let same_boot = after.is_some() && info.started_at.as_deref() == after;
+        match info.status {
+            // Still the boot before the reboot, shutting down.
+            Some(ContainerStatus::Running) if same_boot => exited_since = None,
+            Some(ContainerStatus::Running) => {
+                exited_since = None;
+                match wait_ready(engine, name, hostname, host_key, key_path, deadline).await {
+                    // It went down again while being waited for: the
+                    // reboot was still under way.
+                    Err(Error::Stopped { exit_code, .. })
+                        if exit_code == crate::guest::REBOOT_EXIT_CODE => {}
+                    result => return result,
+                }
+            }
+            Some(ContainerStatus::Restarting | ContainerStatus::Created) => exited_since = None,
+            Some(ContainerStatus::Exited)
+                if info.exit_code == Some(crate::guest::REBOOT_EXIT_CODE)
+                    && exited_since.get_or_insert_with(Instant::now).elapsed() < RESTART_GRACE => {}
+            Some(ContainerStatus::Removing) => {
+                return Err(Error::Vanished {
+                    machine: name.to_owned(),
+                })
+            }
+            status => {
+                let state = match (status, info.exit_code) {
+                    (Some(ContainerStatus::Exited), Some(code)) => {
+                        format!("exited, exit code {code}")
+                    }
+                    (Some(status), _) => format!("{status:?}").to_lowercase(),
+                    (None, _) => "in a state footloose does not know".to_owned(),
+                };
+                return Err(Error::NotRunning {
+                    machine: name.to_owned(),
+                    state,
+                });
+            }
+        }
+        if Instant::now() >= deadline.at {
+            return Err(not_ready(
+                engine,
+                name,
+                deadline,
+                "it went down and was not running again in time".into(),
+            )
+            .await);
+        }
+        tokio::time::sleep(RETRY_EVERY * 2).await;
+    }
 }
 
 /// The machine as the engine reports it, if it runs; an error saying why

@@ -13,4 +13,4 @@ pub(crate) use copy::shell_quote;
 
 pub use connection::{Connection, Target};
 pub use exec::{ExitStatus, Output};
-pub use pool::Pool;
+pub use pool::{Back, Lifeline, Pool};

@@ -1,6 +1,7 @@
 //! A few open connections per machine, so that running a command costs a
 //! channel, not a handshake.
 
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use super::connection::{Connection, Target};
@@ -11,10 +12,38 @@ use crate::error::{Error, Result};
 /// time and keeps this many idle connections.
 const MAX_IDLE: usize = 4;
 
+/// What a pool knows of its machine beyond ssh: the engine's view of its
+/// boots, so that it can wait through a reboot.
+pub trait Lifeline: Send + Sync {
+    /// The machine's current boot as the engine knows it (when its
+    /// container was last started).
+    fn boot(&self) -> Result<String>;
+
+    /// Waits until the machine runs a boot other than `after` (any boot
+    /// when `None`) and is ready, and returns where it is reached now with
+    /// a connection to it; fails when it will not come back (powered off,
+    /// removed) or not in time.
+    fn wait_ready(&self, after: Option<&str>) -> Result<Back>;
+}
+
+/// A machine ready again after it went down.
+pub struct Back {
+    /// Where its sshd is reached now.
+    pub target: Target,
+    /// An open connection to it, if the wait made one.
+    pub connection: Option<Connection>,
+    /// Its address now: an engine may give a restarted container another.
+    pub ip: Option<IpAddr>,
+}
+
 /// The open connections to one machine.
 pub struct Pool {
-    target: Target,
+    /// Where the machine is reached; a restart may move its published port.
+    target: Mutex<Target>,
+    /// The machine's address (see [`Machine::ip`](crate::Machine::ip)).
+    ip: Mutex<Option<IpAddr>>,
     idle: Mutex<Vec<Connection>>,
+    lifeline: Option<Box<dyn Lifeline>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -26,11 +55,72 @@ impl std::fmt::Debug for Pool {
 }
 
 impl Pool {
-    /// An empty pool for `target`.
-    pub fn new(target: Target) -> Pool {
+    /// An empty pool for `target`, a machine at `ip`.
+    pub fn new(target: Target, ip: Option<IpAddr>) -> Pool {
         Pool {
-            target,
+            target: Mutex::new(target),
+            ip: Mutex::new(ip),
             idle: Mutex::new(Vec::new()),
+            lifeline: None,
+        }
+    }
+
+    /// Waits through `lifeline` whenever a fresh connection cannot be
+    /// opened, so that the next command after a reboot runs once the
+    /// machine is back.
+    pub fn with_lifeline(mut self, lifeline: Box<dyn Lifeline>) -> Pool {
+        self.lifeline = Some(lifeline);
+        self
+    }
+
+    /// The machine's current boot, when the pool has a [`Lifeline`].
+    pub fn boot(&self) -> Result<Option<String>> {
+        self.lifeline.as_ref().map(|l| l.boot()).transpose()
+    }
+
+    /// Waits until the machine runs a boot other than `after` and is
+    /// ready; the connections of earlier boots are dropped. Without a
+    /// [`Lifeline`] it returns at once.
+    pub fn wait_for_boot_after(&self, after: &str) -> Result<()> {
+        let Some(lifeline) = &self.lifeline else {
+            return Ok(());
+        };
+        let back = lifeline.wait_ready(Some(after))?;
+        self.reset(back.target, back.ip, back.connection);
+        Ok(())
+    }
+
+    /// The machine's address now.
+    pub fn ip(&self) -> Option<IpAddr> {
+        *self.ip.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reaches the machine at `target` from now on, with `connection` as
+    /// the only idle one.
+    fn reset(&self, target: Target, ip: Option<IpAddr>, connection: Option<Connection>) {
+        *self.target.lock().unwrap_or_else(|e| e.into_inner()) = target;
+        *self.ip.lock().unwrap_or_else(|e| e.into_inner()) = ip;
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.clear();
+        idle.extend(connection);
+    }
+
+    /// Where the machine is reached now.
+    pub fn target(&self) -> Target {
+        self.target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The target, address and one idle connection, for a pool that takes
+    /// over.
+    pub fn take(&self) -> Back {
+        let connection = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        Back {
+            target: self.target(),
+            connection,
+            ip: self.ip(),
         }
     }
 
@@ -52,17 +142,48 @@ impl Pool {
     /// it is never run a second time behind the caller's back.
     pub fn with<T>(&self, op: impl Fn(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut dropped = false;
         if let Some(connection) = pooled {
             connection.begin();
             match op(&connection) {
-                Err(Error::Ssh { .. }) if !connection.committed() => {}
+                Err(Error::Ssh { .. }) if !connection.committed() => dropped = true,
                 result => return self.settle(connection, result),
             }
         }
-        let connection = Connection::open(&self.target)?;
+        let connection = if dropped {
+            self.reconnect()?
+        } else {
+            self.open()?
+        };
         connection.begin();
         let result = op(&connection);
         self.settle(connection, result)
+    }
+
+    /// A fresh connection after a pooled one was found dead: the machine may
+    /// have rebooted (its address may have changed with it), or sshd was
+    /// restarted. With a [`Lifeline`], wait until it is ready and reach it
+    /// where it is now; the other idle connections are dead too.
+    fn reconnect(&self) -> Result<Connection> {
+        let Some(lifeline) = &self.lifeline else {
+            return Connection::open(&self.target());
+        };
+        let back = lifeline.wait_ready(None)?;
+        self.reset(back.target.clone(), back.ip, None);
+        match back.connection {
+            Some(connection) => Ok(connection),
+            None => Connection::open(&back.target),
+        }
+    }
+
+    /// A fresh connection. When the machine does not answer, it may be
+    /// rebooting: with a [`Lifeline`], wait until it is back (or says why it
+    /// will not be), and reach it where it is now.
+    fn open(&self) -> Result<Connection> {
+        match Connection::open(&self.target()) {
+            Err(Error::Ssh { .. }) if self.lifeline.is_some() => self.reconnect(),
+            result => result,
+        }
     }
 
     /// Keeps `connection` when it is still good, and names an ssh failure

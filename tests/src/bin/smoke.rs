@@ -33,9 +33,10 @@ fn main() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("smoke-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let checks: [(&str, &dyn Fn()); 2] = [
+    let checks: [(&str, &dyn Fn()); 3] = [
         ("cli walk", &|| cli_walk(&cli, &dir)),
         ("test framework", &|| framework(&dir)),
+        ("reboot", &|| reboot(&dir)),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, check) in checks {
@@ -174,6 +175,43 @@ fn framework(dir: &Path) {
         .unwrap();
     node.wait_for_unit("idle", Duration::from_secs(120))
         .unwrap();
+    drop(guard);
+    assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
+}
+
+/// A machine reboots with its disk kept, and one powered off stays off.
+fn reboot(dir: &Path) {
+    let config = dir.join("reboot.yaml");
+    std::fs::write(
+        &config,
+        format!("cluster:\n  name: rb\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+    )
+    .unwrap();
+    let guard = ClusterBuilder::from_file(&config)
+        .unwrap()
+        .unique_name()
+        .ready_timeout(Duration::from_secs(600))
+        .start()
+        .unwrap();
+    let name = guard.name().to_owned();
+    let node = guard.machine("node0");
+    node.write_file("/root/kept", b"kept\n").unwrap();
+    let started = Instant::now();
+    node.reboot_within(Duration::from_secs(600)).unwrap();
+    println!("reboot round trip: {:.1}s", started.elapsed().as_secs_f64());
+    assert_eq!(node.read_file("/root/kept").unwrap(), b"kept\n");
+    match node.exec("poweroff") {
+        Ok(_) | Err(footloose::Error::ConnectionLost { .. }) => {}
+        Err(err) => panic!("poweroff: {err}"),
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        match node.exec("true") {
+            Err(footloose::Error::NotRunning { .. }) => break,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(500)),
+            other => panic!("the powered-off machine is still up: {other:?}"),
+        }
+    }
     drop(guard);
     assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
 }

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, HostConfigCgroupnsModeEnum, Mount,
-    MountType, MountVolumeOptions, NetworkingConfig, PortBinding,
+    MountType, MountVolumeOptions, NetworkingConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
 };
 
 use crate::container_spec::{CgroupNamespace, ContainerPlan, MountPlan};
@@ -83,6 +84,10 @@ pub(super) fn create_body(plan: &ContainerPlan) -> ContainerCreateBody {
         cap_drop: non_empty(&plan.cap_drop),
         security_opt: non_empty(&plan.security_opt),
         network_mode: plan.network.clone(),
+        restart_policy: plan.restart_on_failure.then_some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::ON_FAILURE),
+            maximum_retry_count: None,
+        }),
         ..Default::default()
     };
     ContainerCreateBody {
@@ -137,6 +142,7 @@ mod tests {
             network: Some("net-id".into()),
             extra_networks: vec![],
             stop_signal: "SIGRTMIN+3".into(),
+            restart_on_failure: true,
         };
         let body = create_body(&plan);
         let host = body.host_config.as_ref().unwrap();
@@ -150,6 +156,9 @@ mod tests {
         assert_eq!(host.cgroupns_mode, Some(HostConfigCgroupnsModeEnum::HOST));
         assert_eq!(host.cap_add, None);
         assert_eq!(host.network_mode.as_deref(), Some("net-id"));
+        let restart = host.restart_policy.as_ref().unwrap();
+        assert_eq!(restart.name, Some(RestartPolicyNameEnum::ON_FAILURE));
+        assert_eq!(restart.maximum_retry_count, None);
         let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
         assert_eq!(endpoints["net-id"].aliases, Some(vec!["node0".to_owned()]));
         let mounts = host.mounts.as_ref().unwrap();

@@ -71,6 +71,7 @@ pub(super) fn from_summary(summary: &ContainerSummary) -> ContainerInfo {
         status: summary.state.as_ref().and_then(|s| status_of(s.as_ref())),
         exit_code: None,
         error: None,
+        started_at: None,
         labels: summary.labels.clone().unwrap_or_default(),
         network_mode: summary
             .host_config
@@ -137,6 +138,7 @@ pub(super) fn from_inspect(info: &ContainerInspectResponse) -> ContainerInfo {
         error: state
             .and_then(|s| s.error.clone())
             .filter(|e| !e.is_empty()),
+        started_at: state.and_then(|s| s.started_at.clone()),
         labels: config.and_then(|c| c.labels.clone()).unwrap_or_default(),
         network_mode: info
             .host_config

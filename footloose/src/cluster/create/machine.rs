@@ -13,6 +13,8 @@ use super::network;
 use super::request::Readiness;
 use crate::cluster::ready::{wait_ready, Deadline};
 use crate::cluster::start::start_container;
+
+use super::ports;
 use crate::container_spec::{self, ContainerPlan, MountPlan};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -148,6 +150,11 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         plan.env
             .extend(guest::keys_env(&host_key.private, &context.key.public));
     }
+    let held = if ports::can_pick(engine) {
+        ports::pick(&mut plan.ports)?
+    } else {
+        ports::Held::default()
+    };
     // Recorded before asking: an interrupt may drop this call mid-request.
     context.made.container(name);
     let request = {
@@ -180,6 +187,7 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
             .await?;
     }
     let privileged = step.instance.spec.privileged;
+    held.release();
     if let Err(err) = start_container(engine, name, privileged).await {
         // While racing creators briefly hold two networks of one name, the
         // engine refuses to start a machine on either. By the time that

@@ -10,7 +10,8 @@
 //!
 //! The parts: [`keys`] (the client key, reconciled with the machines'),
 //! [`network`] (one network per name, also when creators race),
-//! [`machine`] (one machine to ready), [`undo`] (what this call made);
+//! [`machine`] (one machine to ready), [`ports`] (host ports that stay
+//! the machine's across reboots), [`undo`] (what this call made);
 //! [`request`] is what `create` is asked, [`context`] what its machines
 //! share.
 
@@ -18,6 +19,7 @@ mod context;
 mod keys;
 mod machine;
 mod network;
+mod ports;
 mod request;
 #[cfg(test)]
 mod tests;
