@@ -1,4 +1,4 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/invalid.yaml")]
+#[footloose::cluster("tests/ui/invalid.yaml")]
 fn t(_cluster: &footloose::Cluster) {}
 
 fn main() {}

@@ -1,4 +1,4 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+#[footloose::cluster("tests/ui/footloose.yaml")]
 #[test]
 fn t(_cluster: &footloose::Cluster) {}
 

@@ -1,4 +1,4 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml", images = ["debian12", "debian10"])]
+#[footloose::cluster("tests/ui/footloose.yaml", images = ["debian12", "debian10"])]
 fn t(_cluster: &footloose::Cluster) {}
 
 fn main() {}

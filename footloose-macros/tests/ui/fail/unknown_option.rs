@@ -1,4 +1,4 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml", parallel)]
+#[footloose::cluster("tests/ui/footloose.yaml", parallel)]
 fn t(_cluster: &footloose::Cluster) {}
 
 fn main() {}
