@@ -51,6 +51,23 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         },
     };
 
+    // The test binary's hooks (the watchdog's start-up, the removals at
+    // exit): the library installs none itself. Each test brings a pair, in
+    // a block of its own; the bodies run once however many there are.
+    let hooks = quote! {
+        #[cfg(test)]
+        const _: () = {
+            #[::footloose::__private::ctor::ctor(crate_path = ::footloose::__private::ctor)]
+            unsafe fn footloose_on_start() {
+                ::footloose::__private::on_start();
+            }
+            #[::footloose::__private::dtor::dtor(crate_path = ::footloose::__private::dtor)]
+            unsafe fn footloose_on_exit() {
+                ::footloose::__private::on_exit();
+            }
+        };
+    };
+
     let run = |test_name: String, image: Option<&str>| {
         let image = match image {
             Some(image) => quote!(::core::option::Option::Some(#image)),
@@ -91,6 +108,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         return Ok(quote! {
             #track_env
             #return_check
+            #hooks
             #[test]
             #(#attributes)*
             #visibility fn #name() {
@@ -112,6 +130,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         }
     });
     Ok(quote! {
+        #hooks
         #visibility mod #name {
             #[allow(unused_imports)]
             use super::*;

@@ -38,6 +38,10 @@ use proc_macro::TokenStream;
 ///   image instead (`boots::debian13`); a test without `images` keeps its
 ///   name and runs on each listed image in turn. Cargo rebuilds the tests
 ///   when the variable changes.
+/// - The expansion installs the test binary's hooks (the watchdog that
+///   removes the clusters of a killed process, the removals at exit); a
+///   binary using `ClusterBuilder` without the attribute installs them with
+///   `footloose::test_hooks!()`.
 #[proc_macro_attribute]
 pub fn cluster(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(args.into(), item.into())
