@@ -51,6 +51,8 @@ fn the_published_crates_package_and_build_on_their_own() {
             "footloose-tests",
             "--exclude",
             "footloose-example-ansible",
+            "--exclude",
+            "footloose-facade",
             "--allow-dirty",
         ])
         .env("CARGO_TARGET_DIR", &target)
