@@ -1,202 +1,38 @@
-//! What the attribute turns a function into.
+//! The attribute from end to end: parse, resolve the config, emit; on any
+//! error, the function as written beside every error found.
 
-use std::path::PathBuf;
+use proc_macro2::TokenStream;
+use syn::ItemFn;
 
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::{ItemFn, LitStr};
+use crate::{codegen, config, parse};
 
-use crate::args::Args;
-use crate::signature;
-
-pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let args: Args = syn::parse2(args)?;
-    let function: ItemFn = syn::parse2(item)?;
-    signature::check(&function)?;
-    let config_path = resolve_and_check(&args.path)?;
-    let config_path = config_path.display().to_string();
-    // FOOTLOOSE_IMAGES replaces a matrix's images (its tests are named
-    // after them); a plain test keeps its name and runs on each in turn.
-    let (images, plain_images) = match (images_from_env()?, args.images.is_empty()) {
-        (Some(env), false) => (env, Vec::new()),
-        (Some(env), true) => (Vec::new(), env),
-        (None, _) => (args.images, Vec::new()),
+/// Expands `#[footloose::cluster(args)] item`. Never fails: errors become
+/// `compile_error!`s next to the user's function.
+pub fn cluster(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(error) => return codegen::item_and_errors(item, error),
     };
-    // Makes rustc record the variable, so that cargo rebuilds the tests
-    // when it changes and the matrix follows it.
-    let track_env = quote! {
-        const _: ::core::option::Option<&'static str> = ::core::option_env!(#IMAGES_ENV);
-    };
-
-    let name = &function.sig.ident;
-    let test_name_literal = name.to_string();
-    let attributes = &function.attrs;
-    let visibility = &function.vis;
-    let mut body_fn = function.clone();
-    body_fn.attrs.clear();
-    body_fn.vis = syn::Visibility::Inherited;
-    body_fn.sig.ident = format_ident!("__footloose_body");
-    let is_async = function.sig.asyncness.is_some();
-    let shared = args.shared;
-    // Checked in every build, not only under `cargo test`, so that a wrong
-    // return type is an error at the type wherever the crate compiles.
-    let return_check = match &function.sig.output {
-        syn::ReturnType::Default => quote!(),
-        syn::ReturnType::Type(_, ty) => quote_spanned! {ty.span()=>
-            const _: fn() = || {
-                fn footloose_test_result<T: ::footloose::testing::TestResult>() {}
-                footloose_test_result::<#ty>();
-            };
-        },
-    };
-
-    let run = |test_name: String, image: Option<&str>| {
-        let image = match image {
-            Some(image) => quote!(::core::option::Option::Some(#image)),
-            None => quote!(::core::option::Option::None),
-        };
-        let call = if is_async {
-            quote!(|cluster| ::footloose::testing::block_on_test(__footloose_body(cluster)))
-        } else {
-            quote!(__footloose_body)
-        };
-        quote! {
-            ::footloose::testing::run_test(
-                ::footloose::testing::TestSpec {
-                    test_name: #test_name,
-                    config_path: #config_path,
-                    config_text: ::core::include_str!(#config_path),
-                    image: #image,
-                    shared: #shared,
-                },
-                #call,
-            )
-        }
-    };
-
-    if images.is_empty() {
-        let body = if plain_images.is_empty() {
-            run(name.to_string(), None)
-        } else {
-            let runs = plain_images.iter().map(|(_, reference)| {
-                let run = run(name.to_string(), Some(reference));
-                quote! {
-                    ::std::eprintln!("footloose: {} on {}", #test_name_literal, #reference);
-                    #run;
-                }
-            });
-            quote!(#(#runs)*)
-        };
-        return Ok(quote! {
-            #track_env
-            #return_check
-            #[test]
-            #(#attributes)*
-            #visibility fn #name() {
-                #body_fn
-                #body
-            }
-        });
-    }
-
-    let tests = images.iter().map(|(literal, reference)| {
-        let test = test_ident(literal, reference);
-        let body = run(format!("{name}-{test}"), Some(reference));
-        quote! {
-            #[test]
-            #(#attributes)*
-            fn #test() {
-                #body
-            }
-        }
-    });
-    Ok(quote! {
-        #visibility mod #name {
-            #[allow(unused_imports)]
-            use super::*;
-            #track_env
-            #return_check
-            #body_fn
-            #(#tests)*
-        }
-    })
-}
-
-/// The variable that replaces every cluster test's images, for CI matrices.
-const IMAGES_ENV: &str = "FOOTLOOSE_IMAGES";
-
-/// The images `FOOTLOOSE_IMAGES` names (comma separated short names or
-/// references), `None` when it is unset or empty.
-fn images_from_env() -> syn::Result<Option<Vec<(LitStr, String)>>> {
-    let Ok(value) = std::env::var(IMAGES_ENV) else {
-        return Ok(None);
-    };
-    let mut images: Vec<(LitStr, String)> = Vec::new();
-    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let Some(reference) = footloose_config::images::resolve(name) else {
-            return Err(syn::Error::new(
-                Span::call_site(),
-                format!(
-                    "{IMAGES_ENV}={value:?} names unknown image `{name}`: short names are {}; any other image needs a full reference such as `footloose/debian12`",
-                    footloose_config::images::SHORT_NAMES.join(", ")
-                ),
-            ));
-        };
-        if !images.iter().any(|(_, r)| *r == reference) {
-            images.push((LitStr::new(name, Span::call_site()), reference));
+    let args = parse::args(args);
+    let signature = parse::check_signature(&function);
+    let resolved = args.as_ref().ok().map(config::resolve);
+    match (args, signature, resolved) {
+        (Ok(args), Ok(()), Some(Ok(resolved))) => codegen::tests(&function, &args, &resolved),
+        (args, signature, resolved) => {
+            let errors = [args.err(), signature.err(), resolved.and_then(Result::err)];
+            let mut errors = errors.into_iter().flatten();
+            let mut error = errors.next().expect("something failed");
+            errors.for_each(|more| error.combine(more));
+            codegen::function_and_errors(&function, error)
         }
     }
-    Ok((!images.is_empty()).then_some(images))
-}
-
-/// Resolves the path against the crate's manifest directory and checks the
-/// file, so that a missing or invalid config fails the build at the path.
-fn resolve_and_check(path: &LitStr) -> syn::Result<PathBuf> {
-    let written = path.value();
-    let base = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let full = base.join(&written);
-    let text = std::fs::read_to_string(&full).map_err(|e| {
-        syn::Error::new(
-            path.span(),
-            format!("cannot read config file {written} (relative to the crate's Cargo.toml): {e}"),
-        )
-    })?;
-    footloose_config::Config::from_yaml(&text, &written)
-        .map_err(|e| syn::Error::new(path.span(), e.to_string()))?;
-    Ok(full)
-}
-
-/// The test's name for an image: its short name, or the reference with
-/// every other character turned into `_`.
-fn test_ident(literal: &LitStr, reference: &str) -> Ident {
-    let value = literal.value();
-    let source = if footloose_config::images::SHORT_NAMES.contains(&value.as_str()) {
-        value
-    } else {
-        reference.to_owned()
-    };
-    let mut name: String = source
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    Ident::new(&name, literal.span())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::IMAGES_ENV;
+    use quote::quote;
 
     /// Runs `f` with FOOTLOOSE_IMAGES set to `value` (or unset), one test
     /// at a time: the variable is the process's.
@@ -213,9 +49,7 @@ mod tests {
     }
 
     fn expanded(images: Option<&str>, attribute: TokenStream, function: TokenStream) -> String {
-        with_images(images, || expand(attribute, function))
-            .unwrap()
-            .to_string()
+        with_images(images, || cluster(attribute, function)).to_string()
     }
 
     #[test]
@@ -234,11 +68,8 @@ mod tests {
         assert!(!matrix.contains("fn debian11"), "{matrix}");
         assert!(matrix.contains("option_env !"), "{matrix}");
 
-        let unknown = with_images(Some("debian99"), || {
-            expand(attribute.clone(), function.clone())
-        })
-        .unwrap_err()
-        .to_string();
+        let unknown = expanded(Some("debian99"), attribute.clone(), function.clone());
+        assert!(unknown.contains("compile_error !"), "{unknown}");
         assert!(unknown.contains("unknown image `debian99`"), "{unknown}");
 
         let plain = expanded(None, attribute, function);
@@ -260,5 +91,94 @@ mod tests {
         assert!(!expanded.contains("mod reads"), "{expanded}");
         assert_eq!(expanded.matches("run_test").count(), 2, "{expanded}");
         assert!(expanded.contains("\"footloose/debian13\""), "{expanded}");
+    }
+
+    #[test]
+    fn every_path_goes_through_the_crate_option() {
+        let function = quote!(
+            fn t(cluster: &fl::Cluster) {}
+        );
+        let renamed = expanded(
+            None,
+            quote!("tests/ui/footloose.yaml", crate = "fl"),
+            function.clone(),
+        );
+        assert!(!renamed.contains("footloose ::"), "{renamed}");
+        assert!(renamed.contains("fl :: testing :: run_test"), "{renamed}");
+        assert!(
+            renamed.contains("fl :: __private :: ctor :: ctor"),
+            "{renamed}"
+        );
+        assert!(
+            renamed.contains("# [:: core :: prelude :: v1 :: test]"),
+            "{renamed}"
+        );
+        let default = expanded(None, quote!("tests/ui/footloose.yaml"), function);
+        assert!(
+            default.contains(":: footloose :: testing :: run_test"),
+            "{default}"
+        );
+    }
+
+    #[test]
+    fn options_reach_the_test_spec() {
+        let spec = expanded(
+            None,
+            quote!(
+                "tests/ui/footloose.yaml",
+                ready_timeout = "2m",
+                keep_on_failure
+            ),
+            quote!(
+                fn t(cluster: &::footloose::Cluster) {}
+            ),
+        );
+        assert!(
+            spec.contains("ready_timeout : :: core :: option :: Option :: Some (:: core :: time :: Duration :: from_millis (120000u64))"),
+            "{spec}"
+        );
+        assert!(spec.contains("keep_on_failure : true"), "{spec}");
+    }
+
+    #[test]
+    fn on_an_error_the_function_stays_beside_every_error() {
+        let out = expanded(
+            None,
+            quote!("no-such-file.yaml", images = ["debian10"]),
+            quote!(
+                #[test]
+                fn t(cluster: &mut ::footloose::Cluster) {
+                    let _ = cluster;
+                }
+            ),
+        );
+        assert!(out.starts_with("# [allow (unused)] fn t"), "{out}");
+        assert!(!out.contains("# [test]"), "{out}");
+        assert!(!out.contains("run_test"), "{out}");
+        assert_eq!(out.matches("compile_error !").count(), 3, "{out}");
+        let out = expanded(
+            None,
+            quote!("no-such-file.yaml", images = ["debian10"]),
+            quote!(
+                fn t(cluster: &::footloose::Cluster) {}
+            ),
+        );
+        assert!(
+            out.contains("cannot read config file no-such-file.yaml"),
+            "{out}"
+        );
+        assert!(out.contains("unknown image `debian10`"), "{out}");
+        let not_a_function = expanded(
+            None,
+            quote!("f.yaml"),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(not_a_function.starts_with("struct S ;"), "{not_a_function}");
+        assert!(
+            not_a_function.contains("compile_error !"),
+            "{not_a_function}"
+        );
     }
 }

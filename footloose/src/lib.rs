@@ -30,8 +30,8 @@
 //! or find the images), [`engine`] (which engine, and what footloose left
 //! there), and the cluster operations the CLI is made of ([`status`],
 //! [`start`], [`stop`], [`delete`], [`prune`]). Modules hidden from the
-//! documentation (`testing`'s internals, `interrupt`) serve the attribute
-//! and the CLI and may change in any release.
+//! documentation (`testing`'s internals, `interrupt`, `__private`) serve
+//! the attribute and the CLI and may change in any release.
 
 #![warn(missing_docs)]
 
@@ -78,3 +78,54 @@ pub use record::{MachineRecord, RecordError};
 pub use ssh::{ExitStatus, Output};
 pub use systemd::UnitStatus;
 pub use testing::ClusterGuard;
+
+/// Installs footloose's test hooks in this binary, for programs and test
+/// binaries that use [`ClusterBuilder::start`] without
+/// `#[footloose::cluster]` (which installs them itself):
+///
+/// - before `main`, a process started as a cleanup watchdog becomes one
+///   instead of running `main`; without this hook no watchdog is started,
+///   and the clusters of a process killed outright (SIGKILL) stay until a
+///   janitor or their lease removes them;
+/// - at exit, background removals of test clusters are awaited (and the
+///   clusters of `shared` tests removed).
+///
+/// Write it once at the top level of the binary's crate (more copies do no
+/// harm). It needs no dependency but footloose.
+///
+/// ```no_run
+/// footloose::test_hooks!();
+///
+/// fn main() -> footloose::Result<()> {
+///     let config = footloose::Config::with_replicas("demo", "footloose/debian12", 1);
+///     let guard = footloose::Cluster::builder(config).unique_name().start()?;
+///     println!("{}", guard.machine("node0").exec("hostname")?.stdout());
+///     Ok(())
+/// }
+/// ```
+#[macro_export]
+macro_rules! test_hooks {
+    () => {
+        const _: () = {
+            #[$crate::__private::ctor::ctor(crate_path = $crate::__private::ctor)]
+            unsafe fn footloose_on_start() {
+                $crate::__private::on_start();
+            }
+            #[$crate::__private::dtor::dtor(crate_path = $crate::__private::dtor)]
+            unsafe fn footloose_on_exit() {
+                $crate::__private::on_exit();
+            }
+        };
+    };
+}
+
+/// What `#[footloose::cluster]` and [`test_hooks!`] expand to reach: the
+/// hook bodies and the crates whose attributes install them, so that the
+/// user's crate needs no dependency on ctor or dtor. Not an API: it may
+/// change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::testing::hooks::{installed as hooks_installed, on_exit, on_start};
+    pub use ::ctor;
+    pub use ::dtor;
+}

@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 use footloose::{Cluster, Config};
 use footloose_tests::{containers_of, require_docker, wait_until_gone};
 
+// These tests use `ClusterBuilder` without the attribute: the hooks give
+// their clusters the cleanup watchdog a `#[footloose::cluster]` test has.
+footloose::test_hooks!();
+
 /// Starts `hold-cluster` and returns it with the name of its ready cluster.
 fn hold_cluster(watchdog: bool) -> (Child, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hold-cluster"));

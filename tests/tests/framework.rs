@@ -1,6 +1,6 @@
 //! The test framework as users write with it: the attribute on sync and
 //! async tests, Result tests, shared clusters, the image matrix, panics,
-//! exec and copy.
+//! `keep_on_failure`, exec and copy.
 
 use std::cell::RefCell;
 use std::os::unix::fs::PermissionsExt;
@@ -376,4 +376,70 @@ fn a_panicking_test_leaves_nothing_behind() {
         wait_until_gone(&cluster, 30),
         "cluster {cluster} was left behind"
     );
+}
+
+// --- keep_on_failure ------------------------------------------------------
+//
+// Run again as a child process with FAIL_ON_PURPOSE_ENV set, the test below
+// fails and keeps its cluster; in every other run it passes, and its
+// cluster goes as any other.
+
+/// Set in the child process: the test fails.
+const FAIL_ON_PURPOSE_ENV: &str = "FOOTLOOSE_TESTS_FAIL_ON_PURPOSE";
+
+#[footloose::cluster("footloose.yaml", keep_on_failure, ready_timeout = "2m")]
+fn a_failed_test_with_keep_on_failure(cluster: &Cluster) {
+    assert!(cluster.machine("node0").exec("true").unwrap().success());
+    assert!(
+        std::env::var_os(FAIL_ON_PURPOSE_ENV).is_none(),
+        "failing on purpose"
+    );
+}
+
+#[test]
+fn keep_on_failure_keeps_the_cluster_and_says_how_to_reach_and_delete_it() {
+    let engine = footloose_tests::require_docker();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["a_failed_test_with_keep_on_failure", "--exact"])
+        .env(FAIL_ON_PURPOSE_ENV, "1")
+        .env_remove("FOOTLOOSE_KEEP")
+        .output()
+        .expect("cannot run this test binary again");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One cluster per run (FOOTLOOSE_IMAGES runs a plain test on each image).
+    let kept: Vec<String> = report
+        .lines()
+        .filter_map(|line| line.strip_prefix("footloose: kept cluster "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    let left: Vec<Vec<String>> = kept.iter().map(|name| containers_of(name)).collect();
+    for name in &kept {
+        let _ = footloose::runtime::block_on(footloose::delete(&engine, name));
+    }
+    assert!(
+        !out.status.success() && report.contains("failing on purpose"),
+        "the child process did not fail the test:\n{report}"
+    );
+    assert!(
+        !kept.is_empty(),
+        "no cluster was said to be kept:\n{report}"
+    );
+    for (name, left) in kept.iter().zip(&left) {
+        assert_eq!(left.len(), 1, "{name} was not kept:\n{report}");
+        for instruction in [
+            format!("footloose: kept cluster {name} (keep_on_failure)"),
+            format!("--cluster {name} ssh root@node0"),
+            format!("--cluster {name} delete"),
+        ] {
+            assert!(
+                report.contains(&instruction),
+                "no `{instruction}` in:\n{report}"
+            );
+        }
+    }
 }

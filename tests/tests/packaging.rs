@@ -76,6 +76,8 @@ fn packaged() -> &'static Packaged {
                 "footloose-tests",
                 "--exclude",
                 "footloose-example-ansible",
+                "--exclude",
+                "footloose-facade",
                 "--allow-dirty",
             ])
             .env("CARGO_TARGET_DIR", check_dir())

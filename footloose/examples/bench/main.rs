@@ -22,6 +22,10 @@ use std::time::Duration;
 
 use report::Report;
 
+// The `test` figures run tests as the attribute does: the binary needs the
+// hooks its tests would have (the watchdog, the removals at exit).
+footloose::test_hooks!();
+
 /// How much to measure.
 pub struct Settings {
     pub rounds: usize,

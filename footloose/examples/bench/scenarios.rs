@@ -433,6 +433,8 @@ pub fn per_test_overhead(work: &Workspace, settings: &Settings, report: &mut Rep
         config_text: Box::leak(text.clone().into_boxed_str()),
         image: None,
         shared,
+        ready_timeout: None,
+        keep_on_failure: false,
     };
     let (mut fresh, mut shared, mut empty) =
         (Samples::default(), Samples::default(), Samples::default());

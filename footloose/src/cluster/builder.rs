@@ -30,6 +30,25 @@ pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// assert!(out.stdout().starts_with("13"));
 /// # Ok::<(), footloose::Error>(())
 /// ```
+///
+/// # Outside `#[footloose::cluster]`
+///
+/// A binary that calls [`start`](Self::start) without the attribute (a
+/// helper program, a test binary of plain `#[test]`s) should install
+/// footloose's test hooks once, at the top level of its crate:
+///
+/// ```ignore
+/// footloose::test_hooks!();
+/// ```
+///
+/// The cleanup watchdog that removes the clusters of a process killed
+/// outright is the binary itself run again, which the start-up hook turns
+/// into the watchdog before `main`. Without the hooks, `start` starts no
+/// watchdog (rerun, the binary would run its `main` again) and says so on
+/// stderr; the clusters are still removed by their guards, on SIGINT and
+/// SIGTERM, and by the janitor or their lease. The library itself installs
+/// no hooks, so programs that only use clusters (the CLI) run nothing
+/// before `main`.
 #[derive(Debug, Clone)]
 pub struct ClusterBuilder {
     pub(crate) config: Config,

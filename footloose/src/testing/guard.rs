@@ -9,8 +9,12 @@ use crate::{Cluster, ClusterBuilder};
 
 impl ClusterBuilder {
     /// Creates the cluster and returns a guard that removes it when dropped,
-    /// also when a test panics. Machines are removed by a watchdog process
-    /// too if this process is killed.
+    /// also when a test panics, or when the process gets SIGINT or SIGTERM.
+    /// If the process is killed outright, a watchdog process removes the
+    /// machines, provided the binary has footloose's test hooks:
+    /// `#[footloose::cluster]` tests have them, any other binary needs
+    /// [`footloose::test_hooks!()`](crate::test_hooks) (see
+    /// [`ClusterBuilder`]).
     pub fn start(self) -> Result<ClusterGuard> {
         let watchdog = super::watchdog::ensure_started();
         let cluster = self.watched_by(watchdog).create()?;

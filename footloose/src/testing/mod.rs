@@ -13,8 +13,13 @@
 //!   past its lease (see [`Verdict`](crate::Verdict)).
 //! - SIGINT and SIGTERM make the process remove its test clusters before
 //!   it exits.
+//! - The watchdog and the removals at exit need the binary's hooks:
+//!   `#[footloose::cluster]` installs them, [`test_hooks!`](crate::test_hooks)
+//!   does elsewhere.
 
 mod guard;
+#[doc(hidden)]
+pub mod hooks;
 #[doc(hidden)]
 pub mod janitor;
 #[doc(hidden)]

@@ -5,6 +5,7 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::time::Duration;
 
 use crate::{Cluster, ClusterBuilder, Config};
 
@@ -41,10 +42,11 @@ pub enum KeepPolicy {
     Always,
 }
 
-/// Reads `FOOTLOOSE_KEEP`.
+/// Reads `FOOTLOOSE_KEEP`: `on-failure` (or `failure`), `always` (or `1`,
+/// `true`); anything else keeps nothing.
 pub fn keep_policy() -> KeepPolicy {
     match std::env::var("FOOTLOOSE_KEEP").as_deref() {
-        Ok("on-failure") => KeepPolicy::OnFailure,
+        Ok("on-failure") | Ok("failure") => KeepPolicy::OnFailure,
         Ok("always") | Ok("1") | Ok("true") => KeepPolicy::Always,
         _ => KeepPolicy::Never,
     }
@@ -63,9 +65,34 @@ pub struct TestSpec {
     pub image: Option<&'static str>,
     /// Whether the cluster is shared by the process's tests.
     pub shared: bool,
+    /// `ready_timeout = "…"`: how long the machines have to become ready
+    /// (the builder's default when `None`).
+    pub ready_timeout: Option<Duration>,
+    /// `keep_on_failure`: keep the cluster when the test fails, as
+    /// `FOOTLOOSE_KEEP=on-failure` does for every test. Never with `shared`
+    /// (the attribute refuses the combination).
+    pub keep_on_failure: bool,
 }
 
 impl TestSpec {
+    /// What is kept of this test's cluster: `FOOTLOOSE_KEEP`, or at least
+    /// the failed ones when the attribute says `keep_on_failure`.
+    fn keep(&self) -> KeepPolicy {
+        match keep_policy() {
+            KeepPolicy::Never if self.keep_on_failure => KeepPolicy::OnFailure,
+            policy => policy,
+        }
+    }
+
+    /// Why a cluster is kept, for the message.
+    fn kept_because(&self) -> &'static str {
+        if self.keep_on_failure && keep_policy() == KeepPolicy::Never {
+            "keep_on_failure"
+        } else {
+            "FOOTLOOSE_KEEP"
+        }
+    }
+
     fn builder(&self) -> crate::Result<ClusterBuilder> {
         let config = Config::from_yaml(self.config_text, self.config_path)?;
         let mut builder = ClusterBuilder::new(config)
@@ -75,11 +102,36 @@ impl TestSpec {
         if let Some(image) = self.image {
             builder = builder.image(image);
         }
-        if keep_policy() != KeepPolicy::Never {
+        if let Some(timeout) = self.ready_timeout {
+            builder = builder.ready_timeout(timeout);
+        }
+        if self.keep() != KeepPolicy::Never {
             // A cluster that may be kept must survive the watchdog.
             builder = builder.persistent();
+            if !self.shared {
+                // A cluster that failed to come up is kept too.
+                builder = builder.keep_on_failure(true);
+            }
         }
         Ok(builder)
+    }
+
+    /// What the test's output says of a kept cluster: its name, and how to
+    /// reach and delete it.
+    fn kept_message(&self, cluster: &str, host: Option<&str>, what: &str) -> String {
+        let config = self.config_path;
+        let reach = match host {
+            Some(host) => format!(
+                "reach a machine with\n  footloose -c {config} --cluster {cluster} ssh root@{host}\n"
+            ),
+            None => format!(
+                "see its machines with\n  footloose -c {config} --cluster {cluster} show\n"
+            ),
+        };
+        format!(
+            "footloose: kept {what}cluster {cluster} ({because}); {reach}and delete it with\n  footloose -c {config} --cluster {cluster} delete",
+            because = self.kept_because(),
+        )
     }
 }
 
@@ -94,25 +146,30 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
         }
         return;
     }
-    let guard = spec
+    let builder = spec
         .builder()
-        .and_then(ClusterBuilder::start)
         .unwrap_or_else(|err| panic!("footloose: cannot create the test's cluster: {err}"));
+    let name = builder.config().cluster.name.clone();
+    let guard = builder.start().unwrap_or_else(|err| {
+        if spec.keep() == KeepPolicy::Never {
+            panic!("footloose: cannot create the test's cluster: {err}");
+        }
+        panic!(
+            "footloose: cannot create the test's cluster: {err}\n{}",
+            spec.kept_message(&name, None, "what was made of ")
+        );
+    });
     let outcome = catch_unwind(AssertUnwindSafe(|| body(&guard).into_outcome()));
     let failed = !matches!(outcome, Ok(Ok(())));
-    let keep = match keep_policy() {
+    let keep = match spec.keep() {
         KeepPolicy::Always => true,
         KeepPolicy::OnFailure => failed,
         KeepPolicy::Never => false,
     };
     if keep {
         let cluster = guard.keep();
-        eprintln!(
-            "footloose: kept cluster {name} (FOOTLOOSE_KEEP); reach a machine with\n  footloose -c {config} ssh --cluster {name} root@{host}\nand remove it with\n  footloose prune --cluster {name}",
-            name = cluster.name(),
-            config = spec.config_path,
-            host = cluster.machines().first().map(|m| m.hostname()).unwrap_or("node0"),
-        );
+        let host = cluster.machines().first().map(|m| m.hostname());
+        eprintln!("{}", spec.kept_message(cluster.name(), host, ""));
     } else {
         super::reaper::remove_later(guard.keep());
     }
@@ -165,6 +222,70 @@ mod tests {
             Err::<(), _>("boom").into_outcome(),
             Err("test returned an error: \"boom\"".to_owned())
         );
+    }
+
+    fn spec(keep_on_failure: bool) -> TestSpec {
+        TestSpec {
+            test_name: "t",
+            config_path: "/work/footloose.yaml",
+            config_text: "",
+            image: None,
+            shared: false,
+            ready_timeout: None,
+            keep_on_failure,
+        }
+    }
+
+    #[test]
+    fn keep_on_failure_keeps_at_least_failed_clusters() {
+        assert_ne!(spec(true).keep(), KeepPolicy::Never);
+    }
+
+    #[test]
+    fn the_attributes_options_reach_the_builder() {
+        let config = "cluster:\n  name: t\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: footloose/debian12\n    name: node%d\n";
+        let builder = TestSpec {
+            config_text: config,
+            ready_timeout: Some(Duration::from_secs(90)),
+            ..spec(true)
+        }
+        .builder()
+        .unwrap();
+        assert_eq!(builder.ready_timeout, Duration::from_secs(90));
+        // Kept clusters outlive the watchdog, also half-made ones.
+        assert_eq!(builder.lifetime, crate::labels::Lifetime::Cli);
+        assert!(builder.keep_on_failure);
+        let plain = TestSpec {
+            config_text: config,
+            ..spec(false)
+        };
+        if keep_policy() == KeepPolicy::Never {
+            let builder = plain.builder().unwrap();
+            let default = ClusterBuilder::new(Config::from_yaml(config, "t").unwrap());
+            assert_eq!(builder.ready_timeout, default.ready_timeout);
+            assert_eq!(builder.lifetime, crate::labels::Lifetime::Test);
+            assert!(!builder.keep_on_failure);
+        }
+    }
+
+    #[test]
+    fn a_kept_cluster_is_named_with_how_to_reach_and_delete_it() {
+        let message = spec(true).kept_message("t-1a2b", Some("node0"), "");
+        assert!(
+            message.starts_with("footloose: kept cluster t-1a2b ("),
+            "{message}"
+        );
+        assert!(
+            message.contains("footloose -c /work/footloose.yaml --cluster t-1a2b ssh root@node0"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("footloose -c /work/footloose.yaml --cluster t-1a2b delete"),
+            "{message}"
+        );
+        let unmade = spec(true).kept_message("t-1a2b", None, "what was made of ");
+        assert!(unmade.starts_with("footloose: kept what was made of cluster t-1a2b"));
+        assert!(unmade.contains("--cluster t-1a2b show"), "{unmade}");
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub fn get_or_create(
     .clone()
 }
 
-/// Removes every shared cluster of this process. Runs at exit.
+/// Removes every shared cluster of this process. Runs at exit (the exit
+/// hook, see [`super::hooks`]).
 pub fn remove_all() {
     let slots: Vec<Slot> = registry()
         .lock()
@@ -72,10 +73,4 @@ pub fn remove_all() {
         })
     })
     .join();
-}
-
-#[dtor::dtor]
-unsafe fn remove_test_clusters_at_exit() {
-    super::reaper::wait_all();
-    remove_all();
 }

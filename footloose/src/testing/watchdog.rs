@@ -1,17 +1,20 @@
 //! A process that outlives a test process to remove its clusters.
 //!
 //! The first test cluster of a process starts the watchdog: the process's
-//! own executable, run again with `FOOTLOOSE_WATCHDOG_FOR` set, which a
-//! constructor (run before `main`) turns into the watchdog instead of the
-//! test harness. It holds the read end of a pipe whose write end only the
-//! parent has. When the parent ends, however it ends (SIGKILL included),
-//! the pipe closes, and the watchdog removes every test cluster labelled
-//! with the parent's identity, then exits. It runs in its own process group
-//! so that a Ctrl-C meant for `cargo test` does not stop it first.
+//! own executable, run again with `FOOTLOOSE_WATCHDOG_FOR` set, which the
+//! binary's start-up hook (run before `main`, see [`super::hooks`]) turns
+//! into the watchdog instead of the test harness. A binary without the
+//! hook gets no watchdog: run again, it would run its `main`. The watchdog
+//! holds the read end of a pipe whose write end only the parent has. When
+//! the parent ends, however it ends (SIGKILL included), the pipe closes,
+//! and the watchdog removes every test cluster labelled with the parent's
+//! identity, then exits. It runs in its own process group so that a Ctrl-C
+//! meant for `cargo test` does not stop it first.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
 
 use crate::engine::Engine;
@@ -33,6 +36,10 @@ pub fn ensure_started() -> Option<Identity> {
         let disabled = std::env::var("FOOTLOOSE_WATCHDOG").as_deref() == Ok("off");
         if disabled {
             tracing::debug!("FOOTLOOSE_WATCHDOG=off: no watchdog for this process");
+        } else if !hooked() {
+            eprintln!(
+                "footloose: no cleanup watchdog: this binary lacks footloose's test hooks (#[footloose::cluster] installs them, footloose::test_hooks!() elsewhere)"
+            );
         } else if let Err(err) = spawn() {
             eprintln!("footloose: could not start the cleanup watchdog: {err}");
         }
@@ -100,10 +107,27 @@ fn watch(owner: Identity) {
     });
 }
 
-/// Before `main`: become the watchdog when asked to, and never return to
-/// the program's own `main` in that case.
-#[ctor::ctor]
-unsafe fn become_watchdog_when_asked() {
+/// Whether the binary's start-up hook ran. The watchdog is this very
+/// executable run again, and only a binary with the hook becomes one
+/// instead of running its `main` a second time: without it, no watchdog is
+/// started.
+static HOOKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this binary has the start-up hook.
+pub(crate) fn hooked() -> bool {
+    HOOKED.load(Ordering::SeqCst)
+}
+
+/// Before `main` (the start-up hook): records that the binary has the
+/// hook, and becomes the watchdog when asked to, never returning to the
+/// program's own `main` in that case.
+pub(crate) fn at_start() {
+    HOOKED.store(true, Ordering::SeqCst);
+    become_watchdog_when_asked();
+}
+
+/// Watches the process `FOOTLOOSE_WATCHDOG_FOR` names, then exits.
+fn become_watchdog_when_asked() {
     if let Some(owner) = std::env::var(WATCHDOG_ENV)
         .ok()
         .as_deref()

@@ -5,6 +5,10 @@
 
 use std::io::BufRead;
 
+// Test clusters made here get the cleanup watchdog: the binary has the
+// hooks a `#[footloose::cluster]` test binary has.
+footloose::test_hooks!();
+
 fn main() {
     let config = footloose::Config::with_replicas("held", "footloose/debian12", 1);
     let guard = footloose::Cluster::builder(config)

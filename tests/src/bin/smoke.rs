@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 use footloose::engine::Engine;
 use footloose::ClusterBuilder;
 
+// Test clusters made here get the cleanup watchdog: the binary has the
+// hooks a `#[footloose::cluster]` test binary has.
+footloose::test_hooks!();
+
 const IMAGE: &str = "footloose/debian12";
 /// Under software emulation a machine boots ten times slower.
 const READY: &str = "600";

@@ -1,6 +1,10 @@
 //! Runs one janitor sweep, as the first cluster of any test process does,
 //! and prints the clusters it removed, one per line.
 
+// It makes no cluster, but stands for a test process's start (its janitor):
+// it has the hooks a `#[footloose::cluster]` test binary has.
+footloose::test_hooks!();
+
 fn main() {
     let removed = footloose::runtime::block_on(async {
         let engine = footloose::engine::Engine::connect().await?;

@@ -1,4 +1,4 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+#[footloose::cluster("tests/ui/footloose.yaml")]
 fn t(_cluster: &footloose::Cluster) -> u32 {
     1
 }

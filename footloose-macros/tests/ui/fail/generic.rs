@@ -1,4 +1,4 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+#[footloose::cluster("tests/ui/footloose.yaml")]
 fn t<T>(_cluster: &footloose::Cluster) {}
 
 fn main() {}

@@ -1,4 +1,7 @@
 #[footloose::cluster]
 fn t(_cluster: &footloose::Cluster) {}
 
+// The function is still there: code naming it finds it.
+const _: fn(&footloose::Cluster) = t;
+
 fn main() {}

@@ -1,4 +1,7 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+#[footloose::cluster("tests/ui/footloose.yaml")]
 fn t() {}
+
+// The function is still there: code naming it finds it.
+const _: fn() = t;
 
 fn main() {}

@@ -1,5 +1,8 @@
-#[footloose::cluster("../../../../footloose-macros/tests/ui/footloose.yaml")]
+#[footloose::cluster("tests/ui/footloose.yaml")]
 #[test]
 fn t(_cluster: &footloose::Cluster) {}
+
+// The function is still there: code naming it finds it.
+const _: fn(&footloose::Cluster) = t;
 
 fn main() {}

@@ -1,22 +1,34 @@
 //! Checks that the function can be a footloose test.
 
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, Type};
+use syn::{Attribute, FnArg, ItemFn, Type};
 
 /// Test attributes that would make a second test of the function.
-const TEST_ATTRIBUTES: [&str; 4] = ["test", "tokio::test", "rstest", "test_case"];
+const TEST_ATTRIBUTES: [&str; 6] = [
+    "test",
+    "core::prelude::v1::test",
+    "std::prelude::v1::test",
+    "tokio::test",
+    "rstest",
+    "test_case",
+];
+
+/// The path of `attribute` (`tokio::test`) when it makes a test of its own.
+pub fn second_test(attribute: &Attribute) -> Option<String> {
+    let path = attribute
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::");
+    TEST_ATTRIBUTES.contains(&path.as_str()).then_some(path)
+}
 
 /// Fails on what the attribute cannot turn into a test.
 pub fn check(function: &ItemFn) -> syn::Result<()> {
     for attribute in &function.attrs {
-        let path = attribute
-            .path()
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect::<Vec<_>>()
-            .join("::");
-        if TEST_ATTRIBUTES.contains(&path.as_str()) {
+        if let Some(path) = second_test(attribute) {
             return Err(syn::Error::new(
                 attribute.span(),
                 format!(

@@ -1,0 +1,41 @@
+//! `crate = "…"` where trybuild's cases cannot show it: under `cargo test`,
+//! where the tests and the binary's hooks are compiled. This crate reaches
+//! footloose as `fl` (a crate re-exporting it) and has no dependency on
+//! ctor or dtor, so the hooks compile only through the crate path; that
+//! they run before `main` is checked below.
+//!
+//! The cluster tests are compiled, not run (they would need an engine:
+//! `cargo test -p footloose-macros --test crate_path -- --ignored` runs
+//! them on one).
+
+mod support {
+    pub use ::fl;
+}
+
+#[fl::cluster("tests/ui/footloose.yaml", crate = "fl")]
+#[ignore = "needs an engine; compiled for its paths and hooks"]
+fn through_a_renamed_dependency(cluster: &fl::Cluster) {
+    assert!(cluster.get("node0").is_some());
+}
+
+#[fl::cluster(
+    "tests/ui/footloose.yaml",
+    crate = "self::support::fl",
+    images = ["debian12"],
+    ready_timeout = "2m",
+    keep_on_failure
+)]
+#[ignore = "needs an engine; compiled for its paths and hooks"]
+async fn through_a_module_of_the_crate(cluster: &fl::Cluster) -> fl::Result<()> {
+    cluster
+        .machine("node0")
+        .exec_async("true")
+        .await?
+        .checked()?;
+    Ok(())
+}
+
+#[test]
+fn the_attributes_hooks_ran_before_main() {
+    assert!(fl::__private::hooks_installed());
+}

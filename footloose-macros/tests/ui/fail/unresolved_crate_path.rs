@@ -1,0 +1,4 @@
+#[footloose::cluster("tests/ui/footloose.yaml", crate = "floot")]
+fn t(_cluster: &footloose::Cluster) {}
+
+fn main() {}
