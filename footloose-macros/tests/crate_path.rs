@@ -4,16 +4,13 @@
 //! ctor or dtor, so the hooks compile only through the crate path; that
 //! they run before `main` is checked below.
 //!
-//! The cluster tests are compiled, not run (they would need an engine:
-//! `cargo test -p footloose-macros --test crate_path -- --ignored` runs
-//! them on one).
+//! The cluster tests need a Docker engine, as every cluster test does.
 
 mod support {
     pub use ::fl;
 }
 
 #[fl::cluster("tests/ui/footloose.yaml", crate = "fl")]
-#[ignore = "needs an engine; compiled for its paths and hooks"]
 fn through_a_renamed_dependency(cluster: &fl::Cluster) {
     assert!(cluster.get("node0").is_some());
 }
@@ -25,7 +22,6 @@ fn through_a_renamed_dependency(cluster: &fl::Cluster) {
     ready_timeout = "2m",
     keep_on_failure
 )]
-#[ignore = "needs an engine; compiled for its paths and hooks"]
 async fn through_a_module_of_the_crate(cluster: &fl::Cluster) -> fl::Result<()> {
     cluster
         .machine("node0")
