@@ -14,8 +14,27 @@ pub const DEFAULT_CMD: &str = "/sbin/init";
 pub const DEFAULT_PRIVATE_KEY: &str = "cluster-key";
 
 /// A whole `footloose.yaml`: one cluster and the machines in it.
+///
+/// Read one with [`Config::load`] or [`Config::from_yaml`] (both validate
+/// it), or make one in code from [`Config::new`] or
+/// [`Config::with_replicas`]; every field is public, so what the
+/// constructors leave out is set afterwards:
+///
+/// ```
+/// use footloose_config::{ClusterSpec, Config, MachineSet, MachineSpec, PortMapping};
+///
+/// let mut web = MachineSpec::new("footloose/debian12", "web%d");
+/// web.port_mappings.push(PortMapping::new(80));
+/// let config = Config::new(ClusterSpec::new("shop"), vec![MachineSet::new(2, web)]);
+///
+/// let yaml = config.to_yaml().unwrap();
+/// assert_eq!(Config::from_yaml(&yaml, "generated.yaml").unwrap(), config);
+/// let hostnames: Vec<String> = config.machines().map(|m| m.hostname).collect();
+/// assert_eq!(hostnames, ["web0", "web1"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Config {
     /// Settings of the cluster as a whole.
     pub cluster: ClusterSpec,
@@ -27,6 +46,7 @@ pub struct Config {
 /// The `cluster:` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClusterSpec {
     /// Prefix of every container name: `<name>-<hostname>`.
     pub name: String,
@@ -56,6 +76,7 @@ fn default_private_key() -> String {
 /// One `machines:` entry: `count` machines made from one `spec`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct MachineSet {
     /// How many machines; their hostnames number from 0 within the entry.
     #[serde(default = "one")]
@@ -74,8 +95,19 @@ fn one() -> u32 {
 }
 
 /// The `spec:` of a machine entry.
+///
+/// ```
+/// use footloose_config::{MachineSpec, Volume};
+///
+/// let mut spec = MachineSpec::new("footloose/debian12", "db%d");
+/// spec.privileged = true;
+/// spec.volumes.push(Volume::named("pgdata", "/var/lib/postgresql"));
+/// spec.env.insert("PGPORT".to_owned(), "5433".to_owned());
+/// assert_eq!(spec.cmd, None); // /sbin/init
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct MachineSpec {
     /// The container image, such as `footloose/debian12`.
     pub image: String,
@@ -133,6 +165,7 @@ fn is_false(value: &bool) -> bool {
 /// implementation refuses it with a clear message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Backend {
     /// Machines are Docker containers.
     Docker,
@@ -141,8 +174,18 @@ pub enum Backend {
 }
 
 /// A published port.
+///
+/// ```
+/// use footloose_config::{PortMapping, Protocol};
+///
+/// let mut dns = PortMapping::new(53);
+/// dns.protocol = Protocol::Udp;
+/// dns.host_port = Some(5353);
+/// assert_eq!(dns.address, None); // 127.0.0.1
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PortMapping {
     /// The port inside the machine.
     pub container_port: u16,
@@ -161,6 +204,7 @@ pub struct PortMapping {
 /// Transport protocol of a port mapping.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Protocol {
     /// TCP.
     #[default]
@@ -175,6 +219,10 @@ impl Protocol {
     }
 
     /// `tcp` or `udp`, as Docker spells it.
+    ///
+    /// ```
+    /// assert_eq!(footloose_config::Protocol::Udp.as_str(), "udp");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
@@ -184,8 +232,18 @@ impl Protocol {
 }
 
 /// A volume or bind mount.
+///
+/// ```
+/// use footloose_config::{Volume, VolumeType};
+///
+/// let mut src = Volume::bind("./src", "/src");
+/// src.read_only = true;
+/// assert_eq!(src.kind, VolumeType::Bind);
+/// assert_eq!(Volume::anonymous("/var/cache").source, None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Volume {
     /// `volume` or `bind`.
     #[serde(rename = "type")]
@@ -203,6 +261,7 @@ pub struct Volume {
 /// The kind of a [`Volume`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum VolumeType {
     /// A Docker volume (named, or anonymous without `source`).
     Volume,
@@ -210,8 +269,17 @@ pub enum VolumeType {
     Bind,
 }
 
-/// One machine of a configuration, with its template expanded.
+/// One machine of a configuration, with its template expanded, as
+/// [`Config::machines`] yields them.
+///
+/// ```
+/// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 2);
+/// let second = config.machines().nth(1).unwrap();
+/// assert_eq!((second.hostname.as_str(), second.index, second.set), ("node1", 1, 0));
+/// assert_eq!(second.cmd(), "/sbin/init");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MachineInstance {
     /// The machine's hostname, such as `node1`.
     pub hostname: String,
@@ -227,6 +295,18 @@ pub struct MachineInstance {
 
 impl MachineInstance {
     /// The host port that `mapping` gets on this machine, `None` for any.
+    ///
+    /// ```
+    /// use footloose_config::{ClusterSpec, Config, MachineSet, MachineSpec, PortMapping};
+    ///
+    /// let mut spec = MachineSpec::new("footloose/debian12", "node%d");
+    /// let mut http = PortMapping::new(80);
+    /// http.host_port = Some(8080);
+    /// spec.port_mappings.push(http.clone());
+    /// let config = Config::new(ClusterSpec::new("c"), vec![MachineSet::new(3, spec)]);
+    /// let ports: Vec<_> = config.machines().map(|m| m.host_port(&http)).collect();
+    /// assert_eq!(ports, [Some(8080), Some(8081), Some(8082)]);
+    /// ```
     pub fn host_port(&self, mapping: &PortMapping) -> Option<u16> {
         match mapping.host_port {
             None | Some(0) => None,
@@ -240,53 +320,147 @@ impl MachineInstance {
     }
 }
 
+impl ClusterSpec {
+    /// A cluster named `name`, its key at [`DEFAULT_PRIVATE_KEY`], the
+    /// rest left to footloose.
+    ///
+    /// ```
+    /// let cluster = footloose_config::ClusterSpec::new("demo");
+    /// assert_eq!((cluster.name.as_str(), cluster.private_key.as_str()), ("demo", "cluster-key"));
+    /// ```
+    pub fn new(name: &str) -> ClusterSpec {
+        ClusterSpec {
+            name: name.to_owned(),
+            private_key: DEFAULT_PRIVATE_KEY.to_owned(),
+            publish_address: None,
+            reach: None,
+        }
+    }
+}
+
+impl MachineSet {
+    /// `count` machines made from `spec`, in no extra Ansible group.
+    ///
+    /// ```
+    /// use footloose_config::{MachineSet, MachineSpec};
+    ///
+    /// let mut workers = MachineSet::new(3, MachineSpec::new("footloose/debian12", "worker%d"));
+    /// workers.groups.push("workers".to_owned());
+    /// assert_eq!(workers.count, 3);
+    /// ```
+    pub fn new(count: u32, spec: MachineSpec) -> MachineSet {
+        MachineSet {
+            count,
+            spec,
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl MachineSpec {
+    /// Machines running `image`, named after `name` (a template with one
+    /// `%d`), with nothing else asked for: no published ports, volumes or
+    /// networks, `/sbin/init` as PID 1.
+    pub fn new(image: &str, name: &str) -> MachineSpec {
+        MachineSpec {
+            image: image.to_owned(),
+            name: name.to_owned(),
+            port_mappings: Vec::new(),
+            privileged: false,
+            volumes: Vec::new(),
+            networks: Vec::new(),
+            cmd: None,
+            backend: None,
+            env: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            tmpfs: Vec::new(),
+            security_opt: Vec::new(),
+            user_manager: false,
+        }
+    }
+}
+
+impl PortMapping {
+    /// TCP port `container_port` of the machine, published on a free host
+    /// port of `127.0.0.1` (or the cluster's publish address).
+    pub fn new(container_port: u16) -> PortMapping {
+        PortMapping {
+            container_port,
+            host_port: None,
+            address: None,
+            protocol: Protocol::Tcp,
+        }
+    }
+}
+
+impl Volume {
+    /// The host path `source` mounted at `destination`.
+    pub fn bind(source: &str, destination: &str) -> Volume {
+        Volume::new(VolumeType::Bind, Some(source), destination)
+    }
+
+    /// The volume `name` (made when missing) mounted at `destination`.
+    pub fn named(name: &str, destination: &str) -> Volume {
+        Volume::new(VolumeType::Volume, Some(name), destination)
+    }
+
+    /// A volume of the machine's own, removed with it, at `destination`.
+    pub fn anonymous(destination: &str) -> Volume {
+        Volume::new(VolumeType::Volume, None, destination)
+    }
+
+    fn new(kind: VolumeType, source: Option<&str>, destination: &str) -> Volume {
+        Volume {
+            kind,
+            source: source.map(str::to_owned),
+            destination: destination.to_owned(),
+            read_only: false,
+        }
+    }
+}
+
 impl Config {
+    /// A configuration of `cluster` with the `machines:` entries
+    /// `machines`. It is not validated: [`Config::from_yaml`] of its
+    /// [`to_yaml`](Config::to_yaml) does that.
+    pub fn new(cluster: ClusterSpec, machines: Vec<MachineSet>) -> Config {
+        Config { cluster, machines }
+    }
+
     /// A cluster named `name` of `replicas` machines `node0`, `node1`, …
     /// running `image`, with ssh published on a free host port: what
     /// `footloose config create` writes and what runs with no config file.
+    ///
+    /// ```
+    /// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 3);
+    /// assert_eq!(config.machines().count(), 3);
+    /// assert_eq!(config.machines[0].spec.port_mappings[0].container_port, 22);
+    /// ```
     pub fn with_replicas(name: &str, image: &str, replicas: u32) -> Config {
-        Config {
-            cluster: ClusterSpec {
-                name: name.to_owned(),
-                private_key: DEFAULT_PRIVATE_KEY.to_owned(),
-                publish_address: None,
-                reach: None,
-            },
-            machines: vec![MachineSet {
-                count: replicas,
-                spec: MachineSpec {
-                    image: image.to_owned(),
-                    name: "node%d".to_owned(),
-                    port_mappings: vec![PortMapping {
-                        container_port: 22,
-                        host_port: None,
-                        address: None,
-                        protocol: Protocol::Tcp,
-                    }],
-                    privileged: false,
-                    volumes: Vec::new(),
-                    networks: Vec::new(),
-                    cmd: None,
-                    backend: None,
-                    env: BTreeMap::new(),
-                    labels: BTreeMap::new(),
-                    cap_add: Vec::new(),
-                    cap_drop: Vec::new(),
-                    tmpfs: Vec::new(),
-                    security_opt: Vec::new(),
-                    user_manager: false,
-                },
-                groups: Vec::new(),
-            }],
-        }
+        let mut spec = MachineSpec::new(image, "node%d");
+        spec.port_mappings.push(PortMapping::new(22));
+        Config::new(
+            ClusterSpec::new(name),
+            vec![MachineSet::new(replicas, spec)],
+        )
     }
 
     /// The configuration as YAML, in the upstream layout.
+    ///
+    /// ```
+    /// let yaml = footloose_config::Config::with_replicas("demo", "footloose/debian12", 1)
+    ///     .to_yaml()
+    ///     .unwrap();
+    /// assert!(yaml.starts_with("cluster:\n  name: demo\n"));
+    /// ```
     pub fn to_yaml(&self) -> Result<String, ConfigError> {
-        serde_yaml::to_string(self).map_err(|e| ConfigError::Serialise(e.to_string()))
+        serde_yaml::to_string(self).map_err(|e| ConfigError::Serialise(Box::new(e)))
     }
 
-    /// Every machine, in order, with hostnames expanded.
+    /// Every machine, in order, with hostnames expanded (see
+    /// [`MachineInstance`]).
     pub fn machines(&self) -> impl Iterator<Item = MachineInstance> + '_ {
         self.machines.iter().enumerate().flat_map(|(set, entry)| {
             (0..entry.count).map(move |index| MachineInstance {
@@ -301,6 +475,12 @@ impl Config {
 
     /// Runs every machine on `image` instead of the images the file names
     /// (the test attribute's `images = [...]`).
+    ///
+    /// ```
+    /// let mut config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// config.set_image("footloose/debian13");
+    /// assert!(config.machines().all(|m| m.spec.image == "footloose/debian13"));
+    /// ```
     pub fn set_image(&mut self, image: &str) {
         for entry in &mut self.machines {
             entry.spec.image = image.to_owned();

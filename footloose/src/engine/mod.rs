@@ -74,6 +74,10 @@ impl Engine {
                 backend: "ignite".to_owned(),
                 reason: "footloose runs machines as containers of a Docker-API engine; use `docker` or leave it out".to_owned(),
             }),
+            other => Err(Error::Backend {
+                backend: format!("{other:?}").to_lowercase(),
+                reason: "this footloose has no implementation of it".to_owned(),
+            }),
         }
     }
 

@@ -257,6 +257,9 @@ pub(crate) fn route(
                 },
             },
         }),
+        other => Err(format!(
+            "`{other}` is not a way this footloose reaches machines"
+        )),
     }
 }
 
