@@ -200,9 +200,14 @@ impl ClusterBuilder {
         match (self.lifetime, self.lease) {
             (Lifetime::Cli, _) => Ok(None),
             (Lifetime::Test, Some(lease)) => Ok(Some(lease)),
-            (Lifetime::Test, None) => crate::ownership::lease_from_env()
-                .map(Some)
-                .map_err(crate::Error::Invalid),
+            (Lifetime::Test, None) => {
+                crate::ownership::lease_from_env()
+                    .map(Some)
+                    .map_err(|source| crate::Error::Setting {
+                        setting: crate::ownership::LEASE_ENV.to_owned(),
+                        source: Box::new(source),
+                    })
+            }
         }
     }
 
@@ -250,9 +255,12 @@ impl ClusterBuilder {
         let engine = Engine::connect_for(self.backend()).await?;
         match &self.config.cluster.reach {
             Some(reach) => {
-                let reach = reach
-                    .parse()
-                    .map_err(|e| crate::Error::Invalid(format!("cluster.reach: {e}")))?;
+                let reach = reach.parse().map_err(|source: crate::config::ReachError| {
+                    crate::Error::Setting {
+                        setting: "cluster.reach".to_owned(),
+                        source: Box::new(source),
+                    }
+                })?;
                 Ok(engine.with_reach(&reach))
             }
             None => Ok(engine),

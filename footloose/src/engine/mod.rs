@@ -6,6 +6,7 @@
 //! tunnel that also carries the machines' ssh ports.
 
 mod context;
+mod error;
 mod ssh_config;
 mod ssh_url;
 mod tunnel;
@@ -15,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 pub use crate::backend::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
+pub use crate::error::{ConnectError, ConnectErrorKind};
 pub use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
 pub use crate::reach::{address_on, ssh_endpoint, Reach, Route};
 pub use vantage::{JobContainer, Vantage};
@@ -23,6 +25,8 @@ use crate::backend::docker::DockerBackend;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::labels;
+use error::{AddressError, Cause};
+use footloose_config::ReachError;
 
 /// The engine's socket when nothing else names one.
 const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
@@ -58,10 +62,13 @@ impl Engine {
         match context::current_endpoint() {
             Ok(Some((_, endpoint))) => Engine::connect_at(&endpoint, false).await,
             Ok(None) => Engine::connect_at(DEFAULT_ENDPOINT, false).await,
-            Err(reason) => Err(Error::EngineUnreachable {
-                endpoint: "the current Docker context".to_owned(),
-                reason,
-            }),
+            Err(cause) => {
+                let endpoint = "the current Docker context";
+                Err(Error::EngineUnreachable {
+                    endpoint: endpoint.to_owned(),
+                    source: Cause::from(cause).at(endpoint),
+                })
+            }
         }
     }
 
@@ -89,19 +96,19 @@ impl Engine {
     }
 
     async fn connect_at(endpoint: &str, tls: bool) -> Result<Engine> {
-        let unreachable = |reason: String| Error::EngineUnreachable {
+        let unreachable = |cause: Cause| Error::EngineUnreachable {
             endpoint: endpoint.to_owned(),
-            reason,
+            source: cause.at(endpoint),
         };
         if endpoint.starts_with("ssh://") {
             return Engine::connect_over_ssh(endpoint)
                 .await
                 .map_err(unreachable);
         }
-        let address = host_address(endpoint).map_err(unreachable)?;
+        let address = host_address(endpoint).map_err(|e| unreachable(e.into()))?;
         let backend = DockerBackend::connect(endpoint, tls)
             .await
-            .map_err(unreachable)?;
+            .map_err(|e| unreachable(e.into()))?;
         let vantage = vantage::detect(&backend).await;
         Ok(Engine::placed(
             Arc::new(backend),
@@ -128,11 +135,13 @@ impl Engine {
                 let reach = reach.unwrap_or_default();
                 vantage::route(&reach, &vantage, address, tunnel.is_some()).unwrap_or_else(
                     |reason| Route::Unroutable {
-                        reason: format!("{REACH_ENV}={reach}: {reason}"),
+                        reason: format!("{REACH_ENV}={reach}: {}", crate::error::chain(&reason)),
                     },
                 )
             }
-            Err(reason) => Route::Unroutable { reason },
+            Err(reason) => Route::Unroutable {
+                reason: format!("{REACH_ENV}: {}", crate::error::chain(&reason)),
+            },
         };
         if route != (Route::Published { host: address }) {
             tracing::debug!("{}: machines are reached by {route}", vantage.describe());
@@ -156,7 +165,7 @@ impl Engine {
         }
         self.route = vantage::route(reach, &self.vantage, self.address, self.tunnel.is_some())
             .unwrap_or_else(|reason| Route::Unroutable {
-                reason: format!("cluster.reach `{reach}`: {reason}"),
+                reason: format!("cluster.reach `{reach}`: {}", crate::error::chain(&reason)),
             });
         self
     }
@@ -173,15 +182,16 @@ impl Engine {
 
     /// An engine on another host, its API and the machines' published
     /// ports (on that host's loopback) reached through one ssh connection.
-    async fn connect_over_ssh(endpoint: &str) -> std::result::Result<Engine, String> {
+    async fn connect_over_ssh(endpoint: &str) -> std::result::Result<Engine, Cause> {
         let url = ssh_url::SshUrl::parse(endpoint)?;
-        let tunnel = tokio::task::spawn_blocking(move || tunnel::Tunnel::open(&url))
-            .await
-            .map_err(|e| e.to_string())??;
+        let tunnel = tokio::task::spawn_blocking(move || tunnel::Tunnel::open(&url)).await??;
         let api = format!("unix://{}", tunnel.api_socket().display());
         let backend = DockerBackend::connect(&api, false)
             .await
-            .map_err(|e| format!("{e} (through the ssh connection to {})", tunnel.url()))?;
+            .map_err(|source| Cause::ApiThroughTunnel {
+                through: tunnel.url().to_string(),
+                source,
+            })?;
         Ok(Engine::placed(
             Arc::new(backend),
             endpoint,
@@ -237,10 +247,12 @@ impl Engine {
     pub fn reach(&self, addr: SocketAddr) -> Result<SocketAddr> {
         match &self.tunnel {
             None => Ok(addr),
-            Some(tunnel) => tunnel.forward(addr).map_err(|e| Error::EngineUnreachable {
-                endpoint: self.endpoint.clone(),
-                reason: format!("cannot forward {addr} through ssh: {e}"),
-            }),
+            Some(tunnel) => tunnel
+                .forward(addr)
+                .map_err(|source| Error::EngineUnreachable {
+                    endpoint: self.endpoint.clone(),
+                    source: Cause::Forward { addr, source }.at(&self.endpoint),
+                }),
         }
     }
 
@@ -294,18 +306,15 @@ impl Engine {
 }
 
 /// `FOOTLOOSE_REACH`, if set; a value that does not parse says why.
-fn reach_from_env() -> std::result::Result<Option<Reach>, String> {
+fn reach_from_env() -> std::result::Result<Option<Reach>, ReachError> {
     match std::env::var(REACH_ENV) {
-        Ok(text) if !text.is_empty() => text
-            .parse()
-            .map(Some)
-            .map_err(|reason| format!("{REACH_ENV}: {reason}")),
+        Ok(text) if !text.is_empty() => text.parse().map(Some),
         _ => Ok(None),
     }
 }
 
 /// The address of the host behind a `DOCKER_HOST` value.
-fn host_address(endpoint: &str) -> std::result::Result<IpAddr, String> {
+fn host_address(endpoint: &str) -> std::result::Result<IpAddr, AddressError> {
     let remote = ["tcp://", "http://", "https://"]
         .iter()
         .find_map(|scheme| endpoint.strip_prefix(scheme));
@@ -323,7 +332,10 @@ fn host_address(endpoint: &str) -> std::result::Result<IpAddr, String> {
     };
     let addresses: Vec<IpAddr> = with_port
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {authority}: {e}"))?
+        .map_err(|source| AddressError::Resolve {
+            authority: authority.to_owned(),
+            source,
+        })?
         .map(|a| a.ip())
         .collect();
     addresses
@@ -331,7 +343,9 @@ fn host_address(endpoint: &str) -> std::result::Result<IpAddr, String> {
         .find(|a| a.is_ipv4())
         .or(addresses.first())
         .copied()
-        .ok_or_else(|| format!("{authority} has no address"))
+        .ok_or_else(|| AddressError::NoAddress {
+            authority: authority.to_owned(),
+        })
 }
 
 #[cfg(test)]

@@ -205,6 +205,30 @@ fn id_in_path(path: &str) -> Option<String> {
     })
 }
 
+/// Why the route asked for cannot work from where this process runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RouteError {
+    /// `network` in a container of the engine that is on no single network.
+    #[error("`network` needs a network, and {vantage}")]
+    NoNetwork {
+        /// Where this process runs, as [`Vantage::describe`] says it.
+        vantage: String,
+    },
+    /// `network` outside the engine's containers.
+    #[error("`network` means the network of the container footloose runs in, and {vantage}: name one (`network:NAME`)")]
+    NotInContainer {
+        /// Where this process runs, as [`Vantage::describe`] says it.
+        vantage: String,
+    },
+    /// A way to reach machines that this footloose does not know (a newer
+    /// `footloose-config` than footloose).
+    #[error("`{reach}` is not a way this footloose reaches machines")]
+    Unsupported {
+        /// The way, as written.
+        reach: String,
+    },
+}
+
 /// The route for `reach` from `vantage`, the engine's host being at
 /// `engine_address` (`through_tunnel`: reached over ssh, which carries the
 /// published ports). An error says why the asked-for route cannot work.
@@ -213,7 +237,7 @@ pub(crate) fn route(
     vantage: &Vantage,
     engine_address: IpAddr,
     through_tunnel: bool,
-) -> Result<Route, String> {
+) -> Result<Route, RouteError> {
     let published = Route::Published {
         host: engine_address,
     };
@@ -229,11 +253,12 @@ pub(crate) fn route(
                 .map(|n| Route::Network {
                     network: n.to_owned(),
                 })
-                .ok_or_else(|| format!("`network` needs a network, and {}", vantage.describe())),
-            Vantage::Outside => Err(format!(
-                "`network` means the network of the container footloose runs in, and {}: name one (`network:NAME`)",
-                vantage.describe()
-            )),
+                .ok_or_else(|| RouteError::NoNetwork {
+                    vantage: vantage.describe(),
+                }),
+            Vantage::Outside => Err(RouteError::NotInContainer {
+                vantage: vantage.describe(),
+            }),
         },
         Reach::Auto => Ok(match vantage {
             _ if through_tunnel => published,
@@ -257,9 +282,9 @@ pub(crate) fn route(
                 },
             },
         }),
-        other => Err(format!(
-            "`{other}` is not a way this footloose reaches machines"
-        )),
+        other => Err(RouteError::Unsupported {
+            reach: other.to_string(),
+        }),
     }
 }
 
@@ -405,6 +430,7 @@ mod tests {
             })
         );
         let err = route(&Reach::Network(None), &Vantage::Outside, local(), false).unwrap_err();
-        assert!(err.contains("network:NAME"), "{err}");
+        assert!(matches!(err, RouteError::NotInContainer { .. }));
+        assert!(err.to_string().contains("network:NAME"), "{err}");
     }
 }

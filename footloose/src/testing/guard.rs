@@ -63,8 +63,9 @@ impl Drop for ClusterGuard {
         if let Some(cluster) = self.cluster.take() {
             if let Err(err) = cluster.delete() {
                 eprintln!(
-                    "footloose: could not remove cluster {}: {err}",
-                    cluster.name()
+                    "footloose: could not remove cluster {}: {}",
+                    cluster.name(),
+                    crate::error::chain(&err)
                 );
             }
         }

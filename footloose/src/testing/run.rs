@@ -9,29 +9,58 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use crate::{Cluster, ClusterBuilder, Config};
 
 /// What a test body may return: `()` or `Result<(), E: Debug>`.
+///
+/// ```
+/// use footloose::testing::TestResult;
+///
+/// assert!(().into_outcome().is_ok());
+/// let failed = Err::<(), _>("no nginx").into_outcome().unwrap_err();
+/// assert_eq!(failed.to_string(), "test returned an error: \"no nginx\"");
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a footloose test returns `()` or `Result<(), E>` with `E: Debug`, not `{Self}`",
     label = "this return type"
 )]
 pub trait TestResult {
-    /// `Err` with a message when the test failed by returning an error.
-    fn into_outcome(self) -> Result<(), String>;
+    /// `Err` when the test failed by returning an error.
+    fn into_outcome(self) -> Result<(), TestFailure>;
+}
+
+/// A test body returned an error: the test fails with it, printed as
+/// `{:?}` prints it (as `cargo test` prints a failing test's error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("test returned an error: {error}")]
+#[non_exhaustive]
+pub struct TestFailure {
+    /// The error, as `{:?}` prints it.
+    pub error: String,
 }
 
 impl TestResult for () {
-    fn into_outcome(self) -> Result<(), String> {
+    fn into_outcome(self) -> Result<(), TestFailure> {
         Ok(())
     }
 }
 
 impl<E: Debug> TestResult for Result<(), E> {
-    fn into_outcome(self) -> Result<(), String> {
-        self.map_err(|e| format!("test returned an error: {e:?}"))
+    fn into_outcome(self) -> Result<(), TestFailure> {
+        self.map_err(|e| TestFailure {
+            error: format!("{e:?}"),
+        })
     }
 }
 
 /// What `FOOTLOOSE_KEEP` asks for.
+///
+/// ```
+/// use footloose::testing::{keep_policy, KeepPolicy};
+///
+/// if keep_policy() == KeepPolicy::OnFailure {
+///     eprintln!("the clusters of failing tests are kept");
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeepPolicy {
     /// Remove the cluster after every test (the default).
     Never,
@@ -89,15 +118,20 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
         let key = format!("{}#{}", spec.config_path, spec.image.unwrap_or(""));
         let cluster = crate::testing::shared::get_or_create(&key, || spec.builder())
             .unwrap_or_else(|err| panic!("footloose: cannot create the shared cluster: {err}"));
-        if let Err(message) = body(&cluster).into_outcome() {
-            panic!("{message}");
+        if let Err(failure) = body(&cluster).into_outcome() {
+            panic!("{failure}");
         }
         return;
     }
     let guard = spec
         .builder()
         .and_then(ClusterBuilder::start)
-        .unwrap_or_else(|err| panic!("footloose: cannot create the test's cluster: {err}"));
+        .unwrap_or_else(|err| {
+            panic!(
+                "footloose: cannot create the test's cluster: {}",
+                crate::error::chain(&err)
+            )
+        });
     let outcome = catch_unwind(AssertUnwindSafe(|| body(&guard).into_outcome()));
     let failed = !matches!(outcome, Ok(Ok(())));
     let keep = match keep_policy() {
@@ -118,7 +152,7 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
     }
     match outcome {
         Ok(Ok(())) => {}
-        Ok(Err(message)) => panic!("{message}"),
+        Ok(Err(failure)) => panic!("{failure}"),
         Err(panic) => resume_unwind(panic),
     }
 }
@@ -161,10 +195,9 @@ mod tests {
     fn results_become_outcomes() {
         assert_eq!(().into_outcome(), Ok(()));
         assert_eq!(Ok::<(), String>(()).into_outcome(), Ok(()));
-        assert_eq!(
-            Err::<(), _>("boom").into_outcome(),
-            Err("test returned an error: \"boom\"".to_owned())
-        );
+        let failure = Err::<(), _>("boom").into_outcome().unwrap_err();
+        assert_eq!(failure.error, "\"boom\"");
+        assert_eq!(failure.to_string(), "test returned an error: \"boom\"");
     }
 
     #[test]
