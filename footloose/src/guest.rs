@@ -34,6 +34,7 @@ pub const AUTHORIZED_KEYS_PATH: &str = "/root/.ssh/authorized_keys";
 
 /// How a machine's image takes its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyDelivery {
     /// In the environment, written by the image's boot unit.
     Environment,

@@ -22,6 +22,7 @@ pub enum CgroupDriver {
 
 /// Which engine answers the Docker API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flavour {
     /// Docker (moby).
     Docker,
@@ -31,6 +32,7 @@ pub enum Flavour {
 
 /// What footloose needs to know about the engine and its host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HostFacts {
     /// The cgroup version.
     pub cgroup: CgroupVersion,
@@ -46,6 +48,7 @@ pub struct HostFacts {
 /// What a backend can do, so that plans ask for what it offers instead of
 /// switching on which engine it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// The engine runs a container whose command is an init in a *systemd
     /// mode* of its own (Podman): it mounts `/run`, `/tmp` and the cgroup

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 /// The cluster's client key pair, as files.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientKey {
     /// The private key file (mode 0600).
     pub private_path: PathBuf,

@@ -61,6 +61,7 @@ pub struct Ownership {
 
 /// What a janitor may do with a cluster, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Leave it: its owner lives, its watchdog will act, it is not a test
     /// cluster, or nothing proves it abandoned.

@@ -12,6 +12,7 @@ use crate::backend::{ContainerInfo, PublishedPort};
 
 /// The way from this process to the machines' sshd.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Route {
     /// The ports the engine published for port 22, a wildcard binding
     /// being reached at `host` (the engine's host as this process sees

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 /// The properties of a unit that tell whether it works, and why not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnitStatus {
     /// The unit's full name (`hello.service` when `hello` was asked for).
     pub unit: String,

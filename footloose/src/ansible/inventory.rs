@@ -12,6 +12,7 @@ use crate::{host_key_alias, openssh_options, MachineStatus};
 
 /// One machine as Ansible reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InventoryHost {
     /// The inventory host name: the machine's hostname.
     pub hostname: String,
@@ -25,6 +26,7 @@ pub struct InventoryHost {
 
 /// A cluster's inventory: every machine, its groups, and how ssh trusts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Inventory {
     /// The machines, in configuration order.
     pub hosts: Vec<InventoryHost>,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// A published port of a machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PublishedPort {
     /// The port inside the machine.
     pub guest: u16,
@@ -21,6 +22,7 @@ pub struct PublishedPort {
 
 /// The life state of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContainerStatus {
     /// Made, never started.
     Created,
@@ -40,6 +42,7 @@ pub enum ContainerStatus {
 
 /// A container as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContainerInfo {
     /// Its id.
     pub id: String,
@@ -80,6 +83,7 @@ impl ContainerInfo {
 
 /// A network as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NetworkInfo {
     /// Its id.
     pub id: String,
@@ -93,6 +97,7 @@ pub struct NetworkInfo {
 
 /// What footloose made that is still on the engine, of one cluster or all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Leftovers {
     /// Container names.
     pub containers: Vec<String>,

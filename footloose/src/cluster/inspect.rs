@@ -17,6 +17,7 @@ use crate::record::MachineRecord;
 /// Whether a machine runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MachineState {
     /// The container runs.
     Running,
@@ -39,6 +40,7 @@ impl std::fmt::Display for MachineState {
 /// A machine as `footloose show` reports it: its record, and what the
 /// engine says of its container now.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MachineStatus {
     /// The container name.
     pub container: String,

@@ -21,6 +21,7 @@ use crate::Machine;
 
 /// What a delete or prune removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Removed {
     /// Container names.
     pub containers: Vec<String>,

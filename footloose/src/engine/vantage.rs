@@ -28,6 +28,7 @@ use crate::reach::{Reach, Route};
 
 /// The container this process runs in, as its engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JobContainer {
     /// Its id.
     pub id: String,
@@ -76,6 +77,7 @@ impl JobContainer {
 
 /// Where this process runs relative to its engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Vantage {
     /// Not in a container of this engine: on its host, or elsewhere.
     Outside,

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 /// What [`ensure`] had to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BuildOutcome {
     /// The image was there.
     Present,

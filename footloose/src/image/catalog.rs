@@ -5,6 +5,7 @@ pub const SETUP_SCRIPT: &str = include_str!("../../images/common/setup.sh");
 
 /// One buildable image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageDefinition {
     /// Short name, such as `debian12`.
     pub name: &'static str,

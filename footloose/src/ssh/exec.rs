@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// How a remote command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExitStatus {
     /// It exited with this code.
     Code(i32),
@@ -39,6 +40,7 @@ impl fmt::Display for ExitStatus {
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Output {
     /// The container the command ran in.
     pub machine: String,
