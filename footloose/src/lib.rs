@@ -64,8 +64,8 @@ pub mod testing;
 
 pub use cluster::{
     delete, host_key_alias, known_hosts, list_clusters, openssh_options, prune, prune_abandoned,
-    start, status, stop, test_clusters, Cluster, ClusterBuilder, MachineState, MachineStatus,
-    Removed,
+    start, status, stop, Cluster, ClusterBuilder, MachineState, MachineStatus, Removed,
+    DEFAULT_READY_TIMEOUT,
 };
 pub use error::{ConfigError, EngineFailure, Error, Result, Unreachable};
 pub use footloose_config::{self as config, Config};

@@ -160,7 +160,8 @@ impl ClusterBuilder {
         self
     }
 
-    /// How long machines have to become ready (default 60 s).
+    /// How long machines have to become ready (default
+    /// [`DEFAULT_READY_TIMEOUT`], 60 s).
     pub fn ready_timeout(mut self, timeout: Duration) -> Self {
         self.ready_timeout = timeout;
         self

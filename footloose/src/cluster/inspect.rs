@@ -174,8 +174,9 @@ pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
 }
 
 /// The ownership of every test cluster on the engine, one entry per
-/// cluster, read from its machines and networks.
-pub async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
+/// cluster, read from its machines and networks: what
+/// [`prune_abandoned`](crate::prune_abandoned) judges.
+pub(crate) async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
     let mut selector = labels::selector(None);
     selector.push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
     let containers = engine.backend().containers(&selector).await?;
