@@ -101,6 +101,19 @@ pub struct ConnectError {
 }
 
 /// Which step of reaching an engine failed (see [`ConnectError::kind`]).
+///
+/// ```no_run
+/// # async fn demo() {
+/// use footloose::engine::{ConnectErrorKind, Engine};
+///
+/// match Engine::connect_to("tcp://engine.invalid:2375").await {
+///     Err(footloose::Error::EngineUnreachable { source, .. }) => {
+///         assert_eq!(source.kind(), ConnectErrorKind::Address)
+///     }
+///     _ => unreachable!("no such host"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectErrorKind {
@@ -133,6 +146,18 @@ impl ConnectError {
     }
 
     /// Which step failed.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// use footloose::engine::{ConnectErrorKind, Engine};
+    ///
+    /// if let Err(footloose::Error::EngineUnreachable { source, .. }) = Engine::connect().await {
+    ///     if source.kind() == ConnectErrorKind::Api {
+    ///         eprintln!("is the engine running? {source}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn kind(&self) -> ConnectErrorKind {
         self.kind
     }
@@ -519,11 +544,29 @@ impl Error {
     }
 
     /// True when the engine said "no such object".
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// match footloose::delete(engine, "demo").await {
+    ///     Err(err) if err.is_not_found() => println!("someone else removed it first"),
+    ///     other => println!("{:?}", other.map(|removed| removed.containers)),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_not_found(&self) -> bool {
         self.engine_failure() == Some(EngineFailure::NotFound)
     }
 
     /// True when the engine said a name is taken or an object busy.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 1);
+    /// match footloose::ClusterBuilder::new(config).create() {
+    ///     Err(err) if err.is_conflict() => eprintln!("a name is taken: {err}"),
+    ///     other => drop(other?),
+    /// }
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn is_conflict(&self) -> bool {
         self.engine_failure() == Some(EngineFailure::Conflict)
     }

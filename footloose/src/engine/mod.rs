@@ -35,6 +35,19 @@ const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
 pub const REACH_ENV: &str = "FOOTLOOSE_REACH";
 
 /// A connected engine with the facts read from it.
+///
+/// ```no_run
+/// # async fn demo() -> footloose::Result<()> {
+/// use footloose::engine::Engine;
+///
+/// let engine = Engine::connect().await?; // DOCKER_HOST, the Docker context, or the local socket
+/// let facts = engine.facts();
+/// println!("{:?} at {}, cgroup {:?}", facts.flavour, engine.endpoint(), facts.cgroup);
+/// for machine in footloose::status(&engine, None).await? {
+///     println!("{} ({}): {}", machine.hostname, machine.cluster(), machine.state);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Engine {
     backend: Arc<dyn Backend>,
@@ -52,6 +65,13 @@ impl Engine {
     /// Connects as the `docker` CLI would (`DOCKER_HOST`, else the current
     /// Docker context, else the local socket), agrees on an API version
     /// and reads the host's facts.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// let engine = footloose::engine::Engine::connect().await?;
+    /// println!("{} at {}", engine.endpoint(), engine.address());
+    /// # Ok(()) }
+    /// ```
     pub async fn connect() -> Result<Engine> {
         if let Ok(endpoint) = std::env::var("DOCKER_HOST") {
             if !endpoint.is_empty() {
@@ -74,6 +94,16 @@ impl Engine {
 
     /// Connects to the engine that runs machines of `backend` (the
     /// config's `backend:`), found as [`connect`](Self::connect) finds it.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// use footloose::engine::Engine;
+    ///
+    /// let config = footloose::Config::load("footloose.yaml".as_ref())?;
+    /// let backend = config.machines[0].spec.backend.unwrap_or(footloose::config::Backend::Docker);
+    /// let engine = Engine::connect_for(backend).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn connect_for(backend: crate::config::Backend) -> Result<Engine> {
         match backend {
             crate::config::Backend::Docker => Engine::connect().await,
@@ -91,6 +121,16 @@ impl Engine {
     /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is:
     /// `unix:///run/podman/podman.sock`, `tcp://10.0.0.5:2375`,
     /// `ssh://ops@engine.example/run/podman/podman.sock`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// use footloose::engine::Engine;
+    ///
+    /// let podman = Engine::connect_to("unix:///run/podman/podman.sock").await?;
+    /// let remote = Engine::connect_to("ssh://ops@engine.example").await?;
+    /// assert!(remote.is_remote());
+    /// # Ok(()) }
+    /// ```
     pub async fn connect_to(endpoint: &str) -> Result<Engine> {
         Engine::connect_at(endpoint, false).await
     }
@@ -159,6 +199,16 @@ impl Engine {
     /// The engine with machines reached as `reach` says (the config's
     /// `cluster.reach`), unless `FOOTLOOSE_REACH` is set, which wins. A
     /// route that cannot work is kept as [`Route::Unroutable`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// use footloose::engine::{Engine, Reach, Route};
+    ///
+    /// let engine = Engine::connect().await?.with_reach(&Reach::Network(Some("ci".into())));
+    /// // Unless FOOTLOOSE_REACH says otherwise:
+    /// assert_eq!(engine.route().network(), Some("ci"));
+    /// # Ok(()) }
+    /// ```
     pub fn with_reach(mut self, reach: &Reach) -> Engine {
         if std::env::var_os(REACH_ENV).is_some_and(|v| !v.is_empty()) {
             return self;
@@ -171,11 +221,29 @@ impl Engine {
     }
 
     /// How machines' sshd is reached from this process.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// use footloose::engine::Route;
+    ///
+    /// if let Route::Unroutable { reason } = engine.route() {
+    ///     eprintln!("machines cannot be reached from here: {reason}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn route(&self) -> &Route {
         &self.route
     }
 
     /// Where this process runs, as the engine sees it.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// if let Some(id) = engine.vantage().container_id() {
+    ///     println!("this process runs in container {id} of the engine");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn vantage(&self) -> &Vantage {
         &self.vantage
     }
@@ -232,11 +300,26 @@ impl Engine {
     /// The address of the engine's host as footloose reaches it: loopback
     /// for a local engine, the `DOCKER_HOST` address for a remote one.
     /// Machines' ports are published there unless the config says otherwise.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// // 127.0.0.1 for a local engine.
+    /// println!("published ports are reached at {}", engine.address());
+    /// # Ok(()) }
+    /// ```
     pub fn address(&self) -> IpAddr {
         self.address
     }
 
     /// True when the engine runs on another host.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// if engine.is_remote() {
+    ///     println!("bind mounts name paths on the engine's host");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_remote(&self) -> bool {
         self.tunnel.is_some() || !self.address.is_loopback()
     }
@@ -244,6 +327,14 @@ impl Engine {
     /// Where to connect to reach `addr` as the engine's host sees it: `addr`
     /// itself, or for an engine over ssh a local port forwarded through the
     /// ssh connection.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// // A port the engine published on its host's loopback.
+    /// let local = engine.reach("127.0.0.1:32768".parse().unwrap())?;
+    /// let _ = std::net::TcpStream::connect(local);
+    /// # Ok(()) }
+    /// ```
     pub fn reach(&self, addr: SocketAddr) -> Result<SocketAddr> {
         match &self.tunnel {
             None => Ok(addr),
@@ -258,32 +349,80 @@ impl Engine {
 
     /// For an engine over ssh, `user@host:port` of its host (OpenSSH's
     /// `ProxyJump` reaches the machines through it).
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// if let Some(jump) = engine.ssh_jump() {
+    ///     println!("ssh -J {jump} root@…");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn ssh_jump(&self) -> Option<String> {
         self.tunnel.as_ref().map(|t| t.url().to_string())
     }
 
     /// The host's cgroup set-up, the engine's flavour and capabilities.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// use footloose::engine::{CgroupVersion, Flavour};
+    ///
+    /// let facts = engine.facts();
+    /// if facts.flavour == Flavour::Podman && facts.cgroup == CgroupVersion::V1 {
+    ///     eprintln!("rootless systemd machines need cgroup v2");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn facts(&self) -> HostFacts {
         self.backend.facts()
     }
 
     /// Where the engine was reached.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// println!("connected to {}", engine.endpoint());
+    /// # Ok(()) }
+    /// ```
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
     /// The container named `name`, `None` when there is none.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// if let Some(node) = engine.container("demo-node0").await? {
+    ///     println!("{} is running: {}", node.name, node.is_running());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
         self.backend.container(name).await
     }
 
     /// The networks named exactly `name` (Docker allows several).
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// for network in engine.networks_named("demo-net").await? {
+    ///     println!("{} ({})", network.name, network.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
         self.backend.networks_named(name).await
     }
 
     /// What footloose made and is still there: of `cluster`, or of every
     /// cluster.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let left = engine.leftovers(Some("demo")).await?;
+    /// assert!(left.is_empty(), "still there: {left:?}");
+    /// # Ok(()) }
+    /// ```
     pub async fn leftovers(&self, cluster: Option<&str>) -> Result<Leftovers> {
         let selector = labels::selector(cluster);
         let backend = self.backend();

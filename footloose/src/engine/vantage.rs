@@ -76,6 +76,17 @@ impl JobContainer {
 }
 
 /// Where this process runs relative to its engine.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::engine::Vantage;
+///
+/// match engine.vantage() {
+///     Vantage::Inside(job) => println!("in container {} on {:?}", job.name, job.networks.keys()),
+///     _ => println!("{}", engine.vantage().describe()),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Vantage {
@@ -88,6 +99,12 @@ pub enum Vantage {
 impl Vantage {
     /// The id of the container this process runs in, if it runs in one of
     /// the engine's.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let in_a_container = engine.vantage().container_id().is_some();
+    /// # Ok(()) }
+    /// ```
     pub fn container_id(&self) -> Option<&str> {
         match self {
             Vantage::Outside => None,

@@ -20,6 +20,14 @@ fn mirror() -> String {
 }
 
 /// Whether `reference` is present on the engine.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// if !footloose::image::exists(engine, "footloose/debian12").await? {
+///     println!("footloose/debian12 will be built");
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
     Ok(engine.backend().image(reference).await?.is_some())
 }

@@ -11,6 +11,15 @@ impl ClusterBuilder {
     /// Creates the cluster and returns a guard that removes it when dropped,
     /// also when a test panics. Machines are removed by a watchdog process
     /// too if this process is killed.
+    ///
+    /// ```no_run
+    /// let guard = footloose::ClusterBuilder::from_file("footloose.yaml")?
+    ///     .unique_name()
+    ///     .start()?;
+    /// guard.machine("node0").exec("true")?.checked()?;
+    /// // dropped here: the cluster is removed
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn start(self) -> Result<ClusterGuard> {
         let watchdog = super::watchdog::ensure_started();
         let cluster = self.watched_by(watchdog).create()?;
@@ -20,6 +29,16 @@ impl ClusterBuilder {
     }
 
     /// Async twin of [`start`](Self::start).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// let guard = footloose::ClusterBuilder::from_file("footloose.yaml")?
+    ///     .unique_name()
+    ///     .start_async()
+    ///     .await?;
+    /// guard.machine("node0").exec_async("true").await?.checked()?;
+    /// # Ok(()) }
+    /// ```
     pub async fn start_async(self) -> Result<ClusterGuard> {
         let watchdog = super::watchdog::ensure_started();
         let cluster = self.watched_by(watchdog).create_async().await?;
@@ -30,6 +49,16 @@ impl ClusterBuilder {
 }
 
 /// A cluster that is removed when the guard is dropped.
+///
+/// ```no_run
+/// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 1);
+/// {
+///     let guard = footloose::ClusterBuilder::new(config).unique_name().start()?;
+///     // A guard is a Cluster: its machines, its name, delete().
+///     guard.machine("node0").exec("true")?.checked()?;
+/// } // dropped: the cluster is removed, also when the test panicked
+/// # Ok::<(), footloose::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ClusterGuard {
     cluster: Option<Cluster>,

@@ -28,6 +28,13 @@ pub trait TestResult {
 
 /// A test body returned an error: the test fails with it, printed as
 /// `{:?}` prints it (as `cargo test` prints a failing test's error).
+///
+/// ```
+/// use footloose::testing::TestResult;
+///
+/// let failure = Err::<(), _>(std::io::Error::other("no route")).into_outcome().unwrap_err();
+/// assert!(failure.error.contains("no route"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("test returned an error: {error}")]
 #[non_exhaustive]
