@@ -90,6 +90,12 @@ impl fmt::Display for Invalid {
 
 impl ConfigError {
     /// The located problem, for errors about the file's content.
+    ///
+    /// ```
+    /// let err = footloose_config::Config::from_yaml("cluster:\n  name: c\nmachines: 3\n", "f.yaml").unwrap_err();
+    /// let invalid = err.invalid().unwrap();
+    /// assert_eq!((invalid.line, invalid.field.as_str()), (Some(3), "machines"));
+    /// ```
     pub fn invalid(&self) -> Option<&Invalid> {
         match self {
             ConfigError::Invalid(invalid) => Some(invalid),

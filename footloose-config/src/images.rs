@@ -1,6 +1,12 @@
 //! Short image names: `debian12` stands for `footloose/debian12`.
 
 /// The images footloose builds itself, by short name.
+///
+/// ```
+/// for name in footloose_config::images::SHORT_NAMES {
+///     assert_eq!(footloose_config::images::resolve(name), Some(format!("footloose/{name}")));
+/// }
+/// ```
 pub const SHORT_NAMES: [&str; 3] = ["debian11", "debian12", "debian13"];
 
 /// The full reference of `image`: short names gain the `footloose/`

@@ -7,10 +7,24 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 
 /// The image a machine runs when the configuration names none.
+///
+/// ```
+/// let spec = footloose_config::MachineSpec::new(footloose_config::DEFAULT_IMAGE, "node%d");
+/// assert_eq!(spec.image, "footloose/debian12");
+/// ```
 pub const DEFAULT_IMAGE: &str = "footloose/debian12";
 /// The command a machine runs as PID 1 when the configuration names none.
+///
+/// ```
+/// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 1);
+/// assert_eq!(config.machines().next().unwrap().cmd(), footloose_config::DEFAULT_CMD);
+/// ```
 pub const DEFAULT_CMD: &str = "/sbin/init";
 /// The private key path a new configuration uses.
+///
+/// ```
+/// assert_eq!(footloose_config::ClusterSpec::new("c").private_key, footloose_config::DEFAULT_PRIVATE_KEY);
+/// ```
 pub const DEFAULT_PRIVATE_KEY: &str = "cluster-key";
 
 /// A whole `footloose.yaml`: one cluster and the machines in it.
@@ -44,6 +58,14 @@ pub struct Config {
 }
 
 /// The `cluster:` section.
+///
+/// ```
+/// use footloose_config::ClusterSpec;
+///
+/// let mut cluster = ClusterSpec::new("ci");
+/// cluster.reach = Some("network:ci_default".to_owned());
+/// cluster.publish_address = Some("172.17.0.1".to_owned());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
@@ -74,6 +96,12 @@ fn default_private_key() -> String {
 }
 
 /// One `machines:` entry: `count` machines made from one `spec`.
+///
+/// ```
+/// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 3);
+/// let set = &config.machines[0];
+/// assert_eq!((set.count, set.spec.name.as_str()), (3, "node%d"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[non_exhaustive]
@@ -163,6 +191,14 @@ fn is_false(value: &bool) -> bool {
 
 /// The `backend:` of a machine. Upstream also knew `ignite`; this
 /// implementation refuses it with a clear message.
+///
+/// ```
+/// use footloose_config::{Backend, Config};
+///
+/// let yaml = "cluster:\n  name: c\nmachines:\n- spec:\n    image: footloose/debian12\n    name: node%d\n    backend: docker\n";
+/// let config = Config::from_yaml(yaml, "footloose.yaml").unwrap();
+/// assert_eq!(config.machines[0].spec.backend, Some(Backend::Docker));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -202,6 +238,12 @@ pub struct PortMapping {
 }
 
 /// Transport protocol of a port mapping.
+///
+/// ```
+/// use footloose_config::{PortMapping, Protocol};
+///
+/// assert_eq!(PortMapping::new(22).protocol, Protocol::Tcp);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -259,6 +301,13 @@ pub struct Volume {
 }
 
 /// The kind of a [`Volume`].
+///
+/// ```
+/// use footloose_config::{Volume, VolumeType};
+///
+/// assert_eq!(Volume::named("data", "/data").kind, VolumeType::Volume);
+/// assert_eq!(Volume::bind("/srv", "/srv").kind, VolumeType::Bind);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -315,6 +364,12 @@ impl MachineInstance {
     }
 
     /// PID 1's command line.
+    ///
+    /// ```
+    /// let mut config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 1);
+    /// config.machines[0].spec.cmd = Some("/lib/systemd/systemd --log-level=debug".to_owned());
+    /// assert_eq!(config.machines().next().unwrap().cmd(), "/lib/systemd/systemd --log-level=debug");
+    /// ```
     pub fn cmd(&self) -> &str {
         self.spec.cmd.as_deref().unwrap_or(DEFAULT_CMD)
     }
@@ -361,6 +416,11 @@ impl MachineSpec {
     /// Machines running `image`, named after `name` (a template with one
     /// `%d`), with nothing else asked for: no published ports, volumes or
     /// networks, `/sbin/init` as PID 1.
+    ///
+    /// ```
+    /// let spec = footloose_config::MachineSpec::new("footloose/debian13", "node%d");
+    /// assert!(spec.port_mappings.is_empty() && !spec.privileged);
+    /// ```
     pub fn new(image: &str, name: &str) -> MachineSpec {
         MachineSpec {
             image: image.to_owned(),
@@ -385,6 +445,11 @@ impl MachineSpec {
 impl PortMapping {
     /// TCP port `container_port` of the machine, published on a free host
     /// port of `127.0.0.1` (or the cluster's publish address).
+    ///
+    /// ```
+    /// let mut http = footloose_config::PortMapping::new(80);
+    /// http.address = Some("0.0.0.0".to_owned()); // reachable from other hosts
+    /// ```
     pub fn new(container_port: u16) -> PortMapping {
         PortMapping {
             container_port,
@@ -397,16 +462,31 @@ impl PortMapping {
 
 impl Volume {
     /// The host path `source` mounted at `destination`.
+    ///
+    /// ```
+    /// let conf = footloose_config::Volume::bind("./nginx.conf", "/etc/nginx/nginx.conf");
+    /// assert_eq!(conf.source.as_deref(), Some("./nginx.conf"));
+    /// ```
     pub fn bind(source: &str, destination: &str) -> Volume {
         Volume::new(VolumeType::Bind, Some(source), destination)
     }
 
     /// The volume `name` (made when missing) mounted at `destination`.
+    ///
+    /// ```
+    /// let data = footloose_config::Volume::named("pgdata", "/var/lib/postgresql");
+    /// assert_eq!(data.destination, "/var/lib/postgresql");
+    /// ```
     pub fn named(name: &str, destination: &str) -> Volume {
         Volume::new(VolumeType::Volume, Some(name), destination)
     }
 
     /// A volume of the machine's own, removed with it, at `destination`.
+    ///
+    /// ```
+    /// let cache = footloose_config::Volume::anonymous("/var/cache/apt");
+    /// assert!(cache.source.is_none() && !cache.read_only);
+    /// ```
     pub fn anonymous(destination: &str) -> Volume {
         Volume::new(VolumeType::Volume, None, destination)
     }
@@ -425,6 +505,15 @@ impl Config {
     /// A configuration of `cluster` with the `machines:` entries
     /// `machines`. It is not validated: [`Config::from_yaml`] of its
     /// [`to_yaml`](Config::to_yaml) does that.
+    ///
+    /// ```
+    /// use footloose_config::{ClusterSpec, Config, MachineSet, MachineSpec};
+    ///
+    /// let db = MachineSet::new(1, MachineSpec::new("footloose/debian12", "db%d"));
+    /// let web = MachineSet::new(2, MachineSpec::new("footloose/debian12", "web%d"));
+    /// let config = Config::new(ClusterSpec::new("shop"), vec![db, web]);
+    /// assert_eq!(config.machines().count(), 3);
+    /// ```
     pub fn new(cluster: ClusterSpec, machines: Vec<MachineSet>) -> Config {
         Config { cluster, machines }
     }
@@ -461,6 +550,13 @@ impl Config {
 
     /// Every machine, in order, with hostnames expanded (see
     /// [`MachineInstance`]).
+    ///
+    /// ```
+    /// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// for machine in config.machines() {
+    ///     println!("{} runs {}", machine.hostname, machine.spec.image);
+    /// }
+    /// ```
     pub fn machines(&self) -> impl Iterator<Item = MachineInstance> + '_ {
         self.machines.iter().enumerate().flat_map(|(set, entry)| {
             (0..entry.count).map(move |index| MachineInstance {
