@@ -4,10 +4,28 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Why a configuration could not be used.
+///
+/// A problem with the file's content is [`Invalid`](ConfigError::Invalid),
+/// located in the file:
+///
+/// ```
+/// use footloose_config::{Config, ConfigError};
+///
+/// let err = Config::from_yaml("cluster:\n  name: 'not ok'\n", "footloose.yaml").unwrap_err();
+/// let invalid = err.invalid().expect("a problem of the content");
+/// assert_eq!((invalid.line, invalid.field.as_str()), (Some(2), "cluster.name"));
+/// assert!(err.to_string().starts_with("footloose.yaml:2:9: cluster.name: `not ok` is not a valid cluster name"));
+/// assert!(matches!(err, ConfigError::Invalid(_)));
+/// ```
+///
+/// The other variants say what failed and carry the cause as their
+/// [`source`](std::error::Error::source): print the whole chain (such as
+/// with `anyhow`'s `{:#}`) to see it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}", path.display())]
     Read {
         /// The file that was asked for.
         path: PathBuf,
@@ -19,12 +37,26 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(Box<Invalid>),
     /// A configuration could not be written out as YAML.
-    #[error("cannot serialise the configuration: {0}")]
-    Serialise(String),
+    #[error("cannot serialise the configuration")]
+    Serialise(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// A problem found in a configuration's content, with where it is.
+/// A problem found in a configuration's content, with where it is: what
+/// [`ConfigError::Invalid`] carries, and what it prints as
+/// `file:line:column: field: message`.
+///
+/// ```
+/// let err = footloose_config::Config::from_yaml("cluster:\n  name: c\n  colour: red\n", "f.yaml")
+///     .unwrap_err();
+/// let invalid = err.invalid().unwrap();
+/// assert_eq!(invalid.file, "f.yaml");
+/// assert_eq!((invalid.line, invalid.column), (Some(3), Some(3)));
+/// assert_eq!(invalid.field, "cluster");
+/// assert!(invalid.message.starts_with("unknown field `colour`"));
+/// assert_eq!(invalid.to_string(), err.to_string());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Invalid {
     /// The file the text came from, as given by the caller.
     pub file: String,
@@ -58,6 +90,12 @@ impl fmt::Display for Invalid {
 
 impl ConfigError {
     /// The located problem, for errors about the file's content.
+    ///
+    /// ```
+    /// let err = footloose_config::Config::from_yaml("cluster:\n  name: c\nmachines: 3\n", "f.yaml").unwrap_err();
+    /// let invalid = err.invalid().unwrap();
+    /// assert_eq!((invalid.line, invalid.field.as_str()), (Some(3), "machines"));
+    /// ```
     pub fn invalid(&self) -> Option<&Invalid> {
         match self {
             ConfigError::Invalid(invalid) => Some(invalid),

@@ -1,11 +1,25 @@
 //! Short image names: `debian12` stands for `footloose/debian12`.
 
 /// The images footloose builds itself, by short name.
+///
+/// ```
+/// for name in footloose_config::images::SHORT_NAMES {
+///     assert_eq!(footloose_config::images::resolve(name), Some(format!("footloose/{name}")));
+/// }
+/// ```
 pub const SHORT_NAMES: [&str; 3] = ["debian11", "debian12", "debian13"];
 
 /// The full reference of `image`: short names gain the `footloose/`
 /// prefix, anything else is returned as it is. `None` for a bare word that
 /// is no known short name (a likely typo).
+///
+/// ```
+/// use footloose_config::images::resolve;
+///
+/// assert_eq!(resolve("debian13").as_deref(), Some("footloose/debian13"));
+/// assert_eq!(resolve("ubuntu:24.04").as_deref(), Some("ubuntu:24.04"));
+/// assert_eq!(resolve("debain12"), None);
+/// ```
 pub fn resolve(image: &str) -> Option<String> {
     if SHORT_NAMES.contains(&image) {
         return Some(format!("footloose/{image}"));

@@ -27,10 +27,10 @@ mod model;
 mod reach;
 mod validate;
 
-pub use error::ConfigError;
+pub use error::{ConfigError, Invalid};
 pub use model::{
     Backend, ClusterSpec, Config, MachineInstance, MachineSet, MachineSpec, PortMapping, Protocol,
     Volume, VolumeType, DEFAULT_CMD, DEFAULT_IMAGE, DEFAULT_PRIVATE_KEY,
 };
-pub use reach::Reach;
+pub use reach::{Reach, ReachError};
 pub use validate::{is_valid_cluster_name, is_valid_group_name, is_valid_hostname};

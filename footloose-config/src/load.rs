@@ -11,6 +11,18 @@ use crate::validate;
 
 impl Config {
     /// Parses and validates `text`; `file` names it in error messages.
+    ///
+    /// ```
+    /// use footloose_config::Config;
+    ///
+    /// let yaml = "cluster:\n  name: demo\nmachines:\n- count: 2\n  spec:\n    image: footloose/debian12\n    name: node%d\n";
+    /// let config = Config::from_yaml(yaml, "footloose.yaml").unwrap();
+    /// assert_eq!(config.cluster.private_key, "cluster-key");
+    ///
+    /// let err = Config::from_yaml("cluster:\n  name: demo\n  colour: red\n", "footloose.yaml")
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("footloose.yaml:3:3: cluster: unknown field `colour`"));
+    /// ```
     pub fn from_yaml(text: &str, file: &str) -> Result<Config, ConfigError> {
         if text.trim().is_empty() {
             return Err(ConfigError::at(
@@ -36,6 +48,12 @@ impl Config {
     }
 
     /// Reads, parses and validates the file at `path`.
+    ///
+    /// ```no_run
+    /// let config = footloose_config::Config::load("footloose.yaml".as_ref())?;
+    /// println!("{} machine(s)", config.machines().count());
+    /// # Ok::<(), footloose_config::ConfigError>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),

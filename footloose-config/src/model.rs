@@ -7,15 +7,48 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 
 /// The image a machine runs when the configuration names none.
+///
+/// ```
+/// let spec = footloose_config::MachineSpec::new(footloose_config::DEFAULT_IMAGE, "node%d");
+/// assert_eq!(spec.image, "footloose/debian12");
+/// ```
 pub const DEFAULT_IMAGE: &str = "footloose/debian12";
 /// The command a machine runs as PID 1 when the configuration names none.
+///
+/// ```
+/// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 1);
+/// assert_eq!(config.machines().next().unwrap().cmd(), footloose_config::DEFAULT_CMD);
+/// ```
 pub const DEFAULT_CMD: &str = "/sbin/init";
 /// The private key path a new configuration uses.
+///
+/// ```
+/// assert_eq!(footloose_config::ClusterSpec::new("c").private_key, footloose_config::DEFAULT_PRIVATE_KEY);
+/// ```
 pub const DEFAULT_PRIVATE_KEY: &str = "cluster-key";
 
 /// A whole `footloose.yaml`: one cluster and the machines in it.
+///
+/// Read one with [`Config::load`] or [`Config::from_yaml`] (both validate
+/// it), or make one in code from [`Config::new`] or
+/// [`Config::with_replicas`]; every field is public, so what the
+/// constructors leave out is set afterwards:
+///
+/// ```
+/// use footloose_config::{ClusterSpec, Config, MachineSet, MachineSpec, PortMapping};
+///
+/// let mut web = MachineSpec::new("footloose/debian12", "web%d");
+/// web.port_mappings.push(PortMapping::new(80));
+/// let config = Config::new(ClusterSpec::new("shop"), vec![MachineSet::new(2, web)]);
+///
+/// let yaml = config.to_yaml().unwrap();
+/// assert_eq!(Config::from_yaml(&yaml, "generated.yaml").unwrap(), config);
+/// let hostnames: Vec<String> = config.machines().map(|m| m.hostname).collect();
+/// assert_eq!(hostnames, ["web0", "web1"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Config {
     /// Settings of the cluster as a whole.
     pub cluster: ClusterSpec,
@@ -25,8 +58,17 @@ pub struct Config {
 }
 
 /// The `cluster:` section.
+///
+/// ```
+/// use footloose_config::ClusterSpec;
+///
+/// let mut cluster = ClusterSpec::new("ci");
+/// cluster.reach = Some("network:ci_default".to_owned());
+/// cluster.publish_address = Some("172.17.0.1".to_owned());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClusterSpec {
     /// Prefix of every container name: `<name>-<hostname>`.
     pub name: String,
@@ -54,8 +96,15 @@ fn default_private_key() -> String {
 }
 
 /// One `machines:` entry: `count` machines made from one `spec`.
+///
+/// ```
+/// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 3);
+/// let set = &config.machines[0];
+/// assert_eq!((set.count, set.spec.name.as_str()), (3, "node%d"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct MachineSet {
     /// How many machines; their hostnames number from 0 within the entry.
     #[serde(default = "one")]
@@ -74,8 +123,19 @@ fn one() -> u32 {
 }
 
 /// The `spec:` of a machine entry.
+///
+/// ```
+/// use footloose_config::{MachineSpec, Volume};
+///
+/// let mut spec = MachineSpec::new("footloose/debian12", "db%d");
+/// spec.privileged = true;
+/// spec.volumes.push(Volume::named("pgdata", "/var/lib/postgresql"));
+/// spec.env.insert("PGPORT".to_owned(), "5433".to_owned());
+/// assert_eq!(spec.cmd, None); // /sbin/init
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct MachineSpec {
     /// The container image, such as `footloose/debian12`.
     pub image: String,
@@ -131,8 +191,17 @@ fn is_false(value: &bool) -> bool {
 
 /// The `backend:` of a machine. Upstream also knew `ignite`; this
 /// implementation refuses it with a clear message.
+///
+/// ```
+/// use footloose_config::{Backend, Config};
+///
+/// let yaml = "cluster:\n  name: c\nmachines:\n- spec:\n    image: footloose/debian12\n    name: node%d\n    backend: docker\n";
+/// let config = Config::from_yaml(yaml, "footloose.yaml").unwrap();
+/// assert_eq!(config.machines[0].spec.backend, Some(Backend::Docker));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Backend {
     /// Machines are Docker containers.
     Docker,
@@ -141,8 +210,18 @@ pub enum Backend {
 }
 
 /// A published port.
+///
+/// ```
+/// use footloose_config::{PortMapping, Protocol};
+///
+/// let mut dns = PortMapping::new(53);
+/// dns.protocol = Protocol::Udp;
+/// dns.host_port = Some(5353);
+/// assert_eq!(dns.address, None); // 127.0.0.1
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PortMapping {
     /// The port inside the machine.
     pub container_port: u16,
@@ -159,8 +238,15 @@ pub struct PortMapping {
 }
 
 /// Transport protocol of a port mapping.
+///
+/// ```
+/// use footloose_config::{PortMapping, Protocol};
+///
+/// assert_eq!(PortMapping::new(22).protocol, Protocol::Tcp);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Protocol {
     /// TCP.
     #[default]
@@ -175,6 +261,10 @@ impl Protocol {
     }
 
     /// `tcp` or `udp`, as Docker spells it.
+    ///
+    /// ```
+    /// assert_eq!(footloose_config::Protocol::Udp.as_str(), "udp");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",
@@ -184,8 +274,18 @@ impl Protocol {
 }
 
 /// A volume or bind mount.
+///
+/// ```
+/// use footloose_config::{Volume, VolumeType};
+///
+/// let mut src = Volume::bind("./src", "/src");
+/// src.read_only = true;
+/// assert_eq!(src.kind, VolumeType::Bind);
+/// assert_eq!(Volume::anonymous("/var/cache").source, None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Volume {
     /// `volume` or `bind`.
     #[serde(rename = "type")]
@@ -201,8 +301,16 @@ pub struct Volume {
 }
 
 /// The kind of a [`Volume`].
+///
+/// ```
+/// use footloose_config::{Volume, VolumeType};
+///
+/// assert_eq!(Volume::named("data", "/data").kind, VolumeType::Volume);
+/// assert_eq!(Volume::bind("/srv", "/srv").kind, VolumeType::Bind);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum VolumeType {
     /// A Docker volume (named, or anonymous without `source`).
     Volume,
@@ -210,8 +318,17 @@ pub enum VolumeType {
     Bind,
 }
 
-/// One machine of a configuration, with its template expanded.
+/// One machine of a configuration, with its template expanded, as
+/// [`Config::machines`] yields them.
+///
+/// ```
+/// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 2);
+/// let second = config.machines().nth(1).unwrap();
+/// assert_eq!((second.hostname.as_str(), second.index, second.set), ("node1", 1, 0));
+/// assert_eq!(second.cmd(), "/sbin/init");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MachineInstance {
     /// The machine's hostname, such as `node1`.
     pub hostname: String,
@@ -227,6 +344,18 @@ pub struct MachineInstance {
 
 impl MachineInstance {
     /// The host port that `mapping` gets on this machine, `None` for any.
+    ///
+    /// ```
+    /// use footloose_config::{ClusterSpec, Config, MachineSet, MachineSpec, PortMapping};
+    ///
+    /// let mut spec = MachineSpec::new("footloose/debian12", "node%d");
+    /// let mut http = PortMapping::new(80);
+    /// http.host_port = Some(8080);
+    /// spec.port_mappings.push(http.clone());
+    /// let config = Config::new(ClusterSpec::new("c"), vec![MachineSet::new(3, spec)]);
+    /// let ports: Vec<_> = config.machines().map(|m| m.host_port(&http)).collect();
+    /// assert_eq!(ports, [Some(8080), Some(8081), Some(8082)]);
+    /// ```
     pub fn host_port(&self, mapping: &PortMapping) -> Option<u16> {
         match mapping.host_port {
             None | Some(0) => None,
@@ -235,58 +364,199 @@ impl MachineInstance {
     }
 
     /// PID 1's command line.
+    ///
+    /// ```
+    /// let mut config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 1);
+    /// config.machines[0].spec.cmd = Some("/lib/systemd/systemd --log-level=debug".to_owned());
+    /// assert_eq!(config.machines().next().unwrap().cmd(), "/lib/systemd/systemd --log-level=debug");
+    /// ```
     pub fn cmd(&self) -> &str {
         self.spec.cmd.as_deref().unwrap_or(DEFAULT_CMD)
     }
 }
 
+impl ClusterSpec {
+    /// A cluster named `name`, its key at [`DEFAULT_PRIVATE_KEY`], the
+    /// rest left to footloose.
+    ///
+    /// ```
+    /// let cluster = footloose_config::ClusterSpec::new("demo");
+    /// assert_eq!((cluster.name.as_str(), cluster.private_key.as_str()), ("demo", "cluster-key"));
+    /// ```
+    pub fn new(name: &str) -> ClusterSpec {
+        ClusterSpec {
+            name: name.to_owned(),
+            private_key: DEFAULT_PRIVATE_KEY.to_owned(),
+            publish_address: None,
+            reach: None,
+        }
+    }
+}
+
+impl MachineSet {
+    /// `count` machines made from `spec`, in no extra Ansible group.
+    ///
+    /// ```
+    /// use footloose_config::{MachineSet, MachineSpec};
+    ///
+    /// let mut workers = MachineSet::new(3, MachineSpec::new("footloose/debian12", "worker%d"));
+    /// workers.groups.push("workers".to_owned());
+    /// assert_eq!(workers.count, 3);
+    /// ```
+    pub fn new(count: u32, spec: MachineSpec) -> MachineSet {
+        MachineSet {
+            count,
+            spec,
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl MachineSpec {
+    /// Machines running `image`, named after `name` (a template with one
+    /// `%d`), with nothing else asked for: no published ports, volumes or
+    /// networks, `/sbin/init` as PID 1.
+    ///
+    /// ```
+    /// let spec = footloose_config::MachineSpec::new("footloose/debian13", "node%d");
+    /// assert!(spec.port_mappings.is_empty() && !spec.privileged);
+    /// ```
+    pub fn new(image: &str, name: &str) -> MachineSpec {
+        MachineSpec {
+            image: image.to_owned(),
+            name: name.to_owned(),
+            port_mappings: Vec::new(),
+            privileged: false,
+            volumes: Vec::new(),
+            networks: Vec::new(),
+            cmd: None,
+            backend: None,
+            env: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            cap_add: Vec::new(),
+            cap_drop: Vec::new(),
+            tmpfs: Vec::new(),
+            security_opt: Vec::new(),
+            user_manager: false,
+        }
+    }
+}
+
+impl PortMapping {
+    /// TCP port `container_port` of the machine, published on a free host
+    /// port of `127.0.0.1` (or the cluster's publish address).
+    ///
+    /// ```
+    /// let mut http = footloose_config::PortMapping::new(80);
+    /// http.address = Some("0.0.0.0".to_owned()); // reachable from other hosts
+    /// ```
+    pub fn new(container_port: u16) -> PortMapping {
+        PortMapping {
+            container_port,
+            host_port: None,
+            address: None,
+            protocol: Protocol::Tcp,
+        }
+    }
+}
+
+impl Volume {
+    /// The host path `source` mounted at `destination`.
+    ///
+    /// ```
+    /// let conf = footloose_config::Volume::bind("./nginx.conf", "/etc/nginx/nginx.conf");
+    /// assert_eq!(conf.source.as_deref(), Some("./nginx.conf"));
+    /// ```
+    pub fn bind(source: &str, destination: &str) -> Volume {
+        Volume::new(VolumeType::Bind, Some(source), destination)
+    }
+
+    /// The volume `name` (made when missing) mounted at `destination`.
+    ///
+    /// ```
+    /// let data = footloose_config::Volume::named("pgdata", "/var/lib/postgresql");
+    /// assert_eq!(data.destination, "/var/lib/postgresql");
+    /// ```
+    pub fn named(name: &str, destination: &str) -> Volume {
+        Volume::new(VolumeType::Volume, Some(name), destination)
+    }
+
+    /// A volume of the machine's own, removed with it, at `destination`.
+    ///
+    /// ```
+    /// let cache = footloose_config::Volume::anonymous("/var/cache/apt");
+    /// assert!(cache.source.is_none() && !cache.read_only);
+    /// ```
+    pub fn anonymous(destination: &str) -> Volume {
+        Volume::new(VolumeType::Volume, None, destination)
+    }
+
+    fn new(kind: VolumeType, source: Option<&str>, destination: &str) -> Volume {
+        Volume {
+            kind,
+            source: source.map(str::to_owned),
+            destination: destination.to_owned(),
+            read_only: false,
+        }
+    }
+}
+
 impl Config {
+    /// A configuration of `cluster` with the `machines:` entries
+    /// `machines`. It is not validated: [`Config::from_yaml`] of its
+    /// [`to_yaml`](Config::to_yaml) does that.
+    ///
+    /// ```
+    /// use footloose_config::{ClusterSpec, Config, MachineSet, MachineSpec};
+    ///
+    /// let db = MachineSet::new(1, MachineSpec::new("footloose/debian12", "db%d"));
+    /// let web = MachineSet::new(2, MachineSpec::new("footloose/debian12", "web%d"));
+    /// let config = Config::new(ClusterSpec::new("shop"), vec![db, web]);
+    /// assert_eq!(config.machines().count(), 3);
+    /// ```
+    pub fn new(cluster: ClusterSpec, machines: Vec<MachineSet>) -> Config {
+        Config { cluster, machines }
+    }
+
     /// A cluster named `name` of `replicas` machines `node0`, `node1`, …
     /// running `image`, with ssh published on a free host port: what
     /// `footloose config create` writes and what runs with no config file.
+    ///
+    /// ```
+    /// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 3);
+    /// assert_eq!(config.machines().count(), 3);
+    /// assert_eq!(config.machines[0].spec.port_mappings[0].container_port, 22);
+    /// ```
     pub fn with_replicas(name: &str, image: &str, replicas: u32) -> Config {
-        Config {
-            cluster: ClusterSpec {
-                name: name.to_owned(),
-                private_key: DEFAULT_PRIVATE_KEY.to_owned(),
-                publish_address: None,
-                reach: None,
-            },
-            machines: vec![MachineSet {
-                count: replicas,
-                spec: MachineSpec {
-                    image: image.to_owned(),
-                    name: "node%d".to_owned(),
-                    port_mappings: vec![PortMapping {
-                        container_port: 22,
-                        host_port: None,
-                        address: None,
-                        protocol: Protocol::Tcp,
-                    }],
-                    privileged: false,
-                    volumes: Vec::new(),
-                    networks: Vec::new(),
-                    cmd: None,
-                    backend: None,
-                    env: BTreeMap::new(),
-                    labels: BTreeMap::new(),
-                    cap_add: Vec::new(),
-                    cap_drop: Vec::new(),
-                    tmpfs: Vec::new(),
-                    security_opt: Vec::new(),
-                    user_manager: false,
-                },
-                groups: Vec::new(),
-            }],
-        }
+        let mut spec = MachineSpec::new(image, "node%d");
+        spec.port_mappings.push(PortMapping::new(22));
+        Config::new(
+            ClusterSpec::new(name),
+            vec![MachineSet::new(replicas, spec)],
+        )
     }
 
     /// The configuration as YAML, in the upstream layout.
+    ///
+    /// ```
+    /// let yaml = footloose_config::Config::with_replicas("demo", "footloose/debian12", 1)
+    ///     .to_yaml()
+    ///     .unwrap();
+    /// assert!(yaml.starts_with("cluster:\n  name: demo\n"));
+    /// ```
     pub fn to_yaml(&self) -> Result<String, ConfigError> {
-        serde_yaml::to_string(self).map_err(|e| ConfigError::Serialise(e.to_string()))
+        serde_yaml::to_string(self).map_err(|e| ConfigError::Serialise(Box::new(e)))
     }
 
-    /// Every machine, in order, with hostnames expanded.
+    /// Every machine, in order, with hostnames expanded (see
+    /// [`MachineInstance`]).
+    ///
+    /// ```
+    /// let config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// for machine in config.machines() {
+    ///     println!("{} runs {}", machine.hostname, machine.spec.image);
+    /// }
+    /// ```
     pub fn machines(&self) -> impl Iterator<Item = MachineInstance> + '_ {
         self.machines.iter().enumerate().flat_map(|(set, entry)| {
             (0..entry.count).map(move |index| MachineInstance {
@@ -301,6 +571,12 @@ impl Config {
 
     /// Runs every machine on `image` instead of the images the file names
     /// (the test attribute's `images = [...]`).
+    ///
+    /// ```
+    /// let mut config = footloose_config::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// config.set_image("footloose/debian13");
+    /// assert!(config.machines().all(|m| m.spec.image == "footloose/debian13"));
+    /// ```
     pub fn set_image(&mut self, image: &str) {
         for entry in &mut self.machines {
             entry.spec.image = image.to_owned();

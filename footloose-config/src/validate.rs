@@ -46,8 +46,8 @@ pub(crate) fn check(config: &Config) -> Vec<Problem> {
         }
     }
     if let Some(reach) = &config.cluster.reach {
-        if let Err(message) = reach.parse::<crate::Reach>() {
-            problems.push(problem("cluster.reach".into(), message));
+        if let Err(error) = reach.parse::<crate::Reach>() {
+            problems.push(problem("cluster.reach".into(), error.to_string()));
         }
     }
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -229,6 +229,13 @@ fn check_name_template(base: &str, spec: &MachineSpec, count: u32, problems: &mu
 
 /// True for a DNS label: 1 to 63 lowercase letters, digits and `-`, not
 /// starting or ending with `-`.
+///
+/// ```
+/// use footloose_config::is_valid_hostname;
+///
+/// assert!(is_valid_hostname("web-0"));
+/// assert!(!is_valid_hostname("Web_0") && !is_valid_hostname("-web"));
+/// ```
 pub fn is_valid_hostname(name: &str) -> bool {
     (1..=63).contains(&name.len())
         && name
@@ -239,6 +246,13 @@ pub fn is_valid_hostname(name: &str) -> bool {
 }
 
 /// True for a name Ansible takes as a group without rewriting it.
+///
+/// ```
+/// use footloose_config::is_valid_group_name;
+///
+/// assert!(is_valid_group_name("web_servers"));
+/// assert!(!is_valid_group_name("web-servers") && !is_valid_group_name("all"));
+/// ```
 pub fn is_valid_group_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -249,6 +263,13 @@ pub fn is_valid_group_name(name: &str) -> bool {
 
 /// True for a name usable as the prefix of Docker container, network and
 /// volume names: 1 to 40 of `[a-zA-Z0-9_.-]`, starting with a letter or digit.
+///
+/// ```
+/// use footloose_config::is_valid_cluster_name;
+///
+/// assert!(is_valid_cluster_name("ci-42.shop"));
+/// assert!(!is_valid_cluster_name("-x") && !is_valid_cluster_name(&"a".repeat(41)));
+/// ```
 pub fn is_valid_cluster_name(name: &str) -> bool {
     name.len() <= 40 && is_valid_object_name(name)
 }

@@ -133,9 +133,14 @@ invalid! {
 #[test]
 fn a_missing_file_names_the_path() {
     let err = Config::load(std::path::Path::new("/nonexistent/footloose.yaml")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot read config file /nonexistent/footloose.yaml"
+    );
+    // The cause is the error's source, printed once by a chain printer.
+    let cause = std::error::Error::source(&err).expect("the operating system's error");
     assert!(
-        err.to_string()
-            .starts_with("cannot read config file /nonexistent/footloose.yaml: "),
-        "{err}"
+        cause.to_string().contains("No such file or directory"),
+        "{cause}"
     );
 }

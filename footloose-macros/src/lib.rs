@@ -18,7 +18,7 @@ use proc_macro::TokenStream;
 
 /// Runs the test on a cluster of machines made from a config file.
 ///
-/// ```ignore
+/// ```text
 /// #[footloose::cluster("footloose.yaml")]
 /// fn boots(cluster: &footloose::Cluster) {
 ///     assert!(cluster.machine("node0").exec("true").unwrap().success());

@@ -241,21 +241,30 @@ pub fn plan(
     let mounts = spec
         .volumes
         .iter()
-        .map(|volume| match volume.kind {
-            VolumeType::Volume => MountPlan::Volume {
+        .filter_map(|volume| match volume.kind {
+            VolumeType::Volume => Some(MountPlan::Volume {
                 name: volume.source.clone(),
                 target: volume.destination.clone(),
                 read_only: volume.read_only,
                 labels: labels.clone(),
-            },
-            VolumeType::Bind => MountPlan::Bind {
+            }),
+            VolumeType::Bind => Some(MountPlan::Bind {
                 source: resolve_bind_source(
                     volume.source.as_deref().unwrap_or_default(),
                     config_dir,
                 ),
                 target: volume.destination.clone(),
                 read_only: volume.read_only,
-            },
+            }),
+            // A kind of a newer footloose-config than this footloose knows.
+            other => {
+                tracing::warn!(
+                    "{}: footloose does not know volumes of type {other:?}; {} is left out",
+                    machine.hostname,
+                    volume.destination
+                );
+                None
+            }
         })
         .collect();
 

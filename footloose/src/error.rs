@@ -1,12 +1,43 @@
-//! The library's error type.
+//! The library's error type, and how footloose's errors carry their
+//! causes.
+//!
+//! An error whose cause ends its message carries that cause as its
+//! [`source`](std::error::Error::source) and leaves it out of its own
+//! message, so that a chain printer (`anyhow`'s `{:#}`, or [`chain`])
+//! prints every cause once; a cause the message goes on after (a hint, a
+//! question) is printed in place and is not a source. Modules whose work
+//! fails in many ways have an error type of their own (the engine's
+//! [`ConnectError`](crate::engine::ConnectError), the ssh configuration's,
+//! the tunnel's, ...) and hand it on typed; text is made of them only
+//! where it is printed.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use footloose_config::ConfigError;
 
 /// A specialised `Result` for footloose operations.
+///
+/// ```no_run
+/// fn hostname(cluster: &footloose::Cluster) -> footloose::Result<String> {
+///     Ok(cluster.machine("node0").exec("hostname")?.checked()?.stdout())
+/// }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `error` and its sources, joined by `: `, as `anyhow`'s `{:#}` prints
+/// them: the whole story of an error that hands its causes on as sources.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// What a machine's last boot messages say to do, when footloose knows.
 fn boot_failure_hint(logs: &str) -> &'static str {
@@ -30,23 +61,157 @@ fn unreachable_hint(endpoint: &str) -> &'static str {
     }
 }
 
+/// Why footloose could not reach an engine, and what to do about it: the
+/// [`source`](std::error::Error::source) of
+/// [`Error::EngineUnreachable`](crate::Error::EngineUnreachable).
+///
+/// It prints its cause, then the way out on a line of its own:
+///
+/// ```text
+/// cannot reach the Docker engine at unix:///var/run/docker.sock: Socket not found: /var/run/docker.sock
+///   start it (`sudo systemctl start docker`, or `sudo dockerd &`), or point DOCKER_HOST at a running one
+/// ```
+///
+/// So that the way out comes last, its message includes its own causes
+/// (the ssh configuration's line, the operating system's error), which it
+/// therefore does not hand on as a source. [`kind`](Self::kind) says which
+/// step failed.
+///
+/// ```no_run
+/// use footloose::engine::{ConnectErrorKind, Engine};
+///
+/// # async fn demo() {
+/// match Engine::connect_to("ssh://ops@build-box").await {
+///     Ok(engine) => println!("connected to {}", engine.endpoint()),
+///     Err(footloose::Error::EngineUnreachable { source, .. })
+///         if source.kind() == ConnectErrorKind::Ssh =>
+///     {
+///         eprintln!("the ssh connection failed: {source}")
+///     }
+///     Err(err) => eprintln!("{:#}", anyhow::Error::from(err)),
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ConnectError {
+    kind: ConnectErrorKind,
+    /// The engine's typed error, printed with its sources.
+    cause: Box<dyn std::error::Error + Send + Sync>,
+    hint: &'static str,
+}
+
+/// Which step of reaching an engine failed (see [`ConnectError::kind`]).
+///
+/// ```no_run
+/// # async fn demo() {
+/// use footloose::engine::{ConnectErrorKind, Engine};
+///
+/// match Engine::connect_to("tcp://engine.invalid:2375").await {
+///     Err(footloose::Error::EngineUnreachable { source, .. }) => {
+///         assert_eq!(source.kind(), ConnectErrorKind::Address)
+///     }
+///     _ => unreachable!("no such host"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectErrorKind {
+    /// The current Docker context could not be read or used.
+    Context,
+    /// The engine's host name (`tcp://HOST`) did not resolve.
+    Address,
+    /// The ssh connection to an `ssh://` engine's host failed: its URL,
+    /// the ssh configuration, the connection, the host key or the login.
+    Ssh,
+    /// The engine's API did not answer.
+    Api,
+    /// A machine's port could not be forwarded through the ssh connection.
+    Forward,
+}
+
+impl ConnectError {
+    /// The failure `cause`, of kind `kind`, of reaching the engine at
+    /// `endpoint`.
+    pub(crate) fn new(
+        endpoint: &str,
+        kind: ConnectErrorKind,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> ConnectError {
+        ConnectError {
+            kind,
+            cause: Box::new(cause),
+            hint: unreachable_hint(endpoint),
+        }
+    }
+
+    /// Which step failed.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// use footloose::engine::{ConnectErrorKind, Engine};
+    ///
+    /// if let Err(footloose::Error::EngineUnreachable { source, .. }) = Engine::connect().await {
+    ///     if source.kind() == ConnectErrorKind::Api {
+    ///         eprintln!("is the engine running? {source}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn kind(&self) -> ConnectErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}\n  {}",
+            crate::error::chain(self.cause.as_ref()),
+            self.hint
+        )
+    }
+}
+
+/// Its causes are part of its message (see the type's documentation).
+impl std::error::Error for ConnectError {}
+
 /// Everything that can go wrong in footloose.
+///
+/// Match on the variants that a caller acts on, and print the rest: the
+/// enum grows with footloose, so a `match` needs a `_` arm. Some variants
+/// carry their cause as their [`source`](std::error::Error::source) rather
+/// than in their own message (see [`EngineUnreachable`](Error::EngineUnreachable));
+/// print the whole chain, as `anyhow`'s `{:#}` does, to see it:
+///
+/// ```no_run
+/// use footloose::{ClusterBuilder, Config, Error};
+///
+/// let builder = ClusterBuilder::new(Config::with_replicas("demo", "footloose/debian12", 1));
+/// match builder.create() {
+///     Ok(cluster) => println!("{} is up", cluster.name()),
+///     Err(Error::Interrupted) => eprintln!("interrupted; nothing is left behind"),
+///     Err(err) if err.is_conflict() => eprintln!("a name is taken: {err}"),
+///     Err(err) => eprintln!("error: {:#}", anyhow::Error::from(err)),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The configuration file is missing or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
 
-    /// No Docker engine answered.
-    #[error(
-        "cannot reach the Docker engine at {endpoint}: {reason}\n  {}",
-        unreachable_hint(endpoint)
-    )]
+    /// No Docker engine answered. Its source, a [`ConnectError`], says why
+    /// and what to do about it.
+    #[error("cannot reach the Docker engine at {endpoint}")]
     EngineUnreachable {
         /// The socket or URL that was tried.
         endpoint: String,
-        /// What went wrong.
-        reason: String,
+        /// What went wrong, and the way out.
+        #[source]
+        source: ConnectError,
     },
 
     /// A Docker API call failed.
@@ -314,13 +479,41 @@ pub enum Error {
         known: String,
     },
 
+    /// A setting footloose reads when it runs (an environment variable
+    /// such as `FOOTLOOSE_LEASE`, or a config value set in code, such as
+    /// `cluster.reach`) cannot be used; its source says why.
+    #[error("cannot use {setting}")]
+    Setting {
+        /// The variable or config field.
+        setting: String,
+        /// What is wrong with its value.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
 }
 
-/// The kinds of engine refusal that footloose (and its users) act on.
+/// The kinds of engine refusal that footloose (and its users) act on: the
+/// `kind` of [`Error::Engine`], read with [`Error::engine_failure`].
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::EngineFailure;
+///
+/// match footloose::delete(engine, "demo").await {
+///     Ok(removed) => println!("removed {}", removed.containers.len()),
+///     Err(err) if err.engine_failure() == Some(EngineFailure::InUse) => {
+///         eprintln!("a network is still in use: {err}")
+///     }
+///     Err(err) => return Err(err),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EngineFailure {
     /// The object does not exist (HTTP 404).
     NotFound,
@@ -341,7 +534,16 @@ pub enum EngineFailure {
 
 /// What footloose tried to reach a booted machine, from where, and the
 /// way out (see [`Error::Unreachable`]).
+///
+/// ```
+/// # fn demo(err: &footloose::Error) {
+/// if let footloose::Error::Unreachable(unreachable) = err {
+///     eprintln!("{} is up but not reachable at {}", unreachable.machine, unreachable.addr);
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 #[error("{machine} booted, but footloose cannot reach its sshd at {addr} ({reason})\n  tried: {route}\n  {vantage}\n  {way_out}")]
 pub struct Unreachable {
     /// The container name.
@@ -360,6 +562,12 @@ pub struct Unreachable {
 
 impl Error {
     /// The kind of engine refusal, when this is an engine error.
+    ///
+    /// ```
+    /// let err = footloose::Error::no_such_machine("demo", "db0", ["node0"]);
+    /// assert_eq!(err.engine_failure(), None);
+    /// assert!(!err.is_not_found() && !err.is_conflict());
+    /// ```
     pub fn engine_failure(&self) -> Option<EngineFailure> {
         match self {
             Error::Engine { kind, .. } => Some(*kind),
@@ -368,17 +576,40 @@ impl Error {
     }
 
     /// True when the engine said "no such object".
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// match footloose::delete(engine, "demo").await {
+    ///     Err(err) if err.is_not_found() => println!("someone else removed it first"),
+    ///     other => println!("{:?}", other.map(|removed| removed.containers)),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_not_found(&self) -> bool {
         self.engine_failure() == Some(EngineFailure::NotFound)
     }
 
     /// True when the engine said a name is taken or an object busy.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 1);
+    /// match footloose::ClusterBuilder::new(config).create() {
+    ///     Err(err) if err.is_conflict() => eprintln!("a name is taken: {err}"),
+    ///     other => drop(other?),
+    /// }
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn is_conflict(&self) -> bool {
         self.engine_failure() == Some(EngineFailure::Conflict)
     }
 
     /// The one wording of "no machine `name` in `cluster`", listing the
     /// hostnames it has.
+    ///
+    /// ```
+    /// let err = footloose::Error::no_such_machine("demo", "db0", ["node0", "node1"]);
+    /// assert_eq!(err.to_string(), "no machine db0 in cluster demo (it has: node0, node1)");
+    /// ```
     pub fn no_such_machine<'a>(
         cluster: &str,
         name: &str,
@@ -454,17 +685,23 @@ mod tests {
     }
 
     #[test]
-    fn unreachable_engines_get_advice_for_their_transport() {
-        let unreachable = |endpoint: &str| {
-            Error::EngineUnreachable {
-                endpoint: endpoint.into(),
-                reason: "refused".into(),
-            }
-            .to_string()
+    fn a_chain_prints_every_cause_once_in_order() {
+        let err = Error::Setting {
+            setting: "FOOTLOOSE_LEASE".into(),
+            source: Box::new(Error::io(
+                "cannot read",
+                "/x",
+                std::io::Error::other("gone away"),
+            )),
         };
-        assert!(unreachable("unix:///var/run/docker.sock").contains("systemctl start docker"));
-        assert!(unreachable("ssh://ops@engine").contains("`ssh` logs in"));
-        assert!(unreachable("tcp://10.0.0.5:2375").contains("listens on that address"));
+        assert_eq!(
+            super::chain(&err),
+            "cannot use FOOTLOOSE_LEASE: cannot read /x: gone away"
+        );
+        assert_eq!(
+            chain(err),
+            "cannot create cluster c: cannot use FOOTLOOSE_LEASE: cannot read /x: gone away"
+        );
     }
 
     #[test]
@@ -493,5 +730,51 @@ mod tests {
             error: std::io::Error::other("reset by peer"),
         };
         assert_eq!(chain(ssh).matches("reset by peer").count(), 1);
+    }
+
+    fn unreachable(endpoint: &str) -> Error {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        Error::EngineUnreachable {
+            endpoint: endpoint.into(),
+            source: ConnectError::new(
+                endpoint,
+                ConnectErrorKind::Address,
+                Error::io("cannot resolve", "engine", refused),
+            ),
+        }
+    }
+
+    #[test]
+    fn unreachable_engines_get_advice_for_their_transport() {
+        let text = |endpoint: &str| super::chain(&unreachable(endpoint));
+        assert!(text("unix:///var/run/docker.sock").contains("systemctl start docker"));
+        assert!(text("ssh://ops@engine").contains("`ssh` logs in"));
+        assert!(text("tcp://10.0.0.5:2375").contains("listens on that address"));
+    }
+
+    #[test]
+    fn the_cause_is_printed_once_and_the_way_out_last() {
+        let err = unreachable("tcp://engine:2375");
+        let text = format!(
+            "{:#}",
+            anyhow::Error::from(err).context("cannot list clusters")
+        );
+        assert!(
+            text.starts_with("cannot list clusters: cannot reach the Docker engine at tcp://engine:2375: cannot resolve engine: connection refused\n  check that the engine listens"),
+            "{text}"
+        );
+        assert_eq!(text.matches("connection refused").count(), 1, "{text}");
+        assert!(
+            text.ends_with("or point DOCKER_HOST at another engine"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_kind_says_which_step_failed() {
+        let Error::EngineUnreachable { source, .. } = unreachable("tcp://engine") else {
+            unreachable!()
+        };
+        assert_eq!(source.kind(), ConnectErrorKind::Address);
     }
 }

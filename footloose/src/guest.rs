@@ -45,6 +45,7 @@ pub const REBOOT_DROP_IN: &str = "[Unit]\nSuccessAction=exit-force\nSuccessActio
 
 /// How a machine's image takes its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyDelivery {
     /// In the environment, written by the image's boot unit.
     Environment,

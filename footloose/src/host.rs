@@ -21,7 +21,18 @@ pub enum CgroupDriver {
 }
 
 /// Which engine answers the Docker API.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::engine::Flavour;
+///
+/// if engine.facts().flavour == Flavour::Podman {
+///     println!("Podman's Docker API, at {}", engine.endpoint());
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Flavour {
     /// Docker (moby).
     Docker,
@@ -30,7 +41,18 @@ pub enum Flavour {
 }
 
 /// What footloose needs to know about the engine and its host.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::engine::CgroupVersion;
+///
+/// let facts = engine.facts();
+/// assert!(facts.cgroup == CgroupVersion::V2 || !facts.capabilities.systemd_mode);
+/// println!("{:?}, {:?} cgroups with the {:?} driver", facts.flavour, facts.cgroup, facts.driver);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HostFacts {
     /// The cgroup version.
     pub cgroup: CgroupVersion,
@@ -45,7 +67,14 @@ pub struct HostFacts {
 
 /// What a backend can do, so that plans ask for what it offers instead of
 /// switching on which engine it is.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let network = engine.facts().capabilities.default_network; // "bridge" or "podman"
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// The engine runs a container whose command is an init in a *systemd
     /// mode* of its own (Podman): it mounts `/run`, `/tmp` and the cgroup

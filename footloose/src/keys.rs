@@ -12,7 +12,15 @@ use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 use crate::error::{Error, Result};
 
 /// The cluster's client key pair, as files.
+///
+/// ```no_run
+/// let key = footloose::ClientKey::load_or_generate("target/cluster-key".as_ref())?;
+/// assert_eq!(key.private_path, std::path::Path::new("target/cluster-key"));
+/// assert!(key.public.starts_with("ssh-ed25519 "));
+/// # Ok::<(), footloose::Error>(())
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientKey {
     /// The private key file (mode 0600).
     pub private_path: PathBuf,
@@ -24,6 +32,12 @@ impl ClientKey {
     /// Loads the key pair at `private_path`, generating an ed25519 pair when
     /// the private file does not exist. Safe when several processes race:
     /// the first to link its file wins and the others read it.
+    ///
+    /// ```no_run
+    /// let key = footloose::ClientKey::load_or_generate("target/cluster-key".as_ref())?;
+    /// println!("{} ({})", key.private_path.display(), key.fingerprint());
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn load_or_generate(private_path: &Path) -> Result<ClientKey> {
         let key_error = |reason: String| Error::Key {
             path: private_path.to_owned(),
@@ -60,6 +74,13 @@ impl ClientKey {
 
 impl ClientKey {
     /// Loads the key pair at `private_path` when the file exists.
+    ///
+    /// ```no_run
+    /// if footloose::ClientKey::load_existing("cluster-key".as_ref())?.is_none() {
+    ///     println!("the first create makes the key");
+    /// }
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn load_existing(private_path: &Path) -> Result<Option<ClientKey>> {
         if private_path.exists() {
             ClientKey::load_or_generate(private_path).map(Some)
@@ -69,6 +90,12 @@ impl ClientKey {
     }
 
     /// The public key's SHA-256 fingerprint, as `ssh-keygen -l` prints it.
+    ///
+    /// ```no_run
+    /// let key = footloose::ClientKey::load_or_generate("target/cluster-key".as_ref())?;
+    /// assert!(key.fingerprint().starts_with("SHA256:"));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.public).unwrap_or_default()
     }
@@ -82,6 +109,12 @@ pub fn fingerprint(public: &str) -> Option<String> {
 }
 
 /// `<private>.pub`.
+///
+/// ```
+/// use std::path::Path;
+///
+/// assert_eq!(footloose::public_path_of(Path::new("keys/id")), Path::new("keys/id.pub"));
+/// ```
 pub fn public_path_of(private_path: &Path) -> PathBuf {
     let mut name = private_path.as_os_str().to_owned();
     name.push(".pub");

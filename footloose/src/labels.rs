@@ -61,6 +61,7 @@ pub const RECORD: &str = "io.footloose.record";
 
 /// How long a cluster lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Lifetime {
     /// Until `footloose delete`: made by the command line.
     Cli,

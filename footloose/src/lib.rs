@@ -3,24 +3,63 @@
 //! Containers that look like virtual machines: each machine is a Docker
 //! container running systemd as PID 1 and an ssh daemon, ready in about a
 //! second. This crate is both the library behind the `footloose` command
-//! line and a test framework:
+//! line and a test framework.
 //!
-//! ```ignore
-//! // The attribute reads footloose.yaml next to your Cargo.toml when the
-//! // test compiles; the workspace's tests/ crate has compiled examples.
+//! ## Quick start
+//!
+//! A `footloose.yaml` next to your `Cargo.toml` describes the machines
+//! (`footloose config create` writes one):
+//!
+//! ```yaml
+//! cluster:
+//!   name: docs
+//!   privateKey: cluster-key
+//! machines:
+//! - count: 1
+//!   spec:
+//!     image: footloose/debian12
+//!     name: node%d
+//!     portMappings:
+//!     - containerPort: 22
+//! ```
+//!
+//! and a test names it:
+//!
+//! ```no_run
 //! use footloose::Cluster;
 //!
 //! #[footloose::cluster("footloose.yaml")]
 //! fn nginx_is_installed(cluster: &Cluster) {
-//!     let out = cluster.machine("node0").exec("command -v nginx").unwrap();
+//!     let node = cluster.machine("node0");
+//!     node.exec("apt-get install -y nginx").unwrap().checked().unwrap();
+//!     let out = node.exec("command -v nginx").unwrap();
 //!     assert!(out.success(), "{}", out.stderr());
 //! }
+//! # fn main() {}
+//! ```
+//!
+//! Without the attribute, in a program or a test, [`ClusterBuilder`] does
+//! the same:
+//!
+//! ```no_run
+//! use footloose::{ClusterBuilder, Config};
+//!
+//! fn main() -> footloose::Result<()> {
+//!     let config = Config::with_replicas("demo", "footloose/debian12", 2);
+//!     let cluster = ClusterBuilder::new(config).unique_name().start()?;
+//!     for machine in cluster.machines() {
+//!         let out = machine.exec("cat /etc/debian_version")?.checked()?;
+//!         println!("{}: Debian {}", machine.hostname(), out.stdout().trim());
+//!     }
+//!     cluster.machine("node0").write_file("/etc/motd", b"hello\n")?;
+//!     Ok(())
+//! } // the guard is dropped: the machines are removed
 //! ```
 //!
 //! The attribute brings the machines up before the test, gives it a
 //! [`Cluster`] whose [`Machine`]s run commands and copy files over ssh, and
 //! removes everything afterwards, also when the test panics or the process
-//! is killed. Without the attribute, [`ClusterBuilder`] does the same.
+//! is killed.
 //!
 //! Everything footloose creates on the engine carries labels
 //! (`io.footloose.managed`, `io.footloose.cluster`, …; see [`labels`]).
@@ -64,11 +103,40 @@ pub mod testing;
 
 pub use cluster::{
     delete, host_key_alias, known_hosts, list_clusters, openssh_options, prune, prune_abandoned,
-    start, status, stop, test_clusters, Cluster, ClusterBuilder, MachineState, MachineStatus,
-    Removed,
+    start, status, stop, Cluster, ClusterBuilder, MachineState, MachineStatus, Removed,
+    DEFAULT_READY_TIMEOUT,
 };
 pub use error::{ConfigError, EngineFailure, Error, Result, Unreachable};
 pub use footloose_config::{self as config, Config};
+/// Turns a function taking `&Cluster` into a test on a fresh cluster made
+/// from a config file (the path is relative to the crate's `Cargo.toml`,
+/// and the file is checked when the test compiles). The forms it takes,
+/// as this crate's doctests compile them:
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use footloose::Cluster;
+///
+/// #[footloose::cluster("footloose.yaml")]
+/// fn boots(cluster: &Cluster) {
+///     assert!(cluster.machine("node0").exec("true").unwrap().success());
+/// }
+///
+/// // One test per image, each replacing every machine's image.
+/// #[footloose::cluster("footloose.yaml", images = ["debian12", "debian13"])]
+/// fn ssh_runs(cluster: &Cluster) -> footloose::Result<()> {
+///     cluster.machine("node0").wait_for_unit("ssh", Duration::from_secs(10))
+/// }
+///
+/// // async bodies, and one cluster shared by the process's tests.
+/// #[footloose::cluster("footloose.yaml", shared)]
+/// async fn answers(cluster: &Cluster) -> footloose::Result<()> {
+///     cluster.machine("node0").exec_async("true").await?.checked()?;
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
 pub use footloose_macros::cluster;
 pub use keys::{public_path_of, ClientKey};
 pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT, DEFAULT_REBOOT_TIMEOUT};

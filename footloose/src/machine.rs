@@ -67,11 +67,24 @@ impl Machine {
     }
 
     /// The machine's hostname, such as `node0`.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// assert_eq!(machine.hostname(), "node0");
+    /// # Ok(()) }
+    /// ```
     pub fn hostname(&self) -> &str {
         &self.hostname
     }
 
     /// The container's name: `<cluster>-<hostname>`.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// // The cluster's name, then the hostname.
+    /// assert!(machine.container_name().ends_with("-node0"));
+    /// # Ok(()) }
+    /// ```
     pub fn container_name(&self) -> &str {
         &self.container_name
     }
@@ -85,6 +98,14 @@ impl Machine {
     /// The engine may give a machine another address when it reboots (on
     /// Docker's default bridge it often does); this is the address of its
     /// current boot as far as this `Machine` has seen it.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// if let Some(ip) = machine.ip() {
+    ///     println!("{} is at {ip}", machine.hostname());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn ip(&self) -> Option<IpAddr> {
         self.pool.ip()
     }
@@ -93,6 +114,14 @@ impl Machine {
     /// fixed host port, on an engine of this host) stay across reboots; on
     /// a remote engine, or from a job container, the engine picks them at
     /// every start, and this lists those of the first boot.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// for port in machine.ports() {
+    ///     println!("{}/{} -> {}:{}", port.guest, port.protocol, port.address, port.host);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn ports(&self) -> &[PublishedPort] {
         &self.ports
     }
@@ -116,6 +145,15 @@ impl Machine {
     /// Runs `command` with the machine's shell as root. A non-zero exit is
     /// not an error here: look at [`Output::success`] or call
     /// [`Output::checked`].
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let out = machine.exec("systemctl is-system-running")?;
+    /// if !out.success() {
+    ///     eprintln!("{}: {}", out.status, out.stdout());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn exec(&self, command: &str) -> Result<Output> {
         self.exec_with(command, &[], DEFAULT_EXEC_TIMEOUT)
     }
@@ -163,6 +201,13 @@ impl Machine {
     }
 
     /// Writes `contents` to the file `remote`, creating or replacing it.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.write_file("/etc/nginx/conf.d/app.conf", b"server { listen 8080; }\n")?;
+    /// machine.exec("nginx -t")?.checked()?;
+    /// # Ok(()) }
+    /// ```
     pub fn write_file(&self, remote: &str, contents: &[u8]) -> Result<()> {
         let quoted = crate::ssh::shell_quote(remote);
         self.exec_with(&format!("cat > {quoted}"), contents, DEFAULT_EXEC_TIMEOUT)?
@@ -171,6 +216,13 @@ impl Machine {
     }
 
     /// Reads the file `remote`.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let hostname = machine.read_file("/etc/hostname")?;
+    /// assert_eq!(hostname, b"node0\n");
+    /// # Ok(()) }
+    /// ```
     pub fn read_file(&self, remote: &str) -> Result<Vec<u8>> {
         let quoted = crate::ssh::shell_quote(remote);
         Ok(self.exec(&format!("cat {quoted}"))?.checked()?.stdout)
@@ -221,6 +273,13 @@ impl Machine {
 
     /// The last `lines` lines of `unit`'s journal (`journalctl -u`), with
     /// ISO timestamps: what to print when an assertion on it fails.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let log = machine.journal("ssh", 20)?;
+    /// assert!(log.contains("Server listening"), "{log}");
+    /// # Ok(()) }
+    /// ```
     pub fn journal(&self, unit: &str, lines: usize) -> Result<String> {
         let out = self
             .exec(&crate::systemd::journal_query(unit, lines, false))?
@@ -230,6 +289,13 @@ impl Machine {
 
     /// The messages of priority `err` or worse in `unit`'s journal, at most
     /// `lines` of them: empty for a unit that logged no error.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let errors = machine.journal_errors("nginx", 50)?;
+    /// assert!(errors.is_empty(), "nginx logged errors:\n{errors}");
+    /// # Ok(()) }
+    /// ```
     pub fn journal_errors(&self, unit: &str, lines: usize) -> Result<String> {
         let out = self
             .exec(&crate::systemd::journal_query(unit, lines, true))?
@@ -299,12 +365,30 @@ impl Machine {
     }
 
     /// Async twin of [`exec`](Self::exec).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let out = machine.exec_async("uname -r").await?.checked()?;
+    /// println!("kernel {}", out.stdout().trim());
+    /// # Ok(()) }
+    /// ```
     pub async fn exec_async(&self, command: &str) -> Result<Output> {
         let (machine, command) = (self.clone(), command.to_owned());
         blocking(move || machine.exec(&command)).await
     }
 
     /// Async twin of [`exec_with`](Self::exec_with).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let out = machine
+    ///     .exec_with_async("wc -l", b"a\nb\n".to_vec(), Duration::from_secs(5))
+    ///     .await?;
+    /// assert_eq!(out.stdout().trim(), "2");
+    /// # Ok(()) }
+    /// ```
     pub async fn exec_with_async(
         &self,
         command: &str,
@@ -316,42 +400,88 @@ impl Machine {
     }
 
     /// Async twin of [`copy_to`](Self::copy_to).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.copy_to_async("roles/web", "/etc/ansible/roles/web").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn copy_to_async(&self, local: impl Into<PathBuf>, remote: &str) -> Result<()> {
         let (machine, local, remote) = (self.clone(), local.into(), remote.to_owned());
         blocking(move || machine.copy_to(&local, &remote)).await
     }
 
     /// Async twin of [`copy_from`](Self::copy_from).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.copy_from_async("/var/log/nginx", "target/nginx-logs").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn copy_from_async(&self, remote: &str, local: impl Into<PathBuf>) -> Result<()> {
         let (machine, local, remote) = (self.clone(), local.into(), remote.to_owned());
         blocking(move || machine.copy_from(&remote, &local)).await
     }
 
     /// Async twin of [`write_file`](Self::write_file).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.write_file_async("/etc/motd", b"hello\n".to_vec()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn write_file_async(&self, remote: &str, contents: Vec<u8>) -> Result<()> {
         let (machine, remote) = (self.clone(), remote.to_owned());
         blocking(move || machine.write_file(&remote, &contents)).await
     }
 
     /// Async twin of [`read_file`](Self::read_file).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let motd = machine.read_file_async("/etc/motd").await?;
+    /// assert_eq!(motd, b"hello\n");
+    /// # Ok(()) }
+    /// ```
     pub async fn read_file_async(&self, remote: &str) -> Result<Vec<u8>> {
         let (machine, remote) = (self.clone(), remote.to_owned());
         blocking(move || machine.read_file(&remote)).await
     }
 
     /// Async twin of [`wait_for_unit`](Self::wait_for_unit).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// machine.wait_for_unit_async("nginx", Duration::from_secs(30)).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn wait_for_unit_async(&self, unit: &str, timeout: Duration) -> Result<()> {
         let (machine, unit) = (self.clone(), unit.to_owned());
         blocking(move || machine.wait_for_unit(&unit, timeout)).await
     }
 
     /// Async twin of [`unit_status`](Self::unit_status).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let nginx = machine.unit_status_async("nginx").await?;
+    /// assert!(nginx.is_active(), "{nginx}");
+    /// # Ok(()) }
+    /// ```
     pub async fn unit_status_async(&self, unit: &str) -> Result<UnitStatus> {
         let (machine, unit) = (self.clone(), unit.to_owned());
         blocking(move || machine.unit_status(&unit)).await
     }
 
     /// Async twin of [`journal`](Self::journal).
+    ///
+    /// ```no_run
+    /// # async fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// println!("{}", machine.journal_async("nginx", 20).await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn journal_async(&self, unit: &str, lines: usize) -> Result<String> {
         let (machine, unit) = (self.clone(), unit.to_owned());
         blocking(move || machine.journal(&unit, lines)).await

@@ -8,6 +8,13 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// `base` made unique to this process and call: `<base>-<random>-<n>`,
 /// short enough for container names, valid as a cluster name.
+///
+/// ```
+/// let a = footloose::unique_cluster_name("web");
+/// let b = footloose::unique_cluster_name("web");
+/// assert!(a.starts_with("web-") && a != b);
+/// assert!(footloose::config::is_valid_cluster_name(&a));
+/// ```
 pub fn unique_cluster_name(base: &str) -> String {
     let base: String = base.chars().take(20).collect();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);

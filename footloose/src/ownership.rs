@@ -61,6 +61,7 @@ pub struct Ownership {
 
 /// What a janitor may do with a cluster, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Leave it: its owner lives, its watchdog will act, it is not a test
     /// cluster, or nothing proves it abandoned.
@@ -227,13 +228,19 @@ impl Ownership {
     }
 }
 
+/// Why a lease (`FOOTLOOSE_LEASE`) is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a duration: write it as 45s, 90m or 3h")]
+pub(crate) struct LeaseError {
+    /// The text, as written.
+    pub(crate) text: String,
+}
+
 /// The lease of new test clusters: `FOOTLOOSE_LEASE` when set, else
 /// [`DEFAULT_LEASE`].
-pub fn lease_from_env() -> Result<Duration, String> {
+pub(crate) fn lease_from_env() -> Result<Duration, LeaseError> {
     match std::env::var(LEASE_ENV) {
-        Ok(text) => parse_duration(&text).ok_or_else(|| {
-            format!("{LEASE_ENV}={text:?} is not a duration: write it as 45s, 90m or 3h")
-        }),
+        Ok(text) => parse_duration(&text).ok_or(LeaseError { text }),
         Err(_) => Ok(DEFAULT_LEASE),
     }
 }

@@ -1,5 +1,5 @@
 //! How this process reaches the machines' sshd: the [`Route`] an
-//! [`Engine`](crate::Engine) picks for where footloose runs, by itself or
+//! [`Engine`](crate::engine::Engine) picks for where footloose runs, by itself or
 //! as `FOOTLOOSE_REACH` / the config's `cluster.reach` ([`Reach`]) say.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,16 @@ pub use footloose_config::Reach;
 use crate::backend::{ContainerInfo, PublishedPort};
 
 /// The way from this process to the machines' sshd.
+///
+/// ```
+/// use footloose::engine::Route;
+///
+/// let route = Route::Network { network: "ci".to_owned() };
+/// assert_eq!(route.network(), Some("ci"));
+/// assert_eq!(route.to_string(), "port 22 of each machine's address on network ci");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Route {
     /// The ports the engine published for port 22, a wildcard binding
     /// being reached at `host` (the engine's host as this process sees
@@ -35,6 +44,13 @@ pub enum Route {
 
 impl Route {
     /// The network machines are attached to for this route, if any.
+    ///
+    /// ```
+    /// use footloose::engine::Route;
+    ///
+    /// let published = Route::Published { host: [127, 0, 0, 1].into() };
+    /// assert_eq!(published.network(), None);
+    /// ```
     pub fn network(&self) -> Option<&str> {
         match self {
             Route::Network { network } => Some(network),
@@ -57,11 +73,25 @@ impl fmt::Display for Route {
 
 impl ContainerInfo {
     /// Its address as `route` reaches it: see [`address_on`].
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let info = engine.container("demo-node0").await?.expect("the machine is there");
+    /// println!("{:?}", info.address_on(engine.route()));
+    /// # Ok(()) }
+    /// ```
     pub fn address_on(&self, route: &Route) -> Option<IpAddr> {
         address_on(&self.networks, route)
     }
 
     /// Where its sshd is reached by `route`: see [`ssh_endpoint`].
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let info = engine.container("demo-node0").await?.expect("the machine is there");
+    /// let ssh = info.ssh_endpoint(engine.route()).expect("it runs");
+    /// # Ok(()) }
+    /// ```
     pub fn ssh_endpoint(&self, route: &Route) -> Option<SocketAddr> {
         ssh_endpoint(&self.ports, &self.networks, route)
     }

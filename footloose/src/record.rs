@@ -50,6 +50,7 @@ pub enum RecordError {
 
 /// Everything footloose records about one machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MachineRecord {
     /// The version the record was written in (see the module docs).
     pub version: u32,

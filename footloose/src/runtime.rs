@@ -20,6 +20,12 @@ static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
 /// Runs `future` to completion on footloose's runtime, from synchronous
 /// code. Safe to call from inside another runtime: it then blocks on a
 /// helper thread instead of the caller's worker.
+///
+/// ```no_run
+/// let engine = footloose::runtime::block_on(footloose::engine::Engine::connect())?;
+/// let machines = footloose::runtime::block_on(footloose::status(&engine, None))?;
+/// # Ok::<(), footloose::Error>(())
+/// ```
 pub fn block_on<F>(future: F) -> F::Output
 where
     F: Future + Send,
@@ -38,6 +44,13 @@ where
 }
 
 /// Runs `future` on footloose's runtime and awaits it from any runtime.
+///
+/// ```no_run
+/// # async fn demo() -> footloose::Result<()> {
+/// // From any runtime (a #[tokio::test]'s ends with its test; footloose's does not).
+/// let engine = footloose::runtime::spawn(footloose::engine::Engine::connect()).await?;
+/// # Ok(()) }
+/// ```
 pub async fn spawn<F>(future: F) -> F::Output
 where
     F: Future + Send + 'static,

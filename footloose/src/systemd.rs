@@ -4,7 +4,17 @@
 use std::collections::HashMap;
 
 /// The properties of a unit that tell whether it works, and why not.
+///
+/// ```no_run
+/// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+/// let ssh = machine.unit_status("ssh")?;
+/// assert_eq!((ssh.unit.as_str(), ssh.active_state.as_str()), ("ssh.service", "active"));
+/// assert_eq!(ssh.sub_state, "running");
+/// println!("{ssh}"); // ssh.service: active (running, result success)
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnitStatus {
     /// The unit's full name (`hello.service` when `hello` was asked for).
     pub unit: String,
@@ -56,11 +66,27 @@ impl UnitStatus {
     }
 
     /// True when the unit is active.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// machine.exec("systemctl start nginx")?.checked()?;
+    /// assert!(machine.unit_status("nginx")?.is_active());
+    /// # Ok(()) }
+    /// ```
     pub fn is_active(&self) -> bool {
         self.active_state == "active"
     }
 
     /// True when the unit failed.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let unit = machine.unit_status("my-service")?;
+    /// if unit.is_failed() {
+    ///     eprintln!("{unit}\n{}", machine.journal("my-service", 30)?);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_failed(&self) -> bool {
         self.active_state == "failed"
     }

@@ -12,6 +12,7 @@ use crate::{host_key_alias, openssh_options, MachineStatus};
 
 /// One machine as Ansible reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InventoryHost {
     /// The inventory host name: the machine's hostname.
     pub hostname: String,
@@ -25,6 +26,7 @@ pub struct InventoryHost {
 
 /// A cluster's inventory: every machine, its groups, and how ssh trusts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Inventory {
     /// The machines, in configuration order.
     pub hosts: Vec<InventoryHost>,
@@ -191,6 +193,13 @@ impl crate::Cluster {
     /// key checked strictly against a `known_hosts` that footloose writes;
     /// groups for the cluster, each `machines:` entry and its `groups`.
     /// See [`crate::ansible`].
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// let yaml = cluster.ansible_inventory()?;
+    /// assert!(yaml.contains("node0"));
+    /// # Ok(()) }
+    /// ```
     pub fn ansible_inventory(&self) -> Result<String> {
         let (engine, name, key) = (
             self.engine.clone(),
@@ -204,6 +213,17 @@ impl crate::Cluster {
 
     /// Writes [`ansible_inventory`](Self::ansible_inventory) to `path` and
     /// returns the path.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// let inventory = cluster.write_ansible_inventory("target/inventory.yaml")?;
+    /// let status = std::process::Command::new("ansible-playbook")
+    ///     .arg("-i")
+    ///     .arg(&inventory)
+    ///     .arg("site.yml")
+    ///     .status();
+    /// # Ok(()) }
+    /// ```
     pub fn write_ansible_inventory(&self, path: impl Into<PathBuf>) -> Result<PathBuf> {
         let path = path.into();
         let text = self.ansible_inventory()?;

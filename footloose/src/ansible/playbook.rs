@@ -31,6 +31,7 @@ pub struct Playbook {
 
 /// What one `ansible-playbook` run did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PlaybookRun {
     /// The exit code (`None` when a signal ended it).
     pub exit_code: Option<i32>,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 /// One host's line of the PLAY RECAP.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Recap {
     /// Tasks that ran without change.
     pub ok: u32,
@@ -24,6 +25,7 @@ pub struct Recap {
 
 /// A task (or handler) that reported `changed` on a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChangedTask {
     /// The task's name as Ansible printed it, such as `hello_http : Install the unit`.
     pub task: String,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// A published port of a machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PublishedPort {
     /// The port inside the machine.
     pub guest: u16,
@@ -21,6 +22,7 @@ pub struct PublishedPort {
 
 /// The life state of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContainerStatus {
     /// Made, never started.
     Created,
@@ -39,7 +41,19 @@ pub enum ContainerStatus {
 }
 
 /// A container as the engine reports it.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// if let Some(info) = engine.container("demo-node0").await? {
+///     println!("{} runs {} ({:?})", info.name, info.image, info.status);
+///     if let Some(ssh) = info.ssh_endpoint(engine.route()) {
+///         println!("its sshd is at {ssh}");
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContainerInfo {
     /// Its id.
     pub id: String,
@@ -71,11 +85,23 @@ pub struct ContainerInfo {
 
 impl ContainerInfo {
     /// True when it runs.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let running = engine.container("demo-node0").await?.is_some_and(|c| c.is_running());
+    /// # Ok(()) }
+    /// ```
     pub fn is_running(&self) -> bool {
         self.status == Some(ContainerStatus::Running)
     }
 
     /// Its address on its first network (by name).
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let ip = engine.container("demo-node0").await?.and_then(|c| c.ip());
+    /// # Ok(()) }
+    /// ```
     pub fn ip(&self) -> Option<IpAddr> {
         self.networks.values().flatten().next().copied()
     }
@@ -83,6 +109,7 @@ impl ContainerInfo {
 
 /// A network as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NetworkInfo {
     /// Its id.
     pub id: String,
@@ -95,7 +122,16 @@ pub struct NetworkInfo {
 }
 
 /// What footloose made that is still on the engine, of one cluster or all.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let left = engine.leftovers(None).await?; // of every cluster
+/// let (containers, networks, volumes) = left.counts();
+/// println!("{containers} container(s), {networks} network(s), {volumes} volume(s) left");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Leftovers {
     /// Container names.
     pub containers: Vec<String>,
@@ -107,11 +143,23 @@ pub struct Leftovers {
 
 impl Leftovers {
     /// True when nothing is left.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// assert!(engine.leftovers(Some("demo")).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty()
     }
 
     /// (containers, networks, volumes) counts.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// assert_eq!(engine.leftovers(Some("demo")).await?.counts(), (0, 0, 0));
+    /// # Ok(()) }
+    /// ```
     pub fn counts(&self) -> (usize, usize, usize) {
         (
             self.containers.len(),

@@ -67,6 +67,13 @@ pub struct ClusterBuilder {
 
 impl Cluster {
     /// A builder for a cluster described by `config`.
+    ///
+    /// ```no_run
+    /// use footloose::{Cluster, Config};
+    ///
+    /// let guard = Cluster::builder(Config::with_replicas("demo", "footloose/debian12", 1)).start()?;
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn builder(config: crate::Config) -> ClusterBuilder {
         ClusterBuilder::new(config)
     }
@@ -75,6 +82,12 @@ impl Cluster {
 impl ClusterBuilder {
     /// A builder for `config`; relative paths in it resolve against the
     /// current directory.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let cluster = footloose::ClusterBuilder::new(config).create()?;
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn new(config: Config) -> ClusterBuilder {
         ClusterBuilder {
             config,
@@ -94,6 +107,12 @@ impl ClusterBuilder {
 
     /// A builder for the config file at `path`; relative paths in it resolve
     /// against the file's directory.
+    ///
+    /// ```no_run
+    /// let builder = footloose::ClusterBuilder::from_file("footloose.yaml")?;
+    /// println!("{} machine(s)", builder.config().machines().count());
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<ClusterBuilder> {
         let path = std::path::absolute(path.as_ref()).unwrap_or_else(|_| path.as_ref().to_owned());
         let config = Config::load(&path)?;
@@ -101,6 +120,14 @@ impl ClusterBuilder {
     }
 
     /// Records where the config came from (labels, relative paths).
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config)
+    ///     // Relative paths (the key, bind mounts) resolve against ci/.
+    ///     .config_path(std::path::Path::new("ci/footloose.yaml"));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn config_path(mut self, path: &Path) -> Self {
         if let Some(dir) = path.parent() {
             self.config_dir = dir.to_owned();
@@ -112,6 +139,13 @@ impl ClusterBuilder {
     /// Gives the cluster a name unique to this process and call, so that
     /// tests running at once never share containers, and makes its
     /// networks its own (see [`private_networks`](Self::private_networks)).
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config).unique_name();
+    /// assert!(builder.config().cluster.name.starts_with("demo-"));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn unique_name(mut self) -> Self {
         self.config.cluster.name = crate::naming::unique_cluster_name(&self.config.cluster.name);
         self.private_networks = true;
@@ -125,6 +159,12 @@ impl ClusterBuilder {
     /// the names written in the config and may be shared by clusters.
     ///
     /// [`unique_name`]: Self::unique_name
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config).private_networks(true);
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn private_networks(mut self, private: bool) -> Self {
         self.private_networks = private;
         self
@@ -133,6 +173,20 @@ impl ClusterBuilder {
     /// Stops `create` when `token` is cancelled (an interrupt): what it had
     /// made is removed, as on any failure, and it returns
     /// [`Error::Interrupted`](crate::Error::Interrupted).
+    ///
+    /// ```no_run
+    /// use tokio_util::sync::CancellationToken;
+    ///
+    /// let token = CancellationToken::new();
+    /// let stop = token.clone();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_secs(30));
+    ///     stop.cancel(); // what was made is removed; create() says Error::Interrupted
+    /// });
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let cluster = footloose::ClusterBuilder::new(config).cancel_on(token).create();
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn cancel_on(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(token);
         self
@@ -141,6 +195,13 @@ impl ClusterBuilder {
     /// Publishes ports whose mapping names no address on `address`
     /// (default: the config's `cluster.publishAddress`, else loopback for a
     /// local engine and the engine's address for a remote one).
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// // Published ports reachable from the CI job's network through its gateway.
+    /// let builder = footloose::ClusterBuilder::new(config).publish_address([172, 17, 0, 1].into());
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn publish_address(mut self, address: IpAddr) -> Self {
         self.publish_address = Some(address);
         self
@@ -162,30 +223,68 @@ impl ClusterBuilder {
     }
 
     /// Sets the cluster name.
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config).name("web");
+    /// assert_eq!(builder.config().cluster.name, "web");
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn name(mut self, name: &str) -> Self {
         self.config.cluster.name = name.to_owned();
         self
     }
 
     /// Runs every machine on `image` instead of the config's images.
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config).image("footloose/debian13");
+    /// assert!(builder.config().machines().all(|m| m.spec.image == "footloose/debian13"));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn image(mut self, image: &str) -> Self {
         self.config.set_image(image);
         self
     }
 
     /// Uses this private key instead of the config's `privateKey`.
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config).private_key("/tmp/ci-key");
+    /// assert_eq!(builder.key_path(), std::path::Path::new("/tmp/ci-key"));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn private_key(mut self, path: impl Into<PathBuf>) -> Self {
         self.key_path = Some(path.into());
         self
     }
 
-    /// How long machines have to become ready (default 60 s).
+    /// How long machines have to become ready (default
+    /// [`DEFAULT_READY_TIMEOUT`], 60 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config).ready_timeout(Duration::from_secs(180));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn ready_timeout(mut self, timeout: Duration) -> Self {
         self.ready_timeout = timeout;
         self
     }
 
     /// Keeps what was made when creation fails, for debugging.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let cluster = footloose::ClusterBuilder::new(config)
+    ///     .keep_on_failure(true) // a machine that does not boot stays, to be looked at
+    ///     .create()?;
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn keep_on_failure(mut self, keep: bool) -> Self {
         self.keep_on_failure = keep;
         self
@@ -193,6 +292,13 @@ impl ClusterBuilder {
 
     /// Marks the cluster as the command line's: it lives until deleted,
     /// rather than until this process ends.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let cluster = footloose::ClusterBuilder::new(config).persistent().create()?;
+    /// // Still there after this process ends: `footloose delete --cluster demo` removes it.
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn persistent(mut self) -> Self {
         self.lifetime = Lifetime::Cli;
         self
@@ -201,6 +307,16 @@ impl ClusterBuilder {
     /// How long after creation anyone may remove this test cluster when
     /// its owner cannot be seen (default `FOOTLOOSE_LEASE`, else 3 hours;
     /// see [`crate::Verdict`]). Command-line clusters have no lease.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let guard = footloose::ClusterBuilder::new(config)
+    ///     .lease(Duration::from_secs(30 * 60))
+    ///     .start()?;
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = Some(lease);
         self
@@ -219,18 +335,38 @@ impl ClusterBuilder {
         match (self.lifetime, self.lease) {
             (Lifetime::Cli, _) => Ok(None),
             (Lifetime::Test, Some(lease)) => Ok(Some(lease)),
-            (Lifetime::Test, None) => crate::ownership::lease_from_env()
-                .map(Some)
-                .map_err(crate::Error::Invalid),
+            (Lifetime::Test, None) => {
+                crate::ownership::lease_from_env()
+                    .map(Some)
+                    .map_err(|source| crate::Error::Setting {
+                        setting: crate::ownership::LEASE_ENV.to_owned(),
+                        source: Box::new(source),
+                    })
+            }
         }
     }
 
     /// The configuration as it will be created.
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config);
+    /// assert_eq!(builder.config().machines().count(), 2);
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// The private key file machines will trust.
+    ///
+    /// ```
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let builder = footloose::ClusterBuilder::new(config);
+    /// // `privateKey: cluster-key`, relative to the current directory.
+    /// assert!(builder.key_path().ends_with("cluster-key"));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn key_path(&self) -> PathBuf {
         self.key_path.clone().unwrap_or_else(|| {
             crate::paths::resolve(&self.config.cluster.private_key, &self.config_dir)
@@ -265,13 +401,24 @@ impl ClusterBuilder {
     /// Connects to the engine the config's machines run on: the backend
     /// their `backend:` names (Docker's API when none does), found as
     /// [`Engine::connect`] finds it.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// let builder = footloose::ClusterBuilder::from_file("footloose.yaml")?;
+    /// let engine = builder.connect().await?;
+    /// println!("machines are reached by {}", engine.route());
+    /// # Ok(()) }
+    /// ```
     pub async fn connect(&self) -> Result<Engine> {
         let engine = Engine::connect_for(self.backend()).await?;
         match &self.config.cluster.reach {
             Some(reach) => {
-                let reach = reach
-                    .parse()
-                    .map_err(|e| crate::Error::Invalid(format!("cluster.reach: {e}")))?;
+                let reach = reach.parse().map_err(|source: crate::config::ReachError| {
+                    crate::Error::Setting {
+                        setting: "cluster.reach".to_owned(),
+                        source: Box::new(source),
+                    }
+                })?;
                 Ok(engine.with_reach(&reach))
             }
             None => Ok(engine),
@@ -291,12 +438,26 @@ impl ClusterBuilder {
     /// Creates the cluster (idempotently) and waits until every machine is
     /// ready. The cluster stays until deleted: see
     /// [`start`](Self::start) for one removed on drop.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let cluster = footloose::ClusterBuilder::new(config).persistent().create()?;
+    /// println!("{} is up", cluster.name());
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn create(&self) -> Result<Cluster> {
         let builder = self.clone();
         crate::runtime::block_on(async move { builder.create_here().await })
     }
 
     /// Async twin of [`create`](Self::create).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// let cluster = footloose::ClusterBuilder::new(config).create_async().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn create_async(&self) -> Result<Cluster> {
         let builder = self.clone();
         crate::runtime::spawn(async move { builder.create_here().await }).await

@@ -15,8 +15,23 @@ use crate::ownership::Ownership;
 use crate::record::MachineRecord;
 
 /// Whether a machine runs.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::MachineState;
+///
+/// let stopped: Vec<_> = footloose::status(engine, Some("demo"))
+///     .await?
+///     .into_iter()
+///     .filter(|m| m.state == MachineState::Stopped)
+///     .map(|m| m.hostname)
+///     .collect();
+/// footloose::start(engine, "demo", &stopped, "cluster-key".as_ref(), footloose::DEFAULT_READY_TIMEOUT).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MachineState {
     /// The container runs.
     Running,
@@ -38,7 +53,17 @@ impl std::fmt::Display for MachineState {
 
 /// A machine as `footloose show` reports it: its record, and what the
 /// engine says of its container now.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// for machine in footloose::status(engine, Some("demo")).await? {
+///     let ssh = machine.ssh_endpoint().map(|a| a.to_string()).unwrap_or_default();
+///     println!("{} {} {} {ssh}", machine.container, machine.image, machine.state);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MachineStatus {
     /// The container name.
     pub container: String,
@@ -110,11 +135,28 @@ impl MachineStatus {
     }
 
     /// The cluster it belongs to.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let all = footloose::status(engine, None).await?;
+    /// let demo = all.iter().filter(|m| m.cluster() == "demo").count();
+    /// # Ok(()) }
+    /// ```
     pub fn cluster(&self) -> &str {
         self.record.cluster()
     }
 
     /// Where this machine's sshd is reached, when it runs.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// for machine in footloose::status(engine, Some("demo")).await? {
+    ///     if let Some(ssh) = machine.ssh_endpoint() {
+    ///         println!("ssh -p {} root@{}", ssh.port(), ssh.ip());
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn ssh_endpoint(&self) -> Option<SocketAddr> {
         if self.state != MachineState::Running {
             return None;
@@ -163,6 +205,14 @@ pub async fn status(engine: &Engine, cluster: Option<&str>) -> Result<Vec<Machin
 }
 
 /// The names of every cluster on the engine.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// for cluster in footloose::list_clusters(engine).await? {
+///     println!("{cluster}");
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
     Ok(status(engine, None)
         .await?
@@ -172,8 +222,9 @@ pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
 }
 
 /// The ownership of every test cluster on the engine, one entry per
-/// cluster, read from its machines and networks.
-pub async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
+/// cluster, read from its machines and networks: what
+/// [`prune_abandoned`](crate::prune_abandoned) judges.
+pub(crate) async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
     let mut selector = labels::selector(None);
     selector.push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
     let containers = engine.backend().containers(&selector).await?;

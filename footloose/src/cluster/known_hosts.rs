@@ -31,6 +31,13 @@ pub(crate) fn write_known_hosts(cluster: &str, machines: &[MachineStatus]) -> Re
 /// Writes the `known_hosts` of `cluster` as it runs now and returns its
 /// path: what `ssh -o UserKnownHostsFile=… -o HostKeyAlias=<container>`
 /// and Ansible's inventory use.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let file = footloose::known_hosts(engine, "demo").await?;
+/// println!("UserKnownHostsFile {}", file.display());
+/// # Ok(()) }
+/// ```
 pub async fn known_hosts(engine: &Engine, cluster: &str) -> Result<PathBuf> {
     let machines = super::inspect::status(engine, Some(cluster)).await?;
     write_known_hosts(cluster, &machines)
@@ -40,6 +47,11 @@ pub async fn known_hosts(engine: &Engine, cluster: &str) -> Result<PathBuf> {
 /// sets up (`footloose ssh`, Ansible's inventory) reaches a cluster's
 /// machines: only the cluster's key, and host keys checked strictly
 /// against the cluster's `known_hosts`. Add [`host_key_alias`] per machine.
+///
+/// ```
+/// let options = footloose::openssh_options("/tmp/known_hosts".as_ref());
+/// assert!(options.iter().any(|o| o.contains("StrictHostKeyChecking")));
+/// ```
 pub fn openssh_options(known_hosts: &Path) -> Vec<String> {
     vec![
         "IdentitiesOnly=yes".to_owned(),
@@ -50,6 +62,10 @@ pub fn openssh_options(known_hosts: &Path) -> Vec<String> {
 
 /// The `-o` value that files a machine's pinned host key under its
 /// container name, so that its port or address may change.
+///
+/// ```
+/// assert_eq!(footloose::host_key_alias("demo-node0"), "HostKeyAlias=demo-node0");
+/// ```
 pub fn host_key_alias(container: &str) -> String {
     format!("HostKeyAlias={container}")
 }

@@ -20,7 +20,20 @@ use crate::process::Identity;
 use crate::Machine;
 
 /// What a delete or prune removed.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let removed = footloose::delete(engine, "demo").await?;
+/// println!(
+///     "removed {} machine(s), {} network(s), {} volume(s)",
+///     removed.containers.len(),
+///     removed.networks.len(),
+///     removed.volumes.len()
+/// );
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Removed {
     /// Container names.
     pub containers: Vec<String>,
@@ -50,6 +63,13 @@ pub async fn delete(engine: &Engine, cluster: &str) -> Result<Removed> {
 
 /// Removes everything footloose made on the engine, of `cluster` only when
 /// given. A network still used by a machine of another cluster stays.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let removed = footloose::prune(engine, None).await?; // every cluster
+/// println!("removed {} machine(s)", removed.containers.len());
+/// # Ok(()) }
+/// ```
 pub async fn prune(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
     remove_labelled(engine, cluster).await
 }
@@ -57,6 +77,14 @@ pub async fn prune(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
 /// Removes the test clusters that no process can be shown to hold: owner
 /// provably gone, or unseen with its lease run out (see
 /// [`Verdict`](crate::Verdict)). Returns each removed cluster with the reason.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// for (cluster, verdict) in footloose::prune_abandoned(engine).await? {
+///     println!("removed {cluster}: {verdict:?}");
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> {
     let now = SystemTime::now();
     let mut removed = Vec::new();
@@ -168,6 +196,13 @@ async fn select(
 
 /// Stops the named machines of `cluster` (all when `hostnames` is empty).
 /// systemd shuts down cleanly on the stop signal; after 10 s it is killed.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let stopped = footloose::stop(engine, "demo", &["node1".to_owned()]).await?;
+/// assert_eq!(stopped, ["demo-node1"]);
+/// # Ok(()) }
+/// ```
 pub async fn stop(engine: &Engine, cluster: &str, hostnames: &[String]) -> Result<Vec<String>> {
     let machines = select(engine, cluster, hostnames).await?;
     let running: Vec<_> = machines
@@ -185,6 +220,15 @@ pub async fn stop(engine: &Engine, cluster: &str, hostnames: &[String]) -> Resul
 
 /// Starts the named stopped machines of `cluster` (all when `hostnames` is
 /// empty) and waits until they are ready.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use std::time::Duration;
+///
+/// let machines = footloose::start(engine, "demo", &[], "cluster-key".as_ref(), Duration::from_secs(60)).await?;
+/// println!("{} machine(s) ready", machines.len());
+/// # Ok(()) }
+/// ```
 pub async fn start(
     engine: &Engine,
     cluster: &str,

@@ -9,8 +9,8 @@ mod ready;
 mod running;
 mod start;
 
-pub use builder::ClusterBuilder;
-pub use inspect::{list_clusters, status, test_clusters, MachineState, MachineStatus};
+pub use builder::{ClusterBuilder, DEFAULT_READY_TIMEOUT};
+pub use inspect::{list_clusters, status, MachineState, MachineStatus};
 pub(crate) use known_hosts::write_known_hosts;
 pub use known_hosts::{host_key_alias, known_hosts, openssh_options};
 pub(crate) use manage::remove_owned_by;

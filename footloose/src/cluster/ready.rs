@@ -134,7 +134,7 @@ pub(crate) async fn wait_ready(
                 if info.ssh_endpoint(engine.route()) == Some(addr) {
                     return Err(err);
                 }
-                last_failure = err.to_string();
+                last_failure = crate::error::chain(&err);
             }
             // Nothing answers at the address: still booting, or no route
             // from here. Once sshd started, it is the route.
@@ -145,11 +145,11 @@ pub(crate) async fn wait_ready(
                 if unanswered.given_up() {
                     return Err(unreachable(engine, name, addr, &err));
                 }
-                last_failure = err.to_string();
+                last_failure = crate::error::chain(&err);
             }
             Err(err) => {
                 unanswered = Unanswered::default();
-                last_failure = err.to_string();
+                last_failure = crate::error::chain(&err);
             }
         }
         if Instant::now() >= deadline.at {

@@ -35,11 +35,26 @@ pub struct Cluster {
 
 impl Cluster {
     /// The cluster's name: the prefix of its container names.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// // `unique_name()` clusters, as every test's, end in a random part.
+    /// println!("machines are named {}-<hostname>", cluster.name());
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Every machine, in configuration order.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// for machine in cluster.machines() {
+    ///     machine.exec("apt-get install -y curl")?.checked()?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn machines(&self) -> &[Machine] {
         &self.machines
     }
@@ -49,6 +64,13 @@ impl Cluster {
     /// # Panics
     /// When there is none, with the hostnames the cluster has: this is the
     /// accessor for tests. See [`get`](Self::get) for an `Option`.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// let out = cluster.machine("node0").exec("hostname")?;
+    /// assert_eq!(out.stdout().trim(), "node0");
+    /// # Ok(()) }
+    /// ```
     pub fn machine(&self, hostname: &str) -> &Machine {
         match self.get(hostname) {
             Some(machine) => machine,
@@ -70,6 +92,13 @@ impl Cluster {
     }
 
     /// The private key that logs into the machines.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// let key = cluster.private_key().display();
+    /// println!("ssh -i {key} root@…");
+    /// # Ok(()) }
+    /// ```
     pub fn private_key(&self) -> &std::path::Path {
         &self.key_path
     }
@@ -77,18 +106,39 @@ impl Cluster {
     /// Writes the cluster's OpenSSH `known_hosts` (its machines' pinned host
     /// keys, filed under their container names for `HostKeyAlias`) and
     /// returns its path; see [`known_hosts`].
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// let known_hosts = cluster.write_known_hosts()?;
+    /// let options = footloose::openssh_options(&known_hosts);
+    /// println!("ssh {} -i {} root@…", options.join(" "), cluster.private_key().display());
+    /// # Ok(()) }
+    /// ```
     pub fn write_known_hosts(&self) -> Result<PathBuf> {
         let (engine, name) = (self.engine.clone(), self.name.clone());
         crate::runtime::block_on(async move { known_hosts(&engine, &name).await })
     }
 
     /// Removes every container, network and volume of the cluster.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// let removed = cluster.delete()?;
+    /// assert_eq!(removed.containers.len(), cluster.machines().len());
+    /// # Ok(()) }
+    /// ```
     pub fn delete(&self) -> Result<Removed> {
         let (engine, name) = (self.engine.clone(), self.name.clone());
         crate::runtime::block_on(async move { delete(&engine, &name).await })
     }
 
     /// Async twin of [`delete`](Self::delete).
+    ///
+    /// ```no_run
+    /// # async fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// cluster.delete_async().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_async(&self) -> Result<Removed> {
         let (engine, name) = (self.engine.clone(), self.name.clone());
         crate::runtime::spawn(async move { delete(&engine, &name).await }).await

@@ -12,9 +12,35 @@ use sha2::{Digest, Sha256};
 /// The name of the context that stands for "no context".
 const DEFAULT_CONTEXT: &str = "default";
 
+/// Why the current context names no endpoint footloose can use.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ContextError {
+    /// A file of the CLI's configuration is not the JSON it should be.
+    #[error("cannot read {}", path.display())]
+    Unparsable {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The chosen context has no metadata file.
+    #[error("the Docker context {name} is chosen but {} cannot be read ({error}); `docker context ls` lists the contexts", path.display())]
+    Missing {
+        name: String,
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The context's metadata names no docker endpoint.
+    #[error("the Docker context {name} names no docker endpoint")]
+    NoEndpoint { name: String },
+    /// The context connects with TLS, which footloose takes only from
+    /// the environment.
+    #[error("the Docker context {name} uses TLS, which footloose reads only from the environment: set DOCKER_HOST={host}, DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH")]
+    Tls { name: String, host: String },
+}
+
 /// The endpoint of the current context, with the context's name; `None`
 /// when no context other than the default is chosen.
-pub(crate) fn current_endpoint() -> Result<Option<(String, String)>, String> {
+pub(crate) fn current_endpoint() -> Result<Option<(String, String)>, ContextError> {
     let dir = config_dir();
     let name = match std::env::var("DOCKER_CONTEXT") {
         Ok(name) if !name.is_empty() => name,
@@ -38,7 +64,7 @@ fn config_dir() -> PathBuf {
 }
 
 /// `currentContext` of the CLI's `config.json`, if any.
-fn current_context(config: &Path) -> Result<Option<String>, String> {
+fn current_context(config: &Path) -> Result<Option<String>, ContextError> {
     #[derive(Deserialize)]
     struct CliConfig {
         #[serde(rename = "currentContext", default)]
@@ -47,13 +73,16 @@ fn current_context(config: &Path) -> Result<Option<String>, String> {
     let Ok(text) = std::fs::read_to_string(config) else {
         return Ok(None);
     };
-    let parsed: CliConfig = serde_json::from_str(&text)
-        .map_err(|e| format!("cannot read {}: {e}", config.display()))?;
+    let parsed: CliConfig =
+        serde_json::from_str(&text).map_err(|source| ContextError::Unparsable {
+            path: config.to_owned(),
+            source,
+        })?;
     Ok(parsed.current_context.filter(|c| !c.is_empty()))
 }
 
 /// The docker endpoint of the context `name`; TLS contexts are refused.
-fn endpoint_of(dir: &Path, name: &str) -> Result<String, String> {
+fn endpoint_of(dir: &Path, name: &str) -> Result<String, ContextError> {
     #[derive(Deserialize)]
     struct Meta {
         #[serde(rename = "Endpoints")]
@@ -70,24 +99,28 @@ fn endpoint_of(dir: &Path, name: &str) -> Result<String, String> {
     }
     let id = hex(&Sha256::digest(name.as_bytes()));
     let meta = dir.join("contexts/meta").join(&id).join("meta.json");
-    let text = std::fs::read_to_string(&meta).map_err(|e| {
-        format!(
-            "the Docker context {name} is chosen but {} cannot be read ({e}); `docker context ls` lists the contexts",
-            meta.display()
-        )
+    let text = std::fs::read_to_string(&meta).map_err(|error| ContextError::Missing {
+        name: name.to_owned(),
+        path: meta.clone(),
+        error,
     })?;
-    let parsed: Meta =
-        serde_json::from_str(&text).map_err(|e| format!("cannot read {}: {e}", meta.display()))?;
+    let parsed: Meta = serde_json::from_str(&text).map_err(|source| ContextError::Unparsable {
+        path: meta.clone(),
+        source,
+    })?;
     let host = parsed
         .endpoints
         .docker
         .map(|d| d.host)
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("the Docker context {name} names no docker endpoint"))?;
+        .ok_or_else(|| ContextError::NoEndpoint {
+            name: name.to_owned(),
+        })?;
     if dir.join("contexts/tls").join(&id).exists() {
-        return Err(format!(
-            "the Docker context {name} uses TLS, which footloose reads only from the environment: set DOCKER_HOST={host}, DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH"
-        ));
+        return Err(ContextError::Tls {
+            name: name.to_owned(),
+            host,
+        });
     }
     Ok(host)
 }
@@ -140,12 +173,25 @@ mod tests {
     #[test]
     fn a_missing_or_tls_context_is_a_clear_error() {
         let dir = with_context("remote", "tcp://10.0.0.5:2376");
-        let missing = endpoint_of(dir.path(), "elsewhere").unwrap_err();
+        let missing = endpoint_of(dir.path(), "elsewhere")
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("docker context ls"), "{missing}");
         let id = hex(&Sha256::digest(b"remote"));
         std::fs::create_dir_all(dir.path().join("contexts/tls").join(id)).unwrap();
         let tls = endpoint_of(dir.path(), "remote").unwrap_err();
-        assert!(tls.contains("DOCKER_TLS_VERIFY"), "{tls}");
+        assert!(matches!(&tls, ContextError::Tls { name, .. } if name == "remote"));
+        assert!(tls.to_string().contains("DOCKER_TLS_VERIFY"), "{tls}");
+    }
+
+    #[test]
+    fn an_unparsable_file_is_named_and_its_cause_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        std::fs::write(&config, "{not json").unwrap();
+        let err = current_context(&config).unwrap_err();
+        assert_eq!(err.to_string(), format!("cannot read {}", config.display()));
+        assert!(std::error::Error::source(&err).is_some());
     }
 
     #[test]

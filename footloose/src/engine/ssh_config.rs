@@ -112,6 +112,106 @@ const HONOURED: [&str; 12] = [
     "proxycommand",
 ];
 
+/// Why the ssh configuration cannot be used for a host. Each prints where
+/// it was read; the reason is its source.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SshConfigError {
+    /// A configuration file exists but cannot be read.
+    #[error("cannot read the ssh configuration {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The user's file's owner and mode cannot be read.
+    #[error("cannot read {}", path.display())]
+    Metadata {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The user's file may be written by others: OpenSSH refuses it too.
+    #[error("bad owner or permissions on {0}: it must belong to you and be writable by no one else, or OpenSSH refuses it too (`chmod go-w {0}`)", path.display())]
+    Permissions { path: PathBuf },
+    /// A line is wrong.
+    #[error("{origin}")]
+    Line {
+        origin: Origin,
+        #[source]
+        source: LineError,
+    },
+    /// An option's value cannot be expanded.
+    #[error("{origin}: {option} `{text}`")]
+    Value {
+        origin: Origin,
+        option: &'static str,
+        text: String,
+        #[source]
+        source: ExpandError,
+    },
+    /// A `ProxyCommand` cannot be expanded for the host.
+    #[error("ProxyCommand `{command}` of {host}")]
+    ProxyCommand {
+        command: String,
+        host: String,
+        #[source]
+        source: ExpandError,
+    },
+    /// `ProxyJump`s that lead back to a host on the way.
+    #[error("ProxyJump goes around in a circle: {} (give the jump host `ProxyJump none` in its own Host section)", hosts.join(" -> "))]
+    Circle { hosts: Vec<String> },
+}
+
+/// What is wrong with one line of a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum LineError {
+    #[error("a quote is not closed")]
+    OpenQuote,
+    #[error("Host needs at least one pattern")]
+    HostWithoutPattern,
+    #[error("Match needs a criterion (such as `all`)")]
+    MatchWithoutCriterion,
+    #[error("Include needs a file")]
+    IncludeWithoutFile,
+    #[error("Include nests deeper than {MAX_INCLUDE_DEPTH} files (does a file include itself?)")]
+    IncludeTooDeep,
+    #[error("Include `{pattern}`")]
+    Include {
+        pattern: String,
+        #[source]
+        source: ExpandError,
+    },
+    #[error("{option} needs a value")]
+    NoValue { option: String },
+    #[error("{option} takes one value, not `{}` (one per line for several)", values.join(" "))]
+    SeveralValues { option: String, values: Vec<String> },
+    #[error("{option} `{text}` is not a number from 1 to 65535")]
+    Port { option: String, text: String },
+    #[error("{option} `{text}` is neither yes nor no")]
+    YesNo { option: String, text: String },
+    #[error("{option} `{text}` is none of yes, accept-new, no, off, ask")]
+    StrictHostKeyChecking { option: String, text: String },
+    #[error("{option} needs a command (or `none`)")]
+    NoCommand { option: String },
+    #[error("ProxyJump `{hop}`: the port is not a number from 1 to 65535")]
+    JumpPort { hop: String },
+    #[error("ProxyJump `{hop}` is not [user@]host[:port] or ssh://[user@]host[:port]")]
+    Jump { hop: String },
+}
+
+/// Why `~`, `%` tokens or `${VAR}` in a value cannot be expanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ExpandError {
+    #[error("footloose expands `~` and `~/` only, not `~user`")]
+    TildeUser,
+    #[error("footloose does not expand %{0} here")]
+    Token(char),
+    #[error("a `%` ends it (write `%%` for a percent sign)")]
+    TrailingPercent,
+    #[error("the environment variable {0} is not set")]
+    Unset(String),
+}
+
 /// Where a setting was read: `file:line`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Origin {
@@ -307,7 +407,7 @@ pub(crate) enum Proxy {
 
 /// Resolves the host of `url` with the user's and the system's ssh
 /// configuration.
-pub(crate) fn resolve(url: &SshUrl) -> Result<Destination, String> {
+pub(crate) fn resolve(url: &SshUrl) -> Result<Destination, SshConfigError> {
     let local = Local::current();
     let files = ConfigFiles::standard(&local);
     resolve_with(&Request::from(url), &files, &local)
@@ -318,7 +418,7 @@ pub(crate) fn resolve_with(
     request: &Request,
     files: &ConfigFiles,
     local: &Local,
-) -> Result<Destination, String> {
+) -> Result<Destination, SshConfigError> {
     resolve_hop(request, None, files, local, &mut Vec::new())
 }
 
@@ -331,13 +431,12 @@ fn resolve_hop(
     files: &ConfigFiles,
     local: &Local,
     chain: &mut Vec<String>,
-) -> Result<Destination, String> {
+) -> Result<Destination, SshConfigError> {
     if chain.len() > MAX_JUMPS {
         chain.push(request.host.clone());
-        return Err(format!(
-            "ProxyJump goes around in a circle: {} (give the jump host `ProxyJump none` in its own Host section)",
-            chain.join(" -> ")
-        ));
+        return Err(SshConfigError::Circle {
+            hosts: chain.clone(),
+        });
     }
     let settings = read_settings(files, &request.host, local)?;
     let host_name = match &settings.host_name {
@@ -347,7 +446,7 @@ fn resolve_hop(
             &Tokens::before_host_name(local, request),
             false,
         )
-        .map_err(|e| format!("{}: HostName `{}`: {e}", value.origin, value.text))?,
+        .map_err(|source| value.error("HostName", source))?,
         None => request.host.clone(),
     };
     let user = request
@@ -382,10 +481,15 @@ fn resolve_hop(
     };
     let proxy = match setting {
         ProxySetting::None => Proxy::Direct,
-        ProxySetting::Command(command) => Proxy::Command(
-            expand(&command, "hnpr", &tokens, false)
-                .map_err(|e| format!("ProxyCommand `{command}` of {}: {e}", request.host))?,
-        ),
+        ProxySetting::Command(command) => {
+            Proxy::Command(expand(&command, "hnpr", &tokens, false).map_err(|source| {
+                SshConfigError::ProxyCommand {
+                    command: command.clone(),
+                    host: request.host.clone(),
+                    source,
+                }
+            })?)
+        }
         ProxySetting::Jump(hops) => {
             let (last, before) = hops.split_last().expect("a ProxyJump has a hop");
             chain.push(request.host.clone());
@@ -415,12 +519,12 @@ fn resolve_hop(
 }
 
 /// The identity files, expanded, or the defaults when none is named.
-fn identities(settings: &Settings, tokens: &Tokens) -> Result<Identities, String> {
+fn identities(settings: &Settings, tokens: &Tokens) -> Result<Identities, SshConfigError> {
     let configured = !settings.identity_files.is_empty();
     let mut files = Vec::new();
     for value in &settings.identity_files {
         let path = expand_path(&value.text, tokens)
-            .map_err(|e| format!("{}: IdentityFile `{}`: {e}", value.origin, value.text))?;
+            .map_err(|source| value.error("IdentityFile", source))?;
         if !files.contains(&path) {
             files.push(path);
         }
@@ -440,7 +544,7 @@ fn identities(settings: &Settings, tokens: &Tokens) -> Result<Identities, String
 }
 
 /// The agent `IdentityAgent` names.
-fn agent(settings: &Settings, tokens: &Tokens) -> Result<Agent, String> {
+fn agent(settings: &Settings, tokens: &Tokens) -> Result<Agent, SshConfigError> {
     let Some(value) = &settings.identity_agent else {
         return Ok(Agent::Environment);
     };
@@ -452,21 +556,20 @@ fn agent(settings: &Settings, tokens: &Tokens) -> Result<Agent, String> {
         return Ok(Agent::Environment);
     }
     let path = match text.strip_prefix('$').filter(|name| !name.starts_with('{')) {
-        Some(name) => std::env::var_os(name).map(PathBuf::from).ok_or_else(|| {
-            format!(
-                "{}: IdentityAgent `{text}`: {name} is not set",
-                value.origin
-            )
-        })?,
-        None => expand_path(text, tokens)
-            .map_err(|e| format!("{}: IdentityAgent `{text}`: {e}", value.origin))?,
+        Some(name) => std::env::var_os(name)
+            .map(PathBuf::from)
+            .ok_or_else(|| value.error("IdentityAgent", ExpandError::Unset(name.to_owned())))?,
+        None => expand_path(text, tokens).map_err(|source| value.error("IdentityAgent", source))?,
     };
     Ok(Agent::Socket(path))
 }
 
 /// The known-hosts files: the user's (or `~/.ssh/known_hosts` and
 /// `known_hosts2`), then the system's; `none` names no file.
-fn known_hosts_files(settings: &Settings, tokens: &Tokens) -> Result<KnownHostsFiles, String> {
+fn known_hosts_files(
+    settings: &Settings,
+    tokens: &Tokens,
+) -> Result<KnownHostsFiles, SshConfigError> {
     let ssh = tokens.local.ssh_dir();
     let user = match &settings.user_known_hosts {
         Some(values) => expand_all(values, "UserKnownHostsFile", tokens)?,
@@ -488,15 +591,23 @@ fn known_hosts_files(settings: &Settings, tokens: &Tokens) -> Result<KnownHostsF
 }
 
 /// Each file of a known-hosts option, expanded, `none` left out.
-fn expand_all(values: &Values, option: &str, tokens: &Tokens) -> Result<Vec<PathBuf>, String> {
+fn expand_all(
+    values: &Values,
+    option: &'static str,
+    tokens: &Tokens,
+) -> Result<Vec<PathBuf>, SshConfigError> {
     let mut files = Vec::new();
     for text in &values.list {
         if text.eq_ignore_ascii_case("none") {
             continue;
         }
         files.push(
-            expand_path(text, tokens)
-                .map_err(|e| format!("{}: {option} `{text}`: {e}", values.origin))?,
+            expand_path(text, tokens).map_err(|source| SshConfigError::Value {
+                origin: values.origin.clone(),
+                option,
+                text: text.clone(),
+                source,
+            })?,
         );
     }
     Ok(files)
@@ -507,6 +618,18 @@ fn expand_all(values: &Values, option: &str, tokens: &Tokens) -> Result<Vec<Path
 struct Value {
     text: String,
     origin: Origin,
+}
+
+impl Value {
+    /// The value of `option` cannot be expanded, for `source`.
+    fn error(&self, option: &'static str, source: ExpandError) -> SshConfigError {
+        SshConfigError::Value {
+            origin: self.origin.clone(),
+            option,
+            text: self.text.clone(),
+            source,
+        }
+    }
 }
 
 /// A list of values with where it was read.
@@ -600,7 +723,11 @@ impl Settings {
 }
 
 /// Reads the user's, then the system's configuration for `host`.
-fn read_settings(files: &ConfigFiles, host: &str, local: &Local) -> Result<Settings, String> {
+fn read_settings(
+    files: &ConfigFiles,
+    host: &str,
+    local: &Local,
+) -> Result<Settings, SshConfigError> {
     let mut reader = Reader {
         host,
         local,
@@ -645,15 +772,15 @@ impl Reader<'_> {
         kind: Kind,
         depth: usize,
         start: Block,
-    ) -> Result<(), String> {
+    ) -> Result<(), SshConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => {
-                return Err(format!(
-                    "cannot read the ssh configuration {}: {e}",
-                    path.display()
-                ))
+            Err(source) => {
+                return Err(SshConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
             }
         };
         if kind == Kind::User {
@@ -666,8 +793,10 @@ impl Reader<'_> {
                 file: path.to_owned(),
                 line: index + 1,
             };
-            let Some(line) = split_line(line).map_err(|e| format!("{origin}: {e}"))? else {
-                continue;
+            let line = match split_line(line) {
+                Ok(Some(line)) => line,
+                Ok(None) => continue,
+                Err(source) => return Err(SshConfigError::Line { origin, source }),
             };
             self.line(&line, &origin, &mut block, never, kind, depth)?;
         }
@@ -683,11 +812,15 @@ impl Reader<'_> {
         never: bool,
         kind: Kind,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), SshConfigError> {
+        let wrong = |source: LineError| SshConfigError::Line {
+            origin: origin.clone(),
+            source,
+        };
         match line.keyword.to_ascii_lowercase().as_str() {
             "host" => {
                 if line.args.is_empty() {
-                    return Err(format!("{origin}: Host needs at least one pattern"));
+                    return Err(wrong(LineError::HostWithoutPattern));
                 }
                 *block = if !never && host_matches(&line.args, self.host) {
                     tracing::debug!(
@@ -700,12 +833,10 @@ impl Reader<'_> {
                     Block::Other
                 };
             }
-            "match" => *block = match_block(&line.args, origin, never)?,
+            "match" => *block = match_block(&line.args, origin, never).map_err(wrong)?,
             "include" => self.include(&line.args, origin, block, kind, depth)?,
             keyword => {
-                let Some(option) =
-                    parse_option(keyword, line).map_err(|e| format!("{origin}: {e}"))?
-                else {
+                let Some(option) = parse_option(keyword, line).map_err(wrong)? else {
                     return Ok(());
                 };
                 match block {
@@ -729,19 +860,25 @@ impl Reader<'_> {
         block: &Block,
         kind: Kind,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), SshConfigError> {
+        let wrong = |source: LineError| SshConfigError::Line {
+            origin: origin.clone(),
+            source,
+        };
         if patterns.is_empty() {
-            return Err(format!("{origin}: Include needs a file"));
+            return Err(wrong(LineError::IncludeWithoutFile));
         }
         if depth + 1 >= MAX_INCLUDE_DEPTH {
-            return Err(format!(
-                "{origin}: Include nests deeper than {MAX_INCLUDE_DEPTH} files (does a file include itself?)"
-            ));
+            return Err(wrong(LineError::IncludeTooDeep));
         }
         for pattern in patterns {
             let path = match kind {
-                Kind::User => expand_tilde(pattern, &self.local.home)
-                    .map_err(|e| format!("{origin}: Include `{pattern}`: {e}"))?,
+                Kind::User => expand_tilde(pattern, &self.local.home).map_err(|source| {
+                    wrong(LineError::Include {
+                        pattern: pattern.clone(),
+                        source,
+                    })
+                })?,
                 Kind::System => PathBuf::from(pattern),
             };
             let path = if path.is_relative() {
@@ -764,9 +901,9 @@ impl Reader<'_> {
 
 /// The section a `Match` line opens: `Match all` applies; other criteria
 /// are not evaluated.
-fn match_block(args: &[String], origin: &Origin, never: bool) -> Result<Block, String> {
+fn match_block(args: &[String], origin: &Origin, never: bool) -> Result<Block, LineError> {
     if args.is_empty() {
-        return Err(format!("{origin}: Match needs a criterion (such as `all`)"));
+        return Err(LineError::MatchWithoutCriterion);
     }
     if never {
         return Ok(Block::Other);
@@ -783,7 +920,7 @@ fn match_block(args: &[String], origin: &Origin, never: bool) -> Result<Block, S
 
 /// The option of a line, its value checked; `None` for options footloose
 /// does not read.
-fn parse_option(keyword: &str, line: &Line) -> Result<Option<Opt>, String> {
+fn parse_option(keyword: &str, line: &Line) -> Result<Option<Opt>, LineError> {
     if !HONOURED.contains(&keyword) {
         tracing::trace!("ssh option {} is not read by footloose", line.keyword);
         return Ok(None);
@@ -798,7 +935,10 @@ fn parse_option(keyword: &str, line: &Line) -> Result<Option<Opt>, String> {
                 text.parse::<u16>()
                     .ok()
                     .filter(|p| *p != 0)
-                    .ok_or_else(|| format!("{name} `{text}` is not a number from 1 to 65535"))?,
+                    .ok_or_else(|| LineError::Port {
+                        option: name.to_owned(),
+                        text: text.clone(),
+                    })?,
             )
         }
         "identityfile" => Opt::IdentityFile(one(name, &line.args)?),
@@ -811,9 +951,10 @@ fn parse_option(keyword: &str, line: &Line) -> Result<Option<Opt>, String> {
             let text = one(name, &line.args)?.to_ascii_lowercase();
             let known = ["yes", "no", "ask", "accept-new", "off", "true", "false"];
             if !known.contains(&text.as_str()) {
-                return Err(format!(
-                    "{name} `{text}` is none of yes, accept-new, no, off, ask"
-                ));
+                return Err(LineError::StrictHostKeyChecking {
+                    option: name.to_owned(),
+                    text,
+                });
             }
             Opt::StrictHostKeyChecking(text)
         }
@@ -827,7 +968,9 @@ fn parse_option(keyword: &str, line: &Line) -> Result<Option<Opt>, String> {
         }
         "proxycommand" => {
             if line.rest.is_empty() {
-                return Err(format!("{name} needs a command (or `none`)"));
+                return Err(LineError::NoCommand {
+                    option: name.to_owned(),
+                });
             }
             Opt::Proxy(if line.rest.eq_ignore_ascii_case("none") {
                 ProxySetting::None
@@ -841,54 +984,62 @@ fn parse_option(keyword: &str, line: &Line) -> Result<Option<Opt>, String> {
 }
 
 /// The one value of an option.
-fn one(name: &str, args: &[String]) -> Result<String, String> {
+fn one(name: &str, args: &[String]) -> Result<String, LineError> {
     match args {
         [value] => Ok(value.clone()),
-        [] => Err(format!("{name} needs a value")),
-        _ => Err(format!(
-            "{name} takes one value, not `{}` (one per line for several)",
-            args.join(" ")
-        )),
+        [] => Err(LineError::NoValue {
+            option: name.to_owned(),
+        }),
+        _ => Err(LineError::SeveralValues {
+            option: name.to_owned(),
+            values: args.to_vec(),
+        }),
     }
 }
 
 /// The values of an option that takes one or more.
-fn some(name: &str, args: &[String]) -> Result<Vec<String>, String> {
+fn some(name: &str, args: &[String]) -> Result<Vec<String>, LineError> {
     if args.is_empty() {
-        return Err(format!("{name} needs a value"));
+        return Err(LineError::NoValue {
+            option: name.to_owned(),
+        });
     }
     Ok(args.to_vec())
 }
 
 /// `yes` or `no`.
-fn yes_no(name: &str, text: &str) -> Result<bool, String> {
+fn yes_no(name: &str, text: &str) -> Result<bool, LineError> {
     match text.to_ascii_lowercase().as_str() {
         "yes" | "true" => Ok(true),
         "no" | "false" => Ok(false),
-        _ => Err(format!("{name} `{text}` is neither yes nor no")),
+        _ => Err(LineError::YesNo {
+            option: name.to_owned(),
+            text: text.to_owned(),
+        }),
     }
 }
 
 /// The hops of a `ProxyJump`: `[user@]host[:port]` or
 /// `ssh://[user@]host[:port]`, separated by commas, the first hop first.
-fn parse_jumps(text: &str) -> Result<Vec<Request>, String> {
+fn parse_jumps(text: &str) -> Result<Vec<Request>, LineError> {
     text.split(',').map(parse_jump).collect()
 }
 
 /// One hop of a `ProxyJump`.
-fn parse_jump(hop: &str) -> Result<Request, String> {
+fn parse_jump(hop: &str) -> Result<Request, LineError> {
     let bare = hop.strip_prefix("ssh://").unwrap_or(hop);
     let bare = bare.strip_suffix('/').unwrap_or(bare);
     let (user, hostport) = match bare.rsplit_once('@') {
         Some((user, rest)) => (Some(user.to_owned()), rest),
         None => (None, bare),
     };
-    let (host, port) = ssh_url::split_port(hostport)
-        .ok_or_else(|| format!("ProxyJump `{hop}`: the port is not a number from 1 to 65535"))?;
+    let (host, port) = ssh_url::split_port(hostport).ok_or_else(|| LineError::JumpPort {
+        hop: hop.to_owned(),
+    })?;
     if host.is_empty() || user.as_deref() == Some("") || host.contains('/') {
-        return Err(format!(
-            "ProxyJump `{hop}` is not [user@]host[:port] or ssh://[user@]host[:port]"
-        ));
+        return Err(LineError::Jump {
+            hop: hop.to_owned(),
+        });
     }
     Ok(Request {
         host: host.to_owned(),
@@ -935,16 +1086,16 @@ fn glob(pattern: &Path) -> Vec<PathBuf> {
 
 /// The user's configuration must be theirs (or root's) and writable by no
 /// one else, or OpenSSH refuses it; so does footloose.
-fn check_owner_and_mode(path: &Path, uid: u32) -> Result<(), String> {
+fn check_owner_and_mode(path: &Path, uid: u32) -> Result<(), SshConfigError> {
     use std::os::unix::fs::MetadataExt;
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(|source| SshConfigError::Metadata {
+        path: path.to_owned(),
+        source,
+    })?;
     if (meta.uid() != 0 && meta.uid() != uid) || meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "bad owner or permissions on {}: it must belong to you and be writable by no one else, or OpenSSH refuses it too (`chmod go-w {}`)",
-            path.display(),
-            path.display()
-        ));
+        return Err(SshConfigError::Permissions {
+            path: path.to_owned(),
+        });
     }
     Ok(())
 }
@@ -962,7 +1113,7 @@ struct Line {
 
 /// Splits a line as OpenSSH does: `Keyword value`, `Keyword=value` or
 /// `Keyword = value`; `None` for blank lines and comments.
-fn split_line(text: &str) -> Result<Option<Line>, String> {
+fn split_line(text: &str) -> Result<Option<Line>, LineError> {
     let text = text.trim();
     if text.is_empty() || text.starts_with('#') {
         return Ok(None);
@@ -985,7 +1136,7 @@ fn split_line(text: &str) -> Result<Option<Line>, String> {
 /// The words of `text`: `"…"` and `'…'` quote (also inside a word), `\`
 /// escapes a quote, a backslash or (unquoted) a space, and a word that
 /// starts with `#` begins a comment.
-fn split_words(text: &str) -> Result<Vec<String>, String> {
+fn split_words(text: &str) -> Result<Vec<String>, LineError> {
     let mut words = Vec::new();
     let mut chars = text.chars().peekable();
     loop {
@@ -1016,7 +1167,7 @@ fn split_words(text: &str) -> Result<Vec<String>, String> {
             }
         }
         if quote.is_some() {
-            return Err("a quote is not closed".to_owned());
+            return Err(LineError::OpenQuote);
         }
         words.push(word);
     }
@@ -1082,7 +1233,7 @@ impl<'a> Tokens<'a> {
 const PATH_TOKENS: &str = "dhiklLnpru";
 
 /// A path option's value: `~` first, then `${VAR}` and `%` tokens.
-fn expand_path(text: &str, tokens: &Tokens) -> Result<PathBuf, String> {
+fn expand_path(text: &str, tokens: &Tokens) -> Result<PathBuf, ExpandError> {
     let tilde = expand_tilde(text, &tokens.local.home)?;
     Ok(PathBuf::from(expand(
         &tilde.to_string_lossy(),
@@ -1093,18 +1244,18 @@ fn expand_path(text: &str, tokens: &Tokens) -> Result<PathBuf, String> {
 }
 
 /// `~` and `~/…` as `home`; `~user` is refused.
-fn expand_tilde(text: &str, home: &Path) -> Result<PathBuf, String> {
+fn expand_tilde(text: &str, home: &Path) -> Result<PathBuf, ExpandError> {
     match text.strip_prefix('~') {
         None => Ok(PathBuf::from(text)),
         Some("") => Ok(home.to_owned()),
         Some(rest) if rest.starts_with('/') => Ok(home.join(rest.trim_start_matches('/'))),
-        Some(_) => Err("footloose expands `~` and `~/` only, not `~user`".to_owned()),
+        Some(_) => Err(ExpandError::TildeUser),
     }
 }
 
 /// `text` with `%%` and the `allowed` `%` tokens replaced, and with
 /// `env`, `${VAR}` too; another token is an error.
-fn expand(text: &str, allowed: &str, tokens: &Tokens, env: bool) -> Result<String, String> {
+fn expand(text: &str, allowed: &str, tokens: &Tokens, env: bool) -> Result<String, ExpandError> {
     let mut out = String::new();
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -1114,15 +1265,14 @@ fn expand(text: &str, allowed: &str, tokens: &Tokens, env: bool) -> Result<Strin
                 Some(token) => out.push_str(
                     &tokens
                         .value(token, allowed)
-                        .ok_or_else(|| format!("footloose does not expand %{token} here"))?,
+                        .ok_or(ExpandError::Token(token))?,
                 ),
-                None => return Err("a `%` ends it (write `%%` for a percent sign)".to_owned()),
+                None => return Err(ExpandError::TrailingPercent),
             },
             '$' if env && chars.peek() == Some(&'{') => {
                 chars.next();
                 let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                let value = std::env::var(&name)
-                    .map_err(|_| format!("the environment variable {name} is not set"))?;
+                let value = std::env::var(&name).map_err(|_| ExpandError::Unset(name.clone()))?;
                 out.push_str(&value);
             }
             c => out.push(c),
@@ -1169,9 +1319,11 @@ mod tests {
             &self.local.home
         }
 
+        /// The destination, or the error's whole message.
         fn resolve(&self, url: &str) -> Result<Destination, String> {
             let url = SshUrl::parse(url).unwrap();
             resolve_with(&Request::from(&url), &self.files, &self.local)
+                .map_err(|e| crate::error::chain(&e))
         }
     }
 
@@ -1268,7 +1420,7 @@ mod tests {
             split_words(r"a\ b 'c d' e\'f #x").unwrap(),
             vec!["a b", "c d", "e'f"]
         );
-        assert!(split_words("\"open").unwrap_err().contains("quote"));
+        assert_eq!(split_words("\"open"), Err(LineError::OpenQuote));
     }
 
     #[test]
@@ -1400,7 +1552,10 @@ mod tests {
                 },
             ]
         );
-        assert!(parse_jumps("gw:port").unwrap_err().contains("port"));
+        assert!(parse_jumps("gw:port")
+            .unwrap_err()
+            .to_string()
+            .contains("port"));
         assert!(parse_jumps("gw,,x").is_err());
         let config = "Host target\n  ProxyJump first,ops@second:2200\nHost second\n  HostName 10.0.0.2\n  ProxyJump ignored\nHost first\n  User jumper\n  IdentityFile ~/.ssh/jump\n";
         let dest = resolve(config, "ssh://target");

@@ -10,6 +10,19 @@ use std::fmt;
 /// The engine socket when the URL names none.
 pub(crate) const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
+/// Why an endpoint is not an `ssh://` URL footloose can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SshUrlError {
+    #[error("{endpoint} is not an ssh:// URL")]
+    NotSsh { endpoint: String },
+    #[error("the port in {endpoint} is not a number from 1 to 65535")]
+    Port { endpoint: String },
+    #[error("{endpoint} names no host")]
+    NoHost { endpoint: String },
+    #[error("{endpoint} names an empty user")]
+    EmptyUser { endpoint: String },
+}
+
 /// A parsed `ssh://` engine endpoint, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SshUrl {
@@ -26,10 +39,11 @@ pub(crate) struct SshUrl {
 impl SshUrl {
     /// Parses `endpoint`; what it leaves out comes from `~/.ssh/config`
     /// or OpenSSH's defaults later.
-    pub fn parse(endpoint: &str) -> Result<SshUrl, String> {
+    pub fn parse(endpoint: &str) -> Result<SshUrl, SshUrlError> {
+        let named = || endpoint.to_owned();
         let rest = endpoint
             .strip_prefix("ssh://")
-            .ok_or_else(|| format!("{endpoint} is not an ssh:// URL"))?;
+            .ok_or_else(|| SshUrlError::NotSsh { endpoint: named() })?;
         let (authority, path) = match rest.find('/') {
             Some(slash) => (&rest[..slash], &rest[slash..]),
             None => (rest, ""),
@@ -38,13 +52,13 @@ impl SshUrl {
             Some((user, hostport)) => (Some(user.to_owned()), hostport),
             None => (None, authority),
         };
-        let (host, port) = split_port(hostport)
-            .ok_or_else(|| format!("the port in {endpoint} is not a number from 1 to 65535"))?;
+        let (host, port) =
+            split_port(hostport).ok_or_else(|| SshUrlError::Port { endpoint: named() })?;
         if host.is_empty() {
-            return Err(format!("{endpoint} names no host"));
+            return Err(SshUrlError::NoHost { endpoint: named() });
         }
         if user.as_deref() == Some("") {
-            return Err(format!("{endpoint} names an empty user"));
+            return Err(SshUrlError::EmptyUser { endpoint: named() });
         }
         Ok(SshUrl {
             user,
@@ -142,15 +156,15 @@ mod tests {
 
     #[test]
     fn bad_urls_say_what_is_wrong() {
-        assert!(SshUrl::parse("ssh://root@host:99999")
-            .unwrap_err()
-            .contains("port"));
-        assert!(SshUrl::parse("ssh://root@")
-            .unwrap_err()
-            .contains("no host"));
-        assert!(SshUrl::parse("ssh://@host")
-            .unwrap_err()
-            .contains("empty user"));
-        assert!(SshUrl::parse("tcp://host").is_err());
+        let message = |url: &str| SshUrl::parse(url).unwrap_err().to_string();
+        assert!(message("ssh://root@host:99999").contains("port"));
+        assert!(message("ssh://root@").contains("no host"));
+        assert!(message("ssh://@host").contains("empty user"));
+        assert_eq!(
+            SshUrl::parse("tcp://host"),
+            Err(SshUrlError::NotSsh {
+                endpoint: "tcp://host".into()
+            })
+        );
     }
 }

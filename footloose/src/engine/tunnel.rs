@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use ssh2::{MethodType, Session};
 
 use super::ssh_config::known_hosts::{self, Verdict};
-use super::ssh_config::{self, Agent, Destination, Proxy};
+use super::ssh_config::{self, Agent, Destination, Proxy, SshConfigError};
 use super::ssh_url::SshUrl;
 
 /// How long connecting, authenticating or opening a channel may take.
@@ -40,6 +40,154 @@ const KEEPALIVE: Duration = Duration::from_secs(20);
 const IDLE_POLL_MS: i32 = 50;
 /// libssh2's "would block".
 const EAGAIN: i32 = -37;
+
+/// Why the ssh connection to an engine's host cannot be made. Hosts are
+/// written `user@host:port`, as [`Destination`] prints them.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TunnelError {
+    /// The ssh configuration cannot be used for the host.
+    #[error(transparent)]
+    Config(#[from] SshConfigError),
+    /// The host's name does not resolve.
+    #[error("cannot resolve {host}")]
+    Resolve {
+        host: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The host's name resolves to no address.
+    #[error("{host} has no address")]
+    NoAddress { host: String },
+    /// No address of the host takes the connection.
+    #[error("cannot connect to ssh at {address}")]
+    Connect {
+        address: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    /// libssh2 cannot make a session.
+    #[error("cannot start an ssh session")]
+    Session(#[source] ssh2::Error),
+    /// The ssh handshake failed.
+    #[error("ssh handshake with {destination} failed")]
+    Handshake {
+        destination: String,
+        #[source]
+        source: ssh2::Error,
+    },
+    /// The host showed no host key.
+    #[error("{destination} presented no host key")]
+    NoHostKey { destination: String },
+    /// The host's key is revoked in a known-hosts file.
+    #[error("the host key of {destination} ({fingerprint}) is revoked in {at}: footloose does not log in there")]
+    HostKeyRevoked {
+        destination: String,
+        fingerprint: String,
+        /// `file:line`.
+        at: String,
+    },
+    /// The host's key is another than the known one.
+    #[error("the host key of {destination} ({fingerprint}) does not match the one for {name} in {at}: someone may be in the middle, or the host was reinstalled (then remove that line)")]
+    HostKeyChanged {
+        destination: String,
+        fingerprint: String,
+        /// The name it was looked up by.
+        name: String,
+        /// `file:line`.
+        at: String,
+    },
+    /// The host's key is in no known-hosts file; `advice` says how to
+    /// check and add it.
+    #[error(
+        "the host key of {destination} ({fingerprint}), looked up as {name}, is not in {advice}"
+    )]
+    HostKeyUnknown {
+        destination: String,
+        fingerprint: String,
+        name: String,
+        /// The files looked in, and what to do.
+        advice: String,
+    },
+    /// There is no key to log in with.
+    #[error("no key to log in to {destination} with{}", missing_files(missing))]
+    NoKey {
+        destination: String,
+        /// `IdentityFile`s named but missing.
+        missing: Vec<String>,
+    },
+    /// There is no key at all: no agent, no default key file.
+    #[error("no key to log in to {destination} with: start an ssh agent with a key, put one in {default}, or name one with IdentityFile in ~/.ssh/config")]
+    NoDefaultKey {
+        destination: String,
+        /// The first default identity file.
+        default: String,
+    },
+    /// The host refused every key offered.
+    #[error("{destination} refused every key tried: {}{}", tried.join(", "), missing_files(missing))]
+    KeysRefused {
+        destination: String,
+        /// Each key, with the reason it was refused.
+        tried: Vec<String>,
+        /// `IdentityFile`s named but missing.
+        missing: Vec<String>,
+    },
+    /// The engine's socket cannot be opened on the host.
+    #[error("{destination} cannot open the engine's socket {socket} there ({}): is the engine running, and may {user} use its socket?", error.message())]
+    EngineSocket {
+        destination: String,
+        socket: String,
+        user: String,
+        error: ssh2::Error,
+    },
+    /// A jump host on the way cannot be reached.
+    #[error("cannot reach the jump host {hop} on the way to {destination}")]
+    Jump {
+        hop: String,
+        destination: String,
+        #[source]
+        source: Box<TunnelError>,
+    },
+    /// A jump host cannot connect on to the next host.
+    #[error("the jump host {hop} cannot connect to {host}:{port} for {destination} ({})", error.message())]
+    JumpChannel {
+        hop: String,
+        host: String,
+        port: u16,
+        destination: String,
+        error: ssh2::Error,
+    },
+    /// The `ProxyCommand` does not start.
+    #[error("cannot run the ProxyCommand `{command}`")]
+    ProxyCommand {
+        command: String,
+        #[source]
+        source: io::Error,
+    },
+    /// Something of this process footloose needs failed: a directory, a
+    /// socket, a thread.
+    #[error("{what}")]
+    Local {
+        /// What footloose was doing.
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// `; the IdentityFile … does not exist`, when some are missing.
+fn missing_files(missing: &[String]) -> String {
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!("; the IdentityFile {} does not exist", missing.join(", "))
+    }
+}
+
+/// A failure of this process's own `what`.
+fn local(what: impl Into<String>) -> impl FnOnce(io::Error) -> TunnelError {
+    let what = what.into();
+    move |source| TunnelError::Local { what, source }
+}
 
 /// An open ssh connection to an engine's host and its forwards; closed
 /// (the pump stopped, the local socket removed) when the last clone drops.
@@ -63,7 +211,7 @@ impl Tunnel {
     /// its host key against the known-hosts files, logs in with the ssh
     /// agent or the identity files, and forwards a local socket to the
     /// engine's.
-    pub fn open(url: &SshUrl) -> Result<Tunnel, String> {
+    pub fn open(url: &SshUrl) -> Result<Tunnel, TunnelError> {
         let destination = ssh_config::resolve(url)?;
         tracing::debug!("reaching the engine's host {}", destination.describe());
         let connection = connect(&destination)?;
@@ -74,12 +222,13 @@ impl Tunnel {
             std::process::id(),
             OPENED.fetch_add(1, Ordering::SeqCst)
         ));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(local(format!("cannot make {}", dir.display())))?;
         restrict(&dir);
         let api_socket = dir.join("engine.sock");
         let api = UnixListener::bind(&api_socket)
-            .map_err(|e| format!("cannot listen on {}: {e}", api_socket.display()))?;
-        api.set_nonblocking(true).map_err(|e| e.to_string())?;
+            .map_err(local(format!("cannot listen on {}", api_socket.display())))?;
+        api.set_nonblocking(true)
+            .map_err(local("cannot make the engine's socket non-blocking"))?;
         let (commands, received) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let pump = Pump {
@@ -96,7 +245,7 @@ impl Tunnel {
         std::thread::Builder::new()
             .name("footloose-ssh-engine".into())
             .spawn(move || pump.run())
-            .map_err(|e| format!("cannot start the tunnel thread: {e}"))?;
+            .map_err(local("cannot start the tunnel thread"))?;
         Ok(Tunnel {
             shared: Arc::new(Shared {
                 url: destination,
@@ -168,14 +317,15 @@ fn probe_engine_socket(
     session: &Session,
     destination: &Destination,
     socket: &str,
-) -> Result<(), String> {
-    let mut probe = session.channel_direct_streamlocal(socket, None).map_err(|e| {
-        format!(
-            "{destination} cannot open the engine's socket {socket} there ({}): is the engine running, and may {} use its socket?",
-            e.message(),
-            destination.user
-        )
-    })?;
+) -> Result<(), TunnelError> {
+    let mut probe = session
+        .channel_direct_streamlocal(socket, None)
+        .map_err(|error| TunnelError::EngineSocket {
+            destination: destination.to_string(),
+            socket: socket.to_owned(),
+            user: destination.user.clone(),
+            error,
+        })?;
     let _ = probe.close();
     Ok(())
 }
@@ -248,15 +398,18 @@ impl Stream {
 }
 
 /// The ssh handshake, the host key check and the login.
-fn connect(destination: &Destination) -> Result<Connection, String> {
+fn connect(destination: &Destination) -> Result<Connection, TunnelError> {
     let (stream, transport) = open_stream(destination)?;
-    let mut session = Session::new().map_err(|e| e.to_string())?;
+    let mut session = Session::new().map_err(TunnelError::Session)?;
     let fd = stream.attach(&mut session);
     session.set_timeout(TIMEOUT.as_millis() as u32);
     prefer_known_key_types(&session, destination);
     session
         .handshake()
-        .map_err(|e| format!("ssh handshake with {destination} failed: {e}"))?;
+        .map_err(|source| TunnelError::Handshake {
+            destination: destination.to_string(),
+            source,
+        })?;
     check_host_key(&session, destination)?;
     authenticate(&session, destination)?;
     session.set_keepalive(false, KEEPALIVE.as_secs() as u32);
@@ -269,7 +422,7 @@ fn connect(destination: &Destination) -> Result<Connection, String> {
 
 /// The socket to `destination`'s sshd, as its `ProxyJump` or
 /// `ProxyCommand` says.
-fn open_stream(destination: &Destination) -> Result<(Stream, Transport), String> {
+fn open_stream(destination: &Destination) -> Result<(Stream, Transport), TunnelError> {
     match &destination.proxy {
         Proxy::Direct => Ok((
             Stream::Tcp(tcp_connect(&destination.host_name, destination.port)?),
@@ -281,18 +434,23 @@ fn open_stream(destination: &Destination) -> Result<(Stream, Transport), String>
 }
 
 /// A tcp connection to `host:port`, trying each of its addresses.
-fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, String> {
+fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, TunnelError> {
     let addresses = (host, port)
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
-    let mut failure = format!("{host} has no address");
+        .map_err(|source| TunnelError::Resolve {
+            host: host.to_owned(),
+            source,
+        })?;
+    let mut failure = TunnelError::NoAddress {
+        host: host.to_owned(),
+    };
     for address in addresses {
         match TcpStream::connect_timeout(&address, TIMEOUT) {
             Ok(tcp) => {
                 tcp.set_nodelay(true).ok();
                 return Ok(tcp);
             }
-            Err(e) => failure = format!("cannot connect to ssh at {address}: {e}"),
+            Err(source) => failure = TunnelError::Connect { address, source },
         }
     }
     Err(failure)
@@ -304,25 +462,27 @@ fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, String> {
 fn through_jump(
     hop: &Destination,
     destination: &Destination,
-) -> Result<(Stream, Transport), String> {
-    let outer = connect(hop).map_err(|e| {
-        format!("cannot reach the jump host {hop} on the way to {destination}: {e}")
+) -> Result<(Stream, Transport), TunnelError> {
+    let outer = connect(hop).map_err(|source| TunnelError::Jump {
+        hop: hop.to_string(),
+        destination: destination.to_string(),
+        source: Box::new(source),
     })?;
     let channel = outer
         .session
         .channel_direct_tcpip(&destination.host_name, destination.port, None)
-        .map_err(|e| {
-            format!(
-                "the jump host {hop} cannot connect to {}:{} for {destination} ({})",
-                destination.host_name,
-                destination.port,
-                e.message()
-            )
+        .map_err(|error| TunnelError::JumpChannel {
+            hop: hop.to_string(),
+            host: destination.host_name.clone(),
+            port: destination.port,
+            destination: destination.to_string(),
+            error,
         })?;
-    let (ours, theirs) =
-        UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
+    let (ours, theirs) = UnixStream::pair().map_err(local("cannot make a socket pair"))?;
     let theirs = Local::Unix(theirs);
-    theirs.set_nonblocking().map_err(|e| e.to_string())?;
+    theirs
+        .set_nonblocking()
+        .map_err(local("cannot make the jump host's socket non-blocking"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let pump = Pump {
         connection: outer,
@@ -336,7 +496,7 @@ fn through_jump(
     std::thread::Builder::new()
         .name("footloose-ssh-jump".into())
         .spawn(move || pump.run())
-        .map_err(|e| format!("cannot start the jump host's thread: {e}"))?;
+        .map_err(local("cannot start the jump host's thread"))?;
     Ok((
         Stream::Unix(ours),
         Transport::Jump {
@@ -347,12 +507,11 @@ fn through_jump(
 
 /// A socket joined to `command`'s stdin and stdout, run as OpenSSH runs
 /// a `ProxyCommand`: `$SHELL -c 'exec COMMAND'`.
-fn proxy_command(command: &str) -> Result<(Stream, Transport), String> {
-    let (ours, theirs) =
-        UnixStream::pair().map_err(|e| format!("cannot make a socket pair: {e}"))?;
+fn proxy_command(command: &str) -> Result<(Stream, Transport), TunnelError> {
+    let (ours, theirs) = UnixStream::pair().map_err(local("cannot make a socket pair"))?;
     let input = theirs
         .try_clone()
-        .map_err(|e| format!("cannot make a socket pair: {e}"))?;
+        .map_err(local("cannot make a socket pair"))?;
     let shell = std::env::var_os("SHELL")
         .filter(|shell| !shell.is_empty())
         .unwrap_or_else(|| "/bin/sh".into());
@@ -362,7 +521,10 @@ fn proxy_command(command: &str) -> Result<(Stream, Transport), String> {
         .stdin(Stdio::from(OwnedFd::from(input)))
         .stdout(Stdio::from(OwnedFd::from(theirs)))
         .spawn()
-        .map_err(|e| format!("cannot run the ProxyCommand `{command}`: {e}"))?;
+        .map_err(|source| TunnelError::ProxyCommand {
+            command: command.to_owned(),
+            source,
+        })?;
     Ok((
         Stream::Unix(ours),
         Transport::Command {
@@ -410,27 +572,35 @@ fn prefer_known_key_types(session: &Session, destination: &Destination) {
 /// The host key must be in a known-hosts file, as OpenSSH's
 /// `StrictHostKeyChecking=yes` wants it: footloose never trusts on first
 /// use, whatever the configuration says.
-fn check_host_key(session: &Session, destination: &Destination) -> Result<(), String> {
-    let (key, _) = session
-        .host_key()
-        .ok_or_else(|| format!("{destination} presented no host key"))?;
+fn check_host_key(session: &Session, destination: &Destination) -> Result<(), TunnelError> {
+    let (key, _) = session.host_key().ok_or_else(|| TunnelError::NoHostKey {
+        destination: destination.to_string(),
+    })?;
     let name = destination.host_key_name();
     let fingerprint = known_hosts::fingerprint(key);
     match known_hosts::check(&destination.known_hosts.files, &name, key) {
         Verdict::Known => Ok(()),
-        Verdict::Revoked(at) => Err(format!(
-            "the host key of {destination} ({fingerprint}) is revoked in {at}: footloose does not log in there"
-        )),
-        Verdict::Changed(at) => Err(format!(
-            "the host key of {destination} ({fingerprint}) does not match the one for {name} in {at}: someone may be in the middle, or the host was reinstalled (then remove that line)"
-        )),
-        Verdict::Unknown { other_types } => {
-            Err(unknown_host_key(destination, &name, key, &other_types))
-        }
+        Verdict::Revoked(at) => Err(TunnelError::HostKeyRevoked {
+            destination: destination.to_string(),
+            fingerprint,
+            at,
+        }),
+        Verdict::Changed(at) => Err(TunnelError::HostKeyChanged {
+            destination: destination.to_string(),
+            fingerprint,
+            name,
+            at,
+        }),
+        Verdict::Unknown { other_types } => Err(TunnelError::HostKeyUnknown {
+            destination: destination.to_string(),
+            fingerprint,
+            advice: unknown_host_key(destination, &name, key, &other_types),
+            name,
+        }),
     }
 }
 
-/// Why an unknown host key is refused, and how to make it known.
+/// Where an unknown host key was looked for, and how to make it known.
 fn unknown_host_key(
     destination: &Destination,
     name: &str,
@@ -438,11 +608,7 @@ fn unknown_host_key(
     other_types: &[String],
 ) -> String {
     let files = &destination.known_hosts;
-    let mut message = format!(
-        "the host key of {destination} ({}), looked up as {name}, is not in {}",
-        known_hosts::fingerprint(key),
-        looked_in(&files.files)
-    );
+    let mut message = looked_in(&files.files);
     if !other_types.is_empty() {
         message += &format!(
             "; that host is known by a key of another type ({})",
@@ -507,7 +673,7 @@ fn looked_in(files: &[PathBuf]) -> String {
 
 /// The agent's identities first, then the identity files (the config's,
 /// else the default ones), as OpenSSH tries them.
-fn authenticate(session: &Session, destination: &Destination) -> Result<(), String> {
+fn authenticate(session: &Session, destination: &Destination) -> Result<(), TunnelError> {
     let mut tried = Vec::new();
     if agent_login(session, destination, &mut tried) {
         return Ok(());
@@ -524,23 +690,31 @@ fn authenticate(session: &Session, destination: &Destination) -> Result<(), Stri
             Err(e) => tried.push(format!("{} ({})", path.display(), e.message())),
         }
     }
-    let absent = if identities.configured && !missing.is_empty() {
-        format!("; the IdentityFile {} does not exist", missing.join(", "))
-    } else {
-        String::new()
-    };
+    if !identities.configured {
+        // Only named IdentityFiles are missed: the defaults are optional.
+        missing.clear();
+    }
+    let host = destination.to_string();
     Err(if tried.is_empty() && !identities.configured {
-        format!(
-            "no key to log in to {destination} with: start an ssh agent with a key, put one in {}, or name one with IdentityFile in ~/.ssh/config",
-            identities.files.first().map(|f| f.display().to_string()).unwrap_or_default()
-        )
+        TunnelError::NoDefaultKey {
+            destination: host,
+            default: identities
+                .files
+                .first()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default(),
+        }
     } else if tried.is_empty() {
-        format!("no key to log in to {destination} with{absent}")
+        TunnelError::NoKey {
+            destination: host,
+            missing,
+        }
     } else {
-        format!(
-            "{destination} refused every key tried: {}{absent}",
-            tried.join(", ")
-        )
+        TunnelError::KeysRefused {
+            destination: host,
+            tried,
+            missing,
+        }
     })
 }
 

@@ -28,6 +28,7 @@ use crate::reach::{Reach, Route};
 
 /// The container this process runs in, as its engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JobContainer {
     /// Its id.
     pub id: String,
@@ -75,7 +76,19 @@ impl JobContainer {
 }
 
 /// Where this process runs relative to its engine.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::engine::Vantage;
+///
+/// match engine.vantage() {
+///     Vantage::Inside(job) => println!("in container {} on {:?}", job.name, job.networks.keys()),
+///     _ => println!("{}", engine.vantage().describe()),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Vantage {
     /// Not in a container of this engine: on its host, or elsewhere.
     Outside,
@@ -86,6 +99,12 @@ pub enum Vantage {
 impl Vantage {
     /// The id of the container this process runs in, if it runs in one of
     /// the engine's.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+    /// let in_a_container = engine.vantage().container_id().is_some();
+    /// # Ok(()) }
+    /// ```
     pub fn container_id(&self) -> Option<&str> {
         match self {
             Vantage::Outside => None,
@@ -205,6 +224,30 @@ fn id_in_path(path: &str) -> Option<String> {
     })
 }
 
+/// Why the route asked for cannot work from where this process runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RouteError {
+    /// `network` in a container of the engine that is on no single network.
+    #[error("`network` needs a network, and {vantage}")]
+    NoNetwork {
+        /// Where this process runs, as [`Vantage::describe`] says it.
+        vantage: String,
+    },
+    /// `network` outside the engine's containers.
+    #[error("`network` means the network of the container footloose runs in, and {vantage}: name one (`network:NAME`)")]
+    NotInContainer {
+        /// Where this process runs, as [`Vantage::describe`] says it.
+        vantage: String,
+    },
+    /// A way to reach machines that this footloose does not know (a newer
+    /// `footloose-config` than footloose).
+    #[error("`{reach}` is not a way this footloose reaches machines")]
+    Unsupported {
+        /// The way, as written.
+        reach: String,
+    },
+}
+
 /// The route for `reach` from `vantage`, the engine's host being at
 /// `engine_address` (`through_tunnel`: reached over ssh, which carries the
 /// published ports). An error says why the asked-for route cannot work.
@@ -213,7 +256,7 @@ pub(crate) fn route(
     vantage: &Vantage,
     engine_address: IpAddr,
     through_tunnel: bool,
-) -> Result<Route, String> {
+) -> Result<Route, RouteError> {
     let published = Route::Published {
         host: engine_address,
     };
@@ -229,11 +272,12 @@ pub(crate) fn route(
                 .map(|n| Route::Network {
                     network: n.to_owned(),
                 })
-                .ok_or_else(|| format!("`network` needs a network, and {}", vantage.describe())),
-            Vantage::Outside => Err(format!(
-                "`network` means the network of the container footloose runs in, and {}: name one (`network:NAME`)",
-                vantage.describe()
-            )),
+                .ok_or_else(|| RouteError::NoNetwork {
+                    vantage: vantage.describe(),
+                }),
+            Vantage::Outside => Err(RouteError::NotInContainer {
+                vantage: vantage.describe(),
+            }),
         },
         Reach::Auto => Ok(match vantage {
             _ if through_tunnel => published,
@@ -256,6 +300,9 @@ pub(crate) fn route(
                     ),
                 },
             },
+        }),
+        other => Err(RouteError::Unsupported {
+            reach: other.to_string(),
         }),
     }
 }
@@ -402,6 +449,7 @@ mod tests {
             })
         );
         let err = route(&Reach::Network(None), &Vantage::Outside, local(), false).unwrap_err();
-        assert!(err.contains("network:NAME"), "{err}");
+        assert!(matches!(err, RouteError::NotInContainer { .. }));
+        assert!(err.to_string().contains("network:NAME"), "{err}");
     }
 }

@@ -20,6 +20,14 @@ fn mirror() -> String {
 }
 
 /// Whether `reference` is present on the engine.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// if !footloose::image::exists(engine, "footloose/debian12").await? {
+///     println!("footloose/debian12 will be built");
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
     Ok(engine.backend().image(reference).await?.is_some())
 }
@@ -36,8 +44,9 @@ pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Res
     match pull(engine, &image.official_base()).await {
         Ok(()) => return Ok(image.official_base()),
         Err(reason) => tracing::info!(
-            "Cannot pull {} ({reason}); making the base with mmdebstrap instead",
-            image.official_base()
+            "Cannot pull {} ({}); making the base with mmdebstrap instead",
+            image.official_base(),
+            crate::error::chain(&reason)
         ),
     }
     debootstrap(engine, image).await?;
@@ -49,12 +58,25 @@ fn local_reference(engine: &Engine, image: &ImageDefinition) -> String {
     engine.backend().local_reference(&image.local_base())
 }
 
-async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), String> {
+/// How long a pull of a base image may take before mmdebstrap makes it.
+const PULL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Why a base image was not pulled.
+#[derive(Debug, thiserror::Error)]
+enum PullError {
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Engine(#[from] Error),
+    /// The pull did not finish in time.
+    #[error("timed out after {}s", PULL_TIMEOUT.as_secs())]
+    TimedOut,
+}
+
+async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), PullError> {
     let pulling = engine.backend().pull_image(reference);
-    match tokio::time::timeout(std::time::Duration::from_secs(120), pulling).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out after 120s".into()),
+    match tokio::time::timeout(PULL_TIMEOUT, pulling).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(PullError::TimedOut),
     }
 }
 

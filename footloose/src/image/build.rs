@@ -12,7 +12,18 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 
 /// What [`ensure`] had to do.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::image::BuildOutcome;
+///
+/// if footloose::image::ensure(engine, "footloose/debian12").await? == BuildOutcome::Present {
+///     println!("nothing to do");
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BuildOutcome {
     /// The image was there.
     Present,
@@ -24,6 +35,18 @@ pub enum BuildOutcome {
 
 /// Makes `reference` present: nothing if it is, a build for footloose's own
 /// images, a pull for any other.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// use footloose::image::{ensure, BuildOutcome};
+///
+/// match ensure(engine, "footloose/debian13").await? {
+///     BuildOutcome::Built => println!("built it"),
+///     BuildOutcome::Pulled => println!("pulled it"),
+///     _ => {}
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
     Ok(ensure_labelled(engine, reference).await?.0)
 }
@@ -96,6 +119,14 @@ async fn ensure_from(
 
 /// Builds `image` (again, with `force`), holding a lock so that concurrent
 /// callers, in this process or others, wait and then find it built.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let debian13 = footloose::image::definition("debian13").expect("a footloose image");
+/// // `force`: build it again even if it is there and up to date.
+/// footloose::image::build(engine, &debian13, true).await?;
+/// # Ok(()) }
+/// ```
 pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Result<BuildOutcome> {
     let _lock = lock(image).await?;
     // Another process may have built it while this one waited.

@@ -4,7 +4,15 @@
 pub const SETUP_SCRIPT: &str = include_str!("../../images/common/setup.sh");
 
 /// One buildable image.
+///
+/// ```
+/// for image in footloose::image::IMAGES {
+///     assert!(image.dockerfile.contains("ARG BASE"), "{}", image.name);
+///     println!("{} ({}) builds on {}", image.reference(), image.suite, image.official_base());
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageDefinition {
     /// Short name, such as `debian12`.
     pub name: &'static str,
@@ -16,16 +24,31 @@ pub struct ImageDefinition {
 
 impl ImageDefinition {
     /// The image's reference: `footloose/<name>`.
+    ///
+    /// ```
+    /// let debian12 = footloose::image::definition("debian12").unwrap();
+    /// assert_eq!(debian12.reference(), "footloose/debian12");
+    /// ```
     pub fn reference(&self) -> String {
         format!("footloose/{}", self.name)
     }
 
     /// The official base image a registry would serve: `debian:<suite>`.
+    ///
+    /// ```
+    /// let debian12 = footloose::image::definition("footloose/debian12").unwrap();
+    /// assert_eq!(debian12.official_base(), "debian:bookworm");
+    /// ```
     pub fn official_base(&self) -> String {
         format!("debian:{}", self.suite)
     }
 
     /// The base footloose makes with mmdebstrap: `footloose/base:<suite>`.
+    ///
+    /// ```
+    /// let debian12 = footloose::image::definition("debian12").unwrap();
+    /// assert_eq!(debian12.local_base(), "footloose/base:bookworm");
+    /// ```
     pub fn local_base(&self) -> String {
         format!("footloose/base:{}", self.suite)
     }
@@ -33,6 +56,11 @@ impl ImageDefinition {
     /// A digest of what the image is built from (its Dockerfile and the
     /// shared set-up script), kept as a label: an image built from an older
     /// definition is built again.
+    ///
+    /// ```
+    /// let [a, b] = ["debian12", "debian13"].map(|name| footloose::image::definition(name).unwrap());
+    /// assert_ne!(a.digest(), b.digest());
+    /// ```
     pub fn digest(&self) -> String {
         digest_of(self.dockerfile, SETUP_SCRIPT)
     }
@@ -70,6 +98,13 @@ pub const IMAGES: [ImageDefinition; 3] = [
 
 /// The definition behind `reference`: a short name (`debian12`) or
 /// `footloose/debian12`, with no tag or the `latest` tag.
+///
+/// ```
+/// use footloose::image::definition;
+///
+/// assert_eq!(definition("footloose/debian13").unwrap().name, "debian13");
+/// assert!(definition("ubuntu:24.04").is_none());
+/// ```
 pub fn definition(reference: &str) -> Option<ImageDefinition> {
     let untagged = reference.strip_suffix(":latest").unwrap_or(reference);
     let name = untagged.strip_prefix("footloose/").unwrap_or(untagged);

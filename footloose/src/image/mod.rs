@@ -6,6 +6,22 @@
 //! a minimal Debian root file system into an image import through the API,
 //! tagged `footloose/base:<suite>`. The Dockerfile layer is then built on it
 //! through the API. A file lock makes concurrent builders wait for the first.
+//!
+//! ```no_run
+//! # async fn demo() -> footloose::Result<()> {
+//! use footloose::image::{self, BuildOutcome};
+//!
+//! let engine = footloose::engine::Engine::connect().await?;
+//! for definition in image::IMAGES {
+//!     if !image::exists(&engine, &definition.reference()).await? {
+//!         println!("{} is missing", definition.reference());
+//!     }
+//! }
+//! // Built (footloose's own images), pulled (any other), or already there.
+//! let outcome = image::ensure(&engine, "footloose/debian13").await?;
+//! assert_ne!(outcome, BuildOutcome::Pulled);
+//! # Ok(()) }
+//! ```
 
 mod base;
 mod build;

@@ -8,7 +8,20 @@ use super::connection::Connection;
 use crate::error::{Error, Result};
 
 /// How a remote command ended.
+///
+/// ```no_run
+/// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+/// use std::time::Duration;
+///
+/// use footloose::ExitStatus;
+///
+/// let out = machine.exec_with("sleep 60", b"", Duration::from_secs(1))?;
+/// assert_eq!(out.status, ExitStatus::TimedOut);
+/// assert_eq!(machine.exec("exit 4")?.status, ExitStatus::Code(4));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExitStatus {
     /// It exited with this code.
     Code(i32),
@@ -39,6 +52,7 @@ impl fmt::Display for ExitStatus {
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Output {
     /// The container the command ran in.
     pub machine: String,
@@ -54,11 +68,24 @@ pub struct Output {
 
 impl Output {
     /// True when it exited with code 0.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// assert!(machine.exec("true")?.success());
+    /// assert!(!machine.exec("false")?.success());
+    /// # Ok(()) }
+    /// ```
     pub fn success(&self) -> bool {
         self.status == ExitStatus::Code(0)
     }
 
     /// The exit code, `None` when it was killed by a signal or timed out.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// assert_eq!(machine.exec("exit 3")?.exit_code(), Some(3));
+    /// # Ok(()) }
+    /// ```
     pub fn exit_code(&self) -> Option<i32> {
         match self.status {
             ExitStatus::Code(code) => Some(code),
@@ -67,6 +94,12 @@ impl Output {
     }
 
     /// The signal that killed it, if one did.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// assert_eq!(machine.exec("kill -KILL $$")?.signal(), Some("KILL"));
+    /// # Ok(()) }
+    /// ```
     pub fn signal(&self) -> Option<&str> {
         match &self.status {
             ExitStatus::Signal(signal) => Some(signal),
@@ -75,11 +108,23 @@ impl Output {
     }
 
     /// stdout as text (invalid UTF-8 replaced).
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// assert_eq!(machine.exec("echo hello")?.stdout(), "hello\n");
+    /// # Ok(()) }
+    /// ```
     pub fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
     /// stderr as text (invalid UTF-8 replaced).
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// assert_eq!(machine.exec("echo oops >&2")?.stderr(), "oops\n");
+    /// # Ok(()) }
+    /// ```
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }

@@ -15,6 +15,15 @@ impl ClusterBuilder {
     /// `#[footloose::cluster]` tests have them, any other binary needs
     /// [`footloose::test_hooks!()`](crate::test_hooks) (see
     /// [`ClusterBuilder`]).
+    ///
+    /// ```no_run
+    /// let guard = footloose::ClusterBuilder::from_file("footloose.yaml")?
+    ///     .unique_name()
+    ///     .start()?;
+    /// guard.machine("node0").exec("true")?.checked()?;
+    /// // dropped here: the cluster is removed
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
     pub fn start(self) -> Result<ClusterGuard> {
         let watchdog = super::watchdog::ensure_started();
         let cluster = self.watched_by(watchdog).create()?;
@@ -24,6 +33,16 @@ impl ClusterBuilder {
     }
 
     /// Async twin of [`start`](Self::start).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// let guard = footloose::ClusterBuilder::from_file("footloose.yaml")?
+    ///     .unique_name()
+    ///     .start_async()
+    ///     .await?;
+    /// guard.machine("node0").exec_async("true").await?.checked()?;
+    /// # Ok(()) }
+    /// ```
     pub async fn start_async(self) -> Result<ClusterGuard> {
         let watchdog = super::watchdog::ensure_started();
         let cluster = self.watched_by(watchdog).create_async().await?;
@@ -34,6 +53,16 @@ impl ClusterBuilder {
 }
 
 /// A cluster that is removed when the guard is dropped.
+///
+/// ```no_run
+/// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 1);
+/// {
+///     let guard = footloose::ClusterBuilder::new(config).unique_name().start()?;
+///     // A guard is a Cluster: its machines, its name, delete().
+///     guard.machine("node0").exec("true")?.checked()?;
+/// } // dropped: the cluster is removed, also when the test panicked
+/// # Ok::<(), footloose::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ClusterGuard {
     cluster: Option<Cluster>,
@@ -67,8 +96,9 @@ impl Drop for ClusterGuard {
         if let Some(cluster) = self.cluster.take() {
             if let Err(err) = cluster.delete() {
                 eprintln!(
-                    "footloose: could not remove cluster {}: {err}",
-                    cluster.name()
+                    "footloose: could not remove cluster {}: {}",
+                    cluster.name(),
+                    crate::error::chain(&err)
                 );
             }
         }

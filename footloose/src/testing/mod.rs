@@ -32,4 +32,6 @@ mod signals;
 pub mod watchdog;
 
 pub use guard::ClusterGuard;
-pub use run::{block_on_test, keep_policy, run_test, KeepPolicy, TestResult, TestSpec};
+pub use run::{
+    block_on_test, keep_policy, run_test, KeepPolicy, TestFailure, TestResult, TestSpec,
+};

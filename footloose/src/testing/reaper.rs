@@ -17,8 +17,9 @@ pub fn remove_later(cluster: Cluster) {
         .spawn(move || {
             if let Err(err) = cluster.delete() {
                 eprintln!(
-                    "footloose: could not remove cluster {}: {err}",
-                    cluster.name()
+                    "footloose: could not remove cluster {}: {}",
+                    cluster.name(),
+                    crate::error::chain(&err)
                 );
             }
         });

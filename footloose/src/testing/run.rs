@@ -10,29 +10,65 @@ use std::time::Duration;
 use crate::{Cluster, ClusterBuilder, Config};
 
 /// What a test body may return: `()` or `Result<(), E: Debug>`.
+///
+/// ```
+/// use footloose::testing::TestResult;
+///
+/// assert!(().into_outcome().is_ok());
+/// let failed = Err::<(), _>("no nginx").into_outcome().unwrap_err();
+/// assert_eq!(failed.to_string(), "test returned an error: \"no nginx\"");
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a footloose test returns `()` or `Result<(), E>` with `E: Debug`, not `{Self}`",
     label = "this return type"
 )]
 pub trait TestResult {
-    /// `Err` with a message when the test failed by returning an error.
-    fn into_outcome(self) -> Result<(), String>;
+    /// `Err` when the test failed by returning an error.
+    fn into_outcome(self) -> Result<(), TestFailure>;
+}
+
+/// A test body returned an error: the test fails with it, printed as
+/// `{:?}` prints it (as `cargo test` prints a failing test's error).
+///
+/// ```
+/// use footloose::testing::TestResult;
+///
+/// let failure = Err::<(), _>(std::io::Error::other("no route")).into_outcome().unwrap_err();
+/// assert!(failure.error.contains("no route"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("test returned an error: {error}")]
+#[non_exhaustive]
+pub struct TestFailure {
+    /// The error, as `{:?}` prints it.
+    pub error: String,
 }
 
 impl TestResult for () {
-    fn into_outcome(self) -> Result<(), String> {
+    fn into_outcome(self) -> Result<(), TestFailure> {
         Ok(())
     }
 }
 
 impl<E: Debug> TestResult for Result<(), E> {
-    fn into_outcome(self) -> Result<(), String> {
-        self.map_err(|e| format!("test returned an error: {e:?}"))
+    fn into_outcome(self) -> Result<(), TestFailure> {
+        self.map_err(|e| TestFailure {
+            error: format!("{e:?}"),
+        })
     }
 }
 
 /// What `FOOTLOOSE_KEEP` asks for.
+///
+/// ```
+/// use footloose::testing::{keep_policy, KeepPolicy};
+///
+/// if keep_policy() == KeepPolicy::OnFailure {
+///     eprintln!("the clusters of failing tests are kept");
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeepPolicy {
     /// Remove the cluster after every test (the default).
     Never,
@@ -141,21 +177,30 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
         let key = format!("{}#{}", spec.config_path, spec.image.unwrap_or(""));
         let cluster = crate::testing::shared::get_or_create(&key, || spec.builder())
             .unwrap_or_else(|err| panic!("footloose: cannot create the shared cluster: {err}"));
-        if let Err(message) = body(&cluster).into_outcome() {
-            panic!("{message}");
+        if let Err(failure) = body(&cluster).into_outcome() {
+            panic!("{failure}");
         }
         return;
     }
     let builder = spec
         .builder()
-        .unwrap_or_else(|err| panic!("footloose: cannot create the test's cluster: {err}"));
+        .unwrap_or_else(|err| {
+            panic!(
+                "footloose: cannot create the test's cluster: {}",
+                crate::error::chain(&err)
+            )
+        });
     let name = builder.config().cluster.name.clone();
     let guard = builder.start().unwrap_or_else(|err| {
         if spec.keep() == KeepPolicy::Never {
-            panic!("footloose: cannot create the test's cluster: {err}");
+            panic!(
+                "footloose: cannot create the test's cluster: {}",
+                crate::error::chain(&err)
+            );
         }
         panic!(
-            "footloose: cannot create the test's cluster: {err}\n{}",
+            "footloose: cannot create the test's cluster: {}\n{}",
+            crate::error::chain(&err),
             spec.kept_message(&name, None, "what was made of ")
         );
     });
@@ -175,7 +220,7 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
     }
     match outcome {
         Ok(Ok(())) => {}
-        Ok(Err(message)) => panic!("{message}"),
+        Ok(Err(failure)) => panic!("{failure}"),
         Err(panic) => resume_unwind(panic),
     }
 }
@@ -218,10 +263,9 @@ mod tests {
     fn results_become_outcomes() {
         assert_eq!(().into_outcome(), Ok(()));
         assert_eq!(Ok::<(), String>(()).into_outcome(), Ok(()));
-        assert_eq!(
-            Err::<(), _>("boom").into_outcome(),
-            Err("test returned an error: \"boom\"".to_owned())
-        );
+        let failure = Err::<(), _>("boom").into_outcome().unwrap_err();
+        assert_eq!(failure.error, "\"boom\"");
+        assert_eq!(failure.to_string(), "test returned an error: \"boom\"");
     }
 
     fn spec(keep_on_failure: bool) -> TestSpec {

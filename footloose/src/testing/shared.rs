@@ -35,7 +35,7 @@ pub fn get_or_create(
         make()
             .and_then(|builder| builder.watched_by(watchdog).create())
             .map(Arc::new)
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::error::chain(&e))
     })
     .clone()
 }

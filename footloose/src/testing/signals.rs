@@ -26,7 +26,10 @@ pub(crate) fn remove_clusters_on_interrupt() {
         });
         match removed {
             Ok(Ok(clusters)) => eprintln!("footloose: removed {} test cluster(s)", clusters.len()),
-            Ok(Err(err)) => eprintln!("footloose: could not remove the test clusters: {err}"),
+            Ok(Err(err)) => eprintln!(
+                "footloose: could not remove the test clusters: {}",
+                crate::error::chain(&err)
+            ),
             Err(_) => eprintln!("footloose: removing the test clusters took too long"),
         }
         std::process::exit(code);

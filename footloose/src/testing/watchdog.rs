@@ -48,7 +48,10 @@ pub fn ensure_started() -> Option<Identity> {
             super::janitor::sweep(&engine).await
         });
         if let Err(err) = swept {
-            eprintln!("footloose: could not sweep abandoned clusters: {err}");
+            eprintln!(
+                "footloose: could not sweep abandoned clusters: {}",
+                crate::error::chain(&err)
+            );
         }
     });
     identity()

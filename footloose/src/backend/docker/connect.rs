@@ -9,20 +9,25 @@ use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts}
 /// How long one API call may take (image builds stream for longer).
 pub(super) const API_TIMEOUT_SECS: u64 = 300;
 
+/// Why a Docker-API engine did not answer: the client's own error, whose
+/// message (and source) it is.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct ConnectError(#[from] bollard::errors::Error);
+
 /// Connects to the engine at `endpoint` (written as `DOCKER_HOST` is),
 /// agrees on an API version and reads the host's facts. With `tls`, the
 /// connection is made as the `docker` CLI makes it from `DOCKER_HOST`,
 /// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`.
-pub(super) async fn connect(endpoint: &str, tls: bool) -> Result<(Docker, HostFacts), String> {
+pub(super) async fn connect(
+    endpoint: &str,
+    tls: bool,
+) -> Result<(Docker, HostFacts), ConnectError> {
     // One `/version` both agrees on the API version and says which
     // engine this is (each call costs dockerd several milliseconds).
     let (docker, version) = if tls {
-        let docker = Docker::connect_with_defaults()
-            .map_err(|e| e.to_string())?
-            .negotiate_version()
-            .await
-            .map_err(|e| e.to_string())?;
-        let version = docker.version().await.map_err(|e| e.to_string())?;
+        let docker = Docker::connect_with_defaults()?.negotiate_version().await?;
+        let version = docker.version().await?;
         (docker, version)
     } else {
         let open = |version: &ClientVersion| {
@@ -32,17 +37,16 @@ pub(super) async fn connect(endpoint: &str, tls: bool) -> Result<(Docker, HostFa
                 Docker::connect_with_http(endpoint, API_TIMEOUT_SECS, version)
             }
         };
-        let first = open(bollard::API_DEFAULT_VERSION).map_err(|e| e.to_string())?;
+        let first = open(bollard::API_DEFAULT_VERSION)?;
         let version = first
             .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS))
             .version()
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let agreed = agreed_version(version.api_version.as_deref());
-        (open(&agreed).map_err(|e| e.to_string())?, version)
+        (open(&agreed)?, version)
     };
     let docker = docker.with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
-    let info = docker.info().await.map_err(|e| e.to_string())?;
+    let info = docker.info().await?;
     let cgroup = match info.cgroup_version {
         Some(SystemInfoCgroupVersionEnum::_2) => CgroupVersion::V2,
         _ => CgroupVersion::V1,

@@ -25,6 +25,7 @@ use super::{Backend, ContainerInfo, ImageBuild, ImageInfo, NetworkInfo, RootfsSt
 use crate::container_spec::ContainerPlan;
 use crate::error::{EngineFailure, Result};
 use crate::host::{Flavour, HostFacts};
+pub(crate) use connect::ConnectError;
 use refusal::{error, found, label_filter};
 
 /// A connection to a Docker-API engine.
@@ -37,7 +38,10 @@ pub(crate) struct DockerBackend {
 impl DockerBackend {
     /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is;
     /// with `tls`, as the `docker` CLI does from its TLS variables.
-    pub(crate) async fn connect(endpoint: &str, tls: bool) -> std::result::Result<Self, String> {
+    pub(crate) async fn connect(
+        endpoint: &str,
+        tls: bool,
+    ) -> std::result::Result<Self, ConnectError> {
         let (docker, facts) = connect::connect(endpoint, tls).await?;
         Ok(DockerBackend { docker, facts })
     }

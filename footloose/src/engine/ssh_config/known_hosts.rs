@@ -164,8 +164,23 @@ fn parse_file(file: &Path, text: &str) -> Vec<Entry> {
     entries
 }
 
+/// Why a known-hosts line is skipped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum LineError {
+    #[error("unknown marker {0}")]
+    Marker(String),
+    #[error("no hosts")]
+    NoHosts,
+    #[error("no key type")]
+    NoKeyType,
+    #[error("no key")]
+    NoKey,
+    #[error("the key is not base64")]
+    NotBase64,
+}
+
 /// One line: `None` for blank lines and comments.
-fn parse_line(line: &str, at: &str) -> Result<Option<Entry>, String> {
+fn parse_line(line: &str, at: &str) -> Result<Option<Entry>, LineError> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -175,15 +190,15 @@ fn parse_line(line: &str, at: &str) -> Result<Option<Entry>, String> {
     let marker = match first {
         "@revoked" => Marker::Revoked,
         "@cert-authority" => Marker::CertAuthority,
-        other if other.starts_with('@') => return Err(format!("unknown marker {other}")),
+        other if other.starts_with('@') => return Err(LineError::Marker(other.to_owned())),
         _ => Marker::None,
     };
     if marker != Marker::None {
-        first = fields.next().ok_or("no hosts")?;
+        first = fields.next().ok_or(LineError::NoHosts)?;
     }
-    let _type = fields.next().ok_or("no key type")?;
-    let key = fields.next().ok_or("no key")?;
-    let blob = Base64::decode_vec(key).map_err(|_| "the key is not base64".to_owned())?;
+    let _type = fields.next().ok_or(LineError::NoKeyType)?;
+    let key = fields.next().ok_or(LineError::NoKey)?;
+    let blob = Base64::decode_vec(key).map_err(|_| LineError::NotBase64)?;
     Ok(Some(Entry {
         marker,
         hosts: first.to_owned(),
