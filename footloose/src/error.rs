@@ -528,6 +528,10 @@ pub enum EngineFailure {
     /// attached to (Docker says 403 for it, Podman 500: each backend
     /// finds out and reports this kind).
     InUse,
+    /// The object is in passing between two states, in one the engine's
+    /// API cannot describe (Podman reports a container that just exited,
+    /// before its clean-up or restart, as `stopped`): ask again.
+    Transient,
     /// Anything else: a bad request, a server error, a broken connection.
     Other,
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::{ContainerInfo, ContainerStatus, Engine, Route, Vantage, REACH_ENV};
-use crate::error::{Error, Result, Unreachable};
+use crate::error::{EngineFailure, Error, Result, Unreachable};
 use crate::ssh::{Back, Connection, Lifeline, Pool, Target};
 use crate::Machine;
 
@@ -367,10 +367,28 @@ pub(crate) async fn wait_back(
 ) -> Result<Machine> {
     let mut exited_since: Option<Instant> = None;
     loop {
-        let Some(info) = engine.container(name).await? else {
-            return Err(Error::Vanished {
-                machine: name.to_owned(),
-            });
+        let info = match engine.container(name).await {
+            Ok(Some(info)) => Some(info),
+            Ok(None) => {
+                return Err(Error::Vanished {
+                    machine: name.to_owned(),
+                })
+            }
+            Err(err) if err.engine_failure() == Some(EngineFailure::Transient) => None,
+            Err(err) => return Err(err),
+        };
+        let Some(info) = info else {
+            if Instant::now() >= deadline.at {
+                return Err(not_ready(
+                    engine,
+                    name,
+                    deadline,
+                    "the engine cannot say what state it is in".into(),
+                )
+                .await);
+            }
+            tokio::time::sleep(RETRY_EVERY * 2).await;
+            continue;
         };
         let same_boot = after.is_some() && info.started_at.as_deref() == after;
         match info.status {
@@ -383,6 +401,7 @@ pub(crate) async fn wait_back(
                     // reboot was still under way.
                     Err(Error::Stopped { exit_code, .. })
                         if exit_code == crate::guest::REBOOT_EXIT_CODE => {}
+                    Err(err) if err.engine_failure() == Some(EngineFailure::Transient) => {}
                     result => return result,
                 }
             }

@@ -182,14 +182,12 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
         }
         return;
     }
-    let builder = spec
-        .builder()
-        .unwrap_or_else(|err| {
-            panic!(
-                "footloose: cannot create the test's cluster: {}",
-                crate::error::chain(&err)
-            )
-        });
+    let builder = spec.builder().unwrap_or_else(|err| {
+        panic!(
+            "footloose: cannot create the test's cluster: {}",
+            crate::error::chain(&err)
+        )
+    });
     let name = builder.config().cluster.name.clone();
     let guard = builder.start().unwrap_or_else(|err| {
         if spec.keep() == KeepPolicy::Never {

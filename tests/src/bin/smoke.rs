@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     let checks: [(&str, &dyn Fn()); 3] = [
         ("cli walk", &|| cli_walk(&cli, &dir)),
         ("test framework", &|| framework(&dir)),
-        ("reboot", &|| reboot(&dir)),
+        ("reboot", &|| reboot(&cli, &dir)),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, check) in checks {
@@ -183,8 +183,10 @@ fn framework(dir: &Path) {
     assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
 }
 
-/// A machine reboots with its disk kept, and one powered off stays off.
-fn reboot(dir: &Path) {
+/// A machine reboots with its disk kept, and one powered off stays off; a
+/// `Machine` outlives its `Cluster` value (and, on an `ssh://` engine, the
+/// tunnel it is reached through stays with it).
+fn reboot(cli: &Path, dir: &Path) {
     let config = dir.join("reboot.yaml");
     std::fs::write(
         &config,
@@ -217,5 +219,30 @@ fn reboot(dir: &Path) {
         }
     }
     drop(guard);
+    assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
+
+    let guard = ClusterBuilder::from_file(&config)
+        .unwrap()
+        .unique_name()
+        .ready_timeout(Duration::from_secs(600))
+        .start()
+        .unwrap();
+    let name = guard.name().to_owned();
+    let node = guard.machine("node0").clone();
+    // Kept on the engine, and the Cluster value dropped.
+    drop(guard.keep());
+    let outlived = node.exec("hostname");
+    run(
+        cli,
+        dir,
+        &["delete", "-c", "reboot.yaml", "--cluster", &name],
+    );
+    assert_eq!(
+        outlived
+            .expect("the Machine outlived its Cluster")
+            .stdout()
+            .trim(),
+        "node0"
+    );
     assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
 }

@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 
 use super::{Backend, ContainerInfo, ImageBuild, ImageInfo, NetworkInfo, RootfsStream};
 use crate::container_spec::ContainerPlan;
-use crate::error::{EngineFailure, Result};
+use crate::error::{EngineFailure, Error, Result};
 use crate::host::{Flavour, HostFacts};
 pub(crate) use connect::ConnectError;
 use refusal::{error, found, label_filter};
@@ -54,13 +54,29 @@ impl Backend for DockerBackend {
     }
 
     async fn container(&self, name: &str) -> Result<Option<ContainerInfo>> {
-        found(
-            self.docker
-                .inspect_container(name, None)
-                .await
-                .map(|info| response::from_inspect(&info))
-                .map_err(|e| error(format!("inspecting container {name}"), e)),
-        )
+        let mut attempts = 0;
+        loop {
+            match self.docker.inspect_container(name, None).await {
+                Err(e) if in_passing_state(&e) && attempts < PASSING_STATE_TRIES => {
+                    attempts += 1;
+                    tokio::time::sleep(PASSING_STATE_WAIT).await;
+                }
+                Err(e) if in_passing_state(&e) => {
+                    return Err(Error::Engine {
+                        action: format!("inspecting container {name}"),
+                        kind: EngineFailure::Transient,
+                        message: e.to_string(),
+                    })
+                }
+                result => {
+                    return found(
+                        result
+                            .map(|info| response::from_inspect(&info))
+                            .map_err(|e| error(format!("inspecting container {name}"), e)),
+                    )
+                }
+            }
+        }
     }
 
     async fn containers(&self, selector: &[String]) -> Result<Vec<ContainerInfo>> {
@@ -68,11 +84,16 @@ impl Backend for DockerBackend {
             .all(true)
             .filters(&label_filter(selector))
             .build();
-        let list = self
-            .docker
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| error("listing containers", e))?;
+        let mut attempts = 0;
+        let list = loop {
+            match self.docker.list_containers(Some(options.clone())).await {
+                Err(e) if in_passing_state(&e) && attempts < PASSING_STATE_TRIES => {
+                    attempts += 1;
+                    tokio::time::sleep(PASSING_STATE_WAIT).await;
+                }
+                result => break result.map_err(|e| error("listing containers", e))?,
+            }
+        };
         Ok(list.iter().map(response::from_summary).collect())
     }
 
@@ -221,4 +242,23 @@ impl Backend for DockerBackend {
     async fn remove_image(&self, id: &str) -> Result<()> {
         images::remove(&self.docker, id).await
     }
+}
+
+/// How often, and how far apart, an answer naming a state Docker's API does
+/// not have is asked again.
+const PASSING_STATE_TRIES: u32 = 20;
+const PASSING_STATE_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Podman (4.3 seen) reports a container that just stopped, before its
+/// clean-up, as `stopped`, a state Docker's API does not have: the answer
+/// cannot be read. The state passes (it becomes `exited`, or `running`
+/// again under a restart policy), so it is asked again for a while, then
+/// reported as [`EngineFailure::Transient`]; waiting for a reboot (which
+/// Podman's clean-up process carries out, seen taking a minute) goes on.
+fn in_passing_state(error: &bollard::errors::Error) -> bool {
+    matches!(
+        error,
+        bollard::errors::Error::JsonDataError { .. }
+            | bollard::errors::Error::JsonSerdeError { .. }
+    ) && error.to_string().contains("unknown variant `stopped`")
 }
