@@ -1,10 +1,10 @@
 //! The `#[footloose::cluster]` test attribute. Use it through the
 //! `footloose` crate, which re-exports it.
 //!
-//! This crate only reads and writes code: [`parse`] reads the attribute's
-//! arguments and the function, [`config`] checks the config file and
+//! This crate only reads and writes code: `parse` reads the attribute's
+//! arguments and the function, `config` checks the config file and
 //! resolves the images when the test compiles (so that a bad file is an
-//! error at the attribute), and [`codegen`] emits the test. What the test
+//! error at the attribute), and `codegen` emits the test. What the test
 //! does at run time lives in `footloose::testing`.
 
 #![warn(missing_docs)]

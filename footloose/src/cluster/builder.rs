@@ -37,8 +37,9 @@ pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// helper program, a test binary of plain `#[test]`s) should install
 /// footloose's test hooks once, at the top level of its crate:
 ///
-/// ```ignore
+/// ```no_run
 /// footloose::test_hooks!();
+/// # fn main() {}
 /// ```
 ///
 /// The cleanup watchdog that removes the clusters of a process killed
