@@ -169,8 +169,9 @@ impl Machine {
     /// # Ok(()) }
     /// ```
     pub fn exec_with(&self, command: &str, stdin: &[u8], timeout: Duration) -> Result<Output> {
-        self.pool
-            .with(|connection| connection.exec(command, stdin, Some(timeout)))
+        self.pool.with_within(timeout, |connection| {
+            connection.exec(command, stdin, Some(timeout))
+        })
     }
 
     /// Copies a local file or directory into the machine (permissions kept).
@@ -308,9 +309,11 @@ impl Machine {
     /// and address are kept. Fails after [`DEFAULT_REBOOT_TIMEOUT`].
     ///
     /// A reboot started any other way (`systemctl reboot` in a command, a
-    /// role, Ansible's `reboot` module) brings the machine back too; the
-    /// next command on a `Machine` waits until it is ready. A poweroff
-    /// leaves it stopped, and the next command says so.
+    /// role, Ansible's `reboot` module) brings the machine back too: a
+    /// command sent once the old boot is gone waits until the new one is
+    /// ready, one sent while the machine goes down may be cut off
+    /// ([`Error::ConnectionLost`]). A poweroff leaves the machine stopped,
+    /// and the next command says so ([`Error::NotRunning`]).
     ///
     /// ```no_run
     /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
@@ -330,6 +333,8 @@ impl Machine {
         let boot = self.pool.boot()?;
         self.exec(&format!("touch {REBOOT_MARKER}"))?.checked()?;
         match self.exec_with("systemctl reboot", &[], timeout) {
+            // The reboot may end systemctl's session before it exits.
+            Ok(out) if out.signal().is_some() => {}
             Ok(out) => drop(out.checked()?),
             // The reboot took the connection down before systemctl answered.
             Err(Error::ConnectionLost { .. }) => {}
@@ -337,7 +342,16 @@ impl Machine {
         }
         if let Some(boot) = boot {
             // The engine tells when the container was started again.
-            self.pool.wait_for_boot_after(&boot)?;
+            let left = timeout.saturating_sub(started.elapsed());
+            self.pool
+                .wait_for_boot_after(&boot, left)
+                .map_err(|err| match err {
+                    Error::NotReady { .. } => Error::RebootTimeout {
+                        machine: self.container_name.clone(),
+                        waited: timeout,
+                    },
+                    err => err,
+                })?;
         }
         // Until the marker is gone, the old boot still answers; once the
         // connection drops, the next command waits for the new boot.

@@ -309,9 +309,6 @@ fn unreachable(engine: &Engine, name: &str, addr: SocketAddr, err: &Error) -> Er
     }))
 }
 
-/// How long a machine that went down under a [`Machine`] (a reboot) may
-/// take to be ready again before the command waiting for it fails.
-pub(crate) const BACK_WITHIN: Duration = Duration::from_secs(120);
 /// How long a machine that exited with the reboot code is given for the
 /// engine to start it again.
 const RESTART_GRACE: Duration = Duration::from_secs(5);
@@ -328,15 +325,15 @@ struct EngineLifeline {
 }
 
 impl Lifeline for EngineLifeline {
-    fn boot(&self) -> Result<String> {
+    fn boot(&self) -> Result<Option<String>> {
         crate::runtime::block_on(async {
             let info = self.engine.container(&self.name).await?;
-            Ok(info.and_then(|i| i.started_at).unwrap_or_default())
+            Ok(info.and_then(|i| i.started_at))
         })
     }
 
-    fn wait_ready(&self, after: Option<&str>) -> Result<Back> {
-        let deadline = Deadline::after(BACK_WITHIN);
+    fn wait_ready(&self, after: Option<&str>, within: Duration) -> Result<Back> {
+        let deadline = Deadline::after(within);
         crate::runtime::block_on(wait_back(
             &self.engine,
             &self.name,
@@ -402,6 +399,13 @@ pub(crate) async fn wait_back(
                     Err(Error::Stopped { exit_code, .. })
                         if exit_code == crate::guest::REBOOT_EXIT_CODE => {}
                     Err(err) if err.engine_failure() == Some(EngineFailure::Transient) => {}
+                    // It went down for good: powered off or stopped.
+                    Err(Error::Stopped { exit_code, .. }) => {
+                        return Err(Error::NotRunning {
+                            machine: name.to_owned(),
+                            state: format!("exited, exit code {exit_code}"),
+                        })
+                    }
                     result => return result,
                 }
             }
@@ -442,27 +446,49 @@ pub(crate) async fn wait_back(
 }
 
 /// The machine as the engine reports it, if it runs; an error saying why
-/// not otherwise (gone, being removed, stopped with its boot log).
+/// not otherwise (gone, being removed, stopped with its boot log). A
+/// machine in the middle of a reboot (being restarted after exiting with
+/// [`REBOOT_EXIT_CODE`](crate::guest::REBOOT_EXIT_CODE), or in a state the
+/// engine cannot report for a moment) is waited for, a few seconds at most.
 pub(crate) async fn running(engine: &Engine, name: &str) -> Result<ContainerInfo> {
-    let Some(info) = engine.container(name).await? else {
-        return Err(Error::Vanished {
-            machine: name.to_owned(),
-        });
-    };
-    if info.status == Some(ContainerStatus::Removing) {
-        return Err(Error::Vanished {
-            machine: name.to_owned(),
-        });
+    let started = Instant::now();
+    loop {
+        match engine.container(name).await {
+            Ok(Some(info)) if info.status == Some(ContainerStatus::Removing) => {
+                return Err(Error::Vanished {
+                    machine: name.to_owned(),
+                })
+            }
+            Ok(Some(info)) if info.is_running() => return Ok(info),
+            Ok(Some(info)) => {
+                let rebooting = info.exit_code == Some(crate::guest::REBOOT_EXIT_CODE)
+                    && matches!(
+                        info.status,
+                        Some(ContainerStatus::Restarting | ContainerStatus::Exited)
+                    );
+                if !rebooting || started.elapsed() >= RESTART_GRACE {
+                    return Err(Error::Stopped {
+                        machine: name.to_owned(),
+                        exit_code: info.exit_code.unwrap_or_default(),
+                        reason: info.error.clone().unwrap_or_default(),
+                        logs: boot_log(engine, name, 20).await,
+                    });
+                }
+            }
+            Ok(None) => {
+                return Err(Error::Vanished {
+                    machine: name.to_owned(),
+                })
+            }
+            Err(err) if err.engine_failure() == Some(EngineFailure::Transient) => {
+                if started.elapsed() >= RESTART_GRACE {
+                    return Err(err);
+                }
+            }
+            Err(err) => return Err(err),
+        }
+        tokio::time::sleep(RETRY_EVERY * 2).await;
     }
-    if !info.is_running() {
-        return Err(Error::Stopped {
-            machine: name.to_owned(),
-            exit_code: info.exit_code.unwrap_or_default(),
-            reason: info.error.clone().unwrap_or_default(),
-            logs: boot_log(engine, name, 20).await,
-        });
-    }
-    Ok(info)
 }
 
 async fn not_ready(engine: &Engine, name: &str, deadline: Deadline, reason: String) -> Error {

@@ -25,7 +25,7 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
     };
     if reason.contains("port is already allocated") || reason.contains("address already in use") {
         reason.push_str(
-            "\n  a host port this machine publishes is taken by another process or machine: change its hostPort, or leave hostPort out to get a free one",
+            "\n  a host port this machine publishes is taken by another process or machine: change its hostPort if the config sets one; a port footloose picked when it created the machine (so that it stays across reboots) is kept while the machine is stopped too, and `footloose delete` then `create` picks a free one again",
         );
     }
     if privileged {

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use super::connection::{Connection, Target};
 use crate::error::{Error, Result};
@@ -17,13 +18,13 @@ const MAX_IDLE: usize = 4;
 pub trait Lifeline: Send + Sync {
     /// The machine's current boot as the engine knows it (when its
     /// container was last started).
-    fn boot(&self) -> Result<String>;
+    fn boot(&self) -> Result<Option<String>>;
 
     /// Waits until the machine runs a boot other than `after` (any boot
     /// when `None`) and is ready, and returns where it is reached now with
     /// a connection to it; fails when it will not come back (powered off,
-    /// removed) or not in time.
-    fn wait_ready(&self, after: Option<&str>) -> Result<Back>;
+    /// removed) or not within `within`.
+    fn wait_ready(&self, after: Option<&str>, within: Duration) -> Result<Back>;
 }
 
 /// A machine ready again after it went down.
@@ -35,6 +36,10 @@ pub struct Back {
     /// Its address now: an engine may give a restarted container another.
     pub ip: Option<IpAddr>,
 }
+
+/// How long a command waits for a machine that went down under it (a
+/// reboot) to be ready again, unless it is given less time.
+pub const BACK_WITHIN: Duration = Duration::from_secs(120);
 
 /// The open connections to one machine.
 pub struct Pool {
@@ -75,17 +80,20 @@ impl Pool {
 
     /// The machine's current boot, when the pool has a [`Lifeline`].
     pub fn boot(&self) -> Result<Option<String>> {
-        self.lifeline.as_ref().map(|l| l.boot()).transpose()
+        match &self.lifeline {
+            Some(lifeline) => lifeline.boot(),
+            None => Ok(None),
+        }
     }
 
     /// Waits until the machine runs a boot other than `after` and is
     /// ready; the connections of earlier boots are dropped. Without a
     /// [`Lifeline`] it returns at once.
-    pub fn wait_for_boot_after(&self, after: &str) -> Result<()> {
+    pub fn wait_for_boot_after(&self, after: &str, within: Duration) -> Result<()> {
         let Some(lifeline) = &self.lifeline else {
             return Ok(());
         };
-        let back = lifeline.wait_ready(Some(after))?;
+        let back = lifeline.wait_ready(Some(after), within)?;
         self.reset(back.target, back.ip, back.connection);
         Ok(())
     }
@@ -141,6 +149,16 @@ impl Pool {
     /// [`Error::ConnectionLost`]: the command may or may not have run, and
     /// it is never run a second time behind the caller's back.
     pub fn with<T>(&self, op: impl Fn(&Connection) -> Result<T>) -> Result<T> {
+        self.with_within(BACK_WITHIN, op)
+    }
+
+    /// [`with`](Self::with), waiting at most `within` for a machine that
+    /// went down to be back.
+    pub fn with_within<T>(
+        &self,
+        within: Duration,
+        op: impl Fn(&Connection) -> Result<T>,
+    ) -> Result<T> {
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut dropped = false;
         if let Some(connection) = pooled {
@@ -151,9 +169,9 @@ impl Pool {
             }
         }
         let connection = if dropped {
-            self.reconnect()?
+            self.reconnect(within)?
         } else {
-            self.open()?
+            self.open(within)?
         };
         connection.begin();
         let result = op(&connection);
@@ -164,11 +182,11 @@ impl Pool {
     /// have rebooted (its address may have changed with it), or sshd was
     /// restarted. With a [`Lifeline`], wait until it is ready and reach it
     /// where it is now; the other idle connections are dead too.
-    fn reconnect(&self) -> Result<Connection> {
+    fn reconnect(&self, within: Duration) -> Result<Connection> {
         let Some(lifeline) = &self.lifeline else {
             return Connection::open(&self.target());
         };
-        let back = lifeline.wait_ready(None)?;
+        let back = lifeline.wait_ready(None, within)?;
         self.reset(back.target.clone(), back.ip, None);
         match back.connection {
             Some(connection) => Ok(connection),
@@ -179,9 +197,9 @@ impl Pool {
     /// A fresh connection. When the machine does not answer, it may be
     /// rebooting: with a [`Lifeline`], wait until it is back (or says why it
     /// will not be), and reach it where it is now.
-    fn open(&self) -> Result<Connection> {
+    fn open(&self, within: Duration) -> Result<Connection> {
         match Connection::open(&self.target()) {
-            Err(Error::Ssh { .. }) if self.lifeline.is_some() => self.reconnect(),
+            Err(Error::Ssh { .. }) if self.lifeline.is_some() => self.reconnect(within),
             result => result,
         }
     }

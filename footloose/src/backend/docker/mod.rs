@@ -87,9 +87,18 @@ impl Backend for DockerBackend {
         let mut attempts = 0;
         let list = loop {
             match self.docker.list_containers(Some(options.clone())).await {
-                Err(e) if in_passing_state(&e) && attempts < PASSING_STATE_TRIES => {
+                // Listing is what delete and the janitor start with: it waits
+                // longer for one container's state to pass.
+                Err(e) if in_passing_state(&e) && attempts < 5 * PASSING_STATE_TRIES => {
                     attempts += 1;
                     tokio::time::sleep(PASSING_STATE_WAIT).await;
+                }
+                Err(e) if in_passing_state(&e) => {
+                    return Err(Error::Engine {
+                        action: "listing containers".into(),
+                        kind: EngineFailure::Transient,
+                        message: e.to_string(),
+                    })
                 }
                 result => break result.map_err(|e| error("listing containers", e))?,
             }
