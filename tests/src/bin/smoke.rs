@@ -10,12 +10,12 @@
 //! Usage: smoke ENGINE-LABEL PATH-TO-FOOTLOOSE-BINARY
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use footloose::engine::Engine;
-use footloose::ClusterBuilder;
+use footloose::{ClusterBuilder, ClusterGuard};
 
 // Test clusters made here get the cleanup watchdog: the binary has the
 // hooks a `#[footloose::cluster]` test binary has.
@@ -153,19 +153,31 @@ impl<F: FnMut()> Drop for Cleanup<F> {
     }
 }
 
-fn framework(dir: &Path) {
-    let config = dir.join("framework.yaml");
+/// `DIR/NAME.yaml`: a one-machine cluster named `name` on the suite's image.
+fn one_machine_config(dir: &Path, name: &str) -> PathBuf {
+    let config = dir.join(format!("{name}.yaml"));
     std::fs::write(
         &config,
-        format!("cluster:\n  name: fw\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+        format!("cluster:\n  name: {name}\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
     )
     .unwrap();
-    let guard = ClusterBuilder::from_file(&config)
+    config
+}
+
+/// A test cluster of its own from `config`, given the time a machine under
+/// software emulation takes.
+fn start(config: &Path) -> ClusterGuard {
+    ClusterBuilder::from_file(config)
         .unwrap()
         .unique_name()
         .ready_timeout(Duration::from_secs(600))
         .start()
-        .unwrap();
+        .unwrap()
+}
+
+fn framework(dir: &Path) {
+    let config = one_machine_config(dir, "fw");
+    let guard = start(&config);
     let name = guard.name().to_owned();
     let node = guard.machine("node0");
     assert_eq!(node.exec("hostname").unwrap().stdout().trim(), "node0");
@@ -187,18 +199,8 @@ fn framework(dir: &Path) {
 /// `Machine` outlives its `Cluster` value (and, on an `ssh://` engine, the
 /// tunnel it is reached through stays with it).
 fn reboot(cli: &Path, dir: &Path) {
-    let config = dir.join("reboot.yaml");
-    std::fs::write(
-        &config,
-        format!("cluster:\n  name: rb\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
-    )
-    .unwrap();
-    let guard = ClusterBuilder::from_file(&config)
-        .unwrap()
-        .unique_name()
-        .ready_timeout(Duration::from_secs(600))
-        .start()
-        .unwrap();
+    let config = one_machine_config(dir, "rb");
+    let guard = start(&config);
     let name = guard.name().to_owned();
     let node = guard.machine("node0");
     node.write_file("/root/kept", b"kept\n").unwrap();
@@ -221,22 +223,13 @@ fn reboot(cli: &Path, dir: &Path) {
     drop(guard);
     assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
 
-    let guard = ClusterBuilder::from_file(&config)
-        .unwrap()
-        .unique_name()
-        .ready_timeout(Duration::from_secs(600))
-        .start()
-        .unwrap();
+    let guard = start(&config);
     let name = guard.name().to_owned();
     let node = guard.machine("node0").clone();
     // Kept on the engine, and the Cluster value dropped.
     drop(guard.keep());
     let outlived = node.exec("hostname");
-    run(
-        cli,
-        dir,
-        &["delete", "-c", "reboot.yaml", "--cluster", &name],
-    );
+    run(cli, dir, &["delete", "-c", "rb.yaml", "--cluster", &name]);
     assert_eq!(
         outlived
             .expect("the Machine outlived its Cluster")
