@@ -1,7 +1,7 @@
 //! Connections to a machine under the things roles do to sshd: a command
 //! that drops its own connection runs once and says so, an upload cut
-//! short is reported, not redone, and killed sessions and a restarted sshd
-//! heal on the next command.
+//! short is reported, not redone, and killed sessions, a restarted sshd
+//! and an Ansible play that reconfigures it heal on the next command.
 
 use std::time::Duration;
 
@@ -91,4 +91,42 @@ fn connections_heal_after_sshd_sessions_are_killed_and_sshd_restarts(cluster: &C
         assert_eq!(out.stdout().trim(), "active");
     }
     assert_eq!(node.exec("hostname").unwrap().stdout().trim(), "node0");
+}
+
+#[footloose::cluster("footloose.yaml")]
+fn a_play_that_reconfigures_and_restarts_sshd_leaves_the_machine_usable(cluster: &Cluster) {
+    let node = cluster.machine("node0");
+    node.exec("true").unwrap().checked().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = cluster
+        .write_ansible_inventory(dir.path().join("inventory.yml"))
+        .unwrap();
+    let playbook = dir.path().join("harden.yml");
+    // A hardening role's shape: a new sshd setting, sshd restarted by a
+    // handler, and every open session cut off after it.
+    std::fs::write(
+        &playbook,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n  - ansible.builtin.copy:\n      dest: /etc/ssh/sshd_config.d/role.conf\n      content: \"ClientAliveInterval 30\\nMaxAuthTries 3\\n\"\n    notify: restart sshd\n  handlers:\n  - name: restart sshd\n    ansible.builtin.service:\n      name: ssh\n      state: restarted\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("ansible-playbook")
+        .arg("-i")
+        .arg(&inventory)
+        .arg(&playbook)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ansible-playbook (install ansible-core): {e}"));
+    assert!(
+        out.status.success(),
+        "ansible-playbook failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    node.exec("pkill -KILL -f 'sshd: root' || true").ok();
+    for round in 0..4 {
+        let out = node
+            .exec("sshd -T | grep -i '^maxauthtries'")
+            .unwrap_or_else(|e| panic!("exec {round} after the play: {e}"));
+        assert_eq!(out.stdout().trim(), "maxauthtries 3");
+    }
 }

@@ -195,7 +195,8 @@ fn framework(dir: &Path) {
     assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
 }
 
-/// A machine reboots with its disk kept, and one powered off stays off; a
+/// A machine reboots with its disk kept, a command that drops its own
+/// connection runs once, and a machine powered off stays off; a
 /// `Machine` outlives its `Cluster` value (and, on an `ssh://` engine, the
 /// tunnel it is reached through stays with it).
 fn reboot(cli: &Path, dir: &Path) {
@@ -208,6 +209,12 @@ fn reboot(cli: &Path, dir: &Path) {
     node.reboot_within(Duration::from_secs(600)).unwrap();
     println!("reboot round trip: {:.1}s", started.elapsed().as_secs_f64());
     assert_eq!(node.read_file("/root/kept").unwrap(), b"kept\n");
+    // A command that kills its own session runs once, and says so.
+    match node.exec("echo ran >> /root/runs; kill -KILL $PPID; sleep 5") {
+        Err(footloose::Error::ConnectionLost { .. }) => {}
+        other => panic!("a command that dropped its connection: {other:?}"),
+    }
+    assert_eq!(node.read_file("/root/runs").unwrap(), b"ran\n");
     match node.exec("poweroff") {
         Ok(_) | Err(footloose::Error::ConnectionLost { .. }) => {}
         Err(err) => panic!("poweroff: {err}"),
