@@ -104,3 +104,27 @@ pub fn target_dir() -> std::path::PathBuf {
         .expect("the test binary is in TARGET/debug/deps")
         .to_owned()
 }
+
+/// A command's stdout then stderr, as text: what a failure message shows.
+pub fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs the real `ansible-playbook` on `playbook` against `inventory`;
+/// panics when it cannot run (ansible-core is not installed).
+pub fn ansible_playbook(
+    inventory: &std::path::Path,
+    playbook: &std::path::Path,
+) -> std::process::Output {
+    std::process::Command::new("ansible-playbook")
+        .arg("-i")
+        .arg(inventory)
+        .arg(playbook)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ansible-playbook (install ansible-core): {e}"))
+}

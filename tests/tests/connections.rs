@@ -109,18 +109,11 @@ fn a_play_that_reconfigures_and_restarts_sshd_leaves_the_machine_usable(cluster:
         "- hosts: all\n  gather_facts: false\n  tasks:\n  - ansible.builtin.copy:\n      dest: /etc/ssh/sshd_config.d/role.conf\n      content: \"ClientAliveInterval 30\\nMaxAuthTries 3\\n\"\n    notify: restart sshd\n  handlers:\n  - name: restart sshd\n    ansible.builtin.service:\n      name: ssh\n      state: restarted\n",
     )
     .unwrap();
-    let out = std::process::Command::new("ansible-playbook")
-        .arg("-i")
-        .arg(&inventory)
-        .arg(&playbook)
-        .env("ANSIBLE_NOCOLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run ansible-playbook (install ansible-core): {e}"));
+    let out = footloose_tests::ansible_playbook(&inventory, &playbook);
     assert!(
         out.status.success(),
-        "ansible-playbook failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "ansible-playbook failed:\n{}",
+        footloose_tests::output_text(&out)
     );
     node.exec("pkill -KILL -f 'sshd: root' || true").ok();
     for round in 0..4 {

@@ -270,11 +270,7 @@ fn shared_clusters_are_one_per_process_and_removed_at_exit() {
         .env(SHARED_LOG_ENV, &log)
         .output()
         .expect("cannot run this test binary again");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let report = footloose_tests::output_text(&out);
     assert!(
         out.status.success() && report.contains("2 passed"),
         "the child process did not pass both readers:\n{report}"
@@ -405,11 +401,7 @@ fn keep_on_failure_keeps_the_cluster_and_says_how_to_reach_and_delete_it() {
         .env_remove("FOOTLOOSE_KEEP")
         .output()
         .expect("cannot run this test binary again");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let report = footloose_tests::output_text(&out);
     // One cluster per run (FOOTLOOSE_IMAGES runs a plain test on each image).
     let kept: Vec<String> = report
         .lines()

@@ -2,7 +2,6 @@
 //! the machine back with its disk, hostname, address and ports; a poweroff
 //! leaves it stopped; `footloose show` follows each step.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -161,12 +160,11 @@ fn ansible_s_reboot_module_reboots_a_machine(cluster: &Cluster) {
         "- hosts: all\n  gather_facts: false\n  tasks:\n  - ansible.builtin.reboot:\n      boot_time_command: cut -d' ' -f22 /proc/1/stat\n      reboot_timeout: 120\n",
     )
     .unwrap();
-    let out = ansible_playbook(&inventory, &playbook);
+    let out = footloose_tests::ansible_playbook(&inventory, &playbook);
     assert!(
         out.status.success(),
-        "ansible-playbook failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "ansible-playbook failed:\n{}",
+        footloose_tests::output_text(&out)
     );
     let recap = String::from_utf8_lossy(&out.stdout);
     assert!(recap.contains("changed=1"), "{recap}");
@@ -176,14 +174,4 @@ fn ansible_s_reboot_module_reboots_a_machine(cluster: &Cluster) {
         "ansible reported a reboot that did not happen"
     );
     assert_eq!(identity(node), before);
-}
-
-fn ansible_playbook(inventory: &Path, playbook: &Path) -> std::process::Output {
-    Command::new("ansible-playbook")
-        .arg("-i")
-        .arg(inventory)
-        .arg(playbook)
-        .env("ANSIBLE_NOCOLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run ansible-playbook (install ansible-core): {e}"))
 }
