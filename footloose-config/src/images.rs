@@ -1,13 +1,29 @@
 //! Short image names: `debian12` stands for `footloose/debian12`.
 
-/// The images footloose builds itself, by short name.
+/// The images footloose builds itself, by short name (the same table as
+/// `footloose::image::IMAGES`, which a test there holds it to).
 ///
 /// ```
 /// for name in footloose_config::images::SHORT_NAMES {
 ///     assert_eq!(footloose_config::images::resolve(name), Some(format!("footloose/{name}")));
 /// }
 /// ```
-pub const SHORT_NAMES: [&str; 3] = ["debian11", "debian12", "debian13"];
+pub const SHORT_NAMES: [&str; 14] = [
+    "debian11",
+    "debian12",
+    "debian13",
+    "ubuntu22.04",
+    "ubuntu24.04",
+    "rocky8",
+    "rocky9",
+    "alma8",
+    "alma9",
+    "fedora",
+    "leap15.6",
+    "leap16.0",
+    "arch",
+    "amazon2023",
+];
 
 /// The full reference of `image`: short names gain the `footloose/`
 /// prefix, anything else is returned as it is. `None` for a bare word that
@@ -45,5 +61,11 @@ mod tests {
             Some("registry.local/x")
         );
         assert_eq!(resolve("debian10"), None);
+        assert_eq!(resolve("rocky9").as_deref(), Some("footloose/rocky9"));
+        assert_eq!(
+            resolve("ubuntu24.04").as_deref(),
+            Some("footloose/ubuntu24.04")
+        );
+        assert_eq!(resolve("ubuntu").as_deref(), None);
     }
 }

@@ -50,6 +50,38 @@ pub(crate) fn pack(entries: &[Entry<'_>]) -> std::io::Result<Vec<u8>> {
     archive.into_inner()
 }
 
+/// The first entry of an archive the engine sent for one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unpacked {
+    /// A regular file and its contents.
+    File(Vec<u8>),
+    /// A symbolic link and where it points.
+    Link(String),
+    /// Anything else (a directory, a device).
+    Other,
+}
+
+/// The first entry of `tar`, `None` for an empty archive.
+pub(crate) fn first_entry(tar: &[u8]) -> std::io::Result<Option<Unpacked>> {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(tar);
+    let Some(entry) = archive.entries()?.next() else {
+        return Ok(None);
+    };
+    let mut entry = entry?;
+    let kind = entry.header().entry_type();
+    Ok(Some(if kind.is_symlink() {
+        let target = entry.link_name()?.unwrap_or_default();
+        Unpacked::Link(target.to_string_lossy().into_owned())
+    } else if kind.is_file() {
+        let mut contents = Vec::new();
+        entry.read_to_end(&mut contents)?;
+        Unpacked::File(contents)
+    } else {
+        Unpacked::Other
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

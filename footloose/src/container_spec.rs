@@ -298,6 +298,32 @@ pub fn plan(
     }
 }
 
+/// A container that is only read from and never started: how footloose
+/// looks inside an image it is to adapt (`image::Probe`).
+pub fn inert(name: &str, image: &str, labels: HashMap<String, String>) -> ContainerPlan {
+    ContainerPlan {
+        name: name.to_owned(),
+        image: image.to_owned(),
+        hostname: "probe".to_owned(),
+        cmd: vec!["/footloose-probe-never-starts".to_owned()],
+        env: Vec::new(),
+        labels,
+        ports: Vec::new(),
+        tmpfs: BTreeMap::new(),
+        binds: Vec::new(),
+        mounts: Vec::new(),
+        cgroupns: CgroupNamespace::Private,
+        privileged: false,
+        cap_add: Vec::new(),
+        cap_drop: Vec::new(),
+        security_opt: Vec::new(),
+        network: None,
+        extra_networks: Vec::new(),
+        stop_signal: STOP_SIGNAL.to_owned(),
+        restart_on_failure: false,
+    }
+}
+
 /// The cgroup namespace and the `/sys/fs/cgroup` bind, if any (see the
 /// module documentation for why).
 pub fn cgroup_setup(facts: HostFacts, privileged: bool) -> (CgroupNamespace, Option<&'static str>) {

@@ -234,6 +234,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// An image footloose did not build cannot be made a machine image:
+    /// its [`AdaptError`](crate::image::AdaptError) says what it lacks.
+    #[error("image {image} cannot be made a footloose machine: {reason}")]
+    Adapt {
+        /// The image reference.
+        image: String,
+        /// What it lacks (part of the message, so not a source).
+        reason: crate::distro::AdaptError,
+    },
+
     /// A machine did not become ready in time, or stopped while booting.
     #[error("machine {machine} did not become ready within {}s: {reason}\n  last boot messages:\n{logs}", deadline.as_secs())]
     NotReady {

@@ -33,6 +33,18 @@ pub const LEASE_EXPIRES: &str = "io.footloose.lease-expires";
 /// On images footloose builds: the digest of the definition they were
 /// built from (see `footloose image build`).
 pub const IMAGE_DEFINITION: &str = "io.footloose.definition";
+/// On images footloose adapted: the reference of the image it adapted.
+pub const ADAPTED_FROM: &str = "io.footloose.adapted-from";
+/// On images footloose adapted: the id of the image it adapted, so that a
+/// new image under the same reference is adapted again.
+pub const ADAPTED_FROM_ID: &str = "io.footloose.adapted-from-id";
+/// On an image, `false` asks footloose to run it as it is, not adapted:
+/// footloose then copies the keys in before the machine starts, and the
+/// image must bring systemd and sshd set up itself.
+pub const ADAPT: &str = "io.footloose.adapt";
+/// On the containers footloose makes to look inside an image it adapts
+/// (never started, removed at once): the image.
+pub const PROBE: &str = "io.footloose.probe";
 /// The SHA-256 fingerprint of the client key the machine trusts
 /// (containers only).
 pub const KEY_FINGERPRINT: &str = "io.footloose.key-fingerprint";

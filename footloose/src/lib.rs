@@ -79,6 +79,7 @@ mod archive;
 mod backend;
 mod cluster;
 mod container_spec;
+mod distro;
 pub mod engine;
 mod error;
 pub mod guest;

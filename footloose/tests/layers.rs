@@ -57,6 +57,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "host",
             "ownership",
             "record",
+            "distro",
         ],
     ),
     (

@@ -1,22 +1,43 @@
 #!/bin/sh
-# Turns a Debian root file system into a footloose machine image: systemd as
-# PID 1, an ssh daemon, and nothing that makes no sense inside a container.
-# Shared by every images/<name>/Dockerfile; runs as the image's only RUN step.
+# Turns a root file system that holds systemd and an ssh daemon into a
+# footloose machine image: systemd as PID 1, sshd reachable with the keys
+# footloose passes, and nothing that makes no sense inside a container.
+# Shared by every images/<name>/Dockerfile and by the images footloose
+# adapts; runs after the Dockerfile installed what the image lacked. It
+# installs nothing itself, and works on any distribution (Debian, Ubuntu,
+# the Red Hat family, SUSE, Arch, ...): what differs is found, not assumed.
 set -eu
 
-packages="systemd systemd-sysv dbus libpam-systemd openssh-server python3 \
-  iproute2 iputils-ping procps sudo ca-certificates curl"
+say() { echo "footloose-setup: $*"; }
+fail() { echo "footloose-setup: error: $*" >&2; exit 1; }
 
-# A base made by footloose with mmdebstrap already holds every package, so
-# the archive is only asked when something is missing (official debian:*).
-# shellcheck disable=SC2086
-if ! dpkg-query -W $packages >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update
-  apt-get install -y --no-install-recommends $packages
+systemd=
+for candidate in /usr/lib/systemd/systemd /lib/systemd/systemd; do
+  [ -x "$candidate" ] && systemd=$candidate && break
+done
+[ -n "$systemd" ] || fail "no systemd (looked for /usr/lib/systemd/systemd, /lib/systemd/systemd)"
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] ||
+  fail "no ssh daemon (sshd is not on PATH nor in /usr/sbin)"
+
+# PID 1 is /sbin/init (the image's CMD), whatever provides it.
+if [ ! -e /sbin/init ]; then
+  ln -s "$systemd" /sbin/init
+  say "linked /sbin/init to $systemd"
 fi
-apt-get clean
-rm -rf /var/lib/apt/lists/*
+
+# The ssh daemon's unit: ssh.service on Debian and Ubuntu, sshd.service
+# elsewhere.
+ssh_unit=
+for unit in ssh.service sshd.service; do
+  for dir in /lib/systemd/system /usr/lib/systemd/system; do
+    if [ -e "$dir/$unit" ]; then ssh_unit=$unit; break 2; fi
+  done
+done
+[ -n "$ssh_unit" ] || fail "no ssh.service or sshd.service unit (is the ssh daemon's package complete?)"
+say "ssh daemon unit: $ssh_unit"
+
+# A VM has no policy-rc.d: services a test installs start as they would.
+rm -f /usr/sbin/policy-rc.d
 
 # Units that need hardware, a console or kernel tunables a container lacks,
 # and units with nothing to do in a machine made from a finished image: no
@@ -43,7 +64,8 @@ systemctl mask \
   systemd-update-utmp.service systemd-update-utmp-runlevel.service \
   modprobe@.service systemd-journal-flush.service systemd-sysusers.service \
   systemd-tmpfiles-setup-dev.service systemd-tmpfiles-setup-dev-early.service \
-  dpkg-db-backup.timer \
+  dpkg-db-backup.timer dnf-makecache.timer archlinux-keyring-wkd-sync.timer \
+  systemd-oomd.service systemd-oomd.socket \
   ldconfig.service systemd-journal-catalog-update.service systemd-update-done.service \
   systemd-user-sessions.service
 
@@ -57,7 +79,8 @@ ln -sf /dev/null /etc/tmpfiles.d/systemd-nologin.conf
 # daemon-reload. The SysV generator stays: packages may still ship only an
 # init script.
 mkdir -p /etc/systemd/system-generators
-for generator in /lib/systemd/system-generators/*; do
+for generator in /lib/systemd/system-generators/* /usr/lib/systemd/system-generators/*; do
+  [ -e "$generator" ] || continue
   case ${generator##*/} in
     systemd-sysv-generator) ;;
     *) ln -sf /dev/null "/etc/systemd/system-generators/${generator##*/}" ;;
@@ -98,7 +121,7 @@ cat > /etc/systemd/system/footloose-boot.service <<'CONF'
 Description=Keys and settings footloose passes in the environment
 DefaultDependencies=no
 After=systemd-tmpfiles-setup.service
-Before=ssh.service sysinit.target
+Before=ssh.service sshd.service sysinit.target
 
 [Service]
 Type=oneshot
@@ -124,20 +147,39 @@ CONF
 
 # No update-motd scripts at each login (Debian's uname line); the static
 # /etc/motd is still shown.
-sed -i '/pam_motd.so[[:space:]]*motd=\/run\/motd.dynamic/d' /etc/pam.d/sshd
+if [ -f /etc/pam.d/sshd ]; then
+  sed -i '/pam_motd.so[[:space:]]*motd=\/run\/motd.dynamic/d' /etc/pam.d/sshd
+fi
+
+# A locked root account ('!' in /etc/shadow, as some images ship it) may
+# not log in even with a key where sshd checks it without PAM.
+if [ -f /etc/shadow ] && grep -q '^root:!' /etc/shadow; then
+  sed -i 's/^root:![^:]*:/root:*:/' /etc/shadow
+  say "unlocked root for key logins"
+fi
 
 # Boot fast: machines are short-lived, so the journal stays in memory (no
 # flush to disk on the boot's critical path), and sshd's configuration is
 # not test-run before every start (footloose writes it once, here).
-mkdir -p /etc/systemd/journald.conf.d /etc/systemd/system/ssh.service.d
+mkdir -p /etc/systemd/journald.conf.d "/etc/systemd/system/$ssh_unit.d"
 cat > /etc/systemd/journald.conf.d/footloose.conf <<'CONF'
 [Journal]
 Storage=volatile
 CONF
-cat > /etc/systemd/system/ssh.service.d/footloose.conf <<'CONF'
+cat > "/etc/systemd/system/$ssh_unit.d/footloose.conf" <<'CONF'
 [Service]
 ExecStartPre=
 CONF
+
+# The units that make every kind of host key at boot (Red Hat, SUSE, Arch)
+# are skipped: footloose writes the one key sshd uses.
+for unit in sshd-keygen@.service sshd-keygen.service sshdgenkeys.service; do
+  mkdir -p "/etc/systemd/system/$unit.d"
+  cat > "/etc/systemd/system/$unit.d/footloose.conf" <<'CONF'
+[Unit]
+ConditionPathExists=/run/footloose-generate-host-keys
+CONF
+done
 
 # Every machine gets its own identity at boot: footloose writes a fresh host
 # key before the container starts, and systemd makes a machine-id.
@@ -146,6 +188,11 @@ rm -f /etc/ssh/ssh_host_* /var/lib/dbus/machine-id
 
 mkdir -p /etc/ssh/sshd_config.d /root/.ssh
 chmod 0700 /root/.ssh
+# Releases whose sshd_config reads no drop-ins (Red Hat 8) read footloose's.
+if [ -f /etc/ssh/sshd_config ] && ! grep -qi '^[[:space:]]*Include[[:space:]].*sshd_config.d' /etc/ssh/sshd_config; then
+  sed -i '1i Include /etc/ssh/sshd_config.d/*.conf' /etc/ssh/sshd_config
+  say "made sshd_config read /etc/ssh/sshd_config.d"
+fi
 cat > /etc/ssh/sshd_config.d/footloose.conf <<'CONF'
 # Written by footloose: key-only logins with the key footloose injects.
 HostKey /etc/ssh/ssh_host_ed25519_key
@@ -155,4 +202,8 @@ KbdInteractiveAuthentication no
 UseDNS no
 MaxSessions 32
 CONF
-systemctl enable ssh.service
+# Socket activation (Ubuntu 24.04's default) would hold port 22 beside
+# the daemon: the daemon runs on its own, as footloose's images expect.
+systemctl disable ssh.socket sshd.socket >/dev/null 2>&1 || true
+systemctl enable "$ssh_unit"
+say "set up: boot unit footloose-boot.service, $ssh_unit enabled, container units masked"

@@ -128,3 +128,80 @@ pub fn ansible_playbook(
         .output()
         .unwrap_or_else(|e| panic!("cannot run ansible-playbook (install ansible-core): {e}"))
 }
+
+/// Images made for the adapter's tests from footloose's Debian 12 base
+/// (made with mmdebstrap when missing), as users' images from a registry
+/// would be: labelled `io.footloose.test=true`, kept between runs.
+pub mod test_images {
+    use std::process::{Command, Stdio};
+
+    /// A systemd image without an ssh daemon (footloose's Debian 12 base
+    /// with openssh-server purged), as a user's own systemd image may be.
+    pub const NO_SSHD: &str = "footloose-test/nosshd:bookworm";
+    /// Neither systemd, sshd nor python3: what `debian:bookworm` from a
+    /// registry holds.
+    pub const BARE: &str = "footloose-test/bare:bookworm";
+
+    const BASE: &str = "footloose/base:bookworm";
+
+    /// The Dockerfile of a test image.
+    fn dockerfile(image: &str, extra: &str) -> String {
+        let purge = match image {
+            NO_SSHD => "apt-get purge -y openssh-server openssh-sftp-server",
+            BARE => "apt-get purge -y --allow-remove-essential systemd systemd-sysv libpam-systemd dbus openssh-server openssh-sftp-server python3 python3-minimal python3.11 python3.11-minimal && apt-get autoremove --purge -y && test ! -e /lib/systemd/systemd",
+            other => panic!("no test image {other}"),
+        };
+        format!("FROM {BASE}\nRUN {purge}\nLABEL io.footloose.test=true{extra}\n")
+    }
+
+    /// Makes `image` (one of this module's) present; `extra` is appended to
+    /// its label line (another text makes another image: a new base).
+    pub fn make(image: &str, extra: &str) {
+        let engine = super::require_docker();
+        if !footloose::runtime::block_on(footloose::image::exists(&engine, BASE)).unwrap() {
+            // Building footloose/debian12 offline makes the base first.
+            footloose::runtime::block_on(footloose::image::ensure(&engine, "footloose/debian12"))
+                .expect("cannot make footloose's Debian 12 base");
+        }
+        let mut child = Command::new("docker")
+            .args(["build", "-q", "-t", image, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot run docker build (the docker CLI is needed)");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(dockerfile(image, extra).as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "cannot build {image}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The id of `image`, `None` when it is not present.
+    pub fn id(image: &str) -> Option<String> {
+        let out = Command::new("docker")
+            .args(["image", "inspect", "-f", "{{.Id}}", image])
+            .output()
+            .expect("cannot run docker image inspect");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// Removes `image` (by reference), when present and unused.
+    pub fn remove(image: &str) {
+        let _ = Command::new("docker")
+            .args(["image", "rm", image])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}

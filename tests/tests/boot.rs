@@ -38,8 +38,9 @@ fn the_user_manager_runs_only_where_the_spec_asks(cluster: &Cluster) {
 }
 
 /// An image of footloose's own, except that it does not say it takes the
-/// keys in the environment: footloose copies them in. Tagged per run, as
-/// other jobs may share the engine.
+/// keys in the environment, and asks to run as it is (not adapted):
+/// footloose copies the keys in. Tagged per run, as other jobs may share
+/// the engine.
 const COPIED_KEYS_IMAGE: &str = "footloose-test/copied-keys";
 
 #[test]
@@ -49,7 +50,7 @@ fn the_keys_of_an_image_without_the_label_are_copied_in() {
     let context = tempfile::tempdir().unwrap();
     std::fs::write(
         context.path().join("Dockerfile"),
-        "FROM footloose/debian12\nLABEL io.footloose.keys=\"\"\n",
+        "FROM footloose/debian12\nLABEL io.footloose.keys=\"\" io.footloose.adapt=\"false\"\n",
     )
     .unwrap();
     let image = format!(

@@ -353,6 +353,16 @@ impl Backend for MemoryBackend {
         .await
     }
 
+    async fn download(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        self.call(&format!("download {name} {path}"), None, |s| {
+            if !s.containers.contains_key(name) {
+                return Err(refusal(EngineFailure::NotFound, "reading from a container"));
+            }
+            Ok(None)
+        })
+        .await
+    }
+
     async fn logs_tail(&self, _name: &str, _lines: usize) -> String {
         String::new()
     }

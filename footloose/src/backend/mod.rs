@@ -88,6 +88,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn remove_container(&self, name: &str) -> Result<()>;
     /// Unpacks the tar archive `tar` at `path` in a container.
     async fn upload(&self, name: &str, path: &str, tar: Vec<u8>) -> Result<()>;
+    /// The tar archive of `path` in a container (created or running),
+    /// `None` when there is no such path. A symbolic link comes as the
+    /// link itself, not what it points to.
+    async fn download(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>>;
     /// The last `lines` lines a container printed (empty when unreadable).
     async fn logs_tail(&self, name: &str, lines: usize) -> String;
 

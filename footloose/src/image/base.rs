@@ -9,10 +9,6 @@ use super::catalog::ImageDefinition;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
-/// Packages mmdebstrap puts in the base, so that the Dockerfile layer finds
-/// them installed and needs no network. Keep in step with setup.sh.
-const PACKAGES: &str = "systemd,systemd-sysv,dbus,libpam-systemd,openssh-server,python3,iproute2,iputils-ping,procps,sudo,ca-certificates,curl";
-
 /// The Debian mirror mmdebstrap uses; `FOOTLOOSE_DEBIAN_MIRROR` overrides.
 fn mirror() -> String {
     std::env::var("FOOTLOOSE_DEBIAN_MIRROR")
@@ -34,28 +30,40 @@ pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
 
 /// Returns a base image reference for `image`, making one if needed.
 pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Result<String> {
-    if exists(engine, &image.local_base()).await? {
-        return Ok(local_reference(engine, image));
+    if let Some(local) = image.local_base() {
+        if exists(engine, &local).await? {
+            return Ok(engine.backend().local_reference(&local));
+        }
     }
     if exists(engine, &image.official_base()).await? {
         return Ok(image.official_base());
     }
     tracing::info!("Pulling base image {} ...", image.official_base());
-    match pull(engine, &image.official_base()).await {
+    let reason = match pull(engine, &image.official_base()).await {
         Ok(()) => return Ok(image.official_base()),
-        Err(reason) => tracing::info!(
-            "Cannot pull {} ({}); making the base with mmdebstrap instead",
-            image.official_base(),
-            crate::error::chain(&reason)
-        ),
-    }
-    debootstrap(engine, image).await?;
-    Ok(local_reference(engine, image))
-}
-
-/// The locally made base as a build's `FROM` names it on `engine`.
-fn local_reference(engine: &Engine, image: &ImageDefinition) -> String {
-    engine.backend().local_reference(&image.local_base())
+        Err(reason) => crate::error::chain(&reason),
+    };
+    let (Some(suite), Some(local)) = (image.suite, image.local_base()) else {
+        return Err(Error::Image {
+            image: image.reference(),
+            reason: format!(
+                "it builds on {}, which is not present and cannot be pulled ({reason}); \
+                 footloose makes a base itself only for Debian (with mmdebstrap): \
+                 pull or load {} into the engine, or build images/{}/Dockerfile where a registry is reachable",
+                image.official_base(),
+                image.official_base(),
+                image.name
+            ),
+        });
+    };
+    tracing::info!(
+        "Cannot pull {} ({reason}); making the base with mmdebstrap instead",
+        image.official_base(),
+    );
+    // The image's own packages go into the base, so that its Dockerfile
+    // finds them installed and needs no network.
+    debootstrap(engine, suite, &local, &image.packages()).await?;
+    Ok(engine.backend().local_reference(&local))
 }
 
 /// How long a pull of a base image may take before mmdebstrap makes it.
@@ -80,21 +88,18 @@ async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), PullE
     }
 }
 
-/// Streams `mmdebstrap`'s root file system tarball into an image import.
-async fn debootstrap(engine: &Engine, image: &ImageDefinition) -> Result<()> {
+/// Streams `mmdebstrap`'s root file system tarball of Debian `suite`, with
+/// `packages`, into an image import tagged `local`.
+async fn debootstrap(engine: &Engine, suite: &str, local: &str, packages: &[&str]) -> Result<()> {
     let unavailable = |reason: String| Error::Image {
-        image: image.local_base(),
+        image: local.to_owned(),
         reason,
     };
-    tracing::info!(
-        "Making base image {} with mmdebstrap (Debian {}) ...",
-        image.local_base(),
-        image.suite
-    );
+    tracing::info!("Making base image {local} with mmdebstrap (Debian {suite}) ...");
     let mut child = tokio::process::Command::new("mmdebstrap")
         .args(["--variant=minbase", "--format=tar"])
-        .arg(format!("--include={PACKAGES}"))
-        .args([image.suite, "-"])
+        .arg(format!("--include={}", packages.join(",")))
+        .args([suite, "-"])
         .arg(mirror())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -103,8 +108,7 @@ async fn debootstrap(engine: &Engine, image: &ImageDefinition) -> Result<()> {
         .spawn()
         .map_err(|e| {
             unavailable(format!(
-                "cannot run mmdebstrap ({e}); install it (`apt-get install mmdebstrap`) or make debian:{} available",
-                image.suite
+                "cannot run mmdebstrap ({e}); install it (`apt-get install mmdebstrap`) or make debian:{suite} available"
             ))
         })?;
     let stdout = child.stdout.take().expect("stdout is piped");
@@ -129,14 +133,14 @@ async fn debootstrap(engine: &Engine, image: &ImageDefinition) -> Result<()> {
         .backend()
         .import_image(
             Box::pin(rootfs),
-            &image.local_base(),
+            local,
             vec!["CMD [\"/bin/bash\"]".to_owned()],
         )
         .await;
     let status = child.wait().await.map_err(|e| unavailable(e.to_string()))?;
     let log = log.await.unwrap_or_default();
     if !status.success() {
-        let _ = engine.backend().remove_image(&image.local_base()).await;
+        let _ = engine.backend().remove_image(local).await;
         return Err(unavailable(format!(
             "mmdebstrap failed ({status}); its last messages:\n{}",
             tail(&log, 15)

@@ -31,6 +31,8 @@ pub enum BuildOutcome {
     Built,
     /// It was pulled from a registry.
     Pulled,
+    /// footloose derived a machine image from it (see [`adapt`](super::adapt())).
+    Adapted,
 }
 
 /// Makes `reference` present: nothing if it is, a build for footloose's own
@@ -53,7 +55,7 @@ pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
 
 /// [`ensure`], also returning the image's labels (read once when it was
 /// there already).
-pub(crate) async fn ensure_labelled(
+pub(super) async fn ensure_labelled(
     engine: &Engine,
     reference: &str,
 ) -> Result<(BuildOutcome, HashMap<String, String>)> {
@@ -106,12 +108,7 @@ async fn ensure_from(
         .map_err(|e| Error::Image {
             image: reference.to_owned(),
             reason: format!(
-                "it is not present and cannot be pulled ({e}); footloose builds only {}",
-                super::IMAGES
-                    .iter()
-                    .map(|i| i.reference())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "it is not present and cannot be pulled ({e}); load it into the engine, or use one of footloose's own images (`footloose image ls`)"
             ),
         })?;
     Ok(BuildOutcome::Pulled)
@@ -128,7 +125,7 @@ async fn ensure_from(
 /// # Ok(()) }
 /// ```
 pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Result<BuildOutcome> {
-    let _lock = lock(image).await?;
+    let _lock = lock(&image.reference()).await?;
     // Another process may have built it while this one waited.
     if !force {
         if let Some(labels) = labels_of(engine, &image.reference()).await? {
@@ -140,13 +137,10 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     let previous = image_id(engine, &image.reference()).await;
     let base = ensure_base(engine, image).await?;
     tracing::info!("Building image {} on {base} ...", image.reference());
-    let context = build_context(image)?;
+    let dockerfile = format!("{}/Dockerfile", image.name);
+    let context = build_context(&dockerfile, image.dockerfile)?;
     let mut log = String::new();
-    let (dockerfile, reference, digest) = (
-        format!("{}/Dockerfile", image.name),
-        image.reference(),
-        image.digest(),
-    );
+    let (reference, digest) = (image.reference(), image.digest());
     let request = ImageBuild {
         context,
         dockerfile: &dockerfile,
@@ -203,22 +197,33 @@ async fn image_id(engine: &Engine, reference: &str) -> Option<String> {
         .map(|image| image.id)
 }
 
-/// The build context: `<name>/Dockerfile` and `common/setup.sh`, laid out
+/// A build context: `dockerfile` at `path` and `common/setup.sh`, laid out
 /// as in `images/`.
-fn build_context(image: &ImageDefinition) -> Result<Vec<u8>> {
-    let dockerfile = format!("{}/Dockerfile", image.name);
+pub(super) fn build_context(path: &str, dockerfile: &str) -> Result<Vec<u8>> {
     archive::pack(&[
-        Entry::file(&dockerfile, 0o644, image.dockerfile.as_bytes()),
+        Entry::file(path, 0o644, dockerfile.as_bytes()),
         Entry::file("common/setup.sh", 0o755, SETUP_SCRIPT.as_bytes()),
     ])
     .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
 }
 
-/// Takes the per-image build lock (blocking in a worker thread).
-async fn lock(image: &ImageDefinition) -> Result<File> {
+/// Takes the build lock of the image `reference` (blocking in a worker
+/// thread).
+pub(super) async fn lock(reference: &str) -> Result<File> {
     let dir = crate::paths::lock_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-    let path = dir.join(format!("image-{}.lock", image.name));
+    let file_name: String = reference
+        .trim_start_matches("footloose/")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = dir.join(format!("image-{file_name}.lock"));
     let file = File::create(&path).map_err(|e| Error::io("cannot create", &path, e))?;
     tokio::task::spawn_blocking(move || {
         if file.try_lock().is_err() {

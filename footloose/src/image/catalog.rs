@@ -1,5 +1,9 @@
 //! The images footloose knows how to build, embedded from `images/`.
 
+#[cfg(test)]
+use super::recipe::Recipe;
+use crate::distro::{Family, Need};
+
 /// The shared set-up script every image's Dockerfile runs.
 pub const SETUP_SCRIPT: &str = include_str!("../../images/common/setup.sh");
 
@@ -8,17 +12,26 @@ pub const SETUP_SCRIPT: &str = include_str!("../../images/common/setup.sh");
 /// ```
 /// for image in footloose::image::IMAGES {
 ///     assert!(image.dockerfile.contains("ARG BASE"), "{}", image.name);
-///     println!("{} ({}) builds on {}", image.reference(), image.suite, image.official_base());
+///     println!("{} ({}) builds on {}", image.reference(), image.title, image.official_base());
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ImageDefinition {
-    /// Short name, such as `debian12`.
+    /// Short name, such as `debian12` or `rocky9`.
     pub name: &'static str,
-    /// The Debian suite, such as `bookworm`.
-    pub suite: &'static str,
-    /// The Dockerfile's text.
+    /// What it is, such as `Ubuntu 24.04 LTS (noble)`.
+    pub title: &'static str,
+    /// Its distribution family: package manager and package names.
+    pub family: Family,
+    /// The release's major version, where package names depend on it.
+    pub major: Option<u32>,
+    /// The official image a registry serves, which it builds on.
+    pub base: &'static str,
+    /// The Debian suite (`bookworm`), for Debian images only: footloose
+    /// makes their base itself with mmdebstrap when no registry is there.
+    pub suite: Option<&'static str>,
+    /// The Dockerfile's text (`images/<name>/Dockerfile`).
     pub dockerfile: &'static str,
 }
 
@@ -33,24 +46,42 @@ impl ImageDefinition {
         format!("footloose/{}", self.name)
     }
 
-    /// The official base image a registry would serve: `debian:<suite>`.
+    /// The official base image a registry would serve.
     ///
     /// ```
-    /// let debian12 = footloose::image::definition("footloose/debian12").unwrap();
-    /// assert_eq!(debian12.official_base(), "debian:bookworm");
+    /// use footloose::image::definition;
+    ///
+    /// assert_eq!(definition("footloose/debian12").unwrap().official_base(), "debian:bookworm");
+    /// assert_eq!(definition("rocky9").unwrap().official_base(), "rockylinux/rockylinux:9");
     /// ```
     pub fn official_base(&self) -> String {
-        format!("debian:{}", self.suite)
+        self.base.to_owned()
     }
 
-    /// The base footloose makes with mmdebstrap: `footloose/base:<suite>`.
+    /// The base footloose makes with mmdebstrap, `footloose/base:<suite>`:
+    /// Debian images only.
     ///
     /// ```
-    /// let debian12 = footloose::image::definition("debian12").unwrap();
-    /// assert_eq!(debian12.local_base(), "footloose/base:bookworm");
+    /// use footloose::image::definition;
+    ///
+    /// assert_eq!(definition("debian12").unwrap().local_base().as_deref(), Some("footloose/base:bookworm"));
+    /// assert_eq!(definition("ubuntu24.04").unwrap().local_base(), None);
     /// ```
-    pub fn local_base(&self) -> String {
-        format!("footloose/base:{}", self.suite)
+    pub fn local_base(&self) -> Option<String> {
+        self.suite.map(|suite| format!("footloose/base:{suite}"))
+    }
+
+    /// The packages the image installs on its base (those missing).
+    ///
+    /// ```
+    /// let rocky8 = footloose::image::definition("rocky8").unwrap();
+    /// assert!(rocky8.packages().contains(&"python3.11"));
+    /// ```
+    pub fn packages(&self) -> Vec<&'static str> {
+        [Need::Systemd, Need::Sshd, Need::Python, Need::Tools]
+            .into_iter()
+            .flat_map(|need| self.family.packages(need, self.major).iter().copied())
+            .collect()
     }
 
     /// A digest of what the image is built from (its Dockerfile and the
@@ -64,10 +95,41 @@ impl ImageDefinition {
     pub fn digest(&self) -> String {
         digest_of(self.dockerfile, SETUP_SCRIPT)
     }
+
+    /// The Dockerfile this definition makes; `images/<name>/Dockerfile`
+    /// holds the same text (a test checks it, and writes it with
+    /// `FOOTLOOSE_BLESS=1`), which is what footloose builds.
+    #[cfg(test)]
+    pub(crate) fn recipe(&self) -> Recipe {
+        let mut header = vec![
+            format!(
+                "footloose/{}: {} as a footloose machine.",
+                self.name, self.title
+            ),
+            "Made from footloose's image table (footloose/src/image/catalog.rs).".to_owned(),
+            format!(
+                "With a registry:  docker build -f images/{}/Dockerfile -t footloose/{} images/",
+                self.name, self.name
+            ),
+        ];
+        header.push(match self.suite {
+            Some(_) => format!(
+                "Offline, footloose builds BASE itself with mmdebstrap (footloose image build {}).",
+                self.name
+            ),
+            None => format!("Needs {} from a registry.", self.base),
+        });
+        Recipe {
+            header,
+            base: self.base.to_owned(),
+            install: Some((self.family.package_managers()[0], self.packages())),
+            foreign_base: false,
+        }
+    }
 }
 
 /// The digest of a definition made of `dockerfile` and `setup_script`.
-fn digest_of(dockerfile: &str, setup_script: &str) -> String {
+pub(crate) fn digest_of(dockerfile: &str, setup_script: &str) -> String {
     // FNV-1a, 64 bits: stable across releases and platforms.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in dockerfile.bytes().chain(setup_script.bytes()) {
@@ -77,23 +139,156 @@ fn digest_of(dockerfile: &str, setup_script: &str) -> String {
     format!("{hash:016x}")
 }
 
-/// Every image footloose can build.
-pub const IMAGES: [ImageDefinition; 3] = [
+/// One entry of [`IMAGES`].
+const fn image(
+    name: &'static str,
+    title: &'static str,
+    family: Family,
+    major: Option<u32>,
+    base: &'static str,
+    suite: Option<&'static str>,
+    dockerfile: &'static str,
+) -> ImageDefinition {
     ImageDefinition {
-        name: "debian11",
-        suite: "bullseye",
-        dockerfile: include_str!("../../images/debian11/Dockerfile"),
-    },
-    ImageDefinition {
-        name: "debian12",
-        suite: "bookworm",
-        dockerfile: include_str!("../../images/debian12/Dockerfile"),
-    },
-    ImageDefinition {
-        name: "debian13",
-        suite: "trixie",
-        dockerfile: include_str!("../../images/debian13/Dockerfile"),
-    },
+        name,
+        title,
+        family,
+        major,
+        base,
+        suite,
+        dockerfile,
+    }
+}
+
+/// Every image footloose can build. Only the Debian ones can be built
+/// without a registry (their base is made with mmdebstrap).
+pub const IMAGES: [ImageDefinition; 14] = [
+    image(
+        "debian11",
+        "Debian 11 (bullseye)",
+        Family::Debian,
+        Some(11),
+        "debian:bullseye",
+        Some("bullseye"),
+        include_str!("../../images/debian11/Dockerfile"),
+    ),
+    image(
+        "debian12",
+        "Debian 12 (bookworm)",
+        Family::Debian,
+        Some(12),
+        "debian:bookworm",
+        Some("bookworm"),
+        include_str!("../../images/debian12/Dockerfile"),
+    ),
+    image(
+        "debian13",
+        "Debian 13 (trixie)",
+        Family::Debian,
+        Some(13),
+        "debian:trixie",
+        Some("trixie"),
+        include_str!("../../images/debian13/Dockerfile"),
+    ),
+    image(
+        "ubuntu22.04",
+        "Ubuntu 22.04 LTS (jammy)",
+        Family::Ubuntu,
+        Some(22),
+        "ubuntu:22.04",
+        None,
+        include_str!("../../images/ubuntu22.04/Dockerfile"),
+    ),
+    image(
+        "ubuntu24.04",
+        "Ubuntu 24.04 LTS (noble)",
+        Family::Ubuntu,
+        Some(24),
+        "ubuntu:24.04",
+        None,
+        include_str!("../../images/ubuntu24.04/Dockerfile"),
+    ),
+    image(
+        "rocky8",
+        "Rocky Linux 8",
+        Family::RedHat,
+        Some(8),
+        "rockylinux/rockylinux:8",
+        None,
+        include_str!("../../images/rocky8/Dockerfile"),
+    ),
+    image(
+        "rocky9",
+        "Rocky Linux 9",
+        Family::RedHat,
+        Some(9),
+        "rockylinux/rockylinux:9",
+        None,
+        include_str!("../../images/rocky9/Dockerfile"),
+    ),
+    image(
+        "alma8",
+        "AlmaLinux 8",
+        Family::RedHat,
+        Some(8),
+        "almalinux:8",
+        None,
+        include_str!("../../images/alma8/Dockerfile"),
+    ),
+    image(
+        "alma9",
+        "AlmaLinux 9",
+        Family::RedHat,
+        Some(9),
+        "almalinux:9",
+        None,
+        include_str!("../../images/alma9/Dockerfile"),
+    ),
+    image(
+        "fedora",
+        "Fedora (the current release)",
+        Family::Fedora,
+        None,
+        "fedora:latest",
+        None,
+        include_str!("../../images/fedora/Dockerfile"),
+    ),
+    image(
+        "leap15.6",
+        "openSUSE Leap 15.6",
+        Family::Suse,
+        Some(15),
+        "opensuse/leap:15.6",
+        None,
+        include_str!("../../images/leap15.6/Dockerfile"),
+    ),
+    image(
+        "leap16.0",
+        "openSUSE Leap 16.0",
+        Family::Suse,
+        Some(16),
+        "opensuse/leap:16.0",
+        None,
+        include_str!("../../images/leap16.0/Dockerfile"),
+    ),
+    image(
+        "arch",
+        "Arch Linux (rolling)",
+        Family::Arch,
+        None,
+        "archlinux:latest",
+        None,
+        include_str!("../../images/arch/Dockerfile"),
+    ),
+    image(
+        "amazon2023",
+        "Amazon Linux 2023",
+        Family::Amazon,
+        Some(2023),
+        "amazonlinux:2023",
+        None,
+        include_str!("../../images/amazon2023/Dockerfile"),
+    ),
 ];
 
 /// The definition behind `reference`: a short name (`debian12`) or
@@ -181,11 +376,12 @@ mod tests {
 
     #[test]
     fn resolves_short_and_full_references() {
-        assert_eq!(definition("debian12").unwrap().suite, "bookworm");
+        assert_eq!(definition("debian12").unwrap().suite, Some("bookworm"));
         assert_eq!(
             definition("footloose/debian13:latest").unwrap().suite,
-            "trixie"
+            Some("trixie")
         );
+        assert_eq!(definition("rocky9").unwrap().family, Family::RedHat);
         assert!(definition("footloose/debian12:v2").is_none());
         assert!(definition("ubuntu").is_none());
     }
@@ -193,12 +389,129 @@ mod tests {
     #[test]
     fn every_dockerfile_takes_its_base_as_an_argument() {
         for image in IMAGES {
-            let expected = format!("ARG BASE=debian:{}", image.suite);
+            let expected = format!("ARG BASE={}\n", image.base);
             assert!(image.dockerfile.contains(&expected), "{}", image.name);
             assert!(image.dockerfile.contains("FROM ${BASE}"), "{}", image.name);
             assert!(image.dockerfile.contains("STOPSIGNAL SIGRTMIN+3"));
+            assert_eq!(image.suite.is_some(), image.family == Family::Debian);
         }
         assert!(SETUP_SCRIPT.contains("rm -f /etc/ssh/ssh_host_*"));
+    }
+
+    /// `FOOTLOOSE_BLESS=1 cargo test -p footloose --lib image` writes them.
+    #[test]
+    fn every_image_file_is_what_its_definition_makes() {
+        let images = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("images");
+        let bless = std::env::var_os("FOOTLOOSE_BLESS").is_some();
+        let mut stale = Vec::new();
+        for image in IMAGES {
+            let made = image.recipe().dockerfile();
+            if made == image.dockerfile {
+                continue;
+            }
+            let path = images.join(image.name).join("Dockerfile");
+            if bless {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, made).unwrap();
+            }
+            stale.push(path.display().to_string());
+        }
+        assert!(
+            bless || stale.is_empty(),
+            "out of date (FOOTLOOSE_BLESS=1 rewrites them): {stale:?}"
+        );
+    }
+
+    /// The data test of each family's definition: the package manager the
+    /// family uses installs that family's package names on the official
+    /// image, and nothing from another family.
+    #[test]
+    fn each_familys_image_installs_its_own_packages_with_its_own_manager() {
+        let expect = |name: &str, manager: &str, packages: &[&str], not: &[&str]| {
+            let image = definition(name).unwrap();
+            let run = image
+                .dockerfile
+                .lines()
+                .find(|l| l.starts_with("RUN missing="))
+                .unwrap_or_else(|| panic!("{name} installs nothing"));
+            assert!(run.contains(&format!(" {manager} ")), "{name}: {run}");
+            for package in packages {
+                assert!(
+                    run.contains(&format!(" {package} ")) || run.contains(&format!(" {package};")),
+                    "{name} lacks {package}: {run}"
+                );
+            }
+            for package in not {
+                assert!(
+                    !run.contains(&format!(" {package} ")),
+                    "{name} has {package}: {run}"
+                );
+            }
+        };
+        let debian = ["systemd-sysv", "openssh-server", "python3", "iputils-ping"];
+        for name in [
+            "debian11",
+            "debian12",
+            "debian13",
+            "ubuntu22.04",
+            "ubuntu24.04",
+        ] {
+            expect(name, "apt-get", &debian, &["openssh", "procps-ng"]);
+        }
+        for name in ["rocky9", "alma9"] {
+            expect(
+                name,
+                "dnf",
+                &[
+                    "systemd",
+                    "openssh-server",
+                    "python3",
+                    "procps-ng",
+                    "iproute",
+                ],
+                &["curl", "python3.11"],
+            );
+        }
+        for name in ["rocky8", "alma8"] {
+            expect(name, "dnf", &["openssh-server", "python3.11"], &["python3"]);
+        }
+        expect(
+            "fedora",
+            "dnf",
+            &["systemd", "openssh-server", "python3"],
+            &["curl"],
+        );
+        expect(
+            "amazon2023",
+            "dnf",
+            &["systemd", "openssh-server", "python3"],
+            &["curl"],
+        );
+        expect(
+            "leap15.6",
+            "zypper",
+            &["openssh-server", "python311", "dbus-1"],
+            &["python3"],
+        );
+        expect(
+            "leap16.0",
+            "zypper",
+            &["openssh-server", "python3", "dbus-1"],
+            &["python311"],
+        );
+        expect(
+            "arch",
+            "pacman",
+            &["systemd", "openssh", "python", "procps-ng"],
+            &["openssh-server"],
+        );
+        // Every family footloose builds for, but Alpine (no systemd).
+        let built: std::collections::BTreeSet<Family> = IMAGES.iter().map(|i| i.family).collect();
+        let all: std::collections::BTreeSet<Family> = Family::ALL
+            .into_iter()
+            .filter(|f| *f != Family::Alpine)
+            .collect();
+        assert_eq!(built, all);
     }
 
     #[test]

@@ -23,11 +23,16 @@
 //! # Ok(()) }
 //! ```
 
+mod adapt;
 mod base;
 mod build;
 mod catalog;
+mod prepare;
+mod recipe;
 
+pub use crate::distro::{AdaptError, Adaptation, Family, Need, OsRelease, PackageManager, Probe};
+pub use adapt::{adapt, adapted_reference, Adapted, ADAPTED_PREFIX};
 pub use base::exists;
-pub(crate) use build::ensure_labelled;
 pub use build::{build, ensure, BuildOutcome};
 pub use catalog::{definition, ImageDefinition, IMAGES};
+pub use prepare::{prepare, Prepared};

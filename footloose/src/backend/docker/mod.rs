@@ -15,8 +15,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -163,6 +164,21 @@ impl Backend for DockerBackend {
             .upload_to_container(name, Some(options), bollard::body_full(tar.into()))
             .await
             .map_err(|e| error(format!("copying files into {name}"), e))
+    }
+
+    async fn download(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let options = DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        let mut stream = self.docker.download_from_container(name, Some(options));
+        let mut tar = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => tar.extend_from_slice(&bytes),
+                Err(e) => return found(Err(error(format!("reading {path} in {name}"), e))),
+            }
+        }
+        Ok(Some(tar))
     }
 
     async fn logs_tail(&self, name: &str, lines: usize) -> String {

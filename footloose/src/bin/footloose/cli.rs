@@ -164,7 +164,7 @@ pub struct ShowArgs {
 /// `footloose image …`
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
-    /// Build images (debian11, debian12, debian13), even if present with --force
+    /// Build footloose's images (debian12, ubuntu24.04, rocky9, ...; see `image ls`), even if present with --force
     Build {
         /// Image names
         #[arg(required = true)]
@@ -175,4 +175,11 @@ pub enum ImageCommand {
     },
     /// List footloose's images and whether they are present
     Ls,
+    /// Make any systemd image a machine image (what `create` does for an
+    /// image footloose did not build), and say what it took
+    Adapt {
+        /// Image references, such as geerlingguy/docker-ubuntu2404-ansible
+        #[arg(required = true)]
+        references: Vec<String>,
+    },
 }

@@ -10,7 +10,7 @@ use super::undo::Made;
 use crate::cluster::ready::Deadline;
 use crate::engine::{ContainerInfo, ContainerStatus, Engine};
 use crate::error::Error;
-use crate::guest::KeyDelivery;
+use crate::image::Prepared;
 use crate::keys::ClientKey;
 use crate::ownership::Ownership;
 use crate::plan::{Existing, Observed, Refusal};
@@ -26,8 +26,8 @@ pub(super) struct Context<'a> {
     pub(super) ownership: Ownership,
     pub(super) network_ids: BTreeMap<String, String>,
     pub(super) publish_address: IpAddr,
-    /// How each image takes its keys.
-    pub(super) deliveries: BTreeMap<String, KeyDelivery>,
+    /// By the config's image: what machines run, and how it takes keys.
+    pub(super) images: BTreeMap<String, Prepared>,
     pub(super) deadline: Deadline,
     pub(super) made: &'a Made,
 }

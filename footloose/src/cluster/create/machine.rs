@@ -141,11 +141,13 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         plan = plan.reachable_on(network, default_network);
     }
     let mut plan = plan.with_network_ids(&ids);
-    let delivery = context
-        .deliveries
-        .get(&step.instance.spec.image)
-        .copied()
-        .unwrap_or(KeyDelivery::Copy);
+    let delivery = match context.images.get(&step.instance.spec.image) {
+        Some(prepared) => {
+            plan.image = prepared.reference.clone();
+            prepared.delivery
+        }
+        None => KeyDelivery::Copy,
+    };
     if delivery == KeyDelivery::Environment {
         plan.env
             .extend(guest::keys_env(&host_key.private, &context.key.public));

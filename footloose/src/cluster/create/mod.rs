@@ -34,7 +34,6 @@ use super::ready::Deadline;
 use super::running::Cluster;
 use crate::engine::{Engine, Route};
 use crate::error::{Error, Result};
-use crate::guest::KeyDelivery;
 use crate::ownership::Ownership;
 use crate::plan::{self, CreatePlan, Observed};
 use context::{observe, refused, Context};
@@ -96,7 +95,7 @@ async fn carry_out(
         Some(key) => key,
         None => keys::generate_key(&request.key_path).await?,
     });
-    let deliveries = ensure_images(engine, &plan).await?;
+    let images = prepare_images(engine, &plan).await?;
     let ownership = Ownership::new(
         cluster,
         request.lifetime,
@@ -117,7 +116,7 @@ async fn carry_out(
         ownership,
         network_ids,
         publish_address: request::publish_address(request, engine)?,
-        deliveries,
+        images,
         deadline: Deadline::after(request.ready_timeout),
         made,
     };
@@ -143,17 +142,18 @@ async fn check_route(engine: &Engine) -> Result<()> {
     }
 }
 
-/// Makes sure every image of the plan is there; says how each takes keys.
-async fn ensure_images(
+/// Makes every image of the plan ready for machines (built, pulled or
+/// adapted); says, by the config's image, what machines run and how it
+/// takes keys.
+async fn prepare_images(
     engine: &Engine,
     plan: &CreatePlan,
-) -> Result<BTreeMap<String, KeyDelivery>> {
-    let mut deliveries = BTreeMap::new();
+) -> Result<BTreeMap<String, crate::image::Prepared>> {
+    let mut images = BTreeMap::new();
     for image in &plan.images {
-        let (_, labels) = crate::image::ensure_labelled(engine, image).await?;
-        deliveries.insert(image.clone(), KeyDelivery::of_image(&labels));
+        images.insert(image.clone(), crate::image::prepare(engine, image).await?);
     }
-    Ok(deliveries)
+    Ok(images)
 }
 
 /// What the plan reads: the cluster's containers, and any other container

@@ -1,4 +1,4 @@
-//! `footloose image build` and `footloose image ls`.
+//! `footloose image build`, `footloose image ls` and `footloose image adapt`.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -30,6 +30,7 @@ pub fn run(command: ImageCommand) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("cannot build {}", definition.reference()))?;
                 let verb = match outcome {
                     BuildOutcome::Present => "already present",
+                    BuildOutcome::Pulled => "pulled",
                     _ => "built",
                 };
                 crate::progress::say(format!(
@@ -40,16 +41,35 @@ pub fn run(command: ImageCommand) -> anyhow::Result<ExitCode> {
             }
         }
         ImageCommand::Ls => {
-            println!("{:<20}  {:<9}  PRESENT", "IMAGE", "SUITE");
+            println!("{:<24}  {:<12}  {:<24}  PRESENT", "IMAGE", "FAMILY", "BASE");
             for definition in IMAGES {
                 let present =
                     footloose::runtime::block_on(image::exists(&engine, &definition.reference()))?;
                 println!(
-                    "{:<20}  {:<9}  {}",
+                    "{:<24}  {:<12}  {:<24}  {}",
                     definition.reference(),
-                    definition.suite,
+                    definition.family.to_string(),
+                    definition.official_base(),
                     if present { "yes" } else { "no" }
                 );
+            }
+        }
+        ImageCommand::Adapt { references } => {
+            for reference in &references {
+                let started = Instant::now();
+                let prepared = footloose::runtime::block_on(image::prepare(&engine, reference))
+                    .with_context(|| format!("cannot adapt {reference}"))?;
+                let what = match (prepared.outcome, prepared.reference == *reference) {
+                    (_, true) => "takes footloose's keys already: used as it is".to_owned(),
+                    (BuildOutcome::Adapted, false) => {
+                        format!("adapted into {}", prepared.reference)
+                    }
+                    (_, false) => format!("adapted already: {}", prepared.reference),
+                };
+                crate::progress::say(format!(
+                    "{reference}: {what} ({:.1}s)",
+                    started.elapsed().as_secs_f64()
+                ));
             }
         }
     }

@@ -1,0 +1,146 @@
+//! Any systemd image made usable: an image footloose did not build, with
+//! no ssh daemon (or not even systemd), is adapted once, labelled, reused,
+//! adapted again when its base changes, and boots to `running` beside
+//! footloose's own images in one `images = [...]` matrix.
+//!
+//! The images are made here from footloose's Debian 12 base
+//! (`footloose_tests::test_images`), as users' images from a registry
+//! would be; the packages the adapter installs come from Debian's archive.
+
+use footloose::image::{self, BuildOutcome};
+use footloose::{Cluster, Error};
+use footloose_tests::test_images::{self, BARE, NO_SSHD};
+
+/// The matrix test's images are made before any test runs (the attribute
+/// starts its cluster first thing), but not while tests are only listed.
+#[ctor::ctor]
+fn make_the_matrix_image() {
+    if !std::env::args().any(|arg| arg == "--list") {
+        test_images::make(NO_SSHD, "");
+    }
+}
+
+/// What every machine of footloose's must have, however its image came.
+fn assert_is_a_machine(cluster: &Cluster) {
+    let node = cluster.machine("node0");
+    let state = node.exec("systemctl is-system-running --wait").unwrap();
+    let failed = node
+        .exec("systemctl --failed --no-legend")
+        .unwrap()
+        .stdout();
+    assert_eq!(state.stdout().trim(), "running", "failed units: {failed}");
+    let checks = node
+        .exec("python3 -c 'print(42)' && test -s /etc/ssh/ssh_host_ed25519_key && systemctl is-enabled footloose-boot.service && hostname")
+        .unwrap();
+    assert!(checks.success(), "{checks:?}");
+    assert_eq!(
+        checks.stdout().lines().collect::<Vec<_>>(),
+        ["42", "enabled", "node0"]
+    );
+}
+
+// The issue's own words: a matrix of footloose's image and a systemd image
+// without sshd runs the test on both.
+#[footloose::cluster("adapt.yaml", images = ["debian12", "footloose-test/nosshd:bookworm"])]
+fn a_matrix_runs_on_footloose_images_and_adapted_ones(cluster: &Cluster) {
+    assert_is_a_machine(cluster);
+    let sshd = cluster
+        .machine("node0")
+        .exec("dpkg-query -W -f='${Status}' openssh-server")
+        .unwrap();
+    assert_eq!(sshd.stdout(), "install ok installed");
+}
+
+#[test]
+fn an_image_with_nothing_is_adapted_once_reused_and_adapted_again_when_its_base_changes() {
+    let engine = footloose_tests::require_docker();
+    let adapted = image::adapted_reference(BARE);
+    test_images::make(BARE, "");
+    // Only this test uses it: start from nothing.
+    test_images::remove(&adapted);
+
+    let first = footloose::runtime::block_on(image::prepare(&engine, BARE)).unwrap();
+    assert_eq!(first.outcome, BuildOutcome::Adapted);
+    assert_eq!(first.reference, adapted);
+    let built = test_images::id(&adapted).expect("the adapted image is there");
+
+    let again = footloose::runtime::block_on(image::prepare(&engine, BARE)).unwrap();
+    assert_eq!(
+        (again.outcome, again.reference.as_str()),
+        (BuildOutcome::Present, adapted.as_str())
+    );
+    assert_eq!(
+        test_images::id(&adapted).as_deref(),
+        Some(built.as_str()),
+        "reused, not rebuilt"
+    );
+
+    let cluster = footloose::ClusterBuilder::from_file("adapt.yaml")
+        .unwrap()
+        .unique_name()
+        .image(BARE)
+        .start()
+        .unwrap();
+    assert_is_a_machine(&cluster);
+    let show = cluster
+        .machine("node0")
+        .exec("cat /etc/os-release")
+        .unwrap()
+        .stdout();
+    assert!(show.contains("bookworm"), "{show}");
+    drop(cluster);
+
+    // A new image under the same reference is a new base.
+    test_images::make(BARE, " io.footloose.test.round=2");
+    let rebuilt = footloose::runtime::block_on(image::prepare(&engine, BARE)).unwrap();
+    assert_eq!(rebuilt.outcome, BuildOutcome::Adapted);
+    assert_ne!(test_images::id(&adapted).unwrap(), built);
+    test_images::make(BARE, "");
+}
+
+#[test]
+fn an_image_footloose_cannot_adapt_is_a_clear_error_and_leaves_nothing() {
+    let engine = footloose_tests::require_docker();
+    // No package manager, and no sshd: nothing can supply it.
+    let image = "footloose-test/no-package-manager:bookworm";
+    let out = std::process::Command::new("docker")
+        .args(["build", "-q", "-t", image, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(
+                format!("FROM {NO_SSHD}\nRUN rm -f /usr/bin/apt-get /usr/bin/apt /usr/bin/dpkg\nLABEL io.footloose.test=true\n").as_bytes(),
+            )?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let err = footloose::runtime::block_on(image::prepare(&engine, image)).unwrap_err();
+    assert!(matches!(err, Error::Adapt { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("image {image} cannot be made a footloose machine: Debian GNU/Linux 12 (bookworm) lacks sshd and has no package manager footloose can install it with (looked for apt-get, dnf, microdnf, yum, zypper, pacman, apk)")
+    );
+    assert_eq!(
+        test_images::id(&image::adapted_reference(image)),
+        None,
+        "no adapted image"
+    );
+    // The probe container is gone too.
+    let probes = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter", "label=io.footloose.probe"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&probes.stdout).trim().is_empty(),
+        "{probes:?}"
+    );
+}
