@@ -144,3 +144,67 @@ fn an_image_footloose_cannot_adapt_is_a_clear_error_and_leaves_nothing() {
         "{probes:?}"
     );
 }
+
+/// Runs footloose's set-up script in a container of footloose's Debian 12
+/// base after `prepare` reshaped it, and returns what `report` printed
+/// after it, and everything it printed.
+fn set_up_in(prepare: &str, report: &str) -> (bool, String, String) {
+    footloose_tests::local_image("footloose/debian12");
+    let script = footloose_tests::workspace().join("images/common/setup.sh");
+    let out = std::process::Command::new("docker")
+        .args(["run", "--rm", "--label", "io.footloose.test=true", "-v"])
+        .arg(format!("{}:/footloose-setup:ro", script.display()))
+        .args(["--entrypoint", "sh", "footloose/base:bookworm", "-c"])
+        .arg(format!("set -e; {prepare}; sh /footloose-setup >/dev/null; echo ---; {report}"))
+        .output()
+        .expect("cannot run docker");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = stdout.split("---\n").nth(1).unwrap_or_default().to_owned();
+    (out.status.success(), report, footloose_tests::output_text(&out))
+}
+
+// The other families' layouts, made in a Debian root file system: the
+// script finds the ssh unit by its name there, makes sshd_config read its
+// drop-ins, links /sbin/init and unlocks a locked root, as it must on the
+// Red Hat family, SUSE and Arch (whose archives are not reachable here).
+#[test]
+fn the_set_up_script_finds_what_differs_between_families() {
+    let (ok, report, text) = set_up_in(
+        "systemctl disable ssh.service; \
+         mv /usr/lib/systemd/system/ssh.service /usr/lib/systemd/system/sshd.service; \
+         sed -i '/^Alias=/d' /usr/lib/systemd/system/sshd.service; \
+         rm -f /usr/lib/systemd/system/ssh.socket /usr/lib/systemd/system/ssh@.service; \
+         sed -i '/^Include/d' /etc/ssh/sshd_config; \
+         sed -i 's/^root:[^:]*:/root:!!:/' /etc/shadow; \
+         rm -f /sbin/init",
+        "systemctl is-enabled sshd.service; \
+         cat /etc/systemd/system/sshd.service.d/footloose.conf | tr '\\n' ' '; echo; \
+         head -1 /etc/ssh/sshd_config; \
+         grep ^root: /etc/shadow | cut -d: -f2; \
+         readlink /sbin/init; \
+         test -L /etc/systemd/system/getty.target && echo masked",
+    );
+    assert!(ok, "{text}");
+    assert_eq!(
+        report.lines().collect::<Vec<_>>(),
+        [
+            "enabled",
+            "[Service] ExecStartPre= ",
+            "Include /etc/ssh/sshd_config.d/*.conf",
+            "*",
+            "/usr/lib/systemd/systemd",
+            "masked"
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn the_set_up_script_refuses_a_root_file_system_without_an_ssh_daemon() {
+    let (ok, _, text) = set_up_in("rm -f /usr/sbin/sshd", "true");
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("footloose-setup: error: no ssh daemon (sshd is not on PATH nor in /usr/sbin)"),
+        "{text}"
+    );
+}
