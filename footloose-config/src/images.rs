@@ -25,6 +25,25 @@ pub const SHORT_NAMES: [&str; 14] = [
     "amazon2023",
 ];
 
+/// `image` with a short name made a full reference, anything else as it
+/// is (a bare word such as `ubuntu` is a registry's image): how a config
+/// file's `image:` is read.
+///
+/// ```
+/// use footloose_config::images::expand;
+///
+/// assert_eq!(expand("rocky9"), "footloose/rocky9");
+/// assert_eq!(expand("ubuntu"), "ubuntu");
+/// assert_eq!(expand("quay.io/footloose/centos7"), "quay.io/footloose/centos7");
+/// ```
+pub fn expand(image: &str) -> String {
+    if SHORT_NAMES.contains(&image) {
+        format!("footloose/{image}")
+    } else {
+        image.to_owned()
+    }
+}
+
 /// The full reference of `image`: short names gain the `footloose/`
 /// prefix, anything else is returned as it is. `None` for a bare word that
 /// is no known short name (a likely typo).

@@ -32,7 +32,7 @@ impl Config {
                 "the file is empty: a config needs a `cluster:` section (footloose config create writes one)",
             ));
         }
-        let config: Config =
+        let mut config: Config =
             serde_yaml::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
         let problems = validate::check(&config);
         if let Some(problem) = problems.into_iter().next() {
@@ -43,6 +43,10 @@ impl Config {
                 problem.field,
                 problem.message,
             ));
+        }
+        // `image: rocky9` names footloose's own image.
+        for entry in &mut config.machines {
+            entry.spec.image = crate::images::expand(&entry.spec.image);
         }
         Ok(config)
     }

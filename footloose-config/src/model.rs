@@ -578,8 +578,9 @@ impl Config {
     /// assert!(config.machines().all(|m| m.spec.image == "footloose/debian13"));
     /// ```
     pub fn set_image(&mut self, image: &str) {
+        let image = crate::images::expand(image);
         for entry in &mut self.machines {
-            entry.spec.image = image.to_owned();
+            entry.spec.image = image.clone();
         }
     }
 }

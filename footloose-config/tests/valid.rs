@@ -107,3 +107,19 @@ fn set_image_replaces_every_image() {
         .machines()
         .all(|m| m.spec.image == "footloose/debian11"));
 }
+
+#[test]
+fn short_image_names_name_footloose_images_and_other_words_stay() {
+    let yaml = "cluster: {name: c}\nmachines:\n- spec: {image: rocky9, name: a%d}\n- spec: {image: ubuntu, name: b%d}\n- spec: {image: quay.io/footloose/centos7, name: c%d}\n";
+    let config = Config::from_yaml(yaml, "footloose.yaml").unwrap();
+    let images: Vec<String> = config.machines().map(|m| m.spec.image).collect();
+    assert_eq!(
+        images,
+        ["footloose/rocky9", "ubuntu", "quay.io/footloose/centos7"]
+    );
+    let mut config = config;
+    config.set_image("leap16.0");
+    assert!(config
+        .machines()
+        .all(|m| m.spec.image == "footloose/leap16.0"));
+}

@@ -641,3 +641,35 @@ fn show_o_ansible_prints_an_inventory_ansible_uses() {
     assert!(!refused.status.success());
     project.ok(&["delete"]);
 }
+
+#[test]
+fn image_ls_lists_every_image_with_its_family_and_base() {
+    let project = Project::new("imgls", THREE_NODES);
+    let listing = project.ok(&["image", "ls"]);
+    let rows: Vec<Vec<&str>> = listing
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), footloose::image::IMAGES.len(), "{listing}");
+    for (image, row) in footloose::image::IMAGES.iter().zip(&rows) {
+        assert_eq!(row[0], image.reference(), "{listing}");
+        assert_eq!(row[1], image.family.to_string(), "{listing}");
+        assert_eq!(row[2], image.official_base(), "{listing}");
+        assert!(matches!(row[3], "yes" | "no"), "{listing}");
+    }
+    assert!(listing.contains("footloose/rocky9"), "{listing}");
+    // Building footloose's own images is not `adapt`'s business.
+    let adapted = project.ok(&["image", "adapt", "footloose/debian12"]);
+    let out = project.run(&["image", "adapt", "footloose/debian12"]);
+    assert!(
+        text(&out).contains("takes footloose's keys already: used as it is"),
+        "{adapted}{}",
+        text(&out)
+    );
+}

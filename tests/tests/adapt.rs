@@ -155,12 +155,18 @@ fn set_up_in(prepare: &str, report: &str) -> (bool, String, String) {
         .args(["run", "--rm", "--label", "io.footloose.test=true", "-v"])
         .arg(format!("{}:/footloose-setup:ro", script.display()))
         .args(["--entrypoint", "sh", "footloose/base:bookworm", "-c"])
-        .arg(format!("set -e; {prepare}; sh /footloose-setup >/dev/null; echo ---; {report}"))
+        .arg(format!(
+            "set -e; {prepare}; sh /footloose-setup >/dev/null; echo ---; {report}"
+        ))
         .output()
         .expect("cannot run docker");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report = stdout.split("---\n").nth(1).unwrap_or_default().to_owned();
-    (out.status.success(), report, footloose_tests::output_text(&out))
+    (
+        out.status.success(),
+        report,
+        footloose_tests::output_text(&out),
+    )
 }
 
 // The other families' layouts, made in a Debian root file system: the
@@ -204,7 +210,9 @@ fn the_set_up_script_refuses_a_root_file_system_without_an_ssh_daemon() {
     let (ok, _, text) = set_up_in("rm -f /usr/sbin/sshd", "true");
     assert!(!ok, "{text}");
     assert!(
-        text.contains("footloose-setup: error: no ssh daemon (sshd is not on PATH nor in /usr/sbin)"),
+        text.contains(
+            "footloose-setup: error: no ssh daemon (sshd is not on PATH nor in /usr/sbin)"
+        ),
         "{text}"
     );
 }

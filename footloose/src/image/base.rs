@@ -159,3 +159,37 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::backend::memory::MemoryBackend;
+    use crate::image::definition;
+
+    #[test]
+    fn without_a_registry_a_non_debian_image_says_which_base_to_load() {
+        let memory = MemoryBackend::docker_like();
+        let engine = Engine::of(Arc::new(memory.clone()));
+        let rocky9 = definition("rocky9").unwrap();
+        let err = crate::runtime::block_on(ensure_base(&engine, &rocky9)).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("image footloose/rocky9 is not available: it builds on rockylinux/rockylinux:9, which is not present and cannot be pulled ("),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("footloose makes a base itself only for Debian (with mmdebstrap): pull or load rockylinux/rockylinux:9 into the engine, or build images/rocky9/Dockerfile where a registry is reachable"),
+            "{text}"
+        );
+        // It asked the registry once and made nothing.
+        let calls = memory.with(|s| s.calls.clone());
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("pull ")).count(),
+            1,
+            "{calls:?}"
+        );
+        assert!(!calls.iter().any(|c| c.starts_with("import")), "{calls:?}");
+    }
+}
