@@ -216,3 +216,21 @@ fn the_set_up_script_refuses_a_root_file_system_without_an_ssh_daemon() {
         "{text}"
     );
 }
+
+// footloose's own Debian base holds systemd, sshd and python3 but not the
+// boot unit: adapting it adds only the set-up (no package is installed).
+#[test]
+fn an_image_that_has_everything_but_the_boot_unit_gets_only_the_set_up() {
+    let engine = footloose_tests::require_docker();
+    footloose_tests::local_image("footloose/debian12");
+    let base = "footloose/base:bookworm";
+    let prepared = footloose::runtime::block_on(image::prepare(&engine, base)).unwrap();
+    assert_eq!(prepared.reference, image::adapted_reference(base));
+    let cluster = footloose::ClusterBuilder::from_file("adapt.yaml")
+        .unwrap()
+        .unique_name()
+        .image(base)
+        .start()
+        .unwrap();
+    assert_is_a_machine(&cluster);
+}
