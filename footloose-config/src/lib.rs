@@ -30,12 +30,11 @@ mod validate;
 
 pub use error::{ConfigError, Invalid};
 pub use model::{
-    AnsibleSpec, AnsibleVars, Backend, ClusterSpec, Config, MachineAnsible, MachineInstance,
-    MachineSet, MachineSpec, PortMapping, Protocol, Volume, VolumeType, DEFAULT_CMD, DEFAULT_IMAGE,
-    DEFAULT_PRIVATE_KEY,
+    ansible_group_name, AnsibleSpec, AnsibleVars, Backend, ClusterSpec, Config, MachineAnsible,
+    MachineInstance, MachineSet, MachineSpec, PortMapping, Protocol, Volume, VolumeType,
+    DEFAULT_CMD, DEFAULT_IMAGE, DEFAULT_PRIVATE_KEY,
 };
 pub use reach::{Reach, ReachError};
 pub use validate::{
-    ansible_group_name, is_valid_ansible_var, is_valid_cluster_name, is_valid_group_name,
-    is_valid_hostname,
+    is_valid_ansible_var, is_valid_cluster_name, is_valid_group_name, is_valid_hostname,
 };

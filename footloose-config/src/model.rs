@@ -469,9 +469,7 @@ impl MachineSet {
     /// assert_eq!(web.ansible_groups(), ["web", "frontend"]);
     /// ```
     pub fn ansible_groups(&self) -> Vec<String> {
-        let mut groups = vec![crate::validate::ansible_group_name(
-            &self.spec.name.replacen("%d", "", 1),
-        )];
+        let mut groups = vec![ansible_group_name(&self.spec.name.replacen("%d", "", 1))];
         for group in &self.groups {
             if !groups.contains(group) {
                 groups.push(group.clone());
@@ -682,4 +680,29 @@ impl Config {
             entry.spec.image = image.to_owned();
         }
     }
+}
+
+/// `text` as an Ansible group name: every character other than a letter,
+/// digit or `_` becomes `_`, trailing ones are dropped, and a leading digit
+/// gets a `_` before it (`web-%d` is `web`, `my-cluster` is `my_cluster`):
+/// the groups footloose makes of a cluster's name and of each `machines:`
+/// entry's name pattern.
+///
+/// ```
+/// use footloose_config::ansible_group_name;
+///
+/// assert_eq!(ansible_group_name("my-cluster.1"), "my_cluster_1");
+/// assert_eq!(ansible_group_name("web-"), "web");
+/// ```
+pub fn ansible_group_name(text: &str) -> String {
+    let mut name: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_owned();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
 }

@@ -351,31 +351,6 @@ pub fn is_valid_ansible_var(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// `text` as an Ansible group name: every character other than a letter,
-/// digit or `_` becomes `_`, trailing ones are dropped, and a leading digit
-/// gets a `_` before it (`web-%d` is `web`, `my-cluster` is `my_cluster`):
-/// the groups footloose makes of a cluster's name and of each `machines:`
-/// entry's name pattern.
-///
-/// ```
-/// use footloose_config::ansible_group_name;
-///
-/// assert_eq!(ansible_group_name("my-cluster.1"), "my_cluster_1");
-/// assert_eq!(ansible_group_name("web-"), "web");
-/// ```
-pub fn ansible_group_name(text: &str) -> String {
-    let mut name: String = text
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect::<String>()
-        .trim_end_matches('_')
-        .to_owned();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    name
-}
-
 /// True for a name usable as the prefix of Docker container, network and
 /// volume names: 1 to 40 of `[a-zA-Z0-9_.-]`, starting with a letter or digit.
 ///

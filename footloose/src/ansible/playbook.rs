@@ -40,6 +40,7 @@ pub struct Playbook {
     program: Option<PathBuf>,
     roles: Vec<Role>,
     requirements: Vec<PathBuf>,
+    galaxy: Option<PathBuf>,
     quiet: Option<bool>,
 }
 
@@ -95,6 +96,7 @@ impl Playbook {
             program: None,
             roles: Vec::new(),
             requirements: Vec::new(),
+            galaxy: None,
             quiet: None,
         }
     }
@@ -138,6 +140,14 @@ impl Playbook {
     /// ```
     pub fn requirements(mut self, path: impl Into<PathBuf>) -> Playbook {
         self.requirements.push(path.into());
+        self
+    }
+
+    /// Installs [`requirements`](Self::requirements) with this program
+    /// instead of `ansible-galaxy` from PATH (also set by
+    /// `FOOTLOOSE_ANSIBLE_GALAXY`).
+    pub fn galaxy_program(mut self, program: impl Into<PathBuf>) -> Playbook {
+        self.galaxy = Some(program.into());
         self
     }
 
@@ -248,7 +258,8 @@ impl Playbook {
             .quiet
             .unwrap_or_else(|| std::env::var(QUIET_ENV).is_ok_and(|v| !v.is_empty() && v != "0"));
         let out = stream(&mut command, |from, line| {
-            if quiet {
+            // Ansible's blank separator lines say nothing once prefixed.
+            if quiet || line.trim().is_empty() {
                 return;
             }
             match from {
@@ -284,7 +295,7 @@ impl Playbook {
             role_dirs.push(roles::link_roles(&self.roles)?);
         }
         for requirements in &self.requirements {
-            let installed = roles::install(requirements)?;
+            let installed = roles::install(requirements, self.galaxy.as_deref())?;
             role_dirs.push(installed.roles);
             collection_dirs.push(installed.collections);
         }

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::error::playbook::TaskFailure;
+
 /// One host's line of the PLAY RECAP.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -110,23 +112,6 @@ pub(crate) fn parse_changed(output: &str) -> Vec<ChangedTask> {
     changed
 }
 
-/// A task that failed on a host, as its `fatal: [host]: FAILED! => {...}`
-/// (or, in a loop, `failed: [host] (item=...) => {...}`) line says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TaskFailure {
-    /// The inventory host.
-    pub host: String,
-    /// The task's name as Ansible printed it, such as `acme.redis : Start redis`.
-    pub task: String,
-    /// The loop item it failed on, for a task with a loop.
-    pub item: Option<String>,
-    /// Ansible's message (`msg`), with the module's stderr when it has one.
-    pub message: String,
-    /// True when the host could not be reached (`UNREACHABLE!`).
-    pub unreachable: bool,
-}
-
 /// Every task failure in `output`, in order, leaving out those that
 /// `ignore_errors` ignored (a `...ignoring` line follows them).
 pub(crate) fn parse_failures(output: &str) -> Vec<TaskFailure> {
@@ -189,10 +174,13 @@ fn parse_failure_line(line: &str, task: &str) -> Option<TaskFailure> {
     let mut message = text("msg")
         .or_else(|| text("reason"))
         .unwrap_or_else(|| json.trim().to_owned());
-    for key in ["stderr", "module_stderr"] {
-        if let Some(stderr) = text(key) {
-            if !message.contains(&stderr) {
-                message.push_str(&format!("\n{key}: {stderr}"));
+    for key in ["stderr", "module_stderr", "stdout"] {
+        if let Some(output) = text(key) {
+            if !message.contains(&output) {
+                // Its end: where a failing command says why.
+                let lines: Vec<&str> = output.lines().collect();
+                let end = lines[lines.len().saturating_sub(10)..].join("\n");
+                message.push_str(&format!("\n{key}: {end}"));
             }
         }
     }

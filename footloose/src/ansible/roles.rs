@@ -259,9 +259,10 @@ pub(crate) struct Installed {
 }
 
 /// Installs the roles and collections of the requirements file at `path`
-/// with `ansible-galaxy`, once per process and content: a second call
-/// with the same file and content returns the same directories.
-pub(crate) fn install(path: &Path) -> Result<Installed> {
+/// with `program` (else `FOOTLOOSE_ANSIBLE_GALAXY`, else `ansible-galaxy`),
+/// once per process and content: a second call with the same file and
+/// content returns the same directories.
+pub(crate) fn install(path: &Path, program: Option<&Path>) -> Result<Installed> {
     static DONE: Mutex<Option<HashMap<String, Installed>>> = Mutex::new(None);
     let path = std::fs::canonicalize(path)
         .map_err(|e| Error::io("cannot find the requirements file", path, e))?;
@@ -287,17 +288,15 @@ pub(crate) fn install(path: &Path) -> Result<Installed> {
     }
     // Relative sources (`src: ./roles/x.tar.gz`) are relative to the file.
     let cwd = path.parent().unwrap_or(Path::new("/"));
+    let program: std::ffi::OsString = match program {
+        Some(program) => program.into(),
+        None => std::env::var_os(GALAXY_ENV).unwrap_or_else(|| GALAXY.into()),
+    };
     if !wanted.roles.is_empty() {
-        galaxy(&path, cwd, "roles", "role", &installed.roles)?;
+        galaxy(&program, &path, cwd, "roles", &installed.roles)?;
     }
     if !wanted.collections.is_empty() {
-        galaxy(
-            &path,
-            cwd,
-            "collections",
-            "collection",
-            &installed.collections,
-        )?;
+        galaxy(&program, &path, cwd, "collections", &installed.collections)?;
     }
     tracing::debug!(
         "Installed {} role(s) and {} collection(s) of {} into {}",
@@ -311,16 +310,20 @@ pub(crate) fn install(path: &Path) -> Result<Installed> {
     Ok(installed)
 }
 
-/// `ansible-galaxy KIND install -r REQUIREMENTS -p INTO`, in `cwd`.
+/// `ansible-galaxy role|collection install -r REQUIREMENTS -p INTO`, in `cwd`.
 fn galaxy(
+    program: &std::ffi::OsStr,
     requirements: &Path,
     cwd: &Path,
     what: &'static str,
-    kind: &str,
     into: &Path,
 ) -> Result<()> {
-    let program = std::env::var_os(GALAXY_ENV).unwrap_or_else(|| GALAXY.into());
-    let out = Command::new(&program)
+    let kind = if what == "roles" {
+        "role"
+    } else {
+        "collection"
+    };
+    let out = Command::new(program)
         .args([kind, "install", "--force", "-r"])
         .arg(requirements)
         .arg("-p")
@@ -333,7 +336,7 @@ fn galaxy(
                 tool: program.to_string_lossy().into_owned(),
                 hint: "install ansible-core: `apt-get install ansible-core`, or `pip install ansible-core` in a virtualenv on PATH".to_owned(),
             },
-            _ => Error::io("cannot run", PathBuf::from(&program), e),
+            _ => Error::io("cannot run", PathBuf::from(program), e),
         })?;
     if out.status.success() {
         return Ok(());

@@ -15,6 +15,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub(crate) mod playbook;
+
 pub use footloose_config::ConfigError;
 
 /// A specialised `Result` for footloose operations.
@@ -454,7 +456,7 @@ pub enum Error {
     /// task and why, the end of the output, and the systemd units that are
     /// failed on those hosts with their journals.
     #[error("{0}")]
-    Playbook(Box<crate::ansible::PlaybookFailure>),
+    Playbook(Box<playbook::PlaybookFailure>),
 
     /// `ansible-galaxy` could not install a requirements file's roles or
     /// collections.
