@@ -94,7 +94,6 @@ fn unreachable_hint(endpoint: &str) -> &'static str {
 /// }
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct ConnectError {
     kind: ConnectErrorKind,
     /// The engine's typed error, printed with its sources.
@@ -179,6 +178,13 @@ impl fmt::Display for ConnectError {
 /// Its causes are part of its message (see the type's documentation).
 impl std::error::Error for ConnectError {}
 
+/// As its `Display`: the cause, then the way out.
+impl fmt::Debug for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_report(self, f)
+    }
+}
+
 /// Everything that can go wrong in footloose.
 ///
 /// Match on the variants that a caller acts on, and print the rest: the
@@ -201,7 +207,7 @@ impl std::error::Error for ConnectError {}
 ///
 /// Its `Debug` form, which a `#[test]` returning `Result<(), Error>` and
 /// `unwrap` print, is the message and its causes on lines of their own,
-/// as `anyhow` prints an error (see [`Error`'s `Debug`](#impl-Debug-for-Error)).
+/// as `anyhow` prints an error.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
