@@ -344,3 +344,83 @@ fn a_failed_play_names_host_task_message_and_the_failed_units_journal(cluster: &
         "{report}"
     );
 }
+
+/// Set in the child process of `a_play_s_output_is_shown_while_it_runs`:
+/// the file its fake playbook waits for after its first line.
+const LIVE_MARKER_ENV: &str = "FOOTLOOSE_TESTS_LIVE_MARKER";
+
+/// A fake `ansible-playbook` in `dir`: it prints `first`, then, when
+/// `LIVE_MARKER_ENV` names a file, waits (up to two minutes) for it.
+fn fake_playbook(dir: &Path) -> std::path::PathBuf {
+    let program = dir.join("fake-ansible-playbook");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\necho 'PLAY [fake] ***'\necho first\nm=\"${LIVE_MARKER_ENV}\"\nif [ -z \"$m\" ]; then echo 'second: nothing to wait for'; exit 0; fi\ni=0\nwhile [ ! -e \"$m\" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\nif [ -e \"$m\" ]; then echo 'second: the first line was seen'; else echo 'second: the first line was never seen'; fi\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    program
+}
+
+#[footloose::cluster("ansible-role.yaml")]
+fn a_play_s_output_is_kept_and_streamed(cluster: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Playbook::new("live.yml")
+        .program(fake_playbook(dir.path()))
+        .run(cluster)
+        .unwrap();
+    // Alone, the program waits for nothing; in the child process of
+    // `a_play_s_output_is_shown_while_it_runs` it waits for its first line
+    // to be seen there.
+    let second = if std::env::var_os(LIVE_MARKER_ENV).is_some() {
+        "second: the first line was seen"
+    } else {
+        "second: nothing to wait for"
+    };
+    assert_eq!(
+        run.stdout,
+        format!("PLAY [fake] ***\nfirst\n{second}\n"),
+        "the output is kept in the run"
+    );
+}
+
+#[test]
+fn a_play_s_output_is_shown_while_it_runs() {
+    use std::io::BufRead;
+    footloose_tests::require_docker();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("first-line-seen");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_play_s_output_is_kept_and_streamed",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(LIVE_MARKER_ENV, &marker)
+        .env_remove("FOOTLOOSE_ANSIBLE_QUIET")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run this test binary again");
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        // The play still runs and waits for this: the line came live.
+        if line == "[playbook live.yml] first" {
+            std::fs::write(&marker, b"").unwrap();
+        }
+        seen.push(line);
+    }
+    let status = child.wait().unwrap();
+    let report = seen.join("\n");
+    assert!(
+        seen.contains(&"[playbook live.yml] second: the first line was seen".to_owned()),
+        "the first line did not come while the play ran:\n{report}"
+    );
+    assert!(status.success(), "{report}");
+}
