@@ -22,6 +22,7 @@ mod inventory;
 mod playbook;
 mod recap;
 mod roles;
+mod tool;
 
 pub use failure::{FailedUnit, PlaybookFailure};
 pub use inventory::{group_name, inventory, Inventory, InventoryHost};

@@ -267,13 +267,7 @@ impl Playbook {
                 Stream::Stderr => eprintln!("{prefix}{line}"),
             }
         })
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ToolMissing {
-                tool: program.to_string_lossy().into_owned(),
-                hint: "install ansible-core: `apt-get install ansible-core`, or `pip install ansible-core` in a virtualenv on PATH".to_owned(),
-            },
-            _ => Error::io("cannot run", PathBuf::from(&program), e),
-        })?;
+        .map_err(|e| super::tool::not_started(&program, e))?;
         Ok(PlaybookRun {
             exit_code: out.exit_code,
             recap: parse_recap(&out.stdout),

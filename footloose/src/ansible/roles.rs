@@ -378,13 +378,7 @@ fn galaxy(
         .current_dir(cwd)
         .env("ANSIBLE_NOCOLOR", "1")
         .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ToolMissing {
-                tool: program.to_string_lossy().into_owned(),
-                hint: "install ansible-core: `apt-get install ansible-core`, or `pip install ansible-core` in a virtualenv on PATH".to_owned(),
-            },
-            _ => Error::io("cannot run", PathBuf::from(program), e),
-        })?;
+        .map_err(|e| super::tool::not_started(program, e))?;
     if out.status.success() {
         return Ok(());
     }

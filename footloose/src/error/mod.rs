@@ -492,7 +492,7 @@ pub enum Error {
     },
 
     /// A second run of a playbook changed something.
-    #[error("playbook {} is not idempotent: a second run changed {}", playbook.display(), changed.join("; "))]
+    #[error("playbook {} is not idempotent: a second run changed {} task(s):{}", playbook.display(), changed.len(), changed.iter().map(|c| format!("\n  {c}")).collect::<String>())]
     NotIdempotent {
         /// The playbook.
         playbook: PathBuf,
