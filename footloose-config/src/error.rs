@@ -20,8 +20,15 @@ use std::path::PathBuf;
 ///
 /// The other variants say what failed and carry the cause as their
 /// [`source`](std::error::Error::source): print the whole chain (such as
-/// with `anyhow`'s `{:#}`) to see it.
-#[derive(Debug, thiserror::Error)]
+/// with `anyhow`'s `{:#}`) to see it. Its `Debug` form (what `unwrap` and a
+/// failing test print) is the message, then its causes on lines of their
+/// own:
+///
+/// ```
+/// let err = footloose_config::Config::load("/nonexistent.yaml".as_ref()).unwrap_err();
+/// assert!(format!("{err:?}").starts_with("cannot read config file /nonexistent.yaml\n\nCaused by:\n    "));
+/// ```
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
@@ -85,6 +92,21 @@ impl fmt::Display for Invalid {
         } else {
             write!(f, ": {}: {}", self.field, self.message)
         }
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        if source.is_some() {
+            write!(f, "\n\nCaused by:")?;
+        }
+        while let Some(cause) = source {
+            write!(f, "\n    {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,8 @@
 //! The `footloose.yaml` format.
 //!
 //! This crate reads the file format of the original Go footloose, unchanged,
-//! plus a few additions (`env`, `labels`, `capAdd`, `capDrop`, `tmpfs`). It is
+//! plus a few additions (`env`, `labels`, `capAdd`, `capDrop`, `tmpfs`, Ansible
+//! `groups` and variables). It is
 //! strict: an unknown key, a value of the wrong type or a value that cannot
 //! work is an error that names the file, line, column and field path, such as
 //! `footloose.yaml:9:17: machines[0].spec.portMappings[1].hostPort: ...`.
@@ -29,8 +30,11 @@ mod validate;
 
 pub use error::{ConfigError, Invalid};
 pub use model::{
-    Backend, ClusterSpec, Config, MachineInstance, MachineSet, MachineSpec, PortMapping, Protocol,
-    Volume, VolumeType, DEFAULT_CMD, DEFAULT_IMAGE, DEFAULT_PRIVATE_KEY,
+    ansible_group_name, AnsibleSpec, AnsibleVars, Backend, ClusterSpec, Config, MachineAnsible,
+    MachineInstance, MachineSet, MachineSpec, PortMapping, Protocol, Volume, VolumeType,
+    DEFAULT_CMD, DEFAULT_IMAGE, DEFAULT_PRIVATE_KEY,
 };
 pub use reach::{Reach, ReachError};
-pub use validate::{is_valid_cluster_name, is_valid_group_name, is_valid_hostname};
+pub use validate::{
+    is_valid_ansible_var, is_valid_cluster_name, is_valid_group_name, is_valid_hostname,
+};

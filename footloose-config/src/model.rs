@@ -55,6 +55,62 @@ pub struct Config {
     /// Groups of identical machines.
     #[serde(default)]
     pub machines: Vec<MachineSet>,
+    /// Ansible variables of groups (a footloose extension), written into
+    /// the inventory.
+    #[serde(default, skip_serializing_if = "AnsibleSpec::is_empty")]
+    pub ansible: AnsibleSpec,
+}
+
+/// Ansible variables, by name: any YAML value.
+pub type AnsibleVars = BTreeMap<String, serde_json::Value>;
+
+/// The top-level `ansible:` section (a footloose extension): variables of
+/// Ansible groups, as Molecule's `group_vars`, written into the inventory
+/// (`footloose show -o ansible`, and the one a `Playbook` runs with).
+///
+/// ```
+/// let yaml = "cluster:\n  name: c\nmachines:\n- spec:\n    image: footloose/debian12\n    name: web%d\nansible:\n  groupVars:\n    all: {ntp_server: ntp.example}\n    web: {http_port: 8080}\n";
+/// let config = footloose_config::Config::from_yaml(yaml, "footloose.yaml").unwrap();
+/// assert_eq!(config.ansible.group_vars["web"]["http_port"], 8080);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AnsibleSpec {
+    /// Variables by group: `all`, the cluster's group, a `machines:`
+    /// entry's group (its name pattern without `%d`) or one of its
+    /// `groups`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub group_vars: BTreeMap<String, AnsibleVars>,
+}
+
+impl AnsibleSpec {
+    fn is_empty(&self) -> bool {
+        self.group_vars.is_empty()
+    }
+}
+
+/// The `ansible:` of a `machines:` entry (a footloose extension).
+///
+/// ```
+/// let yaml = "cluster:\n  name: c\nmachines:\n- spec:\n    image: footloose/debian12\n    name: db%d\n  ansible:\n    vars:\n      postgres_port: 5433\n";
+/// let config = footloose_config::Config::from_yaml(yaml, "footloose.yaml").unwrap();
+/// let db0 = config.machines().next().unwrap();
+/// assert_eq!(db0.ansible_vars["postgres_port"], 5433);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct MachineAnsible {
+    /// Host variables of each machine of the entry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: AnsibleVars,
+}
+
+impl MachineAnsible {
+    fn is_empty(&self) -> bool {
+        self.vars.is_empty()
+    }
 }
 
 /// The `cluster:` section.
@@ -116,6 +172,9 @@ pub struct MachineSet {
     /// after its name pattern without `%d`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    /// Ansible variables of these machines (a footloose extension).
+    #[serde(default, skip_serializing_if = "MachineAnsible::is_empty")]
+    pub ansible: MachineAnsible,
 }
 
 fn one() -> u32 {
@@ -340,6 +399,11 @@ pub struct MachineInstance {
     pub spec: MachineSpec,
     /// The entry's extra Ansible groups.
     pub groups: Vec<String>,
+    /// The entry's Ansible host variables.
+    pub ansible_vars: AnsibleVars,
+    /// The variables the top-level `ansible.groupVars` gives the groups it
+    /// is in (`all`, its entry's group, its `groups`), by group.
+    pub group_vars: BTreeMap<String, AnsibleVars>,
 }
 
 impl MachineInstance {
@@ -394,6 +458,26 @@ impl ClusterSpec {
 }
 
 impl MachineSet {
+    /// The Ansible groups of its machines besides `all` and the cluster's:
+    /// the one named after its name pattern without `%d`, then `groups`.
+    ///
+    /// ```
+    /// use footloose_config::{MachineSet, MachineSpec};
+    ///
+    /// let mut web = MachineSet::new(2, MachineSpec::new("footloose/debian12", "web-%d"));
+    /// web.groups.push("frontend".to_owned());
+    /// assert_eq!(web.ansible_groups(), ["web", "frontend"]);
+    /// ```
+    pub fn ansible_groups(&self) -> Vec<String> {
+        let mut groups = vec![ansible_group_name(&self.spec.name.replacen("%d", "", 1))];
+        for group in &self.groups {
+            if !groups.contains(group) {
+                groups.push(group.clone());
+            }
+        }
+        groups
+    }
+
     /// `count` machines made from `spec`, in no extra Ansible group.
     ///
     /// ```
@@ -408,6 +492,7 @@ impl MachineSet {
             count,
             spec,
             groups: Vec::new(),
+            ansible: MachineAnsible::default(),
         }
     }
 }
@@ -515,7 +600,11 @@ impl Config {
     /// assert_eq!(config.machines().count(), 3);
     /// ```
     pub fn new(cluster: ClusterSpec, machines: Vec<MachineSet>) -> Config {
-        Config { cluster, machines }
+        Config {
+            cluster,
+            machines,
+            ansible: AnsibleSpec::default(),
+        }
     }
 
     /// A cluster named `name` of `replicas` machines `node0`, `node1`, …
@@ -559,12 +648,21 @@ impl Config {
     /// ```
     pub fn machines(&self) -> impl Iterator<Item = MachineInstance> + '_ {
         self.machines.iter().enumerate().flat_map(|(set, entry)| {
+            let group_vars: BTreeMap<String, AnsibleVars> = std::iter::once("all".to_owned())
+                .chain(entry.ansible_groups())
+                .filter_map(|g| {
+                    let vars = self.ansible.group_vars.get(&g)?.clone();
+                    Some((g, vars))
+                })
+                .collect();
             (0..entry.count).map(move |index| MachineInstance {
                 hostname: entry.spec.name.replacen("%d", &index.to_string(), 1),
                 index,
                 set,
                 spec: entry.spec.clone(),
                 groups: entry.groups.clone(),
+                ansible_vars: entry.ansible.vars.clone(),
+                group_vars: group_vars.clone(),
             })
         })
     }
@@ -583,4 +681,29 @@ impl Config {
             entry.spec.image = image.clone();
         }
     }
+}
+
+/// `text` as an Ansible group name: every character other than a letter,
+/// digit or `_` becomes `_`, trailing ones are dropped, and a leading digit
+/// gets a `_` before it (`web-%d` is `web`, `my-cluster` is `my_cluster`):
+/// the groups footloose makes of a cluster's name and of each `machines:`
+/// entry's name pattern.
+///
+/// ```
+/// use footloose_config::ansible_group_name;
+///
+/// assert_eq!(ansible_group_name("my-cluster.1"), "my_cluster_1");
+/// assert_eq!(ansible_group_name("web-"), "web");
+/// ```
+pub fn ansible_group_name(text: &str) -> String {
+    let mut name: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_owned();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    name
 }

@@ -3,7 +3,17 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::model::{Backend, Config, MachineSpec, VolumeType};
+use crate::model::{AnsibleVars, Backend, Config, MachineSpec, VolumeType};
+
+/// The inventory variables footloose sets itself, to reach the machines.
+const FOOTLOOSE_VARS: [&str; 6] = [
+    "ansible_host",
+    "ansible_port",
+    "ansible_user",
+    "ansible_ssh_private_key_file",
+    "ansible_ssh_common_args",
+    "ansible_ssh_extra_args",
+];
 
 /// Label keys footloose sets itself; user labels may not use this prefix.
 const RESERVED_LABEL_PREFIX: &str = "io.footloose.";
@@ -62,6 +72,11 @@ pub(crate) fn check(config: &Config) -> Vec<Problem> {
                 ));
             }
         }
+        check_vars(
+            &format!("machines[{i}].ansible.vars"),
+            &entry.ansible.vars,
+            &mut problems,
+        );
         if template_is_valid(&entry.spec.name) {
             for index in 0..entry.count {
                 let hostname = entry.spec.name.replacen("%d", &index.to_string(), 1);
@@ -77,7 +92,67 @@ pub(crate) fn check(config: &Config) -> Vec<Problem> {
             }
         }
     }
+    check_group_vars(config, &mut problems);
     problems
+}
+
+/// The Ansible groups that `groupVars` may name, `all` first: the
+/// cluster's own group is not one, as a test's cluster gets another name
+/// (its machines are those of `all`).
+fn groups_of(config: &Config) -> Vec<String> {
+    let mut groups = vec!["all".to_owned()];
+    for entry in &config.machines {
+        for group in entry.ansible_groups() {
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
+        }
+    }
+    groups
+}
+
+fn check_group_vars(config: &Config, problems: &mut Vec<Problem>) {
+    if config.ansible.group_vars.is_empty() {
+        return;
+    }
+    let groups = groups_of(config);
+    for (group, vars) in &config.ansible.group_vars {
+        let field = format!("ansible.groupVars.{group}");
+        if !groups.contains(group) {
+            problems.push(problem(
+                field,
+                format!(
+                    "no machine is in group `{group}`: name `all`, a `machines:` entry's group (its name without `%d`) or one of its `groups` ({})",
+                    groups
+                        .iter()
+                        .map(|g| format!("`{g}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            continue;
+        }
+        check_vars(&field, vars, problems);
+    }
+}
+
+fn check_vars(base: &str, vars: &AnsibleVars, problems: &mut Vec<Problem>) {
+    for name in vars.keys() {
+        let field = format!("{base}.{name}");
+        if FOOTLOOSE_VARS.contains(&name.as_str()) {
+            problems.push(problem(
+                field,
+                format!(
+                    "`{name}` is footloose's own: it sets it so that Ansible reaches the machine"
+                ),
+            ));
+        } else if !is_valid_ansible_var(name) {
+            problems.push(problem(
+                field,
+                format!("`{name}` is not an Ansible variable name: use letters, digits and `_`, not starting with a digit"),
+            ));
+        }
+    }
 }
 
 fn check_spec(base: &str, spec: &MachineSpec, count: u32, problems: &mut Vec<Problem>) {
@@ -259,6 +334,21 @@ pub fn is_valid_group_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name != "all"
         && name != "ungrouped"
+}
+
+/// True for a name Ansible takes as a variable: letters, digits and `_`,
+/// not starting with a digit.
+///
+/// ```
+/// use footloose_config::is_valid_ansible_var;
+///
+/// assert!(is_valid_ansible_var("redis_port") && is_valid_ansible_var("_x1"));
+/// assert!(!is_valid_ansible_var("redis-port") && !is_valid_ansible_var("1x"));
+/// ```
+pub fn is_valid_ansible_var(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// True for a name usable as the prefix of Docker container, network and

@@ -45,7 +45,7 @@ invalid! {
     missing_cluster_name: "cluster:\n  privateKey: k\n" =>
         "f.yaml:2:3: cluster: missing field `name`";
     unknown_top_level_key: "cluster:\n  name: c\nmachine: []\n" =>
-        "f.yaml:3:1: unknown field `machine`, expected `cluster` or `machines`";
+        "f.yaml:3:1: unknown field `machine`, expected one of `cluster`, `machines`, `ansible`";
     unknown_cluster_key: "cluster:\n  name: c\n  privatekey: k\n" =>
         "f.yaml:3:3: cluster: unknown field `privatekey`, expected one of `name`, `privateKey`, `publishAddress`, `reach`";
     bad_cluster_name: "cluster:\n  name: my cluster\n" =>
@@ -128,6 +128,20 @@ invalid! {
         "f.yaml:9:17: machines[0].groups[1]: `web-servers` is not an Ansible group name: use letters, digits and `_`, not starting with a digit, and not `all` or `ungrouped`";
     groups_not_a_list: named("  groups: web\n") =>
         "f.yaml:9:11: machines[0].groups: invalid type: string \"web\", expected a sequence";
+    bad_var_name: named("  ansible:\n    vars:\n      redis-port: 6380\n") =>
+        "f.yaml:11:19: machines[0].ansible.vars.redis-port: `redis-port` is not an Ansible variable name: use letters, digits and `_`, not starting with a digit";
+    footloose_var: named("  ansible:\n    vars:\n      ansible_port: 2222\n") =>
+        "f.yaml:11:21: machines[0].ansible.vars.ansible_port: `ansible_port` is footloose's own: it sets it so that Ansible reaches the machine";
+    vars_not_a_map: named("  ansible:\n    vars: [a]\n") =>
+        "f.yaml:10:11: machines[0].ansible.vars: invalid type: sequence, expected a map";
+    unknown_machine_ansible_key: named("  ansible:\n    hostvars: {}\n") =>
+        "f.yaml:10:5: machines[0].ansible: unknown field `hostvars`, expected `vars`";
+    unknown_group_in_group_vars: format!("{}ansible:\n  groupVars:\n    node: {{a: 1}}\n    fronted: {{a: 1}}\n", named("  groups: [frontend]\n")) =>
+        "f.yaml:13:15: ansible.groupVars.fronted: no machine is in group `fronted`: name `all`, a `machines:` entry's group (its name without `%d`) or one of its `groups` (`all`, `node`, `frontend`)";
+    bad_group_var_name: format!("{}ansible:\n  groupVars:\n    all:\n      1st: x\n", named("")) =>
+        "f.yaml:12:12: ansible.groupVars.all.1st: `1st` is not an Ansible variable name: use letters, digits and `_`, not starting with a digit";
+    unknown_top_level_ansible_key: format!("{}ansible:\n  group_vars: {{}}\n", named("")) =>
+        "f.yaml:10:3: ansible: unknown field `group_vars`, expected `groupVars`";
 }
 
 #[test]

@@ -123,3 +123,41 @@ fn short_image_names_name_footloose_images_and_other_words_stay() {
         .machines()
         .all(|m| m.spec.image == "footloose/leap16.0"));
 }
+
+#[test]
+fn ansible_vars_go_to_the_machines_of_their_entry_and_groups() {
+    let text = "cluster:
+  name: vars
+machines:
+- count: 2
+  spec:
+    image: footloose/debian12
+    name: web-%d
+  groups: [frontend]
+  ansible:
+    vars:
+      http_port: 8080
+      tls: {enabled: true, ciphers: [a, b]}
+- spec:
+    image: footloose/debian12
+    name: db%d
+ansible:
+  groupVars:
+    all: {ntp_server: ntp.example}
+    frontend: {tier: front}
+    db: {tier: back}
+";
+    let config = Config::from_yaml(text, "f").unwrap();
+    let machines: Vec<_> = config.machines().collect();
+    assert_eq!(machines[1].ansible_vars["http_port"], 8080);
+    assert_eq!(machines[1].ansible_vars["tls"]["ciphers"][1], "b");
+    assert!(machines[2].ansible_vars.is_empty());
+    let groups = |i: usize| machines[i].group_vars.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(groups(0), ["all", "frontend"]);
+    assert_eq!(groups(2), ["all", "db"]);
+    assert_eq!(machines[2].group_vars["db"]["tier"], "back");
+    // Written and read back, they are the same.
+    let yaml = config.to_yaml().unwrap();
+    assert_eq!(Config::from_yaml(&yaml, "f").unwrap(), config);
+    assert!(yaml.contains("groupVars:"), "{yaml}");
+}

@@ -62,6 +62,9 @@ pub const SPEC: &str = "io.footloose.spec";
 /// The extra Ansible groups of the machine's `machines:` entry, comma
 /// separated (containers only).
 pub const GROUPS: &str = "io.footloose.groups";
+/// The Ansible variables the config gives the machine and its groups, as
+/// JSON (containers only; see `record::MachineVars`).
+pub const ANSIBLE_VARS: &str = "io.footloose.ansible-vars";
 /// The machine's index in the configuration, for stable ordering.
 pub const ORDER: &str = "io.footloose.order";
 /// The id of the `create` call that made the object: what an interrupted

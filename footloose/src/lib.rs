@@ -143,7 +143,7 @@ pub use keys::{public_path_of, ClientKey};
 pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT, DEFAULT_REBOOT_TIMEOUT};
 pub use naming::unique_cluster_name;
 pub use ownership::Verdict;
-pub use record::{MachineRecord, RecordError};
+pub use record::{MachineRecord, MachineVars, RecordError};
 pub use ssh::{ExitStatus, Output};
 pub use systemd::UnitStatus;
 pub use testing::ClusterGuard;

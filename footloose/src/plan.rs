@@ -272,6 +272,7 @@ mod tests {
                 made_from: Some("/elsewhere/footloose.yaml".into()),
                 spec: None,
                 groups: vec![],
+                ansible: Default::default(),
             }),
             state,
             creator_gone: false,

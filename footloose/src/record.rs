@@ -13,9 +13,9 @@
 //! with [`RecordError::Newer`], which names both versions, rather than
 //! read half-way.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use footloose_config::MachineSpec;
+use footloose_config::{AnsibleVars, MachineSpec};
 
 use crate::labels;
 use crate::ownership::Ownership;
@@ -70,6 +70,36 @@ pub struct MachineRecord {
     pub spec: Option<MachineSpec>,
     /// The extra Ansible groups of its `machines:` entry.
     pub groups: Vec<String>,
+    /// The Ansible variables the config gives it and its groups.
+    pub ansible: MachineVars,
+}
+
+/// The Ansible variables a configuration gives one machine: its
+/// `machines:` entry's `ansible.vars`, and the top-level
+/// `ansible.groupVars` of the groups it is in. The inventory writes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct MachineVars {
+    /// Its host variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub host: AnsibleVars,
+    /// The variables of its groups, by group (`all` among them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, AnsibleVars>,
+}
+
+impl MachineVars {
+    /// The variables of `instance`, as the config gives them.
+    pub(crate) fn of(instance: &footloose_config::MachineInstance) -> MachineVars {
+        MachineVars {
+            host: instance.ansible_vars.clone(),
+            groups: instance.group_vars.clone(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.host.is_empty() && self.groups.is_empty()
+    }
 }
 
 impl MachineRecord {
@@ -114,6 +144,13 @@ impl MachineRecord {
         }
         if !self.groups.is_empty() {
             map.insert(labels::GROUPS.into(), self.groups.join(","));
+        }
+        if !self.ansible.is_empty() {
+            // Plain JSON values: they always serialise.
+            map.insert(
+                labels::ANSIBLE_VARS.into(),
+                serde_json::to_string(&self.ansible).unwrap_or_default(),
+            );
         }
         map
     }
@@ -165,6 +202,13 @@ impl MachineRecord {
                 .get(labels::GROUPS)
                 .map(|g| g.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
+            ansible: match map.get(labels::ANSIBLE_VARS) {
+                None => MachineVars::default(),
+                Some(json) => serde_json::from_str(json).map_err(|e| RecordError::Unreadable {
+                    label: labels::ANSIBLE_VARS,
+                    reason: e.to_string(),
+                })?,
+            },
         })
     }
 }
@@ -187,6 +231,14 @@ mod tests {
             made_from: Some("/p/footloose.yaml".into()),
             spec: Some(config.machines[0].spec.clone()),
             groups: vec!["web".into(), "db".into()],
+            ansible: MachineVars {
+                host: [("redis_port".to_owned(), serde_json::json!(6380))].into(),
+                groups: [(
+                    "web".to_owned(),
+                    [("tiers".to_owned(), serde_json::json!(["a", "b"]))].into(),
+                )]
+                .into(),
+            },
         }
     }
 

@@ -1,12 +1,15 @@
 //! The Ansible face of footloose with the real `ansible-inventory`,
-//! `ansible` and `ansible-playbook`: the inventory Ansible accepts, host
-//! keys checked strictly, the recap and idempotence check, and the error
-//! when Ansible is missing.
+//! `ansible`, `ansible-playbook` and `ansible-galaxy`: the inventory
+//! Ansible accepts, host keys checked strictly, the recap and idempotence
+//! check, the error when Ansible is missing; and role tests as Molecule
+//! runs them: the role under test by its Galaxy name, requirements from
+//! local archives, a failed play reported by host, task, message and the
+//! failed unit's journal, the config's variables on the hosts.
 
 use std::path::Path;
 use std::process::Command;
 
-use footloose::ansible::Playbook;
+use footloose::ansible::{Playbook, Role};
 use footloose::{Cluster, Error};
 
 /// Runs an Ansible command line; panics with its output when it cannot run.
@@ -155,4 +158,269 @@ fn a_missing_ansible_playbook_is_a_clear_error(cluster: &Cluster) {
         message.contains("apt-get install ansible-core"),
         "{message}"
     );
+}
+
+/// The role tests' data directory.
+fn data(path: &str) -> std::path::PathBuf {
+    Path::new("data/ansible").join(path)
+}
+
+#[footloose::cluster("ansible-role.yaml")]
+fn a_molecule_converge_finds_the_role_by_its_galaxy_name(cluster: &Cluster) {
+    let role = Role::at(data("roles/ansible-role-greeter")).unwrap();
+    assert_eq!(role.name(), "acme.greeter");
+    let converge = Playbook::new(data(
+        "roles/ansible-role-greeter/molecule/default/converge.yml",
+    ))
+    .role(role)
+    .env("ANSIBLE_ROLES_PATH", "/nonexistent/roles");
+    let first = converge.run(cluster).unwrap();
+    assert_eq!(first.recap["instance0"].changed, 1, "{}", first.stdout);
+    // `roles:` and include_role both found it.
+    assert_eq!(
+        first
+            .stdout
+            .matches("TASK [acme.greeter : Write the greeting]")
+            .count(),
+        2,
+        "{}",
+        first.stdout
+    );
+    // The config's host and group variables reached the role.
+    let greeting = cluster
+        .machine("instance0")
+        .read_file("/etc/greeting-from-group")
+        .unwrap();
+    assert_eq!(greeting, b"hello from footloose.yaml\n");
+    converge.assert_idempotent(cluster).unwrap();
+}
+
+#[footloose::cluster("ansible-role.yaml")]
+fn the_configs_variables_reach_the_hosts(cluster: &Cluster) {
+    let run = Playbook::new(data("vars.yml")).run(cluster).unwrap();
+    assert_eq!(run.recap["instance0"].failed, 0, "{}", run.stdout);
+    let inventory: serde_yaml::Value =
+        serde_yaml::from_str(&cluster.ansible_inventory().unwrap()).unwrap();
+    let all = &inventory["all"];
+    assert_eq!(all["hosts"]["instance0"]["limits"]["nofile"], 4096);
+    assert_eq!(
+        all["children"]["servers"]["vars"]["greeting_file"],
+        "/etc/greeting-from-group"
+    );
+    assert_eq!(all["vars"]["footer"], "for every machine");
+}
+
+/// A role archive and a collection archive built from `data/ansible/
+/// requirements`, a requirements file naming them by relative path, and
+/// an `ansible-galaxy` that logs each call to `galaxy.log`, all in `dir`.
+fn local_requirements(dir: &Path) -> std::path::PathBuf {
+    let sources = std::fs::canonicalize(data("requirements")).unwrap();
+    let run = |command: &mut Command| {
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            footloose_tests::output_text(&out)
+        );
+    };
+    run(Command::new("tar")
+        .arg("czf")
+        .arg(dir.join("acme.base.tar.gz"))
+        .arg("-C")
+        .arg(sources.join("role-src"))
+        .arg("acme.base"));
+    run(Command::new("ansible-galaxy")
+        .args(["collection", "build", "--output-path"])
+        .arg(dir)
+        .arg(sources.join("collection-src/acme/util")));
+    let requirements = dir.join("requirements.yml");
+    std::fs::write(
+        &requirements,
+        "roles:\n  - src: ./acme.base.tar.gz\n    name: acme.base\ncollections:\n  - name: ./acme-util-1.0.0.tar.gz\n    type: file\n",
+    )
+    .unwrap();
+    let galaxy = dir.join("galaxy.sh");
+    std::fs::write(
+        &galaxy,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> {}\nexec ansible-galaxy \"$@\"\n",
+            dir.join("galaxy.log").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&galaxy, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    requirements
+}
+
+#[footloose::cluster("ansible-role.yaml")]
+fn requirements_from_local_archives_are_installed_once_and_used(cluster: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    let requirements = local_requirements(dir.path());
+    let site = Playbook::new(data("requirements/site.yml"))
+        .requirements(&requirements)
+        .galaxy_program(dir.path().join("galaxy.sh"));
+    let first = site.run(cluster).unwrap();
+    assert_eq!(first.recap["instance0"].changed, 1, "{}", first.stdout);
+    let stamp = cluster
+        .machine("instance0")
+        .read_file("/etc/acme-base")
+        .unwrap();
+    assert_eq!(stamp, b"INSTALLED FROM AN ARCHIVE!\n");
+    // Another playbook value with the same file: nothing is installed again.
+    site.clone().check(true).run(cluster).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("galaxy.log")).unwrap();
+    assert_eq!(log, "role\ncollection\n");
+
+    // What only Galaxy has, from here where Galaxy is unreachable.
+    let galaxy_only = dir.path().join("galaxy-only.yml");
+    std::fs::write(&galaxy_only, "collections:\n  - community.general\n").unwrap();
+    let err = Playbook::new(data("requirements/site.yml"))
+        .requirements(&galaxy_only)
+        .run(cluster)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Requirements {
+                what: "collections",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = format!("{err:?}");
+    assert!(
+        text.contains("Galaxy (or the server a `src:` names) is not reachable"),
+        "{text}"
+    );
+}
+
+#[footloose::cluster("ansible-role.yaml")]
+fn a_failed_play_names_host_task_message_and_the_failed_units_journal(cluster: &Cluster) {
+    let err = Playbook::new(data("roles/broken/molecule/default/converge.yml"))
+        .role(Role::at(data("roles/broken")).unwrap())
+        .run(cluster)
+        .unwrap_err();
+    // What a test returning this error prints.
+    let report = format!("{err:?}");
+    println!("{report}");
+    let Error::Playbook(failure) = &err else {
+        panic!("expected a failed play, got {report}");
+    };
+    assert_eq!(failure.failures.len(), 1, "{report}");
+    assert_eq!(failure.failures[0].host, "instance0");
+    assert_eq!(failure.failures[0].task, "acme.broken : Start the unit");
+    let lines: Vec<&str> = report.lines().collect();
+    assert!(lines.contains(&"  failed host: instance0"), "{report}");
+    assert!(
+        lines.contains(&"  task: acme.broken : Start the unit"),
+        "{report}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("  message: Unable to start service broken")),
+        "{report}"
+    );
+    let unit = failure
+        .units
+        .iter()
+        .find(|u| u.unit == "broken.service")
+        .unwrap_or_else(|| panic!("no broken.service among the failed units:\n{report}"));
+    assert_eq!(unit.host, "instance0");
+    assert!(unit.journal.contains("(the distinctive cause)"), "{report}");
+    assert!(unit.status.contains("broken.service"), "{report}");
+    assert!(report.contains("(the distinctive cause)"), "{report}");
+    assert!(!report.contains("\\n"), "escaped newlines:\n{report}");
+    assert!(
+        report.contains("fatal: [instance0]: FAILED! => {…} (message above)"),
+        "{report}"
+    );
+    // The order a reader wants: what failed, then the output, then the unit.
+    let at = |text: &str| report.find(text).unwrap();
+    assert!(at("failed host:") < at("last output:"), "{report}");
+    assert!(
+        at("last output:") < at("failed unit broken.service"),
+        "{report}"
+    );
+}
+
+/// Set in the child process of `a_play_s_output_is_shown_while_it_runs`:
+/// the file its fake playbook waits for after its first line.
+const LIVE_MARKER_ENV: &str = "FOOTLOOSE_TESTS_LIVE_MARKER";
+
+/// A fake `ansible-playbook` in `dir`: it prints `first`, then, when
+/// `LIVE_MARKER_ENV` names a file, waits (up to two minutes) for it.
+fn fake_playbook(dir: &Path) -> std::path::PathBuf {
+    let program = dir.join("fake-ansible-playbook");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\necho 'PLAY [fake] ***'\necho first\nm=\"${LIVE_MARKER_ENV}\"\nif [ -z \"$m\" ]; then echo 'second: nothing to wait for'; exit 0; fi\ni=0\nwhile [ ! -e \"$m\" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\nif [ -e \"$m\" ]; then echo 'second: the first line was seen'; else echo 'second: the first line was never seen'; fi\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    program
+}
+
+#[footloose::cluster("ansible-role.yaml")]
+fn a_play_s_output_is_kept_and_streamed(cluster: &Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Playbook::new("live.yml")
+        .program(fake_playbook(dir.path()))
+        .run(cluster)
+        .unwrap();
+    // Alone, the program waits for nothing; in the child process of
+    // `a_play_s_output_is_shown_while_it_runs` it waits for its first line
+    // to be seen there.
+    let second = if std::env::var_os(LIVE_MARKER_ENV).is_some() {
+        "second: the first line was seen"
+    } else {
+        "second: nothing to wait for"
+    };
+    assert_eq!(
+        run.stdout,
+        format!("PLAY [fake] ***\nfirst\n{second}\n"),
+        "the output is kept in the run"
+    );
+}
+
+#[test]
+fn a_play_s_output_is_shown_while_it_runs() {
+    use std::io::BufRead;
+    footloose_tests::require_docker();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("first-line-seen");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_play_s_output_is_kept_and_streamed",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(LIVE_MARKER_ENV, &marker)
+        .env_remove("FOOTLOOSE_ANSIBLE_QUIET")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run this test binary again");
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        // The play still runs and waits for this: the line came live.
+        if line == "[playbook live.yml] first" {
+            std::fs::write(&marker, b"").unwrap();
+        }
+        seen.push(line);
+    }
+    let status = child.wait().unwrap();
+    let report = seen.join("\n");
+    assert!(
+        seen.contains(&"[playbook live.yml] second: the first line was seen".to_owned()),
+        "the first line did not come while the play ran:\n{report}"
+    );
+    assert!(status.success(), "{report}");
 }

@@ -22,6 +22,8 @@ pub struct InventoryHost {
     pub ssh: Option<SocketAddr>,
     /// Its groups besides `all`.
     pub groups: BTreeSet<String>,
+    /// The Ansible variables the config gives it and its groups.
+    pub vars: crate::MachineVars,
 }
 
 /// A cluster's inventory: every machine, its groups, and how ssh trusts it.
@@ -44,7 +46,7 @@ impl Inventory {
     /// The inventory of `cluster`'s `machines` (from [`crate::status`]):
     /// each in the cluster's group, the group of its `machines:` entry
     /// (its name pattern without `%d`: `web%d` is `web`) and the entry's
-    /// `groups`.
+    /// `groups`, with the variables the config gives hosts and groups.
     pub fn of(
         cluster: &str,
         machines: &[MachineStatus],
@@ -64,6 +66,7 @@ impl Inventory {
                     container: m.container.clone(),
                     ssh: m.ssh_endpoint(),
                     groups,
+                    vars: m.record.ansible.clone(),
                 }
             })
             .collect();
@@ -84,12 +87,16 @@ impl Inventory {
         }
         #[derive(Serialize)]
         struct All<'a> {
-            hosts: BTreeMap<&'a str, HostVars>,
-            vars: BTreeMap<&'static str, String>,
+            hosts: BTreeMap<&'a str, HostVars<'a>>,
+            vars: serde_json::Map<String, serde_json::Value>,
             children: BTreeMap<&'a str, Group<'a>>,
         }
         #[derive(Serialize)]
-        struct HostVars {
+        struct HostVars<'a> {
+            // The config's first: footloose's own (which the config may
+            // not set) cannot be overridden.
+            #[serde(flatten)]
+            config: &'a footloose_config::AnsibleVars,
             #[serde(skip_serializing_if = "Option::is_none")]
             ansible_host: Option<String>,
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,17 +106,23 @@ impl Inventory {
         #[derive(Serialize, Default)]
         struct Group<'a> {
             hosts: BTreeMap<&'a str, ()>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            vars: Option<&'a footloose_config::AnsibleVars>,
         }
 
         let mut children: BTreeMap<&str, Group> = BTreeMap::new();
+        let mut all_vars: Option<&footloose_config::AnsibleVars> = None;
         for host in &self.hosts {
             for group in &host.groups {
-                children
-                    .entry(group)
-                    .or_default()
-                    .hosts
-                    .insert(&host.hostname, ());
+                let entry = children.entry(group).or_default();
+                entry.hosts.insert(&host.hostname, ());
+                // Every machine of a group carries the same group vars
+                // (one config made them): the first one's are the group's.
+                if entry.vars.is_none() {
+                    entry.vars = host.vars.groups.get(group);
+                }
             }
+            all_vars = all_vars.or(host.vars.groups.get("all"));
         }
         let document = Document {
             all: All {
@@ -118,6 +131,7 @@ impl Inventory {
                     .iter()
                     .map(|h| {
                         let vars = HostVars {
+                            config: &h.vars.host,
                             ansible_host: h.ssh.map(|a| a.ip().to_string()),
                             ansible_port: h.ssh.map(|a| a.port()),
                             ansible_ssh_extra_args: format!("-o {}", host_key_alias(&h.container)),
@@ -125,23 +139,37 @@ impl Inventory {
                         (h.hostname.as_str(), vars)
                     })
                     .collect(),
-                vars: BTreeMap::from([
-                    ("ansible_user", "root".to_owned()),
-                    (
-                        "ansible_ssh_private_key_file",
-                        self.private_key.display().to_string(),
-                    ),
-                    (
-                        "ansible_ssh_common_args",
+                vars: {
+                    // The config's `all` vars may set the interpreter, not
+                    // how footloose reaches the machines.
+                    let mut vars = serde_json::Map::new();
+                    vars.insert(
+                        "ansible_python_interpreter".into(),
+                        "/usr/bin/python3".into(),
+                    );
+                    vars.extend(
+                        all_vars
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.clone(), v.clone())),
+                    );
+                    vars.insert("ansible_user".into(), "root".into());
+                    vars.insert(
+                        "ansible_ssh_private_key_file".into(),
+                        self.private_key.display().to_string().into(),
+                    );
+                    vars.insert(
+                        "ansible_ssh_common_args".into(),
                         openssh_options(&self.known_hosts)
                             .into_iter()
                             .chain(self.jump.as_ref().map(|jump| format!("ProxyJump={jump}")))
                             .map(|option| format!("-o {option}"))
                             .collect::<Vec<_>>()
-                            .join(" "),
-                    ),
-                    ("ansible_python_interpreter", "/usr/bin/python3".to_owned()),
-                ]),
+                            .join(" ")
+                            .into(),
+                    );
+                    vars
+                },
                 children,
             },
         };
@@ -154,16 +182,7 @@ impl Inventory {
 /// digit or `_` becomes `_`, trailing ones are dropped, and a leading digit
 /// gets a `_` before it (`web-%d` is `web`, `my-cluster` is `my_cluster`).
 pub fn group_name(text: &str) -> String {
-    let mut name: String = text
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect::<String>()
-        .trim_end_matches('_')
-        .to_owned();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    name
+    footloose_config::ansible_group_name(text)
 }
 
 /// The Ansible inventory of `cluster` as it runs now (YAML), with its
@@ -260,6 +279,7 @@ mod tests {
             made_from: None,
             spec: Some(spec),
             groups: groups.iter().map(|g| g.to_string()).collect(),
+            ansible: Default::default(),
         };
         let container = crate::engine::ContainerInfo {
             id: String::new(),
@@ -342,5 +362,46 @@ mod tests {
         assert_eq!(members("web"), ["web0", "web1"]);
         assert_eq!(members("frontend"), ["web0", "web1"]);
         assert_eq!(members("db"), ["db0"]);
+    }
+
+    #[test]
+    fn the_configs_vars_are_host_and_group_vars() {
+        let mut web0 = machine("web0", "web%d", &["frontend"], 32768);
+        web0.record.ansible = crate::MachineVars {
+            host: [("http_port".to_owned(), serde_json::json!(8080))].into(),
+            groups: [
+                (
+                    "frontend".to_owned(),
+                    [("tier".to_owned(), serde_json::json!("front"))].into(),
+                ),
+                (
+                    "all".to_owned(),
+                    [
+                        (
+                            "ntp".to_owned(),
+                            serde_json::json!({"server": "ntp.example"}),
+                        ),
+                        (
+                            "ansible_python_interpreter".to_owned(),
+                            serde_json::json!("/opt/py"),
+                        ),
+                    ]
+                    .into(),
+                ),
+            ]
+            .into(),
+        };
+        let machines = [web0, machine("db0", "db%d", &[], 32770)];
+        let inventory = Inventory::of("c-1", &machines, "/k".into(), "/s".into());
+        let yaml: serde_yaml::Value = serde_yaml::from_str(&inventory.to_yaml().unwrap()).unwrap();
+        let all = &yaml["all"];
+        assert_eq!(all["hosts"]["web0"]["http_port"], 8080);
+        assert_eq!(all["hosts"]["web0"]["ansible_port"], 32768);
+        assert!(all["hosts"]["db0"].get("http_port").is_none());
+        assert_eq!(all["children"]["frontend"]["vars"]["tier"], "front");
+        assert!(all["children"]["db"].get("vars").is_none());
+        assert_eq!(all["vars"]["ntp"]["server"], "ntp.example");
+        assert_eq!(all["vars"]["ansible_python_interpreter"], "/opt/py");
+        assert_eq!(all["vars"]["ansible_user"], "root");
     }
 }

@@ -1,6 +1,9 @@
 //! Testing Ansible roles against a cluster: an inventory with the
-//! machines' pinned host keys, and a runner for the real `ansible-playbook`
-//! that reads its PLAY RECAP and checks idempotence.
+//! machines' pinned host keys (and the config's Ansible variables), and a
+//! runner for the real `ansible-playbook` that streams its output, reads
+//! its PLAY RECAP, checks idempotence, finds the role under test by its
+//! Galaxy name, installs requirements, and reports a failed play by host,
+//! task, message and the failed units' journals.
 //!
 //! ```no_run
 //! # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
@@ -14,10 +17,15 @@
 //! # Ok(()) }
 //! ```
 
+mod failure;
 mod inventory;
 mod playbook;
 mod recap;
+mod roles;
+mod tool;
 
+pub use failure::{FailedUnit, PlaybookFailure};
 pub use inventory::{group_name, inventory, Inventory, InventoryHost};
 pub use playbook::{Playbook, PlaybookRun};
-pub use recap::{ChangedTask, Recap};
+pub use recap::{ChangedTask, Recap, TaskFailure};
+pub use roles::Role;

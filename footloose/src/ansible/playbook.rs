@@ -2,19 +2,30 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
+use super::failure::PlaybookFailure;
 use super::recap::{parse_changed, parse_recap, ChangedTask, Recap};
+use super::roles::{self, Role};
 use crate::error::{Error, Result};
 use crate::Cluster;
 
 /// The program run; `FOOTLOOSE_ANSIBLE_PLAYBOOK` names another.
 const PROGRAM: &str = "ansible-playbook";
 const PROGRAM_ENV: &str = "FOOTLOOSE_ANSIBLE_PLAYBOOK";
+/// Set to `1` (or anything but `0` and empty), it keeps every play quiet.
+const QUIET_ENV: &str = "FOOTLOOSE_ANSIBLE_QUIET";
 
 /// A playbook and how to run it: extra vars, limit, tags, check mode,
-/// environment. Cheap to clone, so one base can be varied per run.
+/// environment, the role under test and requirements. Cheap to clone, so
+/// one base can be varied per run.
+///
+/// Its output streams to the test's output as it comes, each line after
+/// `[playbook NAME]` (shown live with `--nocapture` or by nextest, and with
+/// a failing test's output otherwise), unless [`quiet`](Self::quiet) or
+/// `FOOTLOOSE_ANSIBLE_QUIET=1`; it is kept in [`PlaybookRun`] either way.
 #[derive(Debug, Clone)]
 pub struct Playbook {
     path: PathBuf,
@@ -27,6 +38,17 @@ pub struct Playbook {
     env: Vec<(OsString, OsString)>,
     args: Vec<OsString>,
     program: Option<PathBuf>,
+    roles: Vec<Role>,
+    requirements: Vec<PathBuf>,
+    galaxy: Option<PathBuf>,
+    quiet: Option<bool>,
+}
+
+/// Which of the program's outputs a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
 }
 
 /// What one `ansible-playbook` run did.
@@ -72,7 +94,68 @@ impl Playbook {
             env: Vec::new(),
             args: Vec::new(),
             program: None,
+            roles: Vec::new(),
+            requirements: Vec::new(),
+            galaxy: None,
+            quiet: None,
         }
+    }
+
+    /// Makes `role` resolvable by its name (see [`Role`]): a link to it,
+    /// named so, in a directory put first in `ANSIBLE_ROLES_PATH` (the
+    /// paths set in [`env`](Self::env) or this process's environment, else
+    /// Ansible's defaults, follow it). May be repeated.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// use footloose::ansible::{Playbook, Role};
+    ///
+    /// let converge = Playbook::new("molecule/default/converge.yml").role(Role::at(".")?);
+    /// converge.run(cluster)?;
+    /// converge.assert_idempotent(cluster)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn role(mut self, role: Role) -> Playbook {
+        self.roles.push(role);
+        self
+    }
+
+    /// Installs the roles and collections of the requirements file at
+    /// `path` (a list of roles, or `roles:` and `collections:`) with
+    /// `ansible-galaxy` before the first run, once per test process and
+    /// file content, into a directory of this process's own, put in
+    /// `ANSIBLE_ROLES_PATH` and `ANSIBLE_COLLECTIONS_PATH` after the
+    /// [`role`](Self::role) links. Relative sources (`src: ./x.tar.gz`)
+    /// are relative to the file. May be repeated.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// use footloose::ansible::{Playbook, Role};
+    ///
+    /// Playbook::new("molecule/default/converge.yml")
+    ///     .role(Role::at(".")?)
+    ///     .requirements("molecule/default/requirements.yml")
+    ///     .run(cluster)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn requirements(mut self, path: impl Into<PathBuf>) -> Playbook {
+        self.requirements.push(path.into());
+        self
+    }
+
+    /// Installs [`requirements`](Self::requirements) with this program
+    /// instead of `ansible-galaxy` from PATH (also set by
+    /// `FOOTLOOSE_ANSIBLE_GALAXY`).
+    pub fn galaxy_program(mut self, program: impl Into<PathBuf>) -> Playbook {
+        self.galaxy = Some(program.into());
+        self
+    }
+
+    /// Keeps the output to the result (`true`), or streams it as it comes
+    /// (`false`, the default unless `FOOTLOOSE_ANSIBLE_QUIET=1`).
+    pub fn quiet(mut self, quiet: bool) -> Playbook {
+        self.quiet = Some(quiet);
+        self
     }
 
     /// Sets an extra variable (`-e`), any value serde can write as JSON.
@@ -131,26 +214,29 @@ impl Playbook {
         self
     }
 
-    /// Runs the playbook against `cluster` and fails, with the recap and
-    /// the end of the output, unless it exits 0.
+    /// Runs the playbook against `cluster` and fails unless it exits 0,
+    /// with an [`Error::Playbook`] that names each failed task, its host and
+    /// message, the end of the output, and the systemd units failed on
+    /// those hosts with their journals.
     pub fn run(&self, cluster: &Cluster) -> Result<PlaybookRun> {
         let run = self.run_unchecked(cluster)?;
         if run.success() {
             return Ok(run);
         }
-        Err(Error::Playbook {
-            playbook: self.path.clone(),
-            status: run
-                .exit_code
-                .map(|c| format!("exit code {c}"))
-                .unwrap_or_else(|| "a signal".to_owned()),
-            summary: summary(&run.recap),
-            output: tail(&format!("{}{}", run.stdout, run.stderr), 25),
-        })
+        let mut failure = PlaybookFailure::new(
+            self.path.clone(),
+            run.exit_code,
+            summary(&run.recap),
+            &run.stdout,
+            &run.stderr,
+        );
+        failure.collect_units(cluster);
+        Err(Error::Playbook(Box::new(failure)))
     }
 
     /// Runs the playbook against `cluster` and returns what happened,
-    /// whatever its exit code. Fails only when it cannot run at all.
+    /// whatever its exit code. Fails only when it cannot run at all (or
+    /// its requirements cannot be installed).
     pub fn run_unchecked(&self, cluster: &Cluster) -> Result<PlaybookRun> {
         let inventory =
             cluster.write_ansible_inventory(super::inventory::inventory_path(cluster.name()))?;
@@ -159,22 +245,67 @@ impl Playbook {
             None => std::env::var_os(PROGRAM_ENV).unwrap_or_else(|| PROGRAM.into()),
         };
         let mut command = self.command(&program, &inventory);
+        self.search_paths(&mut command)?;
         tracing::debug!("Running {command:?}");
-        let out = command.output().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ToolMissing {
-                tool: program.to_string_lossy().into_owned(),
-                hint: "install ansible-core: `apt-get install ansible-core`, or `pip install ansible-core` in a virtualenv on PATH".to_owned(),
-            },
-            _ => Error::io("cannot run", PathBuf::from(&program), e),
-        })?;
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        Ok(PlaybookRun {
-            exit_code: out.status.code(),
-            recap: parse_recap(&stdout),
-            changed_tasks: parse_changed(&stdout),
-            stdout,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        let prefix = format!(
+            "[playbook {}] ",
+            self.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
+        let quiet = self
+            .quiet
+            .unwrap_or_else(|| std::env::var(QUIET_ENV).is_ok_and(|v| !v.is_empty() && v != "0"));
+        let out = stream(&mut command, |from, line| {
+            // Ansible's blank separator lines say nothing once prefixed.
+            if quiet || line.trim().is_empty() {
+                return;
+            }
+            match from {
+                Stream::Stdout => println!("{prefix}{line}"),
+                Stream::Stderr => eprintln!("{prefix}{line}"),
+            }
         })
+        .map_err(|e| super::tool::not_started(&program, e))?;
+        Ok(PlaybookRun {
+            exit_code: out.exit_code,
+            recap: parse_recap(&out.stdout),
+            changed_tasks: parse_changed(&out.stdout),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
+    }
+
+    /// Puts the role links and installed requirements first in Ansible's
+    /// search paths.
+    fn search_paths(&self, command: &mut Command) -> Result<()> {
+        if self.roles.is_empty() && self.requirements.is_empty() {
+            return Ok(());
+        }
+        let mut role_dirs = Vec::new();
+        let mut collection_dirs = Vec::new();
+        if !self.roles.is_empty() {
+            role_dirs.push(roles::link_roles(&self.roles)?);
+        }
+        for requirements in &self.requirements {
+            let installed = roles::install(requirements, self.galaxy.as_deref())?;
+            role_dirs.push(installed.roles);
+            collection_dirs.push(installed.collections);
+        }
+        let (variable, default) = roles::ROLES_PATH;
+        command.env(
+            variable,
+            roles::search_path(&role_dirs, variable, &self.env, default),
+        );
+        if !collection_dirs.is_empty() {
+            let (variable, default) = roles::COLLECTIONS_PATH;
+            command.env(
+                variable,
+                roles::search_path(&collection_dirs, variable, &self.env, default),
+            );
+        }
+        Ok(())
     }
 
     /// Runs the playbook against `cluster` once more and fails, naming
@@ -221,9 +352,67 @@ impl Playbook {
             .env("ANSIBLE_STDOUT_CALLBACK", "default")
             .env("ANSIBLE_HOST_KEY_CHECKING", "True")
             .env("ANSIBLE_RETRY_FILES_ENABLED", "False")
+            // Each line as it is printed, not in blocks: it is streamed.
+            .env("PYTHONUNBUFFERED", "1")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
+}
+
+/// What [`stream`] collected.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs `command`, handing each line of its stdout and stderr to `on_line`
+/// as soon as it is printed, and returns them collected with the exit code.
+pub(crate) fn stream(
+    command: &mut Command,
+    on_line: impl Fn(Stream, &str) + Sync,
+) -> std::io::Result<Streamed> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let read = |pipe: &mut dyn std::io::Read, from: Stream| -> String {
+        let mut reader = std::io::BufReader::new(pipe);
+        let mut all = String::new();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&line);
+                    on_line(from, text.trim_end_matches(['\n', '\r']));
+                    all.push_str(&text);
+                }
+            }
+        }
+        all
+    };
+    // A thread spawned in a test inherits its output capture, so what it
+    // prints goes with the test's output.
+    let (stdout, stderr) = std::thread::scope(|scope| {
+        let read = &read;
+        let mut stderr = stderr;
+        let errors = scope.spawn(move || read(&mut stderr, Stream::Stderr));
+        let mut stdout = stdout;
+        let out = read(&mut stdout, Stream::Stdout);
+        (out, errors.join().unwrap_or_default())
+    });
+    let status = child.wait()?;
+    Ok(Streamed {
+        exit_code: status.code(),
+        stdout,
+        stderr,
+    })
 }
 
 /// `node0 failed=1, node1 unreachable=1`: the hosts that went wrong.
@@ -242,12 +431,38 @@ fn summary(recap: &BTreeMap<String, Recap>) -> String {
     }
 }
 
-/// The last `lines` lines of `text`, indented for an error message.
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    all[all.len().saturating_sub(lines)..]
-        .iter()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn lines_are_handed_on_as_they_are_printed() {
+        // The program waits, after its first line, for a file that only the
+        // line handler makes: it ends well only if that line came through
+        // while it still ran.
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("seen");
+        let script = format!(
+            "echo first; echo warning >&2; i=0; while [ ! -e {m} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; [ -e {m} ] && echo second: it was seen || echo second: never seen; exit 3",
+            m = marker.display()
+        );
+        let lines = Mutex::new(Vec::new());
+        let out = stream(Command::new("sh").arg("-c").arg(&script), |from, line| {
+            lines.lock().unwrap().push((from, line.to_owned()));
+            if line == "first" {
+                std::fs::write(&marker, b"").unwrap();
+            }
+        })
+        .unwrap();
+        assert_eq!(out.exit_code, Some(3));
+        assert_eq!(out.stdout, "first\nsecond: it was seen\n");
+        assert_eq!(out.stderr, "warning\n");
+        let lines = lines.into_inner().unwrap();
+        assert!(
+            lines.contains(&(Stream::Stderr, "warning".to_owned())),
+            "{lines:?}"
+        );
+        assert_eq!(lines.len(), 3, "{lines:?}");
+    }
 }

@@ -1,7 +1,10 @@
 //! Reading what `ansible-playbook` says (its default output callback):
-//! the PLAY RECAP per host, and which tasks changed what.
+//! the PLAY RECAP per host, which tasks changed what, and which failed
+//! where and why.
 
 use std::collections::BTreeMap;
+
+pub use crate::error::playbook::TaskFailure;
 
 /// One host's line of the PLAY RECAP.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,6 +112,87 @@ pub(crate) fn parse_changed(output: &str) -> Vec<ChangedTask> {
     changed
 }
 
+/// Every task failure in `output`, in order, leaving out those that
+/// `ignore_errors` ignored (a `...ignoring` line follows them).
+pub(crate) fn parse_failures(output: &str) -> Vec<TaskFailure> {
+    let mut task = String::new();
+    let mut failures: Vec<TaskFailure> = Vec::new();
+    for line in output.lines() {
+        for header in ["TASK [", "RUNNING HANDLER ["] {
+            if let Some(rest) = line.strip_prefix(header) {
+                if let Some(end) = rest.rfind(']') {
+                    task = rest[..end].to_owned();
+                }
+            }
+        }
+        if line.trim() == "...ignoring" {
+            failures.pop();
+            continue;
+        }
+        if let Some(failure) = parse_failure_line(line, &task) {
+            failures.push(failure);
+        }
+    }
+    failures
+}
+
+/// One `fatal: [host]: FAILED! => {...}`, `fatal: [host]: UNREACHABLE! =>
+/// {...}` or `failed: [host] (item=x) => {...}` line.
+fn parse_failure_line(line: &str, task: &str) -> Option<TaskFailure> {
+    let (rest, looped) = if let Some(rest) = line.strip_prefix("fatal: [") {
+        (rest, false)
+    } else {
+        (line.strip_prefix("failed: [")?, true)
+    };
+    let end = rest.find(']')?;
+    let host = rest[..end].split(" -> ").next()?.trim().to_owned();
+    let rest = &rest[end + 1..];
+    let (head, json) = rest.split_once("=> ").unwrap_or((rest, ""));
+    let unreachable = head.contains("UNREACHABLE!");
+    if !looped && !unreachable && !head.contains("FAILED!") {
+        return None;
+    }
+    let value: Option<serde_json::Value> = serde_json::from_str(json.trim()).ok();
+    let text = |key: &str| -> Option<String> {
+        let v = value.as_ref()?.get(key)?;
+        let s = match v {
+            serde_json::Value::String(s) => s.trim_end().to_owned(),
+            serde_json::Value::Null => return None,
+            other => other.to_string(),
+        };
+        (!s.is_empty()).then_some(s)
+    };
+    let item = if looped {
+        text("item").or_else(|| {
+            let start = head.find("(item=")? + "(item=".len();
+            let stop = head.rfind(')')?;
+            (stop > start).then(|| head[start..stop].to_owned())
+        })
+    } else {
+        None
+    };
+    let mut message = text("msg")
+        .or_else(|| text("reason"))
+        .unwrap_or_else(|| json.trim().to_owned());
+    for key in ["stderr", "module_stderr", "stdout"] {
+        if let Some(output) = text(key) {
+            if !message.contains(&output) {
+                // Its end: where a failing command says why.
+                let lines: Vec<&str> = output.lines().collect();
+                let end = lines[lines.len().saturating_sub(10)..].join("\n");
+                message.push_str(&format!("\n{key}: {end}"));
+            }
+        }
+    }
+    Some(TaskFailure {
+        host,
+        task: task.to_owned(),
+        item,
+        message,
+        unreachable,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +265,67 @@ node1                      : ok=2    changed=1    unreachable=0    failed=1    s
     #[test]
     fn no_recap_reads_as_empty() {
         assert!(parse_recap("ERROR! the playbook could not be found").is_empty());
+    }
+
+    const FAILED: &str = r#"
+TASK [acme.broken : Install the unit] ******************************************
+changed: [instance0]
+
+TASK [acme.broken : Try something] *********************************************
+fatal: [instance0]: FAILED! => {"changed": false, "msg": "first"}
+...ignoring
+
+TASK [acme.broken : Start the unit] ********************************************
+fatal: [instance0]: FAILED! => {"changed": false, "msg": "Unable to start service broken: Job for broken.service failed.\nSee \"systemctl status broken.service\" for details.\n"}
+fatal: [instance1 -> localhost]: UNREACHABLE! => {"changed": false, "msg": "Failed to connect to the host via ssh: refused", "unreachable": true}
+
+TASK [Write the files] *********************************************************
+failed: [web0] (item=/etc/a) => {"ansible_loop_var": "item", "changed": false, "item": "/etc/a", "msg": "Destination directory /etc does not exist"}
+ok: [web0] => (item=/etc/b)
+
+TASK [Run it] ******************************************************************
+fatal: [db0]: FAILED! => {"changed": true, "cmd": ["false"], "msg": "non-zero return code", "rc": 1, "stderr": "no such file", "stdout": ""}
+"#;
+
+    #[test]
+    fn reads_the_host_task_and_message_of_every_failure() {
+        let failures = parse_failures(FAILED);
+        let summary: Vec<(&str, &str, bool)> = failures
+            .iter()
+            .map(|f| (f.host.as_str(), f.task.as_str(), f.unreachable))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("instance0", "acme.broken : Start the unit", false),
+                ("instance1", "acme.broken : Start the unit", true),
+                ("web0", "Write the files", false),
+                ("db0", "Run it", false),
+            ]
+        );
+        assert_eq!(
+            failures[0].message,
+            "Unable to start service broken: Job for broken.service failed.\nSee \"systemctl status broken.service\" for details."
+        );
+        assert_eq!(
+            failures[1].message,
+            "Failed to connect to the host via ssh: refused"
+        );
+        assert_eq!(failures[2].item.as_deref(), Some("/etc/a"));
+        assert_eq!(
+            failures[2].message,
+            "Destination directory /etc does not exist"
+        );
+        assert_eq!(
+            failures[3].message,
+            "non-zero return code\nstderr: no such file"
+        );
+    }
+
+    #[test]
+    fn a_failure_line_that_is_not_json_keeps_its_text() {
+        let failures = parse_failures("TASK [x] ***\nfatal: [n0]: FAILED! => odd text\n");
+        assert_eq!(failures[0].message, "odd text");
+        assert!(parse_failures(OUTPUT).is_empty());
     }
 }

@@ -126,6 +126,7 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         made_from: Some(context.request.made_from.clone()),
         spec: Some(step.instance.spec.clone()),
         groups: step.instance.groups.clone(),
+        ansible: crate::record::MachineVars::of(&step.instance),
     };
     let ids = context.network_ids.clone().into_iter().collect();
     let default_network = engine.facts().capabilities.default_network;

@@ -96,6 +96,7 @@ fn made_in(cluster: &str, hostname: &str, owner: Identity, key: &str) -> HashMap
         made_from: Some("/elsewhere/footloose.yaml".to_owned()),
         spec: None,
         groups: vec![],
+        ansible: Default::default(),
     }
     .to_labels()
 }

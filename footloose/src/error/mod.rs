@@ -15,6 +15,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub(crate) mod playbook;
+
 pub use footloose_config::ConfigError;
 
 /// A specialised `Result` for footloose operations.
@@ -92,7 +94,6 @@ fn unreachable_hint(endpoint: &str) -> &'static str {
 /// }
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct ConnectError {
     kind: ConnectErrorKind,
     /// The engine's typed error, printed with its sources.
@@ -177,6 +178,13 @@ impl fmt::Display for ConnectError {
 /// Its causes are part of its message (see the type's documentation).
 impl std::error::Error for ConnectError {}
 
+/// As its `Display`: the cause, then the way out.
+impl fmt::Debug for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_report(self, f)
+    }
+}
+
 /// Everything that can go wrong in footloose.
 ///
 /// Match on the variants that a caller acts on, and print the rest: the
@@ -196,7 +204,11 @@ impl std::error::Error for ConnectError {}
 ///     Err(err) => eprintln!("error: {:#}", anyhow::Error::from(err)),
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` form, which a `#[test]` returning `Result<(), Error>` and
+/// `unwrap` print, is the message and its causes on lines of their own,
+/// as `anyhow` prints an error.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration file is missing or invalid.
@@ -456,21 +468,41 @@ pub enum Error {
         hint: String,
     },
 
-    /// `ansible-playbook` exited unsuccessfully.
-    #[error("ansible-playbook {} failed with {status}: {summary}\n  last output:\n{output}", playbook.display())]
-    Playbook {
-        /// The playbook.
-        playbook: PathBuf,
+    /// `ansible-playbook` exited unsuccessfully: which host failed which
+    /// task and why, the end of the output, and the systemd units that are
+    /// failed on those hosts with their journals.
+    #[error("{0}")]
+    Playbook(Box<playbook::PlaybookFailure>),
+
+    /// `ansible-galaxy` could not install a requirements file's roles or
+    /// collections.
+    #[error("cannot install the {what} of {}: ansible-galaxy failed with {status}{}\n  its output:\n{output}", requirements.display(), hint.map(|h| format!("\n  {h}")).unwrap_or_default())]
+    Requirements {
+        /// The requirements file.
+        requirements: PathBuf,
+        /// `roles` or `collections`.
+        what: &'static str,
         /// Its exit status.
         status: String,
-        /// The hosts that failed or were unreachable, from the PLAY RECAP.
-        summary: String,
+        /// What to do, when footloose knows (such as Galaxy being
+        /// unreachable).
+        hint: Option<&'static str>,
         /// The end of its output, indented.
         output: String,
     },
 
+    /// A role's `meta/main.yml` (or a requirements file) cannot be read as
+    /// Ansible reads it.
+    #[error("{}: {reason}", path.display())]
+    AnsibleFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A second run of a playbook changed something.
-    #[error("playbook {} is not idempotent: a second run changed {}", playbook.display(), changed.join("; "))]
+    #[error("playbook {} is not idempotent: a second run changed {} task(s):{}", playbook.display(), changed.len(), changed.iter().map(|c| format!("\n  {c}")).collect::<String>())]
     NotIdempotent {
         /// The playbook.
         playbook: PathBuf,
@@ -504,6 +536,44 @@ pub enum Error {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The message, then each cause on a line of its own, as `anyhow` prints
+/// an error: what a failing test shows.
+///
+/// ```
+/// let err = footloose::Error::no_such_machine("demo", "db0", ["node0"]);
+/// assert_eq!(format!("{err:?}"), "no machine db0 in cluster demo (it has: node0)");
+/// ```
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_report(self, f)
+    }
+}
+
+/// `error`'s message, then `Caused by:` and its sources, numbered when
+/// there are several (anyhow's `Debug` layout).
+pub(crate) fn write_report(
+    error: &(dyn std::error::Error + 'static),
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    write!(f, "{error}")?;
+    let causes: Vec<String> = std::iter::successors(error.source(), |e| e.source())
+        .map(ToString::to_string)
+        .collect();
+    if causes.is_empty() {
+        return Ok(());
+    }
+    write!(f, "\n\nCaused by:")?;
+    for (i, cause) in causes.iter().enumerate() {
+        let cause = cause.replace('\n', "\n       ");
+        if causes.len() == 1 {
+            write!(f, "\n    {cause}")?;
+        } else {
+            write!(f, "\n    {i}: {cause}")?;
+        }
+    }
+    Ok(())
 }
 
 /// The kinds of engine refusal that footloose (and its users) act on: the
@@ -716,6 +786,28 @@ mod tests {
             chain(err),
             "cannot create cluster c: cannot use FOOTLOOSE_LEASE: cannot read /x: gone away"
         );
+    }
+
+    #[test]
+    fn debug_prints_the_message_then_each_cause_on_a_line_of_its_own() {
+        let err = Error::Setting {
+            setting: "FOOTLOOSE_LEASE".into(),
+            source: Box::new(Error::io(
+                "cannot read",
+                "/x",
+                std::io::Error::other("gone away"),
+            )),
+        };
+        assert_eq!(
+            format!("{err:?}"),
+            "cannot use FOOTLOOSE_LEASE\n\nCaused by:\n    cannot read /x: gone away"
+        );
+        let text = format!("{:?}", unreachable("tcp://engine:2375"));
+        assert!(
+            text.starts_with("cannot reach the Docker engine at tcp://engine:2375\n\nCaused by:\n    cannot resolve engine: connection refused\n         check that"),
+            "{text}"
+        );
+        assert!(!text.contains("\\n"), "{text}");
     }
 
     #[test]

@@ -1,0 +1,20 @@
+//! The Ansible programs footloose runs, and the one wording of their
+//! absence.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use crate::error::Error;
+
+/// The error of a program (`ansible-playbook`, `ansible-galaxy`) that
+/// could not be started: [`Error::ToolMissing`] with how to install
+/// ansible-core when it is not there.
+pub(crate) fn not_started(program: &OsStr, error: std::io::Error) -> Error {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => Error::ToolMissing {
+            tool: program.to_string_lossy().into_owned(),
+            hint: "install ansible-core: `apt-get install ansible-core`, or `pip install ansible-core` in a virtualenv on PATH".to_owned(),
+        },
+        _ => Error::io("cannot run", PathBuf::from(program), error),
+    }
+}
