@@ -28,6 +28,24 @@
 //! `Capabilities::systemd_mode`, footloose asks for none of that and
 //! relies on systemd mode knowingly: a private cgroup namespace, no cgroup
 //! bind, no tmpfs of its own beyond the config's, no `container=docker`.
+//!
+//! ## Sandboxed units (user namespaces)
+//! systemd's sandboxing directives (`PrivateTmp=`, `ProtectSystem=`,
+//! `PrivateNetwork=` …) need namespaces, which a process without
+//! `CAP_SYS_ADMIN` — a machine's root — may create only inside a user
+//! namespace of its own, as an unprivileged user on a VM does. systemd
+//! makes one for a unit with `PrivateUsers=true` and sets up the rest
+//! inside it. Docker's default seccomp profile refuses
+//! `unshare(CLONE_NEWUSER)` (a unit with `PrivateUsers=true` fails with
+//! `217/USER`), so unless the spec says `userNamespaces: false`, is
+//! privileged, or names a `seccomp=` profile of its own, a machine on an
+//! engine whose default refuses them gets
+//! [`allow_user_namespaces`](ContainerPlan::allow_user_namespaces): the
+//! backend sends a profile that is its engine's default plus the
+//! namespace system calls (see `backend/docker/seccomp.rs`). The kernel
+//! still checks every one of them against the caller's capabilities in
+//! its user namespace: nothing is granted that an unprivileged process on
+//! the host could not do. No capability is added.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -130,6 +148,10 @@ pub struct ContainerPlan {
     pub cap_drop: Vec<String>,
     /// Security options, such as `seccomp=unconfined`.
     pub security_opt: Vec<String>,
+    /// The machine may create user namespaces although the engine's
+    /// default seccomp profile refuses them: the backend relaxes that
+    /// profile (see the module documentation).
+    pub allow_user_namespaces: bool,
     /// The network it is created on (name or id); the engine's default
     /// bridge when `None`.
     pub network: Option<String>,
@@ -291,11 +313,28 @@ pub fn plan(
         cap_add: spec.cap_add.clone(),
         cap_drop: spec.cap_drop.clone(),
         security_opt: spec.security_opt.clone(),
+        allow_user_namespaces: allow_user_namespaces(machine, facts),
         network: networks.next(),
         extra_networks: networks.collect(),
         stop_signal: STOP_SIGNAL.to_owned(),
         restart_on_failure: true,
     }
+}
+
+/// Whether `machine` needs the engine's default seccomp profile relaxed
+/// for user namespaces: it asks for them (the default), the engine's
+/// default refuses them, and neither privilege nor a `seccomp=` option of
+/// the spec decides the profile instead.
+pub fn allow_user_namespaces(machine: &MachineInstance, facts: HostFacts) -> bool {
+    let spec = &machine.spec;
+    let own_profile = spec
+        .security_opt
+        .iter()
+        .any(|opt| opt.starts_with("seccomp=") || opt.starts_with("seccomp:"));
+    spec.user_namespaces
+        && !spec.privileged
+        && !own_profile
+        && !facts.capabilities.user_namespaces_by_default
 }
 
 /// The cgroup namespace and the `/sys/fs/cgroup` bind, if any (see the
@@ -331,6 +370,7 @@ mod tests {
         systemd_mode: false,
         duplicate_network_names: true,
         default_network: "bridge",
+        user_namespaces_by_default: false,
     };
 
     const V1: HostFacts = HostFacts {
@@ -406,6 +446,7 @@ mod tests {
                     systemd_mode: true,
                     duplicate_network_names: false,
                     default_network: "podman",
+                    user_namespaces_by_default: true,
                 },
             };
             let p = planned("    env: {A: '1'}\n    tmpfs: [/var/cache]\n", facts);
@@ -414,6 +455,26 @@ mod tests {
             assert_eq!(p.env, ["A=1"]);
             assert_eq!(p.tmpfs.keys().collect::<Vec<_>>(), ["/var/cache"]);
             assert_eq!(p.stop_signal, "SIGRTMIN+3");
+            assert!(!p.allow_user_namespaces, "Podman's default allows them");
+        }
+    }
+
+    #[test]
+    fn user_namespaces_are_allowed_on_docker_unless_the_spec_decides_the_profile() {
+        for facts in [V1, V2] {
+            assert!(planned("", facts).allow_user_namespaces);
+            assert!(!planned("    userNamespaces: false\n", facts).allow_user_namespaces);
+            assert!(!planned("    privileged: true\n", facts).allow_user_namespaces);
+            for own in ["seccomp=unconfined", "seccomp=/etc/p.json", "seccomp:x"] {
+                let p = planned(&format!("    securityOpt: ['{own}']\n"), facts);
+                assert!(!p.allow_user_namespaces, "{own}");
+                assert_eq!(p.security_opt, [own]);
+            }
+            let p = planned("    securityOpt: [no-new-privileges]\n", facts);
+            assert!(
+                p.allow_user_namespaces,
+                "another option leaves the profile to footloose"
+            );
         }
     }
 

@@ -87,4 +87,8 @@ pub struct Capabilities {
     /// The network a container without one is put on (`bridge`,
     /// `podman`), where network-scoped aliases are refused.
     pub default_network: &'static str,
+    /// The engine's default seccomp profile already lets a container
+    /// create user namespaces (Podman's does; Docker's refuses them
+    /// without `CAP_SYS_ADMIN`), so footloose need not relax it.
+    pub user_namespaces_by_default: bool,
 }

@@ -167,6 +167,7 @@ impl MemoryBackend {
                     systemd_mode: false,
                     duplicate_network_names: true,
                     default_network: "bridge",
+                    user_namespaces_by_default: false,
                 },
             },
         }
