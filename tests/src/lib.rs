@@ -68,7 +68,7 @@ pub fn run_smoke_with(smoke_bin: &str, label: &str, endpoint: &str, envs: &[(&st
     );
     println!("{report}");
     assert!(
-        out.status.success() && report.contains(&format!("smoke {label}: 3 passed, 0 failed")),
+        out.status.success() && report.contains(&format!("smoke {label}: 4 passed, 0 failed")),
         "the smoke suite failed on {label}:\n{report}"
     );
 }
