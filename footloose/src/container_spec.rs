@@ -312,13 +312,32 @@ pub fn plan(
         privileged: spec.privileged,
         cap_add: spec.cap_add.clone(),
         cap_drop: spec.cap_drop.clone(),
-        security_opt: spec.security_opt.clone(),
+        security_opt: security_options(machine, facts),
         allow_user_namespaces: allow_user_namespaces(machine, facts),
         network: networks.next(),
         extra_networks: networks.collect(),
         stop_signal: STOP_SIGNAL.to_owned(),
         restart_on_failure: true,
     }
+}
+
+/// The spec's security options, and `apparmor=unconfined` where the host
+/// confines containers with AppArmor and the machine may create user
+/// namespaces (the default): the engines' default AppArmor profiles
+/// (`docker-default`, `containers-default`) refuse them, and mounts in
+/// them, where AppArmor mediates user namespaces (Debian 13, Ubuntu 23.10
+/// and later). Not when the spec names an `apparmor=` profile of its own,
+/// says `userNamespaces: false`, or is privileged.
+fn security_options(machine: &MachineInstance, facts: HostFacts) -> Vec<String> {
+    let spec = &machine.spec;
+    let mut options = spec.security_opt.clone();
+    let own_profile = options
+        .iter()
+        .any(|opt| opt.starts_with("apparmor=") || opt.starts_with("apparmor:"));
+    if facts.apparmor && spec.user_namespaces && !spec.privileged && !own_profile {
+        options.push("apparmor=unconfined".to_owned());
+    }
+    options
 }
 
 /// Whether `machine` needs the engine's default seccomp profile relaxed
@@ -377,12 +396,14 @@ mod tests {
         cgroup: CgroupVersion::V1,
         driver: CgroupDriver::Cgroupfs,
         flavour: Flavour::Docker,
+        apparmor: false,
         capabilities: DOCKER,
     };
     const V2: HostFacts = HostFacts {
         cgroup: CgroupVersion::V2,
         driver: CgroupDriver::Systemd,
         flavour: Flavour::Docker,
+        apparmor: false,
         capabilities: DOCKER,
     };
 
@@ -442,6 +463,7 @@ mod tests {
                 cgroup,
                 driver: CgroupDriver::Systemd,
                 flavour: Flavour::Podman,
+                apparmor: false,
                 capabilities: Capabilities {
                     systemd_mode: true,
                     duplicate_network_names: false,

@@ -61,6 +61,10 @@ pub struct HostFacts {
     /// Which engine it is (for messages and reports: plans ask
     /// [`capabilities`](Self::capabilities) instead).
     pub flavour: Flavour,
+    /// The engine confines containers with AppArmor (its `/info` lists
+    /// `name=apparmor`): their default profile may refuse user namespaces
+    /// and mounts in them.
+    pub apparmor: bool,
     /// What the engine can do, as its backend reports it.
     pub capabilities: Capabilities,
 }

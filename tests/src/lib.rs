@@ -177,7 +177,7 @@ pub mod sandboxing {
         Directive {
             name: "PrivateUsers",
             lines: "PrivateUsers=true",
-            proof: "! grep -q 4294967295 /proc/self/uid_map",
+            proof: r#"test "$(readlink /proc/self/ns/user)" != "$(readlink /proc/1/ns/user)""#,
             needs: Needs::UserNamespace,
         },
         Directive {

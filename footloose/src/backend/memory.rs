@@ -163,6 +163,7 @@ impl MemoryBackend {
                 cgroup: CgroupVersion::V2,
                 driver: CgroupDriver::Systemd,
                 flavour: Flavour::Docker,
+                apparmor: false,
                 capabilities: Capabilities {
                     systemd_mode: false,
                     duplicate_network_names: true,

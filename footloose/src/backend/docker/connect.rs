@@ -65,10 +65,16 @@ pub(super) async fn connect(
     } else {
         Flavour::Docker
     };
+    let apparmor = info
+        .security_options
+        .iter()
+        .flatten()
+        .any(|opt| opt == "name=apparmor" || opt.starts_with("name=apparmor,"));
     let facts = HostFacts {
         cgroup,
         driver,
         flavour,
+        apparmor,
         capabilities: capabilities(flavour),
     };
     Ok((docker, facts))
