@@ -189,8 +189,10 @@ pub struct MachineSpec {
     /// extension, on by default. Docker's default seccomp profile refuses
     /// them, so on Docker footloose sends a profile of its own (Docker's
     /// rules plus the namespace system calls); Podman's default allows
-    /// them already. `false` keeps the engine's default profile, as does
-    /// a `seccomp=` entry of your own in `securityOpt`.
+    /// them already. On AppArmor hosts the machine also runs
+    /// `apparmor=unconfined`, as the engines' default AppArmor profiles
+    /// refuse them. `false` keeps the engine's default profiles, as do
+    /// `seccomp=` and `apparmor=` entries of your own in `securityOpt`.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub user_namespaces: bool,
 }

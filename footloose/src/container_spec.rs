@@ -45,7 +45,11 @@
 //! namespace system calls (see `backend/docker/seccomp.rs`). The kernel
 //! still checks every one of them against the caller's capabilities in
 //! its user namespace: nothing is granted that an unprivileged process on
-//! the host could not do. No capability is added.
+//! the host could not do. No capability is added. Where the host confines
+//! containers with AppArmor, such a machine also gets
+//! `apparmor=unconfined`: `docker-default` and `containers-default` have
+//! no `userns` rule (under AppArmor 4's mediation `PrivateUsers=true`
+//! fails with "Permission denied") and deny `mount`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;

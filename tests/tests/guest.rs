@@ -34,13 +34,19 @@ fn the_smoke_suite_passes_in_a_cgroup_v2_guest_on_docker_and_podman() {
     println!("{report}");
     assert!(report.contains("guest: cgroup cgroup2fs"), "{report}");
     assert!(report.contains("guest: apparmor enabled Y"), "{report}");
-    // A machine on Docker really runs confined, as on an AppArmor host.
+    // A machine on Docker really runs confined, as on an AppArmor host (the
+    // smoke suite's CLI walk, whose machines say `userNamespaces: false`),
+    // and one that may create user namespaces (the default) unconfined.
     assert!(
         report
             .lines()
             .any(|l| l.starts_with("guest: docker machine ")
                 && l.ends_with("runs under AppArmor docker-default (enforce)")),
         "no Docker machine seen under docker-default (enforce):\n{report}"
+    );
+    assert!(
+        report.contains("sandboxed units: PID 1 under AppArmor unconfined"),
+        "no machine with user namespaces seen unconfined:\n{report}"
     );
     for engine in ["docker", "podman", "podman-rootless"] {
         assert!(

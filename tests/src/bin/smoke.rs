@@ -105,11 +105,15 @@ fn cli_walk(cli: &Path, dir: &Path) {
     println!("  engine: {:?}, cgroup {:?}", facts.flavour, facts.cgroup);
     let cluster = footloose::unique_cluster_name("smoke");
     // A network of this walk's own: names written in a config are shared
-    // by every cluster that writes them.
+    // by every cluster that writes them. Its machines keep the engine's
+    // own seccomp and AppArmor profiles (`userNamespaces: false`), so that
+    // machines confined as the engine confines containers are walked too
+    // (the guest checks the label of their PID 1); the sandboxed-units
+    // check has the default.
     let network = format!("{cluster}-net");
     std::fs::write(
         dir.join("footloose.yaml"),
-        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    networks: [{network}]\n    portMappings:\n    - containerPort: 22\n"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    networks: [{network}]\n    userNamespaces: false\n    portMappings:\n    - containerPort: 22\n"),
     )
     .unwrap();
     // Whatever happens below, the cluster goes.
@@ -210,6 +214,13 @@ fn sandboxed_units(dir: &Path) {
     let guard = start(&config);
     let name = guard.name().to_owned();
     let node = guard.machine("node0");
+    let label = node
+        .exec("cat /proc/1/attr/current 2>/dev/null || echo none")
+        .unwrap();
+    println!(
+        "sandboxed units: PID 1 under AppArmor {}",
+        label.stdout().trim()
+    );
     let failed = failures(node, &named(&["PrivateUsers"]), true, false);
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
     let beside = named(&["PrivateTmp", "ProtectSystem"]);
