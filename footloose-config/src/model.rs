@@ -242,10 +242,30 @@ pub struct MachineSpec {
     /// costs CPU at every first login and most machines never use it.
     #[serde(default, skip_serializing_if = "is_false")]
     pub user_manager: bool,
+    /// Let the machine create user namespaces, as an unprivileged user on
+    /// a VM may: what systemd needs for `PrivateUsers=` and, inside one,
+    /// for every other sandboxing directive of a unit. A footloose
+    /// extension, on by default. Docker's default seccomp profile refuses
+    /// them, so on Docker footloose sends a profile of its own (Docker's
+    /// rules plus the namespace system calls); Podman's default allows
+    /// them already. On AppArmor hosts the machine also runs
+    /// `apparmor=unconfined`, as the engines' default AppArmor profiles
+    /// refuse them. `false` keeps the engine's default profiles, as do
+    /// `seccomp=` and `apparmor=` entries of your own in `securityOpt`.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub user_namespaces: bool,
 }
 
 fn is_false(value: &bool) -> bool {
     !*value
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The `backend:` of a machine. Upstream also knew `ignite`; this
@@ -523,6 +543,7 @@ impl MachineSpec {
             tmpfs: Vec::new(),
             security_opt: Vec::new(),
             user_manager: false,
+            user_namespaces: true,
         }
     }
 }

@@ -59,7 +59,7 @@ invalid! {
     missing_spec: "cluster:\n  name: c\nmachines:\n- count: 1\n" =>
         "f.yaml:4:3: machines[0]: missing field `spec`";
     unknown_spec_key: named("    privilegd: true\n") =>
-        "f.yaml:9:5: machines[0].spec: unknown field `privilegd`, expected one of `image`, `name`, `portMappings`, `privileged`, `volumes`, `networks`, `cmd`, `backend`, `env`, `labels`, `capAdd`, `capDrop`, `tmpfs`, `securityOpt`, `userManager`";
+        "f.yaml:9:5: machines[0].spec: unknown field `privilegd`, expected one of `image`, `name`, `portMappings`, `privileged`, `volumes`, `networks`, `cmd`, `backend`, `env`, `labels`, `capAdd`, `capDrop`, `tmpfs`, `securityOpt`, `userManager`, `userNamespaces`";
     missing_name: with_spec("    cmd: /sbin/init\n") =>
         "f.yaml:7:5: machines[0].spec: missing field `name`";
     empty_image: "cluster:\n  name: c\nmachines:\n- spec:\n    image: ''\n    name: n%d\n" =>

@@ -161,3 +161,20 @@ ansible:
     assert_eq!(Config::from_yaml(&yaml, "f").unwrap(), config);
     assert!(yaml.contains("groupVars:"), "{yaml}");
 }
+
+#[test]
+fn user_namespaces_are_on_unless_a_spec_says_false_and_the_default_is_not_written() {
+    let config = Config::from_yaml(UPSTREAM, "f").unwrap();
+    assert!(
+        config.machines[0].spec.user_namespaces,
+        "upstream files get the default"
+    );
+    let text = format!("{UPSTREAM}    userNamespaces: false\n");
+    let strict = Config::from_yaml(&text, "f").unwrap();
+    assert!(!strict.machines[0].spec.user_namespaces);
+    let written = config.to_yaml().unwrap();
+    assert!(!written.contains("userNamespaces"), "{written}");
+    let written = strict.to_yaml().unwrap();
+    assert!(written.contains("userNamespaces: false"), "{written}");
+    assert_eq!(Config::from_yaml(&written, "f").unwrap(), strict);
+}

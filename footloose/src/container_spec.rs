@@ -28,6 +28,28 @@
 //! `Capabilities::systemd_mode`, footloose asks for none of that and
 //! relies on systemd mode knowingly: a private cgroup namespace, no cgroup
 //! bind, no tmpfs of its own beyond the config's, no `container=docker`.
+//!
+//! ## Sandboxed units (user namespaces)
+//! systemd's sandboxing directives (`PrivateTmp=`, `ProtectSystem=`,
+//! `PrivateNetwork=` …) need namespaces, which a process without
+//! `CAP_SYS_ADMIN` — a machine's root — may create only inside a user
+//! namespace of its own, as an unprivileged user on a VM does. systemd
+//! makes one for a unit with `PrivateUsers=true` and sets up the rest
+//! inside it. Docker's default seccomp profile refuses
+//! `unshare(CLONE_NEWUSER)` (a unit with `PrivateUsers=true` fails with
+//! `217/USER`), so unless the spec says `userNamespaces: false`, is
+//! privileged, or names a `seccomp=` profile of its own, a machine on an
+//! engine whose default refuses them gets
+//! [`allow_user_namespaces`](ContainerPlan::allow_user_namespaces): the
+//! backend sends a profile that is its engine's default plus the
+//! namespace system calls (see `backend/docker/seccomp.rs`). The kernel
+//! still checks every one of them against the caller's capabilities in
+//! its user namespace: nothing is granted that an unprivileged process on
+//! the host could not do. No capability is added. Where the host confines
+//! containers with AppArmor, such a machine also gets
+//! `apparmor=unconfined`: `docker-default` and `containers-default` have
+//! no `userns` rule (under AppArmor 4's mediation `PrivateUsers=true`
+//! fails with "Permission denied") and deny `mount`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -130,6 +152,10 @@ pub struct ContainerPlan {
     pub cap_drop: Vec<String>,
     /// Security options, such as `seccomp=unconfined`.
     pub security_opt: Vec<String>,
+    /// The machine may create user namespaces although the engine's
+    /// default seccomp profile refuses them: the backend relaxes that
+    /// profile (see the module documentation).
+    pub allow_user_namespaces: bool,
     /// The network it is created on (name or id); the engine's default
     /// bridge when `None`.
     pub network: Option<String>,
@@ -290,7 +316,8 @@ pub fn plan(
         privileged: spec.privileged,
         cap_add: spec.cap_add.clone(),
         cap_drop: spec.cap_drop.clone(),
-        security_opt: spec.security_opt.clone(),
+        security_opt: security_options(machine, facts),
+        allow_user_namespaces: allow_user_namespaces(machine, facts),
         network: networks.next(),
         extra_networks: networks.collect(),
         stop_signal: STOP_SIGNAL.to_owned(),
@@ -317,11 +344,47 @@ pub fn inert(name: &str, image: &str, labels: HashMap<String, String>) -> Contai
         cap_add: Vec::new(),
         cap_drop: Vec::new(),
         security_opt: Vec::new(),
+        allow_user_namespaces: false,
         network: None,
         extra_networks: Vec::new(),
         stop_signal: STOP_SIGNAL.to_owned(),
         restart_on_failure: false,
     }
+}
+
+/// The spec's security options, and `apparmor=unconfined` where the host
+/// confines containers with AppArmor and the machine may create user
+/// namespaces (the default): the engines' default AppArmor profiles
+/// (`docker-default`, `containers-default`) refuse them, and mounts in
+/// them, where AppArmor mediates user namespaces (Debian 13, Ubuntu 23.10
+/// and later). Not when the spec names an `apparmor=` profile of its own,
+/// says `userNamespaces: false`, or is privileged.
+fn security_options(machine: &MachineInstance, facts: HostFacts) -> Vec<String> {
+    let spec = &machine.spec;
+    let mut options = spec.security_opt.clone();
+    let own_profile = options
+        .iter()
+        .any(|opt| opt.starts_with("apparmor=") || opt.starts_with("apparmor:"));
+    if facts.apparmor && spec.user_namespaces && !spec.privileged && !own_profile {
+        options.push("apparmor=unconfined".to_owned());
+    }
+    options
+}
+
+/// Whether `machine` needs the engine's default seccomp profile relaxed
+/// for user namespaces: it asks for them (the default), the engine's
+/// default refuses them, and neither privilege nor a `seccomp=` option of
+/// the spec decides the profile instead.
+pub fn allow_user_namespaces(machine: &MachineInstance, facts: HostFacts) -> bool {
+    let spec = &machine.spec;
+    let own_profile = spec
+        .security_opt
+        .iter()
+        .any(|opt| opt.starts_with("seccomp=") || opt.starts_with("seccomp:"));
+    spec.user_namespaces
+        && !spec.privileged
+        && !own_profile
+        && !facts.capabilities.user_namespaces_by_default
 }
 
 /// The cgroup namespace and the `/sys/fs/cgroup` bind, if any (see the
@@ -357,18 +420,21 @@ mod tests {
         systemd_mode: false,
         duplicate_network_names: true,
         default_network: "bridge",
+        user_namespaces_by_default: false,
     };
 
     const V1: HostFacts = HostFacts {
         cgroup: CgroupVersion::V1,
         driver: CgroupDriver::Cgroupfs,
         flavour: Flavour::Docker,
+        apparmor: false,
         capabilities: DOCKER,
     };
     const V2: HostFacts = HostFacts {
         cgroup: CgroupVersion::V2,
         driver: CgroupDriver::Systemd,
         flavour: Flavour::Docker,
+        apparmor: false,
         capabilities: DOCKER,
     };
 
@@ -428,10 +494,12 @@ mod tests {
                 cgroup,
                 driver: CgroupDriver::Systemd,
                 flavour: Flavour::Podman,
+                apparmor: false,
                 capabilities: Capabilities {
                     systemd_mode: true,
                     duplicate_network_names: false,
                     default_network: "podman",
+                    user_namespaces_by_default: true,
                 },
             };
             let p = planned("    env: {A: '1'}\n    tmpfs: [/var/cache]\n", facts);
@@ -440,6 +508,26 @@ mod tests {
             assert_eq!(p.env, ["A=1"]);
             assert_eq!(p.tmpfs.keys().collect::<Vec<_>>(), ["/var/cache"]);
             assert_eq!(p.stop_signal, "SIGRTMIN+3");
+            assert!(!p.allow_user_namespaces, "Podman's default allows them");
+        }
+    }
+
+    #[test]
+    fn user_namespaces_are_allowed_on_docker_unless_the_spec_decides_the_profile() {
+        for facts in [V1, V2] {
+            assert!(planned("", facts).allow_user_namespaces);
+            assert!(!planned("    userNamespaces: false\n", facts).allow_user_namespaces);
+            assert!(!planned("    privileged: true\n", facts).allow_user_namespaces);
+            for own in ["seccomp=unconfined", "seccomp=/etc/p.json", "seccomp:x"] {
+                let p = planned(&format!("    securityOpt: ['{own}']\n"), facts);
+                assert!(!p.allow_user_namespaces, "{own}");
+                assert_eq!(p.security_opt, [own]);
+            }
+            let p = planned("    securityOpt: [no-new-privileges]\n", facts);
+            assert!(
+                p.allow_user_namespaces,
+                "another option leaves the profile to footloose"
+            );
         }
     }
 

@@ -61,6 +61,10 @@ pub struct HostFacts {
     /// Which engine it is (for messages and reports: plans ask
     /// [`capabilities`](Self::capabilities) instead).
     pub flavour: Flavour,
+    /// The engine confines containers with AppArmor (its `/info` lists
+    /// `name=apparmor`): their default profile may refuse user namespaces
+    /// and mounts in them.
+    pub apparmor: bool,
     /// What the engine can do, as its backend reports it.
     pub capabilities: Capabilities,
 }
@@ -87,4 +91,8 @@ pub struct Capabilities {
     /// The network a container without one is put on (`bridge`,
     /// `podman`), where network-scoped aliases are refused.
     pub default_network: &'static str,
+    /// The engine's default seccomp profile already lets a container
+    /// create user namespaces (Podman's does; Docker's refuses them
+    /// without `CAP_SYS_ADMIN`), so footloose need not relax it.
+    pub user_namespaces_by_default: bool,
 }

@@ -68,7 +68,7 @@ pub fn run_smoke_with(smoke_bin: &str, label: &str, endpoint: &str, envs: &[(&st
     );
     println!("{report}");
     assert!(
-        out.status.success() && report.contains(&format!("smoke {label}: 3 passed, 0 failed")),
+        out.status.success() && report.contains(&format!("smoke {label}: 4 passed, 0 failed")),
         "the smoke suite failed on {label}:\n{report}"
     );
 }
@@ -203,5 +203,272 @@ pub mod test_images {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+    }
+}
+
+/// systemd's sandboxing directives, each with a unit that proves it
+/// applies: shared by the sandboxing tests and the smoke suite.
+pub mod sandboxing {
+    use footloose::Machine;
+
+    /// A sandboxing directive and the proof that it applied.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Directive {
+        /// The unit's name: `sbx-<name>.service`.
+        pub name: &'static str,
+        /// The unit's `[Service]` lines that ask for it.
+        pub lines: &'static str,
+        /// A shell command that succeeds in the sandbox and fails outside
+        /// it (checked too, so that a proof cannot pass vacuously).
+        pub proof: &'static str,
+        /// What systemd needs to apply it.
+        pub needs: Needs,
+    }
+
+    /// What systemd needs of a machine to apply a directive.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Needs {
+        /// Nothing but a seccomp filter, `prctl` or capabilities: applies
+        /// in any machine.
+        Nothing,
+        /// A user namespace: applies where the machine may create one.
+        UserNamespace,
+        /// A mount, network or UTS namespace, which a machine's root
+        /// (without `CAP_SYS_ADMIN`) may only make inside a user namespace:
+        /// applies beside `PrivateUsers=true` where systemd sets that up
+        /// first (Debian 12's systemd 252); skipped otherwise.
+        Namespaces,
+    }
+
+    /// A file that exists in the machine's own `/tmp` and `/root`, not in a
+    /// sandbox's.
+    pub const MARKER: &str = "footloose-sandbox-marker";
+
+    const OWN_MOUNTS: &str =
+        r#"test "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)""#;
+    const MORE_FILTERS: &str =
+        r#"test "$(awk '/^Seccomp_filters:/ {print $2}' /proc/self/status)" -gt 1"#;
+
+    /// Every directive the tests check.
+    pub const DIRECTIVES: &[Directive] = &[
+        Directive {
+            name: "PrivateUsers",
+            lines: "PrivateUsers=true",
+            proof: r#"test "$(readlink /proc/self/ns/user)" != "$(readlink /proc/1/ns/user)""#,
+            needs: Needs::UserNamespace,
+        },
+        Directive {
+            name: "PrivateTmp",
+            lines: "PrivateTmp=true",
+            proof: "test ! -e /tmp/footloose-sandbox-marker",
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "PrivateDevices",
+            lines: "PrivateDevices=true",
+            proof: "test ! -e /dev/console && test -e /dev/null",
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "PrivateNetwork",
+            lines: "PrivateNetwork=true",
+            proof: r#"test "$(ip -o link | wc -l)" = 1"#,
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "ProtectSystem",
+            lines: "ProtectSystem=strict",
+            proof: "! touch /etc/footloose-sandbox-probe",
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "ProtectHome",
+            lines: "ProtectHome=true",
+            proof: "test ! -e /root/footloose-sandbox-marker",
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "ProtectKernelTunables",
+            lines: "ProtectKernelTunables=true",
+            proof: OWN_MOUNTS,
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "ProtectKernelModules",
+            lines: "ProtectKernelModules=true",
+            proof: OWN_MOUNTS,
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "ProtectKernelLogs",
+            lines: "ProtectKernelLogs=true",
+            proof: OWN_MOUNTS,
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "ProtectControlGroups",
+            lines: "ProtectControlGroups=true",
+            proof: "! findmnt -rn -o OPTIONS -R /sys/fs/cgroup | grep -qv '^ro'",
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "ProtectClock",
+            lines: "ProtectClock=true",
+            proof: MORE_FILTERS,
+            needs: Needs::Nothing,
+        },
+        Directive {
+            name: "ProtectHostname",
+            lines: "ProtectHostname=true",
+            proof: r#"test "$(readlink /proc/self/ns/uts)" != "$(readlink /proc/1/ns/uts)""#,
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "RestrictNamespaces",
+            lines: "RestrictNamespaces=true",
+            proof: "! unshare -U true",
+            needs: Needs::Nothing,
+        },
+        Directive {
+            name: "NoNewPrivileges",
+            lines: "NoNewPrivileges=true",
+            proof: "grep -q '^NoNewPrivs:.1' /proc/self/status",
+            needs: Needs::Nothing,
+        },
+        Directive {
+            name: "DynamicUser",
+            lines: "DynamicUser=true",
+            proof: r#"test "$(id -u)" -ge 61184 && test "$(id -u)" -le 65519"#,
+            needs: Needs::Namespaces,
+        },
+        Directive {
+            name: "MemoryDenyWriteExecute",
+            lines: "MemoryDenyWriteExecute=true",
+            proof: "! python3 -c 'import mmap; mmap.mmap(-1, 4096, prot=7)'",
+            needs: Needs::Nothing,
+        },
+        Directive {
+            name: "SystemCallFilter",
+            lines: "SystemCallFilter=@system-service\nSystemCallErrorNumber=EUCLEAN",
+            proof: "mount -t tmpfs none /mnt 2>&1 | grep -q 'needs cleaning'",
+            needs: Needs::Nothing,
+        },
+        Directive {
+            name: "LockPersonality",
+            lines: "LockPersonality=true",
+            proof: "! setarch linux32 true",
+            needs: Needs::Nothing,
+        },
+        Directive {
+            name: "RestrictRealtime",
+            lines: "RestrictRealtime=true",
+            proof: MORE_FILTERS,
+            needs: Needs::Nothing,
+        },
+        Directive {
+            name: "CapabilityBoundingSet",
+            lines: "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+            proof: "grep -q '^CapBnd:.0000000000000400$' /proc/self/status",
+            needs: Needs::Nothing,
+        },
+    ];
+
+    /// The directives that need `needs`.
+    pub fn needing(needs: &[Needs]) -> Vec<Directive> {
+        DIRECTIVES
+            .iter()
+            .filter(|d| needs.contains(&d.needs))
+            .copied()
+            .collect()
+    }
+
+    /// The directives named `names`, in that order.
+    pub fn named(names: &[&str]) -> Vec<Directive> {
+        names
+            .iter()
+            .map(|name| {
+                *DIRECTIVES
+                    .iter()
+                    .find(|d| d.name == *name)
+                    .unwrap_or_else(|| panic!("no directive {name}"))
+            })
+            .collect()
+    }
+
+    /// The oneshot unit of `directive`: its lines (with `PrivateUsers=true`
+    /// beside those that need [`Needs::Namespaces`], when
+    /// `with_user_namespace`), and
+    /// `exec` (its proof, or `/bin/true` to see that it only starts).
+    pub fn unit(directive: &Directive, with_user_namespace: bool, exec: Option<&str>) -> String {
+        let userns = if with_user_namespace && directive.needs == Needs::Namespaces {
+            "PrivateUsers=true\n"
+        } else {
+            ""
+        };
+        let exec = match exec {
+            Some(command) => command.to_owned(),
+            None => format!("/bin/sh -c '{}'", directive.proof.replace('\'', r#"'"'"'"#)),
+        };
+        format!(
+            "[Unit]\nDescription=footloose sandbox check: {}\n\n[Service]\nType=oneshot\n{userns}{}\nExecStart={exec}\n",
+            directive.name, directive.lines
+        )
+    }
+
+    /// Installs the units of `directives` (see [`unit`]) in `machine` and
+    /// starts each; returns one line per unit that failed, with its state
+    /// and last journal lines. Also checks that each proof fails outside
+    /// the sandbox, where it must.
+    pub fn failures(
+        machine: &Machine,
+        directives: &[Directive],
+        with_user_namespace: bool,
+        only_start: bool,
+    ) -> Vec<String> {
+        machine
+            .exec(&format!(
+                "touch /tmp/{MARKER} /root/{MARKER}; rm -f /etc/footloose-sandbox-probe"
+            ))
+            .unwrap()
+            .checked()
+            .unwrap();
+        let mut failed = Vec::new();
+        for directive in directives {
+            let exec = only_start.then_some("/bin/true");
+            let text = unit(directive, with_user_namespace, exec);
+            let path = format!("/etc/systemd/system/sbx-{}.service", directive.name);
+            machine.write_file(&path, text.as_bytes()).unwrap();
+            if !only_start {
+                let outside = machine.exec(directive.proof).unwrap();
+                if outside.success() {
+                    failed.push(format!(
+                        "{}: the proof `{}` holds outside the sandbox too",
+                        directive.name, directive.proof
+                    ));
+                }
+            }
+        }
+        machine
+            .exec("systemctl daemon-reload")
+            .unwrap()
+            .checked()
+            .unwrap();
+        for directive in directives {
+            let unit = format!("sbx-{}.service", directive.name);
+            let started = machine.exec(&format!("systemctl start {unit}")).unwrap();
+            if !started.success() {
+                let status = machine.unit_status(&unit).unwrap();
+                let journal = machine.journal(&unit, 6).unwrap();
+                failed.push(format!("{status}\n{journal}"));
+            }
+        }
+        machine
+            .exec(&format!(
+                "rm -f /etc/systemd/system/sbx-*.service /etc/footloose-sandbox-probe /tmp/{MARKER} /root/{MARKER}; systemctl daemon-reload; systemctl reset-failed"
+            ))
+            .unwrap()
+            .checked()
+            .unwrap();
+        failed
     }
 }

@@ -34,7 +34,9 @@ fn the_smoke_suite_passes_in_a_cgroup_v2_guest_on_docker_and_podman() {
     println!("{report}");
     assert!(report.contains("guest: cgroup cgroup2fs"), "{report}");
     assert!(report.contains("guest: apparmor enabled Y"), "{report}");
-    // A machine on Docker really runs confined, as on an AppArmor host.
+    // A machine on Docker really runs confined, as on an AppArmor host (the
+    // smoke suite's CLI walk, whose machines say `userNamespaces: false`),
+    // and one that may create user namespaces (the default) unconfined.
     assert!(
         report
             .lines()
@@ -42,9 +44,13 @@ fn the_smoke_suite_passes_in_a_cgroup_v2_guest_on_docker_and_podman() {
                 && l.ends_with("runs under AppArmor docker-default (enforce)")),
         "no Docker machine seen under docker-default (enforce):\n{report}"
     );
+    assert!(
+        report.contains("sandboxed units: PID 1 under AppArmor unconfined"),
+        "no machine with user namespaces seen unconfined:\n{report}"
+    );
     for engine in ["docker", "podman", "podman-rootless"] {
         assert!(
-            report.contains(&format!("smoke {engine}: 3 passed, 0 failed")),
+            report.contains(&format!("smoke {engine}: 4 passed, 0 failed")),
             "{engine} failed in the guest:\n{report}"
         );
     }

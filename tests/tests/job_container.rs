@@ -248,7 +248,7 @@ fn a_job_passes_unchanged(test: &str, network: Option<&str>) {
         &[],
     );
     assert!(
-        report.contains(&format!("smoke job-{test}: 3 passed, 0 failed")),
+        report.contains(&format!("smoke job-{test}: 4 passed, 0 failed")),
         "{report}"
     );
     let filter = FRAMEWORK_TESTS.join(" ");

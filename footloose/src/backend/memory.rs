@@ -163,10 +163,12 @@ impl MemoryBackend {
                 cgroup: CgroupVersion::V2,
                 driver: CgroupDriver::Systemd,
                 flavour: Flavour::Docker,
+                apparmor: false,
                 capabilities: Capabilities {
                     systemd_mode: false,
                     duplicate_network_names: true,
                     default_network: "bridge",
+                    user_namespaces_by_default: false,
                 },
             },
         }

@@ -1,7 +1,10 @@
 //! The smoke suite every engine must pass, against whichever engine
 //! DOCKER_HOST names: the CLI walk (two machines on a user network:
 //! create, ssh, names resolving, show, stop/start, delete, nothing left)
-//! and the test framework (exec, copy, a unit, teardown). Run by the
+//! and the test framework (exec, copy, a unit, teardown), reboots, and
+//! sandboxed units (`PrivateUsers=true` applies; `PrivateTmp=` and
+//! `ProtectSystem=` beside it start, and the report says whether they
+//! applied, which an AppArmor profile denying mounts may prevent). Run by the
 //! remote-engine and Podman tests, and inside the cgroup-v2 guest (see
 //! tests/engines/guest.sh). One line per check,
 //! then `smoke ENGINE: N passed, M failed`; the exit code says whether all
@@ -37,10 +40,11 @@ fn main() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("smoke-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let checks: [(&str, &dyn Fn()); 3] = [
+    let checks: [(&str, &dyn Fn()); 4] = [
         ("cli walk", &|| cli_walk(&cli, &dir)),
         ("test framework", &|| framework(&dir)),
         ("reboot", &|| reboot(&cli, &dir)),
+        ("sandboxed units", &|| sandboxed_units(&dir)),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, check) in checks {
@@ -101,11 +105,15 @@ fn cli_walk(cli: &Path, dir: &Path) {
     println!("  engine: {:?}, cgroup {:?}", facts.flavour, facts.cgroup);
     let cluster = footloose::unique_cluster_name("smoke");
     // A network of this walk's own: names written in a config are shared
-    // by every cluster that writes them.
+    // by every cluster that writes them. Its machines keep the engine's
+    // own seccomp and AppArmor profiles (`userNamespaces: false`), so that
+    // machines confined as the engine confines containers are walked too
+    // (the guest checks the label of their PID 1); the sandboxed-units
+    // check has the default.
     let network = format!("{cluster}-net");
     std::fs::write(
         dir.join("footloose.yaml"),
-        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    networks: [{network}]\n    portMappings:\n    - containerPort: 22\n"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 2\n  spec:\n    image: {IMAGE}\n    name: node%d\n    networks: [{network}]\n    userNamespaces: false\n    portMappings:\n    - containerPort: 22\n"),
     )
     .unwrap();
     // Whatever happens below, the cluster goes.
@@ -191,6 +199,45 @@ fn framework(dir: &Path) {
         .unwrap();
     node.wait_for_unit("idle", Duration::from_secs(120))
         .unwrap();
+    drop(guard);
+    assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
+}
+
+/// Units with systemd's sandboxing run in a machine that is not
+/// privileged: `PrivateUsers=true` applies (the machine may create user
+/// namespaces); `PrivateTmp=` and `ProtectSystem=strict` beside it start,
+/// and whether they applied is reported, not required (see
+/// tests/tests/sandboxing.rs for where they do).
+fn sandboxed_units(dir: &Path) {
+    use footloose_tests::sandboxing::{failures, named};
+    let config = one_machine_config(dir, "sbx");
+    let guard = start(&config);
+    let name = guard.name().to_owned();
+    let node = guard.machine("node0");
+    let label = node
+        .exec("cat /proc/1/attr/current 2>/dev/null || echo none")
+        .unwrap();
+    println!(
+        "sandboxed units: PID 1 under AppArmor {}",
+        label.stdout().trim()
+    );
+    let failed = failures(node, &named(&["PrivateUsers"]), true, false);
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+    let beside = named(&["PrivateTmp", "ProtectSystem"]);
+    let failed = failures(node, &beside, true, true);
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+    for directive in &beside {
+        let applied = failures(node, std::slice::from_ref(directive), true, false).is_empty();
+        let verdict = if applied {
+            "applied"
+        } else {
+            "started, not applied"
+        };
+        println!(
+            "sandboxed units: {} beside PrivateUsers=true {verdict}",
+            directive.name
+        );
+    }
     drop(guard);
     assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
 }

@@ -65,10 +65,16 @@ pub(super) async fn connect(
     } else {
         Flavour::Docker
     };
+    let apparmor = info
+        .security_options
+        .iter()
+        .flatten()
+        .any(|opt| opt == "name=apparmor" || opt.starts_with("name=apparmor,"));
     let facts = HostFacts {
         cgroup,
         driver,
         flavour,
+        apparmor,
         capabilities: capabilities(flavour),
     };
     Ok((docker, facts))
@@ -78,18 +84,22 @@ pub(super) async fn connect(
 fn capabilities(flavour: Flavour) -> Capabilities {
     match flavour {
         // Docker lets two racing creators make two networks of one name
-        // (seen on 20.10), and starts any command as it is told.
+        // (seen on 20.10), and starts any command as it is told; its
+        // default seccomp profile refuses `unshare(CLONE_NEWUSER)`.
         Flavour::Docker => Capabilities {
             systemd_mode: false,
             duplicate_network_names: true,
             default_network: "bridge",
+            user_namespaces_by_default: false,
         },
         // Podman's names are unique, and it runs `/sbin/init` in its
-        // systemd mode (see `container_spec`).
+        // systemd mode (see `container_spec`); its default seccomp profile
+        // (containers-common's) allows `unshare`, `clone` and `mount`.
         Flavour::Podman => Capabilities {
             systemd_mode: true,
             duplicate_network_names: false,
             default_network: "podman",
+            user_namespaces_by_default: true,
         },
     }
 }

@@ -10,6 +10,7 @@ mod networks;
 mod refusal;
 mod request;
 mod response;
+mod seccomp;
 
 use std::collections::HashMap;
 

@@ -70,6 +70,10 @@ pub(super) fn create_body(plan: &ContainerPlan) -> ContainerCreateBody {
         })
         .collect();
     let non_empty = |list: &Vec<String>| (!list.is_empty()).then(|| list.clone());
+    let mut security_opt = plan.security_opt.clone();
+    if plan.allow_user_namespaces {
+        security_opt.push(super::seccomp::security_opt().to_owned());
+    }
     let host_config = HostConfig {
         port_bindings: Some(port_bindings),
         tmpfs: Some(plan.tmpfs.clone().into_iter().collect()),
@@ -82,7 +86,7 @@ pub(super) fn create_body(plan: &ContainerPlan) -> ContainerCreateBody {
         privileged: Some(plan.privileged),
         cap_add: non_empty(&plan.cap_add),
         cap_drop: non_empty(&plan.cap_drop),
-        security_opt: non_empty(&plan.security_opt),
+        security_opt: non_empty(&security_opt),
         network_mode: plan.network.clone(),
         restart_policy: plan.restart_on_failure.then_some(RestartPolicy {
             name: Some(RestartPolicyNameEnum::ON_FAILURE),
@@ -139,6 +143,7 @@ mod tests {
             cap_add: vec![],
             cap_drop: vec![],
             security_opt: vec![],
+            allow_user_namespaces: false,
             network: Some("net-id".into()),
             extra_networks: vec![],
             stop_signal: "SIGRTMIN+3".into(),
@@ -155,6 +160,7 @@ mod tests {
         assert_eq!(ssh[0].host_port.as_deref(), Some(""));
         assert_eq!(host.cgroupns_mode, Some(HostConfigCgroupnsModeEnum::HOST));
         assert_eq!(host.cap_add, None);
+        assert_eq!(host.security_opt, None, "the engine's default profile");
         assert_eq!(host.network_mode.as_deref(), Some("net-id"));
         let restart = host.restart_policy.as_ref().unwrap();
         assert_eq!(restart.name, Some(RestartPolicyNameEnum::ON_FAILURE));
@@ -164,5 +170,19 @@ mod tests {
         let mounts = host.mounts.as_ref().unwrap();
         assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
         assert!(mounts[0].volume_options.as_ref().unwrap().labels.is_some());
+
+        let relaxed = ContainerPlan {
+            security_opt: vec!["no-new-privileges".into()],
+            allow_user_namespaces: true,
+            ..plan
+        };
+        let opts = create_body(&relaxed)
+            .host_config
+            .unwrap()
+            .security_opt
+            .unwrap();
+        assert_eq!(opts[0], "no-new-privileges");
+        assert!(opts[1].starts_with("seccomp={"), "{}", &opts[1][..20]);
+        assert_eq!(opts.len(), 2);
     }
 }
