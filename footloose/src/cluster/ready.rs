@@ -103,6 +103,12 @@ pub(crate) async fn wait_ready(
                 if state == "degraded" {
                     tracing::warn!("{name} booted degraded: `systemctl --failed` in it lists why");
                 }
+                // The boot that answered may be a later one than the engine
+                // showed at the last inspection (a reboot under way when
+                // the wait began), with another address: read it again.
+                if attempts > 1 {
+                    info = running(engine, name).await?;
+                }
                 let ip = info.address_on(engine.route());
                 let pool = Pool::new(target, ip).with_lifeline(Box::new(EngineLifeline {
                     engine: engine.clone(),

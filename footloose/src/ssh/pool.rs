@@ -49,6 +49,10 @@ pub struct Pool {
     ip: Mutex<Option<IpAddr>>,
     idle: Mutex<Vec<Connection>>,
     lifeline: Option<Box<dyn Lifeline>>,
+    /// A connection was lost under a command: the machine may have gone
+    /// down (a reboot) and come back elsewhere, so the next connection is
+    /// made through the lifeline, which reads where it is now.
+    lost: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Pool {
@@ -67,6 +71,7 @@ impl Pool {
             ip: Mutex::new(ip),
             idle: Mutex::new(Vec::new()),
             lifeline: None,
+            lost: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -108,6 +113,7 @@ impl Pool {
     fn reset(&self, target: Target, ip: Option<IpAddr>, connection: Option<Connection>) {
         *self.target.lock().unwrap_or_else(|e| e.into_inner()) = target;
         *self.ip.lock().unwrap_or_else(|e| e.into_inner()) = ip;
+        self.lost.store(false, std::sync::atomic::Ordering::SeqCst);
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         idle.clear();
         idle.extend(connection);
@@ -168,7 +174,8 @@ impl Pool {
                 result => return self.settle(connection, result),
             }
         }
-        let connection = if dropped {
+        let lost = self.lost.swap(false, std::sync::atomic::Ordering::SeqCst);
+        let connection = if dropped || lost {
             self.reconnect(within)?
         } else {
             self.open(within)?
@@ -212,11 +219,14 @@ impl Pool {
                 machine,
                 action,
                 error,
-            }) if connection.committed() => Err(Error::ConnectionLost {
-                machine,
-                action,
-                error,
-            }),
+            }) if connection.committed() => {
+                self.lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(Error::ConnectionLost {
+                    machine,
+                    action,
+                    error,
+                })
+            }
             Err(error @ Error::Ssh { .. }) => Err(error),
             result => {
                 self.put(connection);
