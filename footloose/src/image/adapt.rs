@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use futures_util::future::join_all;
 
-use super::build::{build_context, lock};
+use super::build::{build_context, build_logged, lock};
 use super::catalog::{digest_of, SETUP_SCRIPT};
 use super::recipe::Recipe;
 use crate::archive::{first_entry, Unpacked};
@@ -154,14 +154,7 @@ pub async fn adapt(engine: &Engine, reference: &str) -> Result<Adapted> {
             (labels::ADAPTED_FROM_ID, base.id.as_str()),
         ]),
     };
-    let built = engine
-        .backend()
-        .build_image(request, &mut |line| {
-            tracing::debug!("{}", line.trim_end());
-            log.push_str(line);
-        })
-        .await;
-    if let Err(e) = built {
+    if let Err(e) = build_logged(engine, request, &mut log).await {
         return Err(Error::Image {
             image: adapted,
             reason: format!(

@@ -177,6 +177,21 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     Ok(BuildOutcome::Built)
 }
 
+/// Runs `request`, every line of its output in the debug log and in `log`.
+pub(super) async fn build_logged(
+    engine: &Engine,
+    request: ImageBuild<'_>,
+    log: &mut String,
+) -> Result<()> {
+    engine
+        .backend()
+        .build_image(request, &mut |line| {
+            tracing::debug!("{}", line.trim_end());
+            log.push_str(line);
+        })
+        .await
+}
+
 /// True when footloose built the image from another definition than this
 /// binary's; images built otherwise (`docker build`) are left as they are.
 fn outdated(labels: &HashMap<String, String>, image: &ImageDefinition) -> bool {
