@@ -174,14 +174,12 @@ pub async fn adapt(engine: &Engine, reference: &str) -> Result<Adapted> {
 }
 
 /// Looks inside `image` through a container made from it that is never
-/// started, and removed at once.
+/// started, and removed at once. Its name is random: the engine may be
+/// shared with processes of other pid namespaces (CI job containers) and
+/// hosts, which the build lock does not reach.
 async fn probe(engine: &Engine, image: &str) -> Result<Probe> {
     let backend = engine.backend();
-    let name = format!(
-        "footloose-probe-{}-{}",
-        std::process::id(),
-        &digest_of(image, "")[..8]
-    );
+    let name = format!("footloose-probe-{}", crate::naming::random_id());
     let labels = HashMap::from([
         (labels::MANAGED.to_owned(), "true".to_owned()),
         (labels::PROBE.to_owned(), image.to_owned()),
