@@ -212,9 +212,15 @@ fn an_image_footloose_cannot_adapt_is_a_clear_error_and_leaves_nothing() {
         None,
         "no adapted image"
     );
-    // The probe container is gone too.
+    // The probe container is gone too (other tests here probe their own
+    // images at the same time).
     let probes = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", "label=io.footloose.probe"])
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=io.footloose.probe={image}"),
+        ])
         .output()
         .unwrap();
     assert!(

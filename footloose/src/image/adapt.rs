@@ -187,19 +187,27 @@ async fn probe(engine: &Engine, image: &str) -> Result<Probe> {
     backend
         .create_container(&crate::container_spec::inert(&name, image, labels))
         .await?;
-    let _removal = RemoveOnDrop {
+    let removal = RemoveOnDrop {
         engine: engine.clone(),
         name: name.clone(),
     };
+    let looked = look_inside(engine, &name).await;
+    removal.remove().await;
+    looked
+}
+
+/// What footloose needs to know of the container `name`'s file system.
+async fn look_inside(engine: &Engine, name: &str) -> Result<Probe> {
     let paths = Probe::paths();
-    let found = join_all(paths.iter().map(|path| backend.download(&name, path))).await;
+    let backend = engine.backend();
+    let found = join_all(paths.iter().map(|path| backend.download(name, path))).await;
     let mut probe = Probe::default();
     for (path, answer) in paths.iter().zip(found) {
         if answer?.is_some() {
             probe.found.insert((*path).to_owned());
         }
     }
-    probe.os_release = os_release(engine, &name).await?;
+    probe.os_release = os_release(engine, name).await?;
     Ok(probe)
 }
 
@@ -249,9 +257,21 @@ struct RemoveOnDrop {
     name: String,
 }
 
+impl RemoveOnDrop {
+    /// Removes the container now, and waits for the engine to have done
+    /// it: whoever looks right after the probe finds nothing of it.
+    async fn remove(mut self) {
+        let name = std::mem::take(&mut self.name);
+        let _ = self.engine.backend().remove_container(&name).await;
+    }
+}
+
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let (engine, name) = (self.engine.clone(), std::mem::take(&mut self.name));
+        if name.is_empty() {
+            return;
+        }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let _ = engine.backend().remove_container(&name).await;
