@@ -97,7 +97,8 @@ impl Job {
             format!("CARGO_TARGET_DIR={}", target.display()),
             "-e".into(),
             format!(
-                "PATH={}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "PATH={}:{}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                toolchain_bin().display(),
                 cargo_home.display()
             ),
             "-w".into(),
@@ -211,6 +212,18 @@ fn nextest() -> PathBuf {
         .map(|dir| dir.join("cargo-nextest"))
         .find(|path| path.is_file())
         .expect("these tests run nextest in the job container: install cargo-nextest (`cargo install --locked cargo-nextest`)")
+}
+
+/// The directory of the cargo running these tests, and of its rustc: the
+/// toolchain's own (under `RUSTUP_HOME`, mounted into the job) when rustup
+/// installed it. `CARGO_HOME/bin` has rustup's proxies only where cargo's
+/// home is the one rustup installed into.
+fn toolchain_bin() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    Path::new(&cargo)
+        .parent()
+        .expect("cargo's path has a directory")
+        .to_owned()
 }
 
 fn env_dir(var: &str, under_home: &str) -> PathBuf {
