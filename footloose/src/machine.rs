@@ -230,7 +230,7 @@ impl Machine {
     }
 
     /// Waits until the systemd unit `unit` is active; fails when it becomes
-    /// `failed` or `timeout` passes, with its state and last journal lines.
+    /// `failed` or `timeout` passes, with its state and its journal summary.
     ///
     /// ```no_run
     /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
@@ -252,7 +252,7 @@ impl Machine {
                     machine: self.container_name.clone(),
                     status: status.to_string(),
                     waited: timeout,
-                    journal: indent(&self.journal(unit, 15)?),
+                    journal: indent(&self.journal_summary(unit)?),
                 });
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -286,6 +286,32 @@ impl Machine {
             .exec(&crate::systemd::journal_query(unit, lines, false))?
             .checked()?;
         Ok(out.stdout())
+    }
+
+    /// `unit`'s journal of this boot as a reader wants it after a failure:
+    /// every line that says something new, in order, and the lines that
+    /// only repeat an earlier one (numbers aside: a restart counter, a pid)
+    /// folded into `(N more like it)`. A unit in a restart loop shows its
+    /// first failed start whole, where the cause usually is, however often
+    /// it restarted after; a long journal keeps its first 40 and last 10
+    /// distinct lines. The first line says how many times the unit started.
+    ///
+    /// ```no_run
+    /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
+    /// let redis = machine.unit_status("redis-server")?;
+    /// assert!(redis.is_active(), "{redis}\n{}", machine.journal_summary("redis-server")?);
+    /// # Ok(()) }
+    /// ```
+    pub fn journal_summary(&self, unit: &str) -> Result<String> {
+        let summary = self.unit_journal(unit)?;
+        Ok(format!("journal ({}):\n{summary}", summary.heading()))
+    }
+
+    /// `unit`'s journal of this boot, summarised.
+    pub(crate) fn unit_journal(&self, unit: &str) -> Result<crate::systemd::journal::Summary> {
+        use crate::systemd::journal;
+        let out = self.exec(&journal::query(unit))?.checked()?;
+        Ok(journal::summarise(&journal::parse(&out.stdout())))
     }
 
     /// The messages of priority `err` or worse in `unit`'s journal, at most

@@ -180,7 +180,11 @@ fn waits_for_units(cluster: &Cluster) {
     let message = err.to_string();
     assert!(message.contains("did not become active"), "{message}");
     assert!(message.contains("broken.service: failed"), "{message}");
-    assert!(message.contains("last journal lines"), "{message}");
+    assert!(message.contains("journal (this boot"), "{message}");
+    assert!(
+        message.contains("broken.service: Failed with result 'exit-code'"),
+        "{message}"
+    );
     assert!(node.unit_status("late").unwrap().is_active());
     let broken = node.unit_status("broken").unwrap();
     assert!(broken.is_failed(), "{broken}");

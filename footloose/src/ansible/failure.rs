@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use crate::error::playbook::JOURNAL_LINES;
 pub use crate::error::playbook::{FailedUnit, PlaybookFailure};
 use crate::Cluster;
 
@@ -15,19 +14,16 @@ const OUTPUT_LINES: usize = 25;
 
 impl PlaybookFailure {
     /// The report of a run of `playbook` that exited with `exit_code`,
-    /// printed `stdout` and `stderr`, and whose recap says `summary`.
+    /// printed `stdout` and, with stderr in the order they came, `output`,
+    /// and whose recap says `summary`.
     pub(crate) fn new(
         playbook: PathBuf,
         exit_code: Option<i32>,
         summary: String,
         stdout: &str,
-        stderr: &str,
+        output: &str,
     ) -> PlaybookFailure {
-        let all: Vec<&str> = stdout
-            .lines()
-            .chain(stderr.lines())
-            .filter(|l| !l.trim().is_empty())
-            .collect();
+        let all: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
         PlaybookFailure {
             playbook,
             exit_code,
@@ -39,6 +35,7 @@ impl PlaybookFailure {
                 .collect(),
             units: Vec::new(),
             unit_errors: Vec::new(),
+            missing_role: None,
         }
     }
 
@@ -89,12 +86,13 @@ fn failed_units(machine: &crate::Machine) -> crate::Result<Vec<FailedUnit>> {
                 "SYSTEMD_COLORS=0 systemctl status --no-pager --full --lines=0 -- {quoted}"
             ))?
             .stdout();
-        let journal = machine.journal(unit, JOURNAL_LINES)?;
+        let journal = machine.unit_journal(unit)?;
         units.push(FailedUnit {
             host: machine.hostname().to_owned(),
             unit: unit.to_owned(),
             status: status.trim_end().to_owned(),
-            journal: journal.trim_end().to_owned(),
+            journal: journal.to_string(),
+            journal_heading: journal.heading(),
         });
     }
     Ok(units)
@@ -112,13 +110,14 @@ mod tests {
             Some(2),
             "instance0 failed=1 unreachable=0".into(),
             stdout,
-            "",
+            stdout,
         );
         failure.units.push(FailedUnit {
             host: "instance0".into(),
             unit: "broken.service".into(),
             status: "x broken.service - Broken\n     Active: failed".into(),
             journal: "Dec 01 broken: the distinctive line".into(),
+            journal_heading: "this boot, 6 starts, 47 repeated lines folded".into(),
         });
         let text = failure.to_string();
         let expected = "\
@@ -135,7 +134,7 @@ ansible-playbook converge.yml failed with exit code 2: instance0 failed=1 unreac
 ";
         assert!(text.starts_with(expected), "{text}");
         assert!(
-            text.ends_with("\n\n  failed unit broken.service on instance0:\n    x broken.service - Broken\n         Active: failed\n    journal (last 20 lines):\n      Dec 01 broken: the distinctive line"),
+            text.ends_with("\n\n  failed unit broken.service on instance0:\n    x broken.service - Broken\n         Active: failed\n    journal (this boot, 6 starts, 47 repeated lines folded):\n      Dec 01 broken: the distinctive line"),
             "{text}"
         );
         assert_eq!(failure.failed_hosts(), ["instance0"]);

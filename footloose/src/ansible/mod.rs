@@ -23,7 +23,9 @@ mod playbook;
 mod recap;
 mod roles;
 mod tool;
+mod under_test;
 
+pub use crate::error::playbook::MissingRole;
 pub use failure::{FailedUnit, PlaybookFailure};
 pub use inventory::{group_name, inventory, Inventory, InventoryHost};
 pub use playbook::{Playbook, PlaybookRun};

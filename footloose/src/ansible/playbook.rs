@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use super::failure::PlaybookFailure;
 use super::recap::{parse_changed, parse_recap, ChangedTask, Recap};
 use super::roles::{self, Role};
+use super::under_test;
 use crate::error::{Error, Result};
 use crate::Cluster;
 
@@ -61,6 +62,8 @@ pub struct PlaybookRun {
     pub stdout: String,
     /// Everything it printed on stderr (warnings, errors).
     pub stderr: String,
+    /// Everything it printed, stdout and stderr, in the order it came.
+    pub output: String,
     /// The PLAY RECAP, by inventory host.
     pub recap: BTreeMap<String, Recap>,
     /// Every task and handler that reported `changed`, by host.
@@ -219,7 +222,7 @@ impl Playbook {
     /// message, the end of the output, and the systemd units failed on
     /// those hosts with their journals.
     pub fn run(&self, cluster: &Cluster) -> Result<PlaybookRun> {
-        let run = self.run_unchecked(cluster)?;
+        let (run, links) = self.run_with_links(cluster)?;
         if run.success() {
             return Ok(run);
         }
@@ -228,8 +231,9 @@ impl Playbook {
             run.exit_code,
             summary(&run.recap),
             &run.stdout,
-            &run.stderr,
+            &run.output,
         );
+        failure.missing_role = under_test::missing_role(&run.output, &self.roles, links.as_deref());
         failure.collect_units(cluster);
         Err(Error::Playbook(Box::new(failure)))
     }
@@ -237,7 +241,20 @@ impl Playbook {
     /// Runs the playbook against `cluster` and returns what happened,
     /// whatever its exit code. Fails only when it cannot run at all (or
     /// its requirements cannot be installed).
+    ///
+    /// When a role under test was given ([`role`](Self::role)), it also
+    /// fails ([`Error::Role`]) if another role by one of its names would
+    /// run in its place (one in `roles/` beside the playbook, which Ansible
+    /// looks in first), or if a role by its short name but called by
+    /// another name ran instead (from `~/.ansible/roles`, say).
     pub fn run_unchecked(&self, cluster: &Cluster) -> Result<PlaybookRun> {
+        Ok(self.run_with_links(cluster)?.0)
+    }
+
+    /// [`run_unchecked`](Self::run_unchecked), and the directory of the
+    /// role links.
+    fn run_with_links(&self, cluster: &Cluster) -> Result<(PlaybookRun, Option<PathBuf>)> {
+        under_test::check_before(&self.roles, &self.path)?;
         let inventory =
             cluster.write_ansible_inventory(super::inventory::inventory_path(cluster.name()))?;
         let program: OsString = match &self.program {
@@ -245,7 +262,7 @@ impl Playbook {
             None => std::env::var_os(PROGRAM_ENV).unwrap_or_else(|| PROGRAM.into()),
         };
         let mut command = self.command(&program, &inventory);
-        self.search_paths(&mut command)?;
+        let links = self.search_paths(&mut command)?;
         tracing::debug!("Running {command:?}");
         let prefix = format!(
             "[playbook {}] ",
@@ -257,6 +274,11 @@ impl Playbook {
         let quiet = self
             .quiet
             .unwrap_or_else(|| std::env::var(QUIET_ENV).is_ok_and(|v| !v.is_empty() && v != "0"));
+        if !quiet {
+            for role in &self.roles {
+                println!("{prefix}{}", under_test::describe(role));
+            }
+        }
         let out = stream(&mut command, |from, line| {
             // Ansible's blank separator lines say nothing once prefixed.
             if quiet || line.trim().is_empty() {
@@ -268,26 +290,36 @@ impl Playbook {
             }
         })
         .map_err(|e| super::tool::not_started(&program, e))?;
-        Ok(PlaybookRun {
+        if !self.roles.is_empty() {
+            let (variable, default) = roles::ROLES_PATH;
+            let theirs = roles::their_search_path(variable, &self.env, default);
+            let theirs: Vec<PathBuf> = std::env::split_paths(&theirs).collect();
+            under_test::check_after(&self.roles, &self.path, &out.stdout, &theirs)?;
+        }
+        let run = PlaybookRun {
             exit_code: out.exit_code,
             recap: parse_recap(&out.stdout),
             changed_tasks: parse_changed(&out.stdout),
             stdout: out.stdout,
             stderr: out.stderr,
-        })
+            output: out.output,
+        };
+        Ok((run, links))
     }
 
     /// Puts the role links and installed requirements first in Ansible's
-    /// search paths.
-    fn search_paths(&self, command: &mut Command) -> Result<()> {
+    /// search paths; returns the directory of the role links.
+    fn search_paths(&self, command: &mut Command) -> Result<Option<PathBuf>> {
         if self.roles.is_empty() && self.requirements.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut role_dirs = Vec::new();
         let mut collection_dirs = Vec::new();
-        if !self.roles.is_empty() {
-            role_dirs.push(roles::link_roles(&self.roles)?);
-        }
+        let links = match self.roles.is_empty() {
+            true => None,
+            false => Some(roles::link_roles(&self.roles)?),
+        };
+        role_dirs.extend(links.clone());
         for requirements in &self.requirements {
             let installed = roles::install(requirements, self.galaxy.as_deref())?;
             role_dirs.push(installed.roles);
@@ -305,7 +337,7 @@ impl Playbook {
                 roles::search_path(&collection_dirs, variable, &self.env, default),
             );
         }
-        Ok(())
+        Ok(links)
     }
 
     /// Runs the playbook against `cluster` once more and fails, naming
@@ -365,6 +397,8 @@ pub(crate) struct Streamed {
     pub(crate) exit_code: Option<i32>,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
+    /// Both, line by line in the order they were read.
+    pub(crate) output: String,
 }
 
 /// Runs `command`, handing each line of its stdout and stderr to `on_line`
@@ -380,6 +414,7 @@ pub(crate) fn stream(
         .spawn()?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
+    let output = std::sync::Mutex::new(String::new());
     let read = |pipe: &mut dyn std::io::Read, from: Stream| -> String {
         let mut reader = std::io::BufReader::new(pipe);
         let mut all = String::new();
@@ -390,7 +425,11 @@ pub(crate) fn stream(
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
                     let text = String::from_utf8_lossy(&line);
-                    on_line(from, text.trim_end_matches(['\n', '\r']));
+                    let line = text.trim_end_matches(['\n', '\r']);
+                    on_line(from, line);
+                    let mut output = output.lock().unwrap_or_else(|e| e.into_inner());
+                    output.push_str(line);
+                    output.push('\n');
                     all.push_str(&text);
                 }
             }
@@ -412,6 +451,7 @@ pub(crate) fn stream(
         exit_code: status.code(),
         stdout,
         stderr,
+        output: output.into_inner().unwrap_or_else(|e| e.into_inner()),
     })
 }
 
@@ -438,26 +478,39 @@ mod tests {
 
     #[test]
     fn lines_are_handed_on_as_they_are_printed() {
-        // The program waits, after its first line, for a file that only the
-        // line handler makes: it ends well only if that line came through
-        // while it still ran.
+        // The program waits, after each line, for a file that only the line
+        // handler makes on seeing it: it ends well only if each line came
+        // through while it still ran, and then the order is known: first
+        // (stdout), warning (stderr), second (stdout).
         let dir = tempfile::tempdir().unwrap();
-        let marker = dir.path().join("seen");
+        let marker = |n: u8| dir.path().join(format!("seen-{n}"));
+        let wait = |n: u8| {
+            format!(
+                "i=0; while [ ! -e {m} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done",
+                m = marker(n).display()
+            )
+        };
         let script = format!(
-            "echo first; echo warning >&2; i=0; while [ ! -e {m} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; [ -e {m} ] && echo second: it was seen || echo second: never seen; exit 3",
-            m = marker.display()
+            "echo first; {}; echo warning >&2; {}; [ -e {m} ] && echo second: it was seen || echo second: never seen; exit 3",
+            wait(1),
+            wait(2),
+            m = marker(2).display()
         );
         let lines = Mutex::new(Vec::new());
         let out = stream(Command::new("sh").arg("-c").arg(&script), |from, line| {
             lines.lock().unwrap().push((from, line.to_owned()));
-            if line == "first" {
-                std::fs::write(&marker, b"").unwrap();
+            match line {
+                "first" => std::fs::write(marker(1), b"").unwrap(),
+                "warning" => std::fs::write(marker(2), b"").unwrap(),
+                _ => {}
             }
         })
         .unwrap();
         assert_eq!(out.exit_code, Some(3));
         assert_eq!(out.stdout, "first\nsecond: it was seen\n");
         assert_eq!(out.stderr, "warning\n");
+        // Both streams in the order they came: stderr is not put last.
+        assert_eq!(out.output, "first\nwarning\nsecond: it was seen\n");
         let lines = lines.into_inner().unwrap();
         assert!(
             lines.contains(&(Stream::Stderr, "warning".to_owned())),

@@ -79,17 +79,37 @@ pub(crate) fn parse_recap(output: &str) -> BTreeMap<String, Recap> {
     recap
 }
 
+/// The task or handler a `TASK [NAME] ***` or `RUNNING HANDLER [NAME] ***`
+/// line starts.
+fn task_header(line: &str) -> Option<&str> {
+    ["TASK [", "RUNNING HANDLER ["].iter().find_map(|header| {
+        let rest = line.strip_prefix(header)?;
+        Some(&rest[..rest.rfind(']')?])
+    })
+}
+
+/// The roles whose tasks ran, by the name the play called each (the
+/// `ROLE` of `TASK [ROLE : task]`), each once, in order.
+pub(crate) fn roles_that_ran(output: &str) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    for line in output.lines() {
+        let Some((role, _)) = task_header(line).and_then(|t| t.split_once(" : ")) else {
+            continue;
+        };
+        if !roles.iter().any(|r| r == role) {
+            roles.push(role.to_owned());
+        }
+    }
+    roles
+}
+
 /// Every task and handler that reported `changed`, with its host, in order.
 pub(crate) fn parse_changed(output: &str) -> Vec<ChangedTask> {
     let mut task = String::new();
     let mut changed: Vec<ChangedTask> = Vec::new();
     for line in output.lines() {
-        for header in ["TASK [", "RUNNING HANDLER ["] {
-            if let Some(rest) = line.strip_prefix(header) {
-                if let Some(end) = rest.rfind(']') {
-                    task = rest[..end].to_owned();
-                }
-            }
+        if let Some(name) = task_header(line) {
+            task = name.to_owned();
         }
         let Some(rest) = line.strip_prefix("changed: [") else {
             continue;
@@ -118,12 +138,8 @@ pub(crate) fn parse_failures(output: &str) -> Vec<TaskFailure> {
     let mut task = String::new();
     let mut failures: Vec<TaskFailure> = Vec::new();
     for line in output.lines() {
-        for header in ["TASK [", "RUNNING HANDLER ["] {
-            if let Some(rest) = line.strip_prefix(header) {
-                if let Some(end) = rest.rfind(']') {
-                    task = rest[..end].to_owned();
-                }
-            }
+        if let Some(name) = task_header(line) {
+            task = name.to_owned();
         }
         if line.trim() == "...ignoring" {
             failures.pop();

@@ -447,7 +447,7 @@ pub enum Error {
     Interrupted,
 
     /// A systemd unit did not become active.
-    #[error("unit {status} on {machine}: did not become active within {}s\n  last journal lines:\n{journal}", waited.as_secs())]
+    #[error("unit {status} on {machine}: did not become active within {}s\n{journal}", waited.as_secs())]
     UnitNotActive {
         /// The container name.
         machine: String,
@@ -455,7 +455,8 @@ pub enum Error {
         status: String,
         /// How long it was waited for.
         waited: Duration,
-        /// The unit's last journal lines, indented.
+        /// The unit's journal of this boot, summarised (repeats folded),
+        /// after its heading, indented.
         journal: String,
     },
 
@@ -498,6 +499,16 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The role under test cannot be called by the name given, or another
+    /// copy of it would run, or ran, in its place.
+    #[error("the role under test {}: {reason}", dir.display())]
+    Role {
+        /// The role's directory.
+        dir: PathBuf,
+        /// What is wrong, and what to do.
         reason: String,
     },
 

@@ -5,9 +5,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// How many journal lines of each failed unit the report holds.
-pub(crate) const JOURNAL_LINES: usize = 20;
-
 /// A task that failed on a host, as its `fatal: [host]: FAILED! => {...}`
 /// (or, in a loop, `failed: [host] (item=...) => {...}`) line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +26,8 @@ pub struct TaskFailure {
 /// carries it. It prints as a report: each failed task with its host and
 /// message first, then the end of the output, then each failed systemd
 /// unit of those hosts with its `systemctl status` and its last journal
-/// lines.
+/// journal (this boot's, repeated lines folded, so that the first failed
+/// start of a unit in a restart loop is there whole).
 ///
 /// ```no_run
 /// # fn demo(cluster: &footloose::Cluster) {
@@ -58,12 +56,64 @@ pub struct PlaybookFailure {
     pub summary: String,
     /// Every task that failed, by host, in order (ignored ones left out).
     pub failures: Vec<TaskFailure>,
-    /// The end of its output (stdout, then stderr).
+    /// The end of its output, stdout and stderr in the order they came.
     pub output_tail: Vec<String>,
     /// The systemd units that are failed on the hosts that failed.
     pub units: Vec<FailedUnit>,
     /// Hosts whose units could not be read, and why.
     pub unit_errors: Vec<(String, String)>,
+    /// The role Ansible did not find, when that is why the play failed.
+    pub missing_role: Option<MissingRole>,
+}
+
+/// A role the playbook calls for that Ansible did not find (`the role 'X'
+/// was not found in …`), and the roles under test footloose had linked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MissingRole {
+    /// The name the playbook calls for.
+    pub wanted: String,
+    /// Each role under test: its directory and the names it was linked as.
+    pub linked: Vec<(PathBuf, Vec<String>)>,
+    /// The directory of the links, first in `ANSIBLE_ROLES_PATH`.
+    pub links: Option<PathBuf>,
+}
+
+impl fmt::Display for MissingRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "role not found: the playbook calls for `{}`, ",
+            self.wanted
+        )?;
+        let Some((dir, _)) = self.linked.first() else {
+            return f.write_str("and no role under test was given: `Playbook::role(Role::at(DIR)?)` links one by its Galaxy name, `Role::named(DIR, NAME)` by the playbook's");
+        };
+        for (at, (dir, names)) in self.linked.iter().enumerate() {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            let then = if at == 0 {
+                "but footloose linked"
+            } else {
+                "and"
+            };
+            write!(
+                f,
+                "{then} the role under test {} as {}",
+                dir.display(),
+                names.join(", ")
+            )?;
+            f.write_str(if at + 1 < self.linked.len() { ", " } else { "" })?;
+        }
+        if let Some(links) = &self.links {
+            write!(f, " in {}, first in ANSIBLE_ROLES_PATH", links.display())?;
+        }
+        write!(
+            f,
+            ". Link it by the playbook's name: Role::named({:?}, {:?})",
+            dir.display(),
+            self.wanted
+        )
+    }
 }
 
 /// A systemd unit that is failed on a host after a failed play.
@@ -76,8 +126,13 @@ pub struct FailedUnit {
     pub unit: String,
     /// What `systemctl status` says of it (without its journal lines).
     pub status: String,
-    /// Its last journal lines (`journalctl -u UNIT -n 20`).
+    /// Its journal of this boot, summarised as
+    /// [`Machine::journal_summary`](crate::Machine::journal_summary) does:
+    /// each line that says something new, repeats folded into a count.
     pub journal: String,
+    /// What the journal holds, such as `this boot, 6 starts, 47 repeated
+    /// lines folded`.
+    pub journal_heading: String,
 }
 
 /// A task failure's line without its JSON, which the report gives above
@@ -110,6 +165,9 @@ impl fmt::Display for PlaybookFailure {
             self.playbook.display(),
             self.summary
         )?;
+        if let Some(missing) = &self.missing_role {
+            write!(f, "\n\n  {missing}")?;
+        }
         for failure in &self.failures {
             let verdict = if failure.unreachable {
                 "unreachable"
@@ -134,7 +192,7 @@ impl fmt::Display for PlaybookFailure {
         for unit in &self.units {
             write!(f, "\n\n  failed unit {} on {}:", unit.unit, unit.host)?;
             write!(f, "\n{}", indented(&unit.status, "    "))?;
-            write!(f, "\n    journal (last {JOURNAL_LINES} lines):")?;
+            write!(f, "\n    journal ({}):", unit.journal_heading)?;
             write!(f, "\n{}", indented(&unit.journal, "      "))?;
         }
         for (host, error) in &self.unit_errors {

@@ -172,36 +172,43 @@ impl TestSpec {
 }
 
 /// Runs a synchronous test body on a fresh (or the shared) cluster.
+///
+/// Its failures are reported at the caller's location, which the attribute
+/// places on the test function: a failing test's panic names the test's
+/// file and line, not this one's.
+#[track_caller]
 pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R) {
     if spec.shared {
         let key = format!("{}#{}", spec.config_path, spec.image.unwrap_or(""));
-        let cluster = crate::testing::shared::get_or_create(&key, || spec.builder())
-            .unwrap_or_else(|err| panic!("footloose: cannot create the shared cluster: {err}"));
+        let cluster = match crate::testing::shared::get_or_create(&key, || spec.builder()) {
+            Ok(cluster) => cluster,
+            Err(err) => panic!("footloose: cannot create the shared cluster: {err}"),
+        };
         if let Err(failure) = body(&cluster).into_outcome() {
             panic!("{failure}");
         }
         return;
     }
-    let builder = spec.builder().unwrap_or_else(|err| {
-        panic!(
+    let builder = match spec.builder() {
+        Ok(builder) => builder,
+        Err(err) => panic!(
             "footloose: cannot create the test's cluster: {}",
             crate::error::chain(&err)
-        )
-    });
+        ),
+    };
     let name = builder.config().cluster.name.clone();
-    let guard = builder.start().unwrap_or_else(|err| {
-        if spec.keep() == KeepPolicy::Never {
-            panic!(
-                "footloose: cannot create the test's cluster: {}",
-                crate::error::chain(&err)
-            );
-        }
-        panic!(
+    let guard = match builder.start() {
+        Ok(guard) => guard,
+        Err(err) if spec.keep() == KeepPolicy::Never => panic!(
+            "footloose: cannot create the test's cluster: {}",
+            crate::error::chain(&err)
+        ),
+        Err(err) => panic!(
             "footloose: cannot create the test's cluster: {}\n{}",
             crate::error::chain(&err),
             spec.kept_message(&name, None, "what was made of ")
-        );
-    });
+        ),
+    };
     let outcome = catch_unwind(AssertUnwindSafe(|| body(&guard).into_outcome()));
     let failed = !matches!(outcome, Ok(Ok(())));
     let keep = match spec.keep() {

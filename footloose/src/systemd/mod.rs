@@ -1,6 +1,8 @@
 //! A systemd unit's state, read from `systemctl show`, so that a test can
 //! assert on it and say why it is not what it should be.
 
+pub(crate) mod journal;
+
 use std::collections::HashMap;
 
 /// The properties of a unit that tell whether it works, and why not.
