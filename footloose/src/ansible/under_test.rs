@@ -153,13 +153,19 @@ mod tests {
         std::fs::create_dir_all(elsewhere.join("acme.redis/tasks")).unwrap();
         let playbook = tmp.path().join("molecule/default/converge.yml");
         let ours = "TASK [geerlingguy.redis : Ensure Redis is installed.] ***\nok: [instance0]\nTASK [redis : Include vars] ***\n";
-        check_after(&[under_test.clone()], &playbook, ours, &[elsewhere.clone()]).unwrap();
+        check_after(
+            std::slice::from_ref(&under_test),
+            &playbook,
+            ours,
+            std::slice::from_ref(&elsewhere),
+        )
+        .unwrap();
         let theirs = "TASK [Update apt cache.] ***\nTASK [acme.redis : Ensure Redis is installed.] ***\nok: [instance0]\n";
         let err = check_after(
-            &[under_test.clone()],
+            std::slice::from_ref(&under_test),
             &playbook,
             theirs,
-            &[elsewhere.clone()],
+            std::slice::from_ref(&elsewhere),
         )
         .unwrap_err()
         .to_string();
@@ -190,9 +196,9 @@ mod tests {
         let scenario = tmp.path().join("scenario");
         std::fs::create_dir_all(scenario.join("roles/other")).unwrap();
         let playbook = scenario.join("converge.yml");
-        check_before(&[under_test.clone()], &playbook).unwrap();
+        check_before(std::slice::from_ref(&under_test), &playbook).unwrap();
         std::os::unix::fs::symlink(&under_test.dir, scenario.join("roles/redis")).unwrap();
-        check_before(&[under_test.clone()], &playbook).unwrap();
+        check_before(std::slice::from_ref(&under_test), &playbook).unwrap();
         std::os::unix::fs::symlink(
             scenario.join("roles/other"),
             scenario.join("roles/geerlingguy.redis"),
@@ -214,7 +220,8 @@ mod tests {
         );
         let output = "[ERROR]: the role 'geerlingguy.redis' was not found in /x/roles:/root/.ansible/roles\nOrigin: /x/converge.yml:4:7\n";
         let links = tmp.path().join("links");
-        let missing = missing_role(output, &[under_test.clone()], Some(&links)).unwrap();
+        let missing =
+            missing_role(output, std::slice::from_ref(&under_test), Some(&links)).unwrap();
         assert_eq!(missing.wanted, "geerlingguy.redis");
         assert_eq!(
             missing.linked,
