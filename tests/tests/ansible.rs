@@ -195,6 +195,177 @@ fn a_molecule_converge_finds_the_role_by_its_galaxy_name(cluster: &Cluster) {
     converge.assert_idempotent(cluster).unwrap();
 }
 
+/// A role laid out as Galaxy's most used ones (`author` and `role_name`,
+/// no `namespace`, in a clone's `ansible-role-motd`), and a stale copy by
+/// its Galaxy name on the user's roles path, as Molecule leaves one in
+/// `~/.ansible/roles`: the role's own converge runs it, not the copy.
+#[footloose::cluster("ansible-role.yaml")]
+fn a_galaxy_role_without_a_namespace_runs_its_own_converge_and_no_other_copy(cluster: &Cluster) {
+    let role = Role::at(data("roles/ansible-role-motd")).unwrap();
+    assert_eq!(role.name(), "acme.motd");
+    assert_eq!(role.aliases, ["motd", "ansible-role-motd"]);
+    let home_roles = tempfile::tempdir().unwrap();
+    let stale = home_roles.path().join("acme.motd/tasks");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(
+        stale.join("main.yml"),
+        "- ansible.builtin.copy:\n    dest: /etc/motd-from-role\n    content: \"A STALE COPY RAN\\n\"\n",
+    )
+    .unwrap();
+    let converge = Playbook::new(data(
+        "roles/ansible-role-motd/molecule/default/converge.yml",
+    ))
+    .role(role.clone())
+    .env("ANSIBLE_ROLES_PATH", home_roles.path());
+    let first = converge.run(cluster).unwrap();
+    assert_eq!(first.recap["instance0"].changed, 1, "{}", first.output);
+    let motd = cluster
+        .machine("instance0")
+        .read_file("/etc/motd-from-role")
+        .unwrap();
+    assert_eq!(motd, b"written by the role under test\n");
+    converge.assert_idempotent(cluster).unwrap();
+
+    // Called by a name that is none of its names, a copy by that name ran:
+    // an error, saying where that copy came from.
+    std::fs::create_dir_all(home_roles.path().join("other.motd")).unwrap();
+    std::fs::rename(
+        home_roles.path().join("acme.motd/tasks"),
+        home_roles.path().join("other.motd/tasks"),
+    )
+    .unwrap();
+    let err = Playbook::new(data("other-name.yml"))
+        .role(role.clone())
+        .env("ANSIBLE_ROLES_PATH", home_roles.path())
+        .run(cluster)
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Role { .. }), "{err:?}");
+    assert!(text.contains("the play ran `other.motd` from "), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{} (on Ansible's roles path)",
+            std::fs::canonicalize(home_roles.path().join("other.motd"))
+                .unwrap()
+                .display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Role::named("), "{text}");
+
+    // Named so, it is the role under test that runs.
+    let named = Role::named(data("roles/ansible-role-motd"), "other.motd").unwrap();
+    Playbook::new(data("other-name.yml"))
+        .role(named)
+        .env("ANSIBLE_ROLES_PATH", home_roles.path())
+        .extra_var("motd_text", "named by the test")
+        .run(cluster)
+        .unwrap();
+    let motd = cluster
+        .machine("instance0")
+        .read_file("/etc/motd-from-role")
+        .unwrap();
+    assert_eq!(motd, b"named by the test\n");
+}
+
+#[footloose::cluster("ansible-role.yaml")]
+fn a_role_ansible_does_not_find_is_reported_with_what_footloose_linked(cluster: &Cluster) {
+    let role = Role::at(data("roles/ansible-role-motd")).unwrap();
+    let err = Playbook::new(data("nobody.yml"))
+        .role(role.clone())
+        .run(cluster)
+        .unwrap_err();
+    let report = format!("{err:?}");
+    let Error::Playbook(failure) = &err else {
+        panic!("expected a failed play, got {report}");
+    };
+    let missing = failure
+        .missing_role
+        .as_ref()
+        .unwrap_or_else(|| panic!("no missing role in the report:\n{report}"));
+    assert_eq!(missing.wanted, "nobody.motd");
+    assert_eq!(missing.linked[0].0, role.dir);
+    assert!(
+        report.contains("role not found: the playbook calls for `nobody.motd`, but footloose linked the role under test"),
+        "{report}"
+    );
+    assert!(
+        report.contains("as `acme.motd`, `motd`, `ansible-role-motd` in "),
+        "{report}"
+    );
+    assert!(report.contains("first in ANSIBLE_ROLES_PATH"), "{report}");
+}
+
+/// Set in the child run of `a_failing_role_test_panics_at_the_test_s_line`:
+/// the test then returns the failed play as its error.
+const FAIL_ON_PURPOSE_ENV: &str = "FOOTLOOSE_TESTS_FAIL_ON_PURPOSE";
+/// Where the attribute of the test below stands.
+const LOOPING_TEST_AT: (&str, u32) = (file!(), line!() + 1);
+#[footloose::cluster("ansible-role.yaml")]
+fn a_unit_in_a_restart_loop_keeps_its_cause_in_the_report(
+    cluster: &Cluster,
+) -> footloose::Result<()> {
+    let converge = Playbook::new(data("roles/looping/molecule/default/converge.yml"))
+        .role(Role::at(data("roles/looping"))?);
+    if std::env::var_os(FAIL_ON_PURPOSE_ENV).is_some() {
+        converge.run(cluster)?;
+        return Ok(());
+    }
+    let err = converge.run(cluster).unwrap_err();
+    let report = format!("{err:?}");
+    let Error::Playbook(failure) = &err else {
+        panic!("expected a failed play, got {report}");
+    };
+    let unit = failure
+        .units
+        .iter()
+        .find(|u| u.unit == "looping.service")
+        .unwrap_or_else(|| panic!("no looping.service among the failed units:\n{report}"));
+    // The journal's tail is restart noise only ...
+    let tail = cluster.machine("instance0").journal("looping", 20)?;
+    assert!(!tail.contains("(the distinctive cause)"), "{tail}");
+    // ... and the report still has the first start's cause.
+    assert!(unit.journal.contains("(the distinctive cause)"), "{report}");
+    assert!(report.contains("(the distinctive cause)"), "{report}");
+    assert!(
+        unit.journal_heading.starts_with("this boot, 6 starts, "),
+        "{report}"
+    );
+    assert!(unit.journal.contains("more like it)"), "{report}");
+    assert!(unit.journal.lines().count() < 20, "{report}");
+    Ok(())
+}
+
+/// A test that returns a failed play fails at its own file and line, not
+/// inside footloose, with the report.
+#[test]
+fn a_failing_role_test_panics_at_the_test_s_line() {
+    footloose_tests::require_docker();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_unit_in_a_restart_loop_keeps_its_cause_in_the_report",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(FAIL_ON_PURPOSE_ENV, "1")
+        .env("FOOTLOOSE_ANSIBLE_QUIET", "1")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("cannot run this test binary again");
+    let text = footloose_tests::output_text(&out);
+    assert!(!out.status.success(), "the child test passed:\n{text}");
+    let (file, line) = LOOPING_TEST_AT;
+    assert!(
+        text.contains(&format!("panicked at {file}:{line}:")),
+        "not at the test's line ({file}:{line}):\n{text}"
+    );
+    assert!(
+        text.contains("test returned an error: ansible-playbook"),
+        "{text}"
+    );
+    assert!(text.contains("(the distinctive cause)"), "{text}");
+}
+
 #[footloose::cluster("ansible-role.yaml")]
 fn the_configs_variables_reach_the_hosts(cluster: &Cluster) {
     let run = Playbook::new(data("vars.yml")).run(cluster).unwrap();
