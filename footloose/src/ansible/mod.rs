@@ -21,9 +21,11 @@ mod failure;
 mod inventory;
 mod playbook;
 mod recap;
+mod requirements;
 mod roles;
 mod tool;
 mod under_test;
+mod workdir;
 
 pub use crate::error::playbook::MissingRole;
 pub use failure::{FailedUnit, PlaybookFailure};

@@ -321,7 +321,7 @@ impl Playbook {
         };
         role_dirs.extend(links.clone());
         for requirements in &self.requirements {
-            let installed = roles::install(requirements, self.galaxy.as_deref())?;
+            let installed = super::requirements::install(requirements, self.galaxy.as_deref())?;
             role_dirs.push(installed.roles);
             collection_dirs.push(installed.collections);
         }

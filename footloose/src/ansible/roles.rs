@@ -1,25 +1,18 @@
-//! The role under test by its Galaxy name, and a requirements file's roles
-//! and collections, made available to `ansible-playbook` as Molecule
-//! makes them: through `ANSIBLE_ROLES_PATH` and `ANSIBLE_COLLECTIONS_PATH`
-//! entries in a directory of this process's own.
+//! The role under test by its Galaxy name, made available to
+//! `ansible-playbook` as Molecule makes it: linked under its names in a
+//! directory of this process's own, put first in `ANSIBLE_ROLES_PATH`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use super::workdir;
 use crate::error::{Error, Result};
 
 /// What `ANSIBLE_ROLES_PATH` is when nobody sets it (ansible-core's default).
 const DEFAULT_ROLES_PATH: &str = "~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles";
 /// What `ANSIBLE_COLLECTIONS_PATH` is when nobody sets it.
 const DEFAULT_COLLECTIONS_PATH: &str = "~/.ansible/collections:/usr/share/ansible/collections";
-/// The program that installs requirements; `FOOTLOOSE_ANSIBLE_GALAXY` names another.
-const GALAXY: &str = "ansible-galaxy";
-const GALAXY_ENV: &str = "FOOTLOOSE_ANSIBLE_GALAXY";
 
 /// A role directory and the names plays call it by, as Molecule links it,
 /// so that a Molecule scenario's `converge.yml` (`roles: [acme.redis]`, or
@@ -259,162 +252,6 @@ pub(crate) fn role_names(text: &str, dir_name: &str) -> std::result::Result<Role
     })
 }
 
-/// What a requirements file asks for: role and collection names (or
-/// sources), in either of its layouts (a list of roles, or `roles:` and
-/// `collections:`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Requirements {
-    pub(crate) roles: Vec<String>,
-    pub(crate) collections: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RequirementsFile {
-    Roles(Vec<Entry>),
-    Both {
-        #[serde(default)]
-        roles: Option<Vec<Entry>>,
-        #[serde(default)]
-        collections: Option<Vec<Entry>>,
-    },
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Entry {
-    Name(String),
-    Full {
-        name: Option<String>,
-        src: Option<String>,
-        source: Option<String>,
-    },
-}
-
-impl Entry {
-    fn label(self) -> String {
-        match self {
-            Entry::Name(name) => name,
-            Entry::Full { name, src, source } => name.or(src).or(source).unwrap_or_default(),
-        }
-    }
-}
-
-/// Reads a requirements file's text.
-pub(crate) fn parse_requirements(text: &str) -> std::result::Result<Requirements, String> {
-    let file: Option<RequirementsFile> = serde_yaml::from_str(text).map_err(|e| {
-        format!("{e} (a requirements file is a list of roles, or has `roles:` and `collections:` lists)")
-    })?;
-    let labels = |entries: Option<Vec<Entry>>| -> Vec<String> {
-        entries
-            .unwrap_or_default()
-            .into_iter()
-            .map(Entry::label)
-            .collect()
-    };
-    Ok(match file {
-        None => Requirements::default(),
-        Some(RequirementsFile::Roles(roles)) => Requirements {
-            roles: labels(Some(roles)),
-            collections: Vec::new(),
-        },
-        Some(RequirementsFile::Both { roles, collections }) => Requirements {
-            roles: labels(roles),
-            collections: labels(collections),
-        },
-    })
-}
-
-/// The directory of this process's links and installed requirements,
-/// under `<runtime dir>/footloose/ansible/`. This process holds an `flock`
-/// on its `.lock` for as long as it lives; a directory whose lock can be
-/// taken belongs to a process that is gone (in any pid namespace of this
-/// kernel) and is removed when this one is first made.
-fn process_dir() -> Result<PathBuf> {
-    struct Held {
-        path: PathBuf,
-        // Open, and locked, until the process ends.
-        _lock: std::fs::File,
-    }
-    static DIR: once_cell::sync::OnceCell<Held> = once_cell::sync::OnceCell::new();
-    let held = DIR.get_or_try_init(|| {
-        let base = crate::paths::lock_dir().join("ansible");
-        std::fs::create_dir_all(&base).map_err(|e| Error::io("cannot create", &base, e))?;
-        remove_abandoned(&base);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let name = format!("{}-{nanos:x}", std::process::id());
-        // Made under a hidden name, which the clean-up skips, and renamed
-        // once locked: no other process sees it unlocked.
-        let making = base.join(format!(".{name}"));
-        std::fs::create_dir_all(&making).map_err(|e| Error::io("cannot create", &making, e))?;
-        let lock = lock_file(&making.join(".lock"), true)
-            .map_err(|e| Error::io("cannot lock", making.join(".lock"), e))?;
-        let path = base.join(name);
-        std::fs::rename(&making, &path).map_err(|e| Error::io("cannot rename", &making, e))?;
-        Ok::<Held, Error>(Held { path, _lock: lock })
-    })?;
-    Ok(held.path.clone())
-}
-
-/// Opens `path` and takes an exclusive `flock` on it, waiting for it when
-/// `wait`; `Err` when another process holds it and `wait` is false.
-fn lock_file(path: &Path, wait: bool) -> std::io::Result<std::fs::File> {
-    use std::os::fd::AsRawFd;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)?;
-    let mode = if wait {
-        libc::LOCK_EX
-    } else {
-        libc::LOCK_EX | libc::LOCK_NB
-    };
-    // SAFETY: flock on a file descriptor this function owns.
-    if unsafe { libc::flock(file.as_raw_fd(), mode) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(file)
-}
-
-/// Removes the directories in `base` of processes that are gone: those
-/// whose `.lock` this process can lock.
-fn remove_abandoned(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let dir = entry.path();
-        let lock = dir.join(".lock");
-        if !lock.exists() {
-            continue;
-        }
-        if let Ok(_held) = lock_file(&lock, false) {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-    }
-}
-
-fn digest(parts: &[&[u8]]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update((part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    hasher
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A directory with one link per role, `NAME -> DIR`, for `roles`.
 pub(crate) fn link_roles(roles: &[Role]) -> Result<PathBuf> {
     let mut parts: Vec<Vec<u8>> = Vec::new();
@@ -425,7 +262,7 @@ pub(crate) fn link_roles(roles: &[Role]) -> Result<PathBuf> {
         parts.push(role.dir.as_os_str().as_encoded_bytes().to_vec());
     }
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    let dir = process_dir()?.join(format!("roles-{}", digest(&refs)));
+    let dir = workdir::process_dir()?.join(format!("roles-{}", workdir::digest(&refs)));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
     for role in roles {
         for name in role.names() {
@@ -439,131 +276,6 @@ pub(crate) fn link_roles(roles: &[Role]) -> Result<PathBuf> {
         }
     }
     Ok(dir)
-}
-
-/// Where a requirements file's roles and collections went.
-#[derive(Debug, Clone)]
-pub(crate) struct Installed {
-    pub(crate) roles: PathBuf,
-    pub(crate) collections: PathBuf,
-}
-
-/// Installs the roles and collections of the requirements file at `path`
-/// with `program` (else `FOOTLOOSE_ANSIBLE_GALAXY`, else `ansible-galaxy`),
-/// once per process and content: a second call with the same file and
-/// content returns the same directories.
-pub(crate) fn install(path: &Path, program: Option<&Path>) -> Result<Installed> {
-    static DONE: Mutex<Option<HashMap<String, Installed>>> = Mutex::new(None);
-    let path = std::fs::canonicalize(path)
-        .map_err(|e| Error::io("cannot find the requirements file", path, e))?;
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-    let key = digest(&[path.as_os_str().as_encoded_bytes(), text.as_bytes()]);
-    // Held while installing: another test asking for the same file waits
-    // for this install instead of starting its own.
-    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(installed) = done.get_or_insert_with(HashMap::new).get(&key) {
-        return Ok(installed.clone());
-    }
-    let wanted = parse_requirements(&text).map_err(|reason| Error::AnsibleFile {
-        path: path.clone(),
-        reason,
-    })?;
-    let base = process_dir()?.join(format!("requirements-{key}"));
-    let installed = Installed {
-        roles: base.join("roles"),
-        collections: base.join("collections"),
-    };
-    for dir in [&installed.roles, &installed.collections] {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
-    }
-    // Relative sources (`src: ./roles/x.tar.gz`) are relative to the file.
-    let cwd = path.parent().unwrap_or(Path::new("/"));
-    let program: std::ffi::OsString = match program {
-        Some(program) => program.into(),
-        None => std::env::var_os(GALAXY_ENV).unwrap_or_else(|| GALAXY.into()),
-    };
-    if !wanted.roles.is_empty() {
-        galaxy(&program, &path, cwd, "roles", &installed.roles)?;
-    }
-    if !wanted.collections.is_empty() {
-        galaxy(&program, &path, cwd, "collections", &installed.collections)?;
-    }
-    tracing::debug!(
-        "Installed {} role(s) and {} collection(s) of {} into {}",
-        wanted.roles.len(),
-        wanted.collections.len(),
-        path.display(),
-        base.display()
-    );
-    done.get_or_insert_with(HashMap::new)
-        .insert(key, installed.clone());
-    Ok(installed)
-}
-
-/// `ansible-galaxy role|collection install -r REQUIREMENTS -p INTO`, in `cwd`.
-fn galaxy(
-    program: &std::ffi::OsStr,
-    requirements: &Path,
-    cwd: &Path,
-    what: &'static str,
-    into: &Path,
-) -> Result<()> {
-    let kind = if what == "roles" {
-        "role"
-    } else {
-        "collection"
-    };
-    let out = Command::new(program)
-        .args([kind, "install", "--force", "-r"])
-        .arg(requirements)
-        .arg("-p")
-        .arg(into)
-        .current_dir(cwd)
-        .env("ANSIBLE_NOCOLOR", "1")
-        .output()
-        .map_err(|e| super::tool::not_started(program, e))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Err(Error::Requirements {
-        requirements: requirements.to_owned(),
-        what,
-        status: out
-            .status
-            .code()
-            .map(|c| format!("exit code {c}"))
-            .unwrap_or_else(|| "a signal".to_owned()),
-        hint: galaxy_hint(&text),
-        output: text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| format!("    {l}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    })
-}
-
-/// What to do about an `ansible-galaxy` failure, when its output says
-/// that Galaxy (or another server) could not be reached.
-pub(crate) fn galaxy_hint(output: &str) -> Option<&'static str> {
-    let unreachable = [
-        "Failed to connect to",
-        "Unknown error when attempting to call Galaxy",
-        "Name or service not known",
-        "Temporary failure in name resolution",
-        "Network is unreachable",
-        "Connection refused",
-        "timed out",
-        "urlopen error",
-    ];
-    unreachable.iter().any(|s| output.contains(s)).then_some(
-        "Galaxy (or the server a `src:` names) is not reachable from here: install from local paths or archives instead (`src: ./roles/x.tar.gz`, `src: file:///path/x.tar.gz`, a collection `name: ./x-1.0.0.tar.gz` with `type: file`, or `type: dir`), or give this host a route (HTTPS_PROXY)",
-    )
 }
 
 /// `first`, then the paths the user set (`variable` in `env` given to the
@@ -647,6 +359,7 @@ mod tests {
     /// Galaxy's most used roles have `author` and `role_name` and no
     /// `namespace` (geerlingguy's, as of 2026), in directories named
     /// `ansible-role-NAME` (a clone) or `AUTHOR.NAME` (an install).
+
     #[test]
     fn without_a_namespace_the_author_is_one_as_molecule_has_it() {
         let meta = "---\ndependencies: []\n\ngalaxy_info:\n  role_name: redis\n  author: geerlingguy\n  description: Redis for Linux\n  company: \"Midwestern Mac, LLC\"\n  license: \"license (BSD, MIT)\"\n  min_ansible_version: 2.10\n  platforms:\n    - name: Debian\n      versions:\n        - all\n  galaxy_tags:\n    - database\n";
@@ -711,64 +424,6 @@ mod tests {
         assert!(!is_role_name("a.b.c"));
         assert!(!is_role_name("a b"));
         assert!(!is_role_name(".redis"));
-    }
-
-    #[test]
-    fn requirements_in_both_layouts() {
-        let old = "- src: ./archives/acme.base.tar.gz\n  name: acme.base\n- geerlingguy.docker\n";
-        assert_eq!(
-            parse_requirements(old).unwrap(),
-            Requirements {
-                roles: vec!["acme.base".into(), "geerlingguy.docker".into()],
-                collections: vec![],
-            }
-        );
-        let new = "roles:\n  - src: file:///tmp/x.tar.gz\ncollections:\n  - name: ./acme-util-1.0.0.tar.gz\n    type: file\n  - community.general\n";
-        assert_eq!(
-            parse_requirements(new).unwrap(),
-            Requirements {
-                roles: vec!["file:///tmp/x.tar.gz".into()],
-                collections: vec![
-                    "./acme-util-1.0.0.tar.gz".into(),
-                    "community.general".into()
-                ],
-            }
-        );
-        assert_eq!(
-            parse_requirements("collections:\n  - acme.util\n")
-                .unwrap()
-                .roles,
-            Vec::<String>::new()
-        );
-        assert_eq!(parse_requirements("").unwrap(), Requirements::default());
-        assert!(parse_requirements("roles: 3\n").is_err());
-    }
-
-    #[test]
-    fn an_unreachable_galaxy_gets_a_hint() {
-        let out = "ERROR! Unknown error when attempting to call Galaxy at 'https://galaxy.ansible.com/api/': <urlopen error [Errno -3] Temporary failure in name resolution>";
-        assert!(galaxy_hint(out)
-            .unwrap()
-            .contains("local paths or archives"));
-        assert_eq!(galaxy_hint("ERROR! - the role x was not found"), None);
-    }
-
-    #[test]
-    fn only_the_directories_of_processes_that_are_gone_are_removed() {
-        let base = tempfile::tempdir().unwrap();
-        let dir = |name: &str| {
-            let dir = base.path().join(name);
-            std::fs::create_dir_all(dir.join("roles")).unwrap();
-            dir
-        };
-        let alive = dir("1-a");
-        let _held = lock_file(&alive.join(".lock"), true).unwrap();
-        let gone = dir("2-b");
-        std::fs::write(gone.join(".lock"), b"").unwrap();
-        let making = dir(".3-c");
-        remove_abandoned(base.path());
-        assert!(alive.exists() && making.exists());
-        assert!(!gone.exists());
     }
 
     #[test]
