@@ -98,6 +98,7 @@ mod process;
 pub mod reach;
 pub mod record;
 pub mod runtime;
+pub mod settings;
 mod ssh;
 mod systemd;
 pub mod testing;

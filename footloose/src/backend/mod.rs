@@ -13,23 +13,32 @@
 //!   inject the interleavings that a real engine gives only by chance.
 //!
 //! ## Adding a backend
-//! A new backend (Incus system containers, Kubernetes pods, …) is one
-//! folder here that implements [`Backend`]:
-//! - containers: create from a [`ContainerPlan`] (a taken name is a
-//!   `Conflict`), start (a running one is fine), stop with a grace period,
-//!   force-remove (a gone one is fine), inspect, list by label, the last
-//!   lines of the console;
-//! - files: unpack a tar into a created container before it starts;
-//! - networks: create with labels, list by name and by label, attach a
-//!   container with an alias, remove (`InUse` while containers use it);
-//! - volumes: list by label, remove; images: inspect, pull, import a root
-//!   file system, build a definition, remove;
-//! - [`HostFacts`] with its [`Capabilities`](crate::host::Capabilities),
-//!   read once at connect;
-//! - and, in `Engine::connect_for` (`engine/mod.rs`), a branch that
-//!   connects it when the config's `backend:` names it. How a
-//!   machine's sshd is reached stays the engine's: each backend reports
-//!   published ports and addresses in [`ContainerInfo`].
+//! A new backend (Incus system containers, Kubernetes pods, …) touches
+//! three places, and nothing else names its type or its client library:
+//! 1. **`backend/<name>/`**, one folder that owns the engine whole:
+//!    - how to connect: its endpoints and settings (read from
+//!      [`EngineSettings`], never from the environment), TLS, ssh; a
+//!      `connect(&EngineSettings) -> Result<Connection>` that returns the
+//!      [`Connection`] (with a [`HostLink`] when its machines' ports are
+//!      reached through something this process carries);
+//!    - [`Backend`] for it: containers (create from a [`ContainerPlan`],
+//!      a taken name is a `Conflict`; start, a running one is fine; stop
+//!      with a grace period; force-remove, a gone one is fine; inspect;
+//!      list by label; the last lines of the console); files (unpack a
+//!      tar into a created container before it starts, read one back);
+//!      networks (create with labels, list by name and by label, attach a
+//!      container with an alias, remove: `InUse` while containers use it);
+//!      volumes (list by label, remove); images (inspect, pull, import a
+//!      root file system, build a definition, remove);
+//!    - its quirks, decided inside the folder and reported as
+//!      [`HostFacts`] with [`Capabilities`](crate::host::Capabilities),
+//!      read once at connect;
+//! 2. **the factory**, [`connect`] in this file: one arm that calls the
+//!    folder's `connect` when the config's `backend:` names it;
+//! 3. **the config's list of backends**, `footloose_config::Backend`.
+//!
+//! How a machine's sshd is reached stays the engine's: each backend
+//! reports published ports and addresses in [`ContainerInfo`].
 
 pub(crate) mod docker;
 #[cfg(test)]
@@ -37,15 +46,83 @@ pub(crate) mod memory;
 mod model;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
 pub use model::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
 
+use crate::config::Backend as BackendKind;
 use crate::container_spec::ContainerPlan;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::host::HostFacts;
+use crate::settings::EngineSettings;
+
+/// A connected backend, with where it was reached.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    /// What the engine does.
+    pub backend: Arc<dyn Backend>,
+    /// Where it was reached, as the user wrote it.
+    pub endpoint: String,
+    /// The address of the engine's host as this process reaches it:
+    /// loopback for a local engine (and one over ssh, through its link).
+    pub address: IpAddr,
+    /// What carries this process's connections to ports on the engine's
+    /// host, for an engine reached through ssh.
+    pub link: Option<Arc<dyn HostLink>>,
+}
+
+/// What carries connections to an engine's host that this process cannot
+/// make directly (an engine over ssh: the machines' published ports are on
+/// that host's loopback).
+#[async_trait]
+pub(crate) trait HostLink: Send + Sync + std::fmt::Debug {
+    /// A local address that reaches `addr` as the engine's host sees it;
+    /// one per address.
+    async fn forward(&self, addr: SocketAddr) -> std::io::Result<SocketAddr>;
+    /// `user@host:port` of the engine's host, for OpenSSH's `ProxyJump`.
+    fn jump(&self) -> String;
+}
+
+/// Connects to the engine of the backend `kind` (the config's
+/// `backend:`) as `settings` say.
+pub(crate) async fn connect(kind: BackendKind, settings: &EngineSettings) -> Result<Connection> {
+    match kind {
+        BackendKind::Docker => docker::connect(settings).await,
+        other => Err(not_implemented(other)),
+    }
+}
+
+/// Connects to the engine of the backend `kind` at `endpoint`, written as
+/// that backend's endpoints are (`DOCKER_HOST` for Docker's).
+pub(crate) async fn connect_at(kind: BackendKind, endpoint: &str) -> Result<Connection> {
+    match kind {
+        BackendKind::Docker => {
+            docker::connect_at(&docker::Endpoint {
+                url: endpoint.to_owned(),
+                tls: false,
+            })
+            .await
+        }
+        other => Err(not_implemented(other)),
+    }
+}
+
+fn not_implemented(kind: BackendKind) -> Error {
+    match kind {
+        BackendKind::Ignite => Error::Backend {
+            backend: "ignite".to_owned(),
+            reason: "footloose runs machines as containers of a Docker-API engine; use `docker` or leave it out".to_owned(),
+        },
+        other => Error::Backend {
+            backend: format!("{other:?}").to_lowercase(),
+            reason: "this footloose has no implementation of it".to_owned(),
+        },
+    }
+}
 
 /// A root file system tarball, streamed.
 pub type RootfsStream = BoxStream<'static, std::io::Result<bytes::Bytes>>;

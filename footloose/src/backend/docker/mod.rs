@@ -5,12 +5,17 @@
 //! here and reported as [`Capabilities`](crate::host::Capabilities).
 
 mod connect;
+mod context;
+mod endpoint;
 mod images;
 mod networks;
+mod open;
 mod refusal;
 mod request;
 mod response;
 mod seccomp;
+mod ssh;
+mod unreachable;
 
 use std::collections::HashMap;
 
@@ -28,6 +33,8 @@ use crate::container_spec::ContainerPlan;
 use crate::error::{EngineFailure, Error, Result};
 use crate::host::{Flavour, HostFacts};
 pub(crate) use connect::ConnectError;
+pub(crate) use endpoint::Endpoint;
+pub(crate) use open::{connect, connect_at};
 use refusal::{error, found, label_filter};
 
 /// A connection to a Docker-API engine.
