@@ -58,6 +58,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "ownership",
             "record",
             "distro",
+            "settings",
         ],
     ),
     (

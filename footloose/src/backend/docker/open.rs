@@ -4,11 +4,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use super::backend::DockerBackend;
 use super::endpoint::{host_address, Endpoint};
 use super::ssh::{SshLink, SshUrl};
 use super::unreachable::Cause;
-use super::DockerBackend;
-use crate::backend::{Connection, HostLink};
+use crate::backend::seam::{Connection, HostLink};
 use crate::error::{Error, Result};
 use crate::settings::EngineSettings;
 

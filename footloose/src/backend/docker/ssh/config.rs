@@ -6,7 +6,7 @@
 
 use tokio::process::Command;
 
-use super::refusal::SshError;
+use super::error::SshError;
 use super::url::{bracketed, SshUrl};
 
 /// The resolved configuration of one destination.

@@ -20,6 +20,7 @@
 //! engine's host for good.
 
 mod config;
+mod error;
 mod refusal;
 mod url;
 
@@ -34,9 +35,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use openssh::{ForwardType, Session, Socket};
 
-use crate::backend::HostLink;
+use crate::backend::seam::HostLink;
 pub(crate) use config::SshConfig;
-pub(crate) use refusal::SshError;
+pub(crate) use error::SshError;
 pub(crate) use url::{SshUrl, SshUrlError};
 
 /// How long the master may take to log in (a jump host, a slow agent).
