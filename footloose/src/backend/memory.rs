@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::model::{ContainerInfo, ContainerStatus, NetworkInfo};
-use super::seam::{Backend, ImageBuild, ImageInfo, RootfsStream};
+use super::seam::{Backend, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::ContainerPlan;
 use crate::error::{EngineFailure, Error, Result};
 use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
@@ -490,12 +490,7 @@ impl Backend for MemoryBackend {
         .await
     }
 
-    async fn import_image(
-        &self,
-        _rootfs: RootfsStream,
-        reference: &str,
-        _changes: Vec<String>,
-    ) -> Result<()> {
+    async fn import_image(&self, _rootfs: RootfsStream, reference: &str) -> Result<()> {
         self.call(&format!("import {reference}"), None, |s| {
             s.images.insert(reference.to_owned(), ImageInfo::default());
             Ok(())
@@ -505,18 +500,18 @@ impl Backend for MemoryBackend {
 
     async fn build_image(
         &self,
-        build: ImageBuild<'_>,
+        recipe: ImageRecipe<'_>,
         _on_line: &mut (dyn for<'l> FnMut(&'l str) + Send + '_),
     ) -> Result<()> {
-        self.call(&format!("build {}", build.tag), None, |s| {
-            let labels = build
+        self.call(&format!("build {}", recipe.tag), None, |s| {
+            let labels = recipe
                 .labels
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect();
             let (id, _) = s.next();
             s.images
-                .insert(build.tag.to_owned(), ImageInfo { id, labels });
+                .insert(recipe.tag.to_owned(), ImageInfo { id, labels });
             Ok(())
         })
         .await

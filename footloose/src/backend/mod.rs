@@ -51,5 +51,5 @@ pub(crate) use factory::{connect, connect_at};
 pub use model::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
 #[cfg(test)]
 pub(crate) use seam::ImageInfo;
-pub use seam::{Backend, ImageBuild};
+pub use seam::{Backend, BaseImage, ImageRecipe};
 pub(crate) use seam::{Connection, HostLink};

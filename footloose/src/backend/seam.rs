@@ -13,23 +13,35 @@ use super::model::{ContainerInfo, NetworkInfo};
 use crate::container_spec::ContainerPlan;
 use crate::error::Result;
 use crate::host::HostFacts;
+use crate::image::Recipe;
 
 /// A root file system tarball, streamed.
 pub type RootfsStream = BoxStream<'static, std::io::Result<bytes::Bytes>>;
 
-/// An image build: what to build and how to label it.
+/// A machine image to make: footloose's recipe on a base image. Each
+/// backend makes it its own way (Docker's: a Dockerfile build of the
+/// recipe; an engine without builds may run the recipe in a container and
+/// publish it).
 #[derive(Debug, Clone)]
-pub struct ImageBuild<'a> {
-    /// The build context, as a tar archive.
-    pub context: Vec<u8>,
-    /// The Dockerfile's path inside the context.
-    pub dockerfile: &'a str,
+pub struct ImageRecipe<'a> {
     /// The tag to give the image.
     pub tag: &'a str,
-    /// Build arguments.
-    pub build_args: HashMap<&'a str, &'a str>,
+    /// The image it is made on.
+    pub base: BaseImage<'a>,
+    /// What footloose does on the base.
+    pub recipe: &'a Recipe,
     /// Labels to put on the image.
     pub labels: HashMap<&'a str, &'a str>,
+}
+
+/// The base of an [`ImageRecipe`], by where it came from: an engine may
+/// file the images it imported under another name than the one asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseImage<'a> {
+    /// Made by [`Backend::import_image`] under this name.
+    Imported(&'a str),
+    /// Pulled or loaded: known to the engine by this name.
+    Named(&'a str),
 }
 
 /// A connected backend, with where it was reached.
@@ -118,22 +130,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     async fn image(&self, reference: &str) -> Result<Option<ImageInfo>>;
     /// Pulls `reference` from its registry.
     async fn pull_image(&self, reference: &str) -> Result<()>;
-    /// Imports a root file system as `reference` (`repo:tag`).
-    async fn import_image(
-        &self,
-        rootfs: RootfsStream,
-        reference: &str,
-        changes: Vec<String>,
-    ) -> Result<()>;
-    /// The name by which this engine files a locally imported `reference`,
-    /// which a build's `FROM` must use.
-    fn local_reference(&self, reference: &str) -> String {
-        reference.to_owned()
-    }
-    /// Builds an image, handing every line of build output to `on_line`.
+    /// Imports a root file system as the base image `reference`
+    /// (`repo:tag`).
+    async fn import_image(&self, rootfs: RootfsStream, reference: &str) -> Result<()>;
+    /// Makes the image of `recipe`, handing every line of output to
+    /// `on_line`.
     async fn build_image(
         &self,
-        build: ImageBuild<'_>,
+        recipe: ImageRecipe<'_>,
         on_line: &mut (dyn for<'l> FnMut(&'l str) + Send + '_),
     ) -> Result<()>;
     /// Removes an image.

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use futures_util::future::join_all;
 
-use super::build::{build_context, build_logged, lock};
+use super::build::{build_logged, lock};
 use super::catalog::{digest_of, SETUP_SCRIPT};
 use super::recipe::Recipe;
 use crate::archive::{first_entry, Unpacked};
-use crate::backend::ImageBuild;
+use crate::backend::{BaseImage, ImageRecipe};
 use crate::distro::{Adaptation, OsRelease, Probe};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -60,6 +60,8 @@ fn adapter_digest() -> String {
     let code = [
         include_str!("adapt.rs"),
         include_str!("recipe.rs"),
+        // How Docker makes images of recipes.
+        include_str!("../backend/docker/dockerfile.rs"),
         include_str!("../distro/family.rs"),
         include_str!("../distro/adaptation.rs"),
     ]
@@ -67,7 +69,7 @@ fn adapter_digest() -> String {
     digest_of(&code, SETUP_SCRIPT)
 }
 
-/// The Dockerfile of the adapted image.
+/// The recipe of the adapted image.
 fn recipe(plan: &Adaptation) -> Recipe {
     Recipe {
         header: vec![
@@ -77,6 +79,7 @@ fn recipe(plan: &Adaptation) -> Recipe {
         base: plan.base.clone(),
         install: plan.install.clone(),
         foreign_base: true,
+        setup_script: SETUP_SCRIPT,
     }
 }
 
@@ -139,14 +142,12 @@ pub async fn adapt(engine: &Engine, reference: &str) -> Result<Adapted> {
         reason,
     })?;
     tracing::info!("Adapting {reference} into {adapted} ({})", plan.summary());
-    let dockerfile = recipe(&plan).dockerfile();
-    let context = build_context("Dockerfile", &dockerfile)?;
+    let recipe = recipe(&plan);
     let mut log = String::new();
-    let request = ImageBuild {
-        context,
-        dockerfile: "Dockerfile",
+    let request = ImageRecipe {
         tag: &adapted,
-        build_args: HashMap::from([("BASE", reference)]),
+        base: BaseImage::Named(reference),
+        recipe: &recipe,
         labels: HashMap::from([
             (labels::MANAGED, "true"),
             (labels::IMAGE_DEFINITION, digest.as_str()),
@@ -293,20 +294,22 @@ mod tests {
         );
         let plan = Adaptation::plan("debian:bookworm", &probe).unwrap();
         assert_eq!(plan.missing, Need::ESSENTIAL);
-        let dockerfile = recipe(&plan).dockerfile();
+        // How each backend makes it is tested there (Docker's Dockerfile:
+        // root, no entrypoint, the set-up, systemd as PID 1).
+        let recipe = recipe(&plan);
+        assert_eq!(recipe.base, "debian:bookworm");
+        assert!(recipe.foreign_base, "{recipe:?}");
+        let (manager, packages) = recipe
+            .install
+            .clone()
+            .expect("installs the missing packages");
         assert!(
-            dockerfile.contains("ARG BASE=debian:bookworm\nFROM ${BASE}\nUSER root\n"),
-            "{dockerfile}"
+            manager
+                .install_command(&packages)
+                .contains("apt-get install"),
+            "{recipe:?}"
         );
-        assert!(dockerfile.contains("apt-get install"), "{dockerfile}");
-        assert!(
-            dockerfile.contains("LABEL io.footloose.keys=\"env\""),
-            "{dockerfile}"
-        );
-        assert!(
-            dockerfile.ends_with("ENTRYPOINT []\nCMD [\"/sbin/init\"]\n"),
-            "{dockerfile}"
-        );
+        assert_eq!(recipe.setup_script, SETUP_SCRIPT);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 
 use super::catalog::ImageDefinition;
+use crate::backend::BaseImage;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -28,19 +29,46 @@ pub async fn exists(engine: &Engine, reference: &str) -> Result<bool> {
     Ok(engine.backend().image(reference).await?.is_some())
 }
 
-/// Returns a base image reference for `image`, making one if needed.
-pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Result<String> {
+/// The base an image is made on, by where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Base {
+    /// footloose made it with mmdebstrap and imported it.
+    Imported(String),
+    /// Pulled or loaded.
+    Named(String),
+}
+
+impl Base {
+    /// The base as the backend takes it.
+    pub(crate) fn as_image(&self) -> BaseImage<'_> {
+        match self {
+            Base::Imported(name) => BaseImage::Imported(name),
+            Base::Named(name) => BaseImage::Named(name),
+        }
+    }
+}
+
+impl std::fmt::Display for Base {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Base::Imported(name) | Base::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+/// Returns the base image for `image`, making one if needed.
+pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Result<Base> {
     if let Some(local) = image.local_base() {
         if exists(engine, &local).await? {
-            return Ok(engine.backend().local_reference(&local));
+            return Ok(Base::Imported(local));
         }
     }
     if exists(engine, &image.official_base()).await? {
-        return Ok(image.official_base());
+        return Ok(Base::Named(image.official_base()));
     }
     tracing::info!("Pulling base image {} ...", image.official_base());
     let reason = match pull(engine, &image.official_base()).await {
-        Ok(()) => return Ok(image.official_base()),
+        Ok(()) => return Ok(Base::Named(image.official_base())),
         Err(reason) => crate::error::chain(&reason),
     };
     let (Some(suite), Some(local)) = (image.suite, image.local_base()) else {
@@ -63,7 +91,7 @@ pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Res
     // The image's own packages go into the base, so that its Dockerfile
     // finds them installed and needs no network.
     debootstrap(engine, suite, &local, &image.packages()).await?;
-    Ok(engine.backend().local_reference(&local))
+    Ok(Base::Imported(local))
 }
 
 /// How long a pull of a base image may take before mmdebstrap makes it.
@@ -129,14 +157,7 @@ async fn debootstrap(engine: &Engine, suite: &str, local: &str, packages: &[&str
             Err(e) => Some((Err(e), out)),
         }
     });
-    let imported = engine
-        .backend()
-        .import_image(
-            Box::pin(rootfs),
-            local,
-            vec!["CMD [\"/bin/bash\"]".to_owned()],
-        )
-        .await;
+    let imported = engine.backend().import_image(Box::pin(rootfs), local).await;
     let status = child.wait().await.map_err(|e| unavailable(e.to_string()))?;
     let log = log.await.unwrap_or_default();
     if !status.success() {

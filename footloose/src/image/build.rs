@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use std::fs::File;
 
 use super::base::{ensure_base, tail};
-use super::catalog::{definition, ImageDefinition, SETUP_SCRIPT};
-use crate::archive::{self, Entry};
-use crate::backend::ImageBuild;
+use super::catalog::{definition, ImageDefinition};
+use crate::backend::ImageRecipe;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -137,15 +136,13 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
     let previous = image_id(engine, &image.reference()).await;
     let base = ensure_base(engine, image).await?;
     tracing::info!("Building image {} on {base} ...", image.reference());
-    let dockerfile = format!("{}/Dockerfile", image.name);
-    let context = build_context(&dockerfile, image.dockerfile)?;
+    let recipe = image.recipe();
     let mut log = String::new();
     let (reference, digest) = (image.reference(), image.digest());
-    let request = ImageBuild {
-        context,
-        dockerfile: &dockerfile,
+    let request = ImageRecipe {
         tag: &reference,
-        build_args: HashMap::from([("BASE", base.as_str())]),
+        base: base.as_image(),
+        recipe: &recipe,
         labels: HashMap::from([
             (crate::labels::MANAGED, "true"),
             (crate::labels::IMAGE_DEFINITION, digest.as_str()),
@@ -180,7 +177,7 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
 /// Runs `request`, every line of its output in the debug log and in `log`.
 pub(super) async fn build_logged(
     engine: &Engine,
-    request: ImageBuild<'_>,
+    request: ImageRecipe<'_>,
     log: &mut String,
 ) -> Result<()> {
     engine
@@ -210,16 +207,6 @@ async fn image_id(engine: &Engine, reference: &str) -> Option<String> {
         .ok()
         .flatten()
         .map(|image| image.id)
-}
-
-/// A build context: `dockerfile` at `path` and `common/setup.sh`, laid out
-/// as in `images/`.
-pub(super) fn build_context(path: &str, dockerfile: &str) -> Result<Vec<u8>> {
-    archive::pack(&[
-        Entry::file(path, 0o644, dockerfile.as_bytes()),
-        Entry::file("common/setup.sh", 0o755, SETUP_SCRIPT.as_bytes()),
-    ])
-    .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
 }
 
 /// Takes the build lock of the image `reference` (blocking in a worker

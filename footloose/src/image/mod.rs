@@ -36,3 +36,4 @@ pub use base::exists;
 pub use build::{build, ensure, BuildOutcome};
 pub use catalog::{definition, ImageDefinition, IMAGES};
 pub use prepare::{prepare, Prepared};
+pub use recipe::Recipe;

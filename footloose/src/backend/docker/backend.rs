@@ -16,7 +16,7 @@ use super::connect::{self, ConnectError};
 use super::refusal::{error, found, label_filter};
 use super::{images, networks, request, response};
 use crate::backend::model::{ContainerInfo, NetworkInfo};
-use crate::backend::seam::{Backend, ImageBuild, ImageInfo, RootfsStream};
+use crate::backend::seam::{Backend, BaseImage, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::ContainerPlan;
 use crate::error::{EngineFailure, Error, Result};
 use crate::host::{Flavour, HostFacts};
@@ -228,32 +228,26 @@ impl Backend for DockerBackend {
         images::pull(&self.docker, reference).await
     }
 
-    async fn import_image(
-        &self,
-        rootfs: RootfsStream,
-        reference: &str,
-        changes: Vec<String>,
-    ) -> Result<()> {
-        let reference = self.local_reference(reference);
-        images::import(&self.docker, rootfs, &reference, changes).await
-    }
-
-    fn local_reference(&self, reference: &str) -> String {
-        // Podman's import ignores a separate tag and files short names
-        // under docker.io, and its build resolves a short `FROM` there:
-        // its local images are named in full.
-        match self.facts.flavour {
-            Flavour::Podman => format!("localhost/{reference}"),
-            Flavour::Docker => reference.to_owned(),
-        }
+    async fn import_image(&self, rootfs: RootfsStream, reference: &str) -> Result<()> {
+        images::import(&self.docker, rootfs, reference).await
     }
 
     async fn build_image(
         &self,
-        build: ImageBuild<'_>,
+        recipe: ImageRecipe<'_>,
         on_line: &mut (dyn for<'l> FnMut(&'l str) + Send + '_),
     ) -> Result<()> {
-        images::build(&self.docker, build, on_line).await
+        let base = match recipe.base {
+            BaseImage::Named(name) => name.to_owned(),
+            // Podman's import ignores a separate tag and files short names
+            // under docker.io, and its build resolves a short `FROM` there:
+            // its local images are named in full.
+            BaseImage::Imported(name) => match self.facts.flavour {
+                Flavour::Podman => format!("localhost/{name}"),
+                Flavour::Docker => name.to_owned(),
+            },
+        };
+        images::build(&self.docker, &recipe, &base, on_line).await
     }
 
     async fn remove_image(&self, id: &str) -> Result<()> {

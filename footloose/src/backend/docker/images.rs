@@ -1,13 +1,16 @@
 //! Images over the Docker API: inspect, pull, import, build, remove.
 
+use std::collections::HashMap;
+
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, CreateImageOptionsBuilder, RemoveImageOptions,
 };
 use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
 
+use super::dockerfile;
 use super::refusal::{error, found};
-use crate::backend::seam::{ImageBuild, ImageInfo, RootfsStream};
+use crate::backend::seam::{ImageInfo, ImageRecipe, RootfsStream};
 use crate::error::Result;
 
 pub(super) async fn inspect(docker: &Docker, reference: &str) -> Result<Option<ImageInfo>> {
@@ -34,16 +37,12 @@ pub(super) async fn pull(docker: &Docker, reference: &str) -> Result<()> {
         .map_err(|e| error(format!("pulling {reference}"), e))
 }
 
-pub(super) async fn import(
-    docker: &Docker,
-    rootfs: RootfsStream,
-    reference: &str,
-    changes: Vec<String>,
-) -> Result<()> {
+pub(super) async fn import(docker: &Docker, rootfs: RootfsStream, reference: &str) -> Result<()> {
+    // A base runs a shell when run by hand (`docker run -it BASE`).
     let options = CreateImageOptionsBuilder::default()
         .from_src("-")
         .repo(reference)
-        .changes(changes)
+        .changes(vec!["CMD [\"/bin/bash\"]".to_owned()])
         .build();
     docker
         .create_image(Some(options), Some(bollard::body_try_stream(rootfs)), None)
@@ -53,26 +52,26 @@ pub(super) async fn import(
         .map_err(|e| error(format!("importing {reference}"), e))
 }
 
+/// Builds the Dockerfile of `recipe` on `base` (the name `FROM` uses).
 pub(super) async fn build(
     docker: &Docker,
-    build: ImageBuild<'_>,
+    recipe: &ImageRecipe<'_>,
+    base: &str,
     on_line: &mut (dyn FnMut(&str) + Send + '_),
 ) -> Result<()> {
+    let context = dockerfile::context(recipe.recipe)?;
+    let build_args = HashMap::from([("BASE", base)]);
     let options = BuildImageOptionsBuilder::default()
-        .dockerfile(build.dockerfile)
-        .t(build.tag)
-        .buildargs(&build.build_args)
-        .labels(&build.labels)
+        .dockerfile(dockerfile::PATH)
+        .t(recipe.tag)
+        .buildargs(&build_args)
+        .labels(&recipe.labels)
         .rm(true)
         .forcerm(true)
         .build();
-    let mut stream = docker.build_image(
-        options,
-        None,
-        Some(bollard::body_full(build.context.into())),
-    );
+    let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
     while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| error(format!("building {}", build.tag), e))?;
+        let info = item.map_err(|e| error(format!("building {}", recipe.tag), e))?;
         if let Some(line) = info.stream {
             on_line(&line);
         }

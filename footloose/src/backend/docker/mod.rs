@@ -7,6 +7,7 @@
 mod backend;
 mod connect;
 mod context;
+mod dockerfile;
 mod endpoint;
 mod images;
 mod networks;
