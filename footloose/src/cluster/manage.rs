@@ -178,9 +178,9 @@ async fn select(
 ) -> Result<Vec<MachineStatus>> {
     let machines = status(engine, Some(cluster)).await?;
     if machines.is_empty() {
-        return Err(Error::Invalid(format!(
-            "cluster {cluster} has no machines; create it with `footloose create`"
-        )));
+        return Err(Error::NoMachines {
+            cluster: cluster.to_owned(),
+        });
     }
     for name in hostnames {
         if !machines.iter().any(|m| &m.hostname == name) {
@@ -247,11 +247,8 @@ pub async fn start(
                 let privileged = m.spec.as_ref().is_some_and(|s| s.privileged);
                 start_container(engine, &m.container, privileged).await?;
             }
-            let host_key = m.record.host_key.clone().ok_or_else(|| {
-                Error::Invalid(format!(
-                    "{} has no host key label; it was not made by this footloose",
-                    m.container
-                ))
+            let host_key = m.record.host_key.clone().ok_or_else(|| Error::NoHostKey {
+                machine: m.container.clone(),
             })?;
             wait_ready(
                 engine,

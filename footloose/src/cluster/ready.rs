@@ -95,7 +95,10 @@ pub(crate) async fn wait_ready(
                 Ok((connection, out.stdout().trim().to_owned()))
             })
             .await
-            .map_err(|e| Error::Invalid(format!("readiness task failed: {e}")))?
+            .map_err(|source| Error::Task {
+                task: "readiness",
+                source,
+            })?
         };
         match attempt {
             Ok((connection, state)) if state == "running" || state == "degraded" => {

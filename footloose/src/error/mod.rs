@@ -544,9 +544,129 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// A request that cannot be carried out as asked.
-    #[error("{0}")]
-    Invalid(String),
+    /// A task footloose ran in the background (a blocking file lock, a
+    /// key's generation, an ssh readiness check) panicked or was
+    /// cancelled.
+    #[error("{task} task failed")]
+    Task {
+        /// What the task did, such as `key` or `readiness`.
+        task: &'static str,
+        /// Why it did not finish.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+
+    /// An archive footloose hands to the engine (a build context, a
+    /// machine's keys) could not be packed.
+    #[error("cannot pack {what}")]
+    Pack {
+        /// What was packed, such as `the build context`.
+        what: String,
+        /// The archive writer's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A machine's ssh host key could not be generated.
+    #[error("cannot generate a host key")]
+    HostKey {
+        /// The key library's error.
+        #[source]
+        source: ssh_key::Error,
+    },
+
+    /// An address to publish ports on is not an IP address: that of
+    /// `FOOTLOOSE_PUBLISH_ADDRESS`, or a port mapping's `address` set in
+    /// code (a config file's is checked when it is read).
+    #[error("cannot publish on {setting} `{value}`: not an IP address")]
+    PublishAddress {
+        /// Where the address comes from, such as `host address` or
+        /// `FOOTLOOSE_PUBLISH_ADDRESS`.
+        setting: String,
+        /// The text that is not an address.
+        value: String,
+    },
+
+    /// No free port could be had on a host address, to publish a
+    /// machine's port on.
+    #[error("cannot find a free port on {ip}")]
+    FreePort {
+        /// The host address.
+        ip: std::net::IpAddr,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file or directory to copy from a machine is not there.
+    #[error("cannot copy {path} from {machine}: no such file or directory")]
+    NoSuchFile {
+        /// The container name.
+        machine: String,
+        /// The path in the machine.
+        path: String,
+    },
+
+    /// A machine has no pinned host key to check its sshd against: it
+    /// was made by another footloose.
+    #[error("{machine} has no host key label; it was not made by this footloose")]
+    NoHostKey {
+        /// The container name.
+        machine: String,
+    },
+
+    /// The Ansible inventory could not be written as YAML.
+    #[error("cannot write the inventory as YAML")]
+    Inventory {
+        /// The YAML writer's error.
+        #[source]
+        source: serde_yaml::Error,
+    },
+
+    /// A cluster that an operation needs has no machines.
+    #[error("cluster {cluster} has no machines; create it with `footloose create`")]
+    NoMachines {
+        /// The cluster.
+        cluster: String,
+    },
+
+    /// `create` found a container of the name one of its machines needs
+    /// that is not part of the cluster.
+    #[error("a container named {container} already exists and is not part of cluster {cluster}; remove or rename it")]
+    ForeignContainer {
+        /// The container name.
+        container: String,
+        /// The cluster being created.
+        cluster: String,
+    },
+
+    /// A network of the cluster being created was removed meanwhile
+    /// (another footloose deleted the cluster).
+    #[error("network {network} was removed while this cluster was being created")]
+    NetworkRemoved {
+        /// The network's name.
+        network: String,
+    },
+
+    /// A request to the engine that creates something ended without an
+    /// answer: the task that carried it panicked or was cancelled.
+    #[error("a request to the engine ended without an answer")]
+    Unanswered,
+
+    /// The engine refused to create a machine that mounts host paths, and
+    /// it runs on another host: the paths must exist there. The refusal is
+    /// printed first, then whose paths those are.
+    #[error("{error}\n  {machine} mounts {}: the engine at {endpoint} runs on another host, where bind sources must exist", sources.join(", "))]
+    RemoteBinds {
+        /// The container name.
+        machine: String,
+        /// The host paths it mounts.
+        sources: Vec<String>,
+        /// The engine's endpoint.
+        endpoint: String,
+        /// The engine's refusal (part of the message, so not a source).
+        error: Box<Error>,
+    },
 }
 
 /// The message, then each cause on a line of its own, as `anyhow` prints
@@ -666,6 +786,7 @@ impl Error {
     pub fn engine_failure(&self) -> Option<EngineFailure> {
         match self {
             Error::Engine { kind, .. } => Some(*kind),
+            Error::RemoteBinds { error, .. } => error.engine_failure(),
             _ => None,
         }
     }
@@ -847,6 +968,36 @@ mod tests {
             error: std::io::Error::other("reset by peer"),
         };
         assert_eq!(chain(ssh).matches("reset by peer").count(), 1);
+    }
+
+    #[test]
+    fn a_refusal_of_remote_binds_is_printed_first_and_keeps_its_kind() {
+        let err = Error::RemoteBinds {
+            machine: "c-node0".into(),
+            sources: vec!["/srv/a".into(), "/srv/b".into()],
+            endpoint: "ssh://ops@engine".into(),
+            error: Box::new(Error::Engine {
+                action: "creating container c-node0".into(),
+                kind: EngineFailure::Conflict,
+                message: "name in use".into(),
+            }),
+        };
+        assert!(err.is_conflict());
+        assert_eq!(
+            err.to_string(),
+            "Docker engine error while creating container c-node0: name in use\n  c-node0 mounts /srv/a, /srv/b: the engine at ssh://ops@engine runs on another host, where bind sources must exist"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_task_says_which_and_hands_on_why() {
+        let join = tokio::spawn(async { panic!("boom") }).await.unwrap_err();
+        let err = Error::Task {
+            task: "key",
+            source: join,
+        };
+        assert_eq!(err.to_string(), "key task failed");
+        assert!(super::chain(&err).starts_with("key task failed: task "), "{err:?}");
     }
 
     fn unreachable(endpoint: &str) -> Error {

@@ -219,7 +219,10 @@ pub(super) fn build_context(path: &str, dockerfile: &str) -> Result<Vec<u8>> {
         Entry::file(path, 0o644, dockerfile.as_bytes()),
         Entry::file("common/setup.sh", 0o755, SETUP_SCRIPT.as_bytes()),
     ])
-    .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
+    .map_err(|source| Error::Pack {
+        what: "the build context".to_owned(),
+        source,
+    })
 }
 
 /// Takes the build lock of the image `reference` (blocking in a worker
@@ -252,7 +255,10 @@ pub(super) async fn lock(reference: &str) -> Result<File> {
         Ok(file)
     })
     .await
-    .map_err(|e| Error::Invalid(format!("lock task failed: {e}")))?
+    .map_err(|source| Error::Task {
+        task: "lock",
+        source,
+    })?
 }
 
 #[cfg(test)]

@@ -115,10 +115,10 @@ impl Connection {
                 let _ = channel.wait_close();
                 Ok(())
             }
-            _ => Err(Error::Invalid(format!(
-                "cannot copy {remote} from {}: no such file or directory",
-                self.machine
-            ))),
+            _ => Err(Error::NoSuchFile {
+                machine: self.machine.clone(),
+                path: remote.to_owned(),
+            }),
         }
     }
 }

@@ -63,9 +63,7 @@ pub(super) fn observe(container: &ContainerInfo) -> Observed {
 pub(super) fn refused(request: &CreateRequest, ours: Option<String>, refusal: Refusal) -> Error {
     let cluster = request.config.cluster.name.clone();
     match refusal {
-        Refusal::Foreign { container } => Error::Invalid(format!(
-            "a container named {container} already exists and is not part of cluster {cluster}; remove or rename it"
-        )),
+        Refusal::Foreign { container } => Error::ForeignContainer { container, cluster },
         Refusal::KeyMismatch {
             made_from, theirs, ..
         } => Error::ClusterKeyMismatch {

@@ -174,7 +174,10 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
     }
     if delivery == KeyDelivery::Copy {
         let files = guest::key_files(&host_key.private, &host_key.public, &context.key.public)
-            .map_err(|e| Error::Invalid(format!("cannot pack the keys for {name}: {e}")))?;
+            .map_err(|source| Error::Pack {
+                what: format!("the keys for {name}"),
+                source,
+            })?;
         engine.backend().upload(name, "/", files).await?;
     }
     let route_network = engine.route().network();
@@ -221,12 +224,12 @@ fn on_remote_binds(engine: &Engine, plan: &ContainerPlan, err: Error) -> Error {
     if !engine.is_remote() || sources.is_empty() {
         return err;
     }
-    Error::Invalid(format!(
-        "{err}\n  {} mounts {}: the engine at {} runs on another host, where bind sources must exist",
-        plan.name,
-        sources.join(", "),
-        engine.endpoint()
-    ))
+    Error::RemoteBinds {
+        machine: plan.name.clone(),
+        sources: sources.into_iter().map(str::to_owned).collect(),
+        endpoint: engine.endpoint().to_owned(),
+        error: Box::new(err),
+    }
 }
 
 /// A machine of the in-memory backend, taken as ready once it runs.
