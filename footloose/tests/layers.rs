@@ -75,6 +75,17 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("users of clusters", &["ansible", "testing"]),
 ];
 
+/// The one exception to the layers: the crate's `Error` (in `error/mod.rs`,
+/// a foundation every layer returns) composes the error type each layer
+/// owns, which lives in that layer's `error.rs` (`machine/error.rs`,
+/// `ansible/error.rs`, ...). So `error/mod.rs` may import a file `X/error.rs`
+/// of any layer. Such a file must not import `error/mod.rs` in turn (the
+/// circle check sees to it): it holds data and messages, not the crate's
+/// `Error`.
+fn composes_layer_error(from: &[String], to: &[String]) -> bool {
+    from == ["error"] && to.len() == 2 && to[1] == "error"
+}
+
 /// Re-exports are followed at most this many times for one path.
 const MAX_HOPS: usize = 12;
 
@@ -166,7 +177,7 @@ fn library_layers_point_downwards() {
         let (a, b) = (&lib.files[from], &lib.files[to]);
         let top_a = a.module.first().map(String::as_str);
         let top_b = b.module.first().map(String::as_str);
-        if top_a == top_b {
+        if top_a == top_b || composes_layer_error(&a.module, &b.module) {
             continue;
         }
         let layer = |top: Option<&str>| match top {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::error::AnsibleError;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::{host_key_alias, openssh_options, MachineStatus};
@@ -178,7 +179,7 @@ impl Inventory {
                 children,
             },
         };
-        serde_yaml::to_string(&document).map_err(|source| Error::Inventory { source })
+        serde_yaml::to_string(&document).map_err(|source| AnsibleError::Inventory { source }.into())
     }
 }
 

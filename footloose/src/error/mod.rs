@@ -15,8 +15,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub(crate) mod playbook;
-
+use crate::ansible::AnsibleError;
 pub use footloose_config::ConfigError;
 
 /// A specialised `Result` for footloose operations.
@@ -214,6 +213,11 @@ pub enum Error {
     /// The configuration file is missing or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+
+    /// Running Ansible against a cluster failed: a play, a role, a
+    /// requirements file, a missing program (see [`AnsibleError`]).
+    #[error(transparent)]
+    Ansible(#[from] AnsibleError),
 
     /// No Docker engine answered. Its source, a [`ConnectError`], says why
     /// and what to do about it.
@@ -460,67 +464,6 @@ pub enum Error {
         journal: String,
     },
 
-    /// A program footloose runs for the user is not installed.
-    #[error("`{tool}` was not found on PATH: {hint}")]
-    ToolMissing {
-        /// The program.
-        tool: String,
-        /// How to install it.
-        hint: String,
-    },
-
-    /// `ansible-playbook` exited unsuccessfully: which host failed which
-    /// task and why, the end of the output, and the systemd units that are
-    /// failed on those hosts with their journals.
-    #[error("{0}")]
-    Playbook(Box<playbook::PlaybookFailure>),
-
-    /// `ansible-galaxy` could not install a requirements file's roles or
-    /// collections.
-    #[error("cannot install the {what} of {}: ansible-galaxy failed with {status}{}\n  its output:\n{output}", requirements.display(), hint.map(|h| format!("\n  {h}")).unwrap_or_default())]
-    Requirements {
-        /// The requirements file.
-        requirements: PathBuf,
-        /// `roles` or `collections`.
-        what: &'static str,
-        /// Its exit status.
-        status: String,
-        /// What to do, when footloose knows (such as Galaxy being
-        /// unreachable).
-        hint: Option<&'static str>,
-        /// The end of its output, indented.
-        output: String,
-    },
-
-    /// A role's `meta/main.yml` (or a requirements file) cannot be read as
-    /// Ansible reads it.
-    #[error("{}: {reason}", path.display())]
-    AnsibleFile {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
-
-    /// The role under test cannot be called by the name given, or another
-    /// copy of it would run, or ran, in its place.
-    #[error("the role under test {}: {reason}", dir.display())]
-    Role {
-        /// The role's directory.
-        dir: PathBuf,
-        /// What is wrong, and what to do.
-        reason: String,
-    },
-
-    /// A second run of a playbook changed something.
-    #[error("playbook {} is not idempotent: a second run changed {} task(s):{}", playbook.display(), changed.len(), changed.iter().map(|c| format!("\n  {c}")).collect::<String>())]
-    NotIdempotent {
-        /// The playbook.
-        playbook: PathBuf,
-        /// `host: task` for every task that changed.
-        changed: Vec<String>,
-    },
-
     /// A machine name that the cluster does not have.
     #[error("no machine {name} in cluster {cluster} (it has: {known})")]
     NoSuchMachine {
@@ -613,14 +556,6 @@ pub enum Error {
     NoHostKey {
         /// The container name.
         machine: String,
-    },
-
-    /// The Ansible inventory could not be written as YAML.
-    #[error("cannot write the inventory as YAML")]
-    Inventory {
-        /// The YAML writer's error.
-        #[source]
-        source: serde_yaml::Error,
     },
 
     /// A cluster that an operation needs has no machines.
@@ -997,7 +932,10 @@ mod tests {
             source: join,
         };
         assert_eq!(err.to_string(), "key task failed");
-        assert!(super::chain(&err).starts_with("key task failed: task "), "{err:?}");
+        assert!(
+            super::chain(&err).starts_with("key task failed: task "),
+            "{err:?}"
+        );
     }
 
     fn unreachable(endpoint: &str) -> Error {
