@@ -15,6 +15,7 @@ use super::start::start_container;
 use crate::engine::Engine;
 use crate::error::{EngineFailure, Error, Result};
 use crate::labels;
+use crate::machine::MachineError;
 use crate::ownership::Verdict;
 use crate::process::Identity;
 use crate::Machine;
@@ -247,8 +248,10 @@ pub async fn start(
                 let privileged = m.spec.as_ref().is_some_and(|s| s.privileged);
                 start_container(engine, &m.container, privileged).await?;
             }
-            let host_key = m.record.host_key.clone().ok_or_else(|| Error::NoHostKey {
-                machine: m.container.clone(),
+            let host_key = m.record.host_key.clone().ok_or_else(|| {
+                Error::Machine(MachineError::NoHostKey {
+                    machine: m.container.clone(),
+                })
             })?;
             wait_ready(
                 engine,

@@ -12,6 +12,7 @@ use crate::engine::{ContainerInfo, ContainerStatus, Engine};
 use crate::error::Error;
 use crate::image::Prepared;
 use crate::keys::ClientKey;
+use crate::machine::MachineError;
 use crate::ownership::Ownership;
 use crate::plan::{Existing, Observed, Refusal};
 use crate::process::Presence;
@@ -73,7 +74,9 @@ pub(super) fn refused(request: &CreateRequest, ours: Option<String>, refusal: Re
             key: request.key_path.clone(),
             ours,
         },
-        Refusal::BeingRemoved { container } => Error::Vanished { machine: container },
+        Refusal::BeingRemoved { container } => {
+            Error::Machine(MachineError::Vanished { machine: container })
+        }
         Refusal::Unreadable { container, reason } => Error::Record {
             container,
             source: reason,
