@@ -36,7 +36,8 @@ use std::path::{Path, PathBuf};
 /// The layers of the `footloose` library's top-level modules, lowest first.
 ///
 /// A module may import modules of its own layer or of a lower layer, never
-/// of a higher one. The crate root (`src/lib.rs`) stands above every layer
+/// of a higher one, but for the crate's `Error` composing each layer's error
+/// type (see [`composes_layer_error`]). The crate root (`src/lib.rs`) stands above every layer
 /// and may import anything. Modules listed here that are not in the tree are
 /// ignored; a top-level module that is in the tree but missing here fails
 /// `library_layers_point_downwards`, so that the table stays complete: put a
