@@ -180,7 +180,7 @@ impl std::fmt::Debug for HostKey {
 impl HostKey {
     /// A new ed25519 host key.
     pub fn generate() -> Result<HostKey> {
-        let fail = |e: ssh_key::Error| Error::Invalid(format!("cannot generate a host key: {e}"));
+        let fail = |source: ssh_key::Error| Error::HostKey { source };
         let key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).map_err(fail)?;
         Ok(HostKey {
             private: key.to_openssh(LineEnding::LF).map_err(fail)?.to_string(),

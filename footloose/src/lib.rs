@@ -108,7 +108,7 @@ pub use cluster::{
     start, status, stop, Cluster, ClusterBuilder, MachineState, MachineStatus, Removed,
     DEFAULT_READY_TIMEOUT,
 };
-pub use error::{ConfigError, EngineFailure, Error, Result, Unreachable};
+pub use error::{ConfigError, EngineFailure, Error, Result};
 pub use footloose_config::{self as config, Config};
 /// Turns a function taking `&Cluster` into a test on a fresh cluster made
 /// from a config file (the path is relative to the crate's `Cargo.toml`,
@@ -141,7 +141,9 @@ pub use footloose_config::{self as config, Config};
 /// ```
 pub use footloose_macros::cluster;
 pub use keys::{public_path_of, ClientKey};
-pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT, DEFAULT_REBOOT_TIMEOUT};
+pub use machine::{
+    Machine, MachineError, PublishedPort, Unreachable, DEFAULT_EXEC_TIMEOUT, DEFAULT_REBOOT_TIMEOUT,
+};
 pub use naming::unique_cluster_name;
 pub use ownership::Verdict;
 pub use record::{MachineRecord, MachineVars, RecordError};

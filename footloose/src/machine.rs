@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod error;
+
 pub use crate::backend::PublishedPort;
 use crate::error::{Error, Result};
 use crate::ssh::{Output, Pool};
 use crate::systemd::UnitStatus;
+pub use error::{MachineError, Unreachable};
 
 /// How long a command may run before [`Machine::exec`] gives up on it.
 pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(600);
@@ -248,12 +251,12 @@ impl Machine {
                 return Ok(());
             }
             if status.is_failed() || Instant::now() >= deadline {
-                return Err(Error::UnitNotActive {
+                return Err(Error::Machine(MachineError::UnitNotActive {
                     machine: self.container_name.clone(),
                     status: status.to_string(),
                     waited: timeout,
                     journal: indent(&self.journal_summary(unit)?),
-                });
+                }));
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -338,8 +341,8 @@ impl Machine {
     /// role, Ansible's `reboot` module) brings the machine back too: a
     /// command sent once the old boot is gone waits until the new one is
     /// ready, one sent while the machine goes down may be cut off
-    /// ([`Error::ConnectionLost`]). A poweroff leaves the machine stopped,
-    /// and the next command says so ([`Error::NotRunning`]).
+    /// ([`MachineError::ConnectionLost`]). A poweroff leaves the machine
+    /// stopped, and the next command says so ([`MachineError::NotRunning`]).
     ///
     /// ```no_run
     /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
@@ -363,7 +366,7 @@ impl Machine {
             Ok(out) if out.signal().is_some() => {}
             Ok(out) => drop(out.checked()?),
             // The reboot took the connection down before systemctl answered.
-            Err(Error::ConnectionLost { .. }) => {}
+            Err(Error::Machine(MachineError::ConnectionLost { .. })) => {}
             Err(err) => return Err(err),
         }
         if let Some(boot) = boot {
@@ -372,10 +375,12 @@ impl Machine {
             self.pool
                 .wait_for_boot_after(&boot, left)
                 .map_err(|err| match err {
-                    Error::NotReady { .. } => Error::RebootTimeout {
-                        machine: self.container_name.clone(),
-                        waited: timeout,
-                    },
+                    Error::Machine(MachineError::NotReady { .. }) => {
+                        Error::Machine(MachineError::RebootTimeout {
+                            machine: self.container_name.clone(),
+                            waited: timeout,
+                        })
+                    }
                     err => err,
                 })?;
         }
@@ -384,15 +389,15 @@ impl Machine {
         loop {
             let left = timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
-                return Err(Error::RebootTimeout {
+                return Err(Error::Machine(MachineError::RebootTimeout {
                     machine: self.container_name.clone(),
                     waited: timeout,
-                });
+                }));
             }
             match self.exec_with(&format!("test -e {REBOOT_MARKER}"), &[], left) {
                 Ok(out) if out.exit_code() == Some(1) => return Ok(()),
                 Ok(_) => std::thread::sleep(Duration::from_millis(100)),
-                Err(Error::ConnectionLost { .. }) => {}
+                Err(Error::Machine(MachineError::ConnectionLost { .. })) => {}
                 Err(err) => return Err(err),
             }
         }

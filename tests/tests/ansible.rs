@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use footloose::ansible::{Playbook, Role};
+use footloose::ansible::{AnsibleError, Playbook, Role};
 use footloose::{Cluster, Error};
 
 /// Runs an Ansible command line; panics with its output when it cannot run.
@@ -120,7 +120,7 @@ fn the_recap_and_the_idempotence_check_name_what_changed(cluster: &Cluster) {
         assert_eq!(first.recap[host].failed, 0);
     }
     let err = touch.assert_idempotent(cluster).unwrap_err();
-    let Error::NotIdempotent { changed, .. } = &err else {
+    let Error::Ansible(AnsibleError::NotIdempotent { changed, .. }) = &err else {
         panic!("expected NotIdempotent, got {err}");
     };
     assert!(
@@ -152,7 +152,10 @@ fn a_missing_ansible_playbook_is_a_clear_error(cluster: &Cluster) {
         .program(missing)
         .run(cluster)
         .unwrap_err();
-    assert!(matches!(err, Error::ToolMissing { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Ansible(AnsibleError::ToolMissing { .. })),
+        "{err}"
+    );
     let message = err.to_string();
     assert!(
         message.contains("apt-get install ansible-core"),
@@ -240,7 +243,10 @@ fn a_galaxy_role_without_a_namespace_runs_its_own_converge_and_no_other_copy(clu
         .run(cluster)
         .unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, Error::Role { .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Ansible(AnsibleError::Role { .. })),
+        "{err:?}"
+    );
     assert!(text.contains("the play ran `other.motd` from "), "{text}");
     assert!(
         text.contains(&format!(
@@ -276,7 +282,7 @@ fn a_role_ansible_does_not_find_is_reported_with_what_footloose_linked(cluster: 
         .run(cluster)
         .unwrap_err();
     let report = format!("{err:?}");
-    let Error::Playbook(failure) = &err else {
+    let Error::Ansible(AnsibleError::Playbook(failure)) = &err else {
         panic!("expected a failed play, got {report}");
     };
     let missing = failure
@@ -313,7 +319,7 @@ fn a_unit_in_a_restart_loop_keeps_its_cause_in_the_report(
     }
     let err = converge.run(cluster).unwrap_err();
     let report = format!("{err:?}");
-    let Error::Playbook(failure) = &err else {
+    let Error::Ansible(AnsibleError::Playbook(failure)) = &err else {
         panic!("expected a failed play, got {report}");
     };
     let unit = failure
@@ -452,10 +458,10 @@ fn requirements_from_local_archives_are_installed_once_and_used(cluster: &Cluste
     assert!(
         matches!(
             err,
-            Error::Requirements {
+            Error::Ansible(AnsibleError::Requirements {
                 what: "collections",
                 ..
-            }
+            })
         ),
         "{err:?}"
     );
@@ -475,7 +481,7 @@ fn a_failed_play_names_host_task_message_and_the_failed_units_journal(cluster: &
     // What a test returning this error prints.
     let report = format!("{err:?}");
     println!("{report}");
-    let Error::Playbook(failure) = &err else {
+    let Error::Ansible(AnsibleError::Playbook(failure)) = &err else {
         panic!("expected a failed play, got {report}");
     };
     assert_eq!(failure.failures.len(), 1, "{report}");

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use footloose::{Cluster, Error, Machine};
+use footloose::{Cluster, Error, Machine, MachineError};
 
 /// How many times the counting commands below ran.
 fn runs(node: &Machine, file: &str) -> usize {
@@ -21,7 +21,7 @@ fn a_command_that_drops_its_connection_runs_once(cluster: &Cluster) {
     let result = node.exec("echo ran >> /root/runs; kill -KILL $PPID; sleep 5");
     let err = result.expect_err("the command's connection was killed under it");
     assert!(
-        matches!(err, Error::ConnectionLost { .. }),
+        matches!(err, Error::Machine(MachineError::ConnectionLost { .. })),
         "not named a lost connection: {err:?}"
     );
     let message = err.to_string();
@@ -55,7 +55,7 @@ fn an_upload_cut_short_is_reported_not_redone(cluster: &Cluster) {
     );
     let err = result.expect_err("the upload's connection was killed under it");
     assert!(
-        matches!(err, Error::ConnectionLost { .. }),
+        matches!(err, Error::Machine(MachineError::ConnectionLost { .. })),
         "not named a lost connection: {err:?}"
     );
     assert_eq!(

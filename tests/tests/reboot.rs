@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use footloose::{Cluster, Error, Machine};
+use footloose::{Cluster, Error, Machine, MachineError};
 
 /// The machine's state and ssh port as `footloose show -o json` reports
 /// them.
@@ -58,7 +58,7 @@ fn identity(node: &Machine) -> (String, String) {
 fn booted_at(node: &Machine) -> Option<String> {
     match node.exec("cut -d' ' -f22 /proc/1/stat") {
         Ok(out) => Some(out.checked().unwrap().stdout()),
-        Err(Error::ConnectionLost { .. }) => None,
+        Err(Error::Machine(MachineError::ConnectionLost { .. })) => None,
         Err(err) => panic!("{err}"),
     }
 }
@@ -87,7 +87,7 @@ fn a_machine_rebooted_three_ways_comes_back_with_its_disk(cluster: &Cluster) {
     let boot = booted_at(node);
     match node.exec("reboot") {
         Ok(out) => assert!(out.success(), "{}", out.stderr()),
-        Err(Error::ConnectionLost { .. }) => {}
+        Err(Error::Machine(MachineError::ConnectionLost { .. })) => {}
         Err(err) => panic!("reboot: {err}"),
     }
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -119,7 +119,7 @@ fn a_machine_rebooted_three_ways_comes_back_with_its_disk(cluster: &Cluster) {
 fn a_powered_off_machine_stays_off_and_says_so(cluster: &Cluster) {
     let node = cluster.machine("node0");
     match node.exec("poweroff") {
-        Ok(_) | Err(Error::ConnectionLost { .. }) => {}
+        Ok(_) | Err(Error::Machine(MachineError::ConnectionLost { .. })) => {}
         Err(err) => panic!("poweroff: {err}"),
     }
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -131,7 +131,7 @@ fn a_powered_off_machine_stays_off_and_says_so(cluster: &Cluster) {
         .exec("true")
         .expect_err("a powered-off machine ran a command");
     assert!(
-        matches!(err, Error::NotRunning { .. }),
+        matches!(err, Error::Machine(MachineError::NotRunning { .. })),
         "not named a stopped machine: {err:?}"
     );
     assert!(err.to_string().contains("powered off"), "{err}");

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-pub use crate::error::playbook::{FailedUnit, PlaybookFailure};
+use super::error::{FailedUnit, PlaybookFailure};
 use crate::Cluster;
 
 /// How many units of one host are reported, at most.

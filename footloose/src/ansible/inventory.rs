@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::error::AnsibleError;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::{host_key_alias, openssh_options, MachineStatus};
@@ -178,8 +179,7 @@ impl Inventory {
                 children,
             },
         };
-        serde_yaml::to_string(&document)
-            .map_err(|e| Error::Invalid(format!("cannot write the inventory as YAML: {e}")))
+        serde_yaml::to_string(&document).map_err(|source| AnsibleError::Inventory { source }.into())
     }
 }
 
@@ -195,9 +195,9 @@ pub fn group_name(text: &str) -> String {
 pub async fn inventory(engine: &Engine, cluster: &str, key_path: &Path) -> Result<String> {
     let machines = crate::status(engine, Some(cluster)).await?;
     if machines.is_empty() {
-        return Err(Error::Invalid(format!(
-            "cluster {cluster} has no machines; create it with `footloose create`"
-        )));
+        return Err(Error::NoMachines {
+            cluster: cluster.to_owned(),
+        });
     }
     let known_hosts = crate::cluster::write_known_hosts(cluster, &machines)?;
     let key = std::path::absolute(key_path).unwrap_or_else(|_| key_path.to_owned());

@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod error;
 mod failure;
 mod inventory;
 mod playbook;
@@ -27,9 +28,8 @@ mod tool;
 mod under_test;
 mod workdir;
 
-pub use crate::error::playbook::MissingRole;
-pub use failure::{FailedUnit, PlaybookFailure};
+pub use error::{AnsibleError, FailedUnit, MissingRole, PlaybookFailure, TaskFailure};
 pub use inventory::{group_name, inventory, Inventory, InventoryHost};
 pub use playbook::{Playbook, PlaybookRun};
-pub use recap::{ChangedTask, Recap, TaskFailure};
+pub use recap::{ChangedTask, Recap};
 pub use roles::Role;

@@ -6,11 +6,11 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::failure::PlaybookFailure;
+use super::error::{AnsibleError, PlaybookFailure};
 use super::recap::{parse_changed, parse_recap, ChangedTask, Recap};
 use super::roles::{self, Role};
 use super::under_test;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::Cluster;
 
 /// The program run; `FOOTLOOSE_ANSIBLE_PLAYBOOK` names another.
@@ -218,7 +218,7 @@ impl Playbook {
     }
 
     /// Runs the playbook against `cluster` and fails unless it exits 0,
-    /// with an [`Error::Playbook`] that names each failed task, its host and
+    /// with an [`AnsibleError::Playbook`] that names each failed task, its host and
     /// message, the end of the output, and the systemd units failed on
     /// those hosts with their journals.
     pub fn run(&self, cluster: &Cluster) -> Result<PlaybookRun> {
@@ -235,7 +235,7 @@ impl Playbook {
         );
         failure.missing_role = under_test::missing_role(&run.output, &self.roles, links.as_deref());
         failure.collect_units(cluster);
-        Err(Error::Playbook(Box::new(failure)))
+        Err(AnsibleError::Playbook(Box::new(failure)).into())
     }
 
     /// Runs the playbook against `cluster` and returns what happened,
@@ -243,7 +243,7 @@ impl Playbook {
     /// its requirements cannot be installed).
     ///
     /// When a role under test was given ([`role`](Self::role)), it also
-    /// fails ([`Error::Role`]) if another role by one of its names would
+    /// fails ([`AnsibleError::Role`]) if another role by one of its names would
     /// run in its place (one in `roles/` beside the playbook, which Ansible
     /// looks in first), or if a role by its short name but called by
     /// another name ran instead (from `~/.ansible/roles`, say).
@@ -348,10 +348,11 @@ impl Playbook {
         if run.changed() == 0 {
             return Ok(run);
         }
-        Err(Error::NotIdempotent {
+        Err(AnsibleError::NotIdempotent {
             playbook: self.path.clone(),
             changed: run.changed_tasks.iter().map(ToString::to_string).collect(),
-        })
+        }
+        .into())
     }
 
     fn command(&self, program: &OsString, inventory: &Path) -> Command {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::error::playbook::TaskFailure;
+use super::error::TaskFailure;
 
 /// One host's line of the PLAY RECAP.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
+use super::error::AnsibleError;
 use super::workdir;
 use crate::error::{Error, Result};
 
@@ -105,7 +106,7 @@ pub(crate) fn install(path: &Path, program: Option<&Path>) -> Result<Installed> 
     if let Some(installed) = done.get_or_insert_with(HashMap::new).get(&key) {
         return Ok(installed.clone());
     }
-    let wanted = parse_requirements(&text).map_err(|reason| Error::AnsibleFile {
+    let wanted = parse_requirements(&text).map_err(|reason| AnsibleError::File {
         path: path.clone(),
         reason,
     })?;
@@ -171,7 +172,7 @@ fn galaxy(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    Err(Error::Requirements {
+    Err(AnsibleError::Requirements {
         requirements: requirements.to_owned(),
         what,
         status: out
@@ -186,7 +187,8 @@ fn galaxy(
             .map(|l| format!("    {l}"))
             .collect::<Vec<_>>()
             .join("\n"),
-    })
+    }
+    .into())
 }
 
 /// What to do about an `ansible-galaxy` failure, when its output says

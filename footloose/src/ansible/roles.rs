@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::error::AnsibleError;
 use super::workdir;
 use crate::error::{Error, Result};
 
@@ -96,7 +97,7 @@ impl Role {
                 std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?
             }
         };
-        let names = role_names(&text, &dir_name).map_err(|reason| Error::AnsibleFile {
+        let names = role_names(&text, &dir_name).map_err(|reason| AnsibleError::File {
             path: meta.unwrap_or_else(|| dir.join("meta/main.yml")),
             reason,
         })?;
@@ -124,12 +125,12 @@ impl Role {
     pub fn named(dir: impl AsRef<Path>, name: &str) -> Result<Role> {
         let derived = Role::at(dir.as_ref())?;
         if !is_role_name(name) {
-            return Err(Error::Role {
+            return Err(AnsibleError::Role {
                 dir: derived.dir,
                 reason: format!(
                     "`{name}` is not a role name: use `namespace.name` or `name`, each of letters, digits, `_` and `-`"
                 ),
-            });
+            }.into());
         }
         let aliases = std::iter::once(derived.name)
             .chain(derived.aliases)
@@ -159,10 +160,11 @@ impl Role {
 fn role_dir(dir: &Path) -> Result<(PathBuf, String)> {
     let dir = std::fs::canonicalize(dir).map_err(|e| Error::io("cannot find the role", dir, e))?;
     if !dir.is_dir() {
-        return Err(Error::Role {
+        return Err(AnsibleError::Role {
             dir,
             reason: "is not a directory: a role is one (with tasks/, meta/, …)".to_owned(),
-        });
+        }
+        .into());
     }
     let name = dir
         .file_name()

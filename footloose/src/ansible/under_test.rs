@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::error::{AnsibleError, MissingRole};
 use super::roles::Role;
-use crate::error::playbook::MissingRole;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The last part of a role name: `redis` of `geerlingguy.redis`.
 fn short(name: &str) -> &str {
@@ -26,14 +26,14 @@ pub(crate) fn check_before(roles: &[Role], playbook: &Path) -> Result<()> {
                 continue;
             };
             if target != role.dir {
-                return Err(Error::Role {
+                return Err(AnsibleError::Role {
                     dir: role.dir.clone(),
                     reason: format!(
                         "{} ({}) is another role by the name `{name}`, and Ansible looks beside the playbook before footloose's links: it would run instead. Remove or rename it",
                         found.display(),
                         target.display()
                     ),
-                });
+                }.into());
             }
         }
     }
@@ -81,14 +81,14 @@ pub(crate) fn check_after(
             ),
             None => "from a collection or a path footloose cannot see".to_owned(),
         };
-        return Err(Error::Role {
+        return Err(AnsibleError::Role {
             dir: role.dir.clone(),
             reason: format!(
                 "the play ran `{ran}` {from}, not the role under test, which footloose linked as {}: call it by one of those names in the playbook, or link it as `{ran}` with Role::named({:?}, {ran:?})",
                 quoted_names(role),
                 role.dir.display()
             ),
-        });
+        }.into());
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use super::start::start_container;
 use crate::engine::Engine;
 use crate::error::{EngineFailure, Error, Result};
 use crate::labels;
+use crate::machine::MachineError;
 use crate::ownership::Verdict;
 use crate::process::Identity;
 use crate::Machine;
@@ -178,9 +179,9 @@ async fn select(
 ) -> Result<Vec<MachineStatus>> {
     let machines = status(engine, Some(cluster)).await?;
     if machines.is_empty() {
-        return Err(Error::Invalid(format!(
-            "cluster {cluster} has no machines; create it with `footloose create`"
-        )));
+        return Err(Error::NoMachines {
+            cluster: cluster.to_owned(),
+        });
     }
     for name in hostnames {
         if !machines.iter().any(|m| &m.hostname == name) {
@@ -248,10 +249,9 @@ pub async fn start(
                 start_container(engine, &m.container, privileged).await?;
             }
             let host_key = m.record.host_key.clone().ok_or_else(|| {
-                Error::Invalid(format!(
-                    "{} has no host key label; it was not made by this footloose",
-                    m.container
-                ))
+                Error::Machine(MachineError::NoHostKey {
+                    machine: m.container.clone(),
+                })
             })?;
             wait_ready(
                 engine,

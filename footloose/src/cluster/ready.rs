@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::{ContainerInfo, ContainerStatus, Engine, Route, Vantage, REACH_ENV};
-use crate::error::{EngineFailure, Error, Result, Unreachable};
+use crate::error::{EngineFailure, Error, Result};
+use crate::machine::{MachineError, Unreachable};
 use crate::ssh::{Back, Connection, Lifeline, Pool, Target};
 use crate::Machine;
 
@@ -95,7 +96,10 @@ pub(crate) async fn wait_ready(
                 Ok((connection, out.stdout().trim().to_owned()))
             })
             .await
-            .map_err(|e| Error::Invalid(format!("readiness task failed: {e}")))?
+            .map_err(|source| Error::Task {
+                task: "readiness",
+                source,
+            })?
         };
         match attempt {
             Ok((connection, state)) if state == "running" || state == "degraded" => {
@@ -134,7 +138,11 @@ pub(crate) async fn wait_ready(
             // that stopped frees its address, and the engine may give it
             // to the next container at once. The refusal is final only
             // while the machine still runs at the address that refused.
-            Err(err @ (Error::HostKeyMismatch { .. } | Error::KeyRejected { .. })) => {
+            Err(
+                err @ Error::Machine(
+                    MachineError::HostKeyMismatch { .. } | MachineError::KeyRejected { .. },
+                ),
+            ) => {
                 info = running(engine, name).await?;
                 inspected = Instant::now();
                 if info.ssh_endpoint(engine.route()) == Some(addr) {
@@ -175,9 +183,9 @@ pub(crate) async fn join_route(
     info: ContainerInfo,
 ) -> Result<ContainerInfo> {
     match engine.route() {
-        Route::Unroutable { reason } => Err(Error::NoRoute {
+        Route::Unroutable { reason } => Err(Error::Machine(MachineError::NoRoute {
             reason: reason.clone(),
-        }),
+        })),
         Route::Network { network } if !info.networks.contains_key(network) => {
             tracing::debug!("{name}: attaching it to network {network}, where it is reached");
             engine
@@ -236,7 +244,7 @@ impl Unanswered {
 /// only silence counts there.
 fn is_unanswered(err: &Error, route: &Route) -> bool {
     use std::io::ErrorKind::*;
-    let Error::Ssh { error, action, .. } = err else {
+    let Error::Machine(MachineError::Ssh { error, action, .. }) = err else {
         return false;
     };
     let connecting = action.starts_with("connecting");
@@ -285,7 +293,7 @@ fn log_says_sshd_started(log: &str) -> bool {
 /// from where, and the way out.
 fn unreachable(engine: &Engine, name: &str, addr: SocketAddr, err: &Error) -> Error {
     let reason = match err {
-        Error::Ssh { error, .. } => error.to_string(),
+        Error::Machine(MachineError::Ssh { error, .. }) => error.to_string(),
         other => other.to_string(),
     };
     let vantage = engine.vantage();
@@ -305,14 +313,14 @@ fn unreachable(engine: &Engine, name: &str, addr: SocketAddr, err: &Error) -> Er
         ),
         Route::Unroutable { reason } => reason.clone(),
     };
-    Error::Unreachable(Box::new(Unreachable {
+    Error::Machine(MachineError::Unreachable(Box::new(Unreachable {
         machine: name.to_owned(),
         addr,
         route: engine.route().to_string(),
         reason,
         vantage: vantage.describe(),
         way_out,
-    }))
+    })))
 }
 
 /// How long a machine that exited with the reboot code is given for the
@@ -357,8 +365,8 @@ impl Lifeline for EngineLifeline {
 /// [`REBOOT_EXIT_CODE`](crate::guest::REBOOT_EXIT_CODE) and the engine starts
 /// it again) until it runs a boot other than `after` (its container's start
 /// time; any boot when `None`) and is ready. A machine that stays stopped
-/// is [`Error::NotRunning`] at once; one that was removed is
-/// [`Error::Vanished`].
+/// is [`MachineError::NotRunning`] at once; one that was removed is
+/// [`MachineError::Vanished`].
 pub(crate) async fn wait_back(
     engine: &Engine,
     name: &str,
@@ -373,9 +381,9 @@ pub(crate) async fn wait_back(
         let info = match engine.container(name).await {
             Ok(Some(info)) => Some(info),
             Ok(None) => {
-                return Err(Error::Vanished {
+                return Err(Error::Machine(MachineError::Vanished {
                     machine: name.to_owned(),
-                })
+                }))
             }
             Err(err) if err.engine_failure() == Some(EngineFailure::Transient) => None,
             Err(err) => return Err(err),
@@ -402,15 +410,15 @@ pub(crate) async fn wait_back(
                 match wait_ready(engine, name, hostname, host_key, key_path, deadline).await {
                     // It went down again while being waited for: the
                     // reboot was still under way.
-                    Err(Error::Stopped { exit_code, .. })
+                    Err(Error::Machine(MachineError::Stopped { exit_code, .. }))
                         if exit_code == crate::guest::REBOOT_EXIT_CODE => {}
                     Err(err) if err.engine_failure() == Some(EngineFailure::Transient) => {}
                     // It went down for good: powered off or stopped.
-                    Err(Error::Stopped { exit_code, .. }) => {
-                        return Err(Error::NotRunning {
+                    Err(Error::Machine(MachineError::Stopped { exit_code, .. })) => {
+                        return Err(Error::Machine(MachineError::NotRunning {
                             machine: name.to_owned(),
                             state: format!("exited, exit code {exit_code}"),
-                        })
+                        }))
                     }
                     result => return result,
                 }
@@ -420,9 +428,9 @@ pub(crate) async fn wait_back(
                 if info.exit_code == Some(crate::guest::REBOOT_EXIT_CODE)
                     && exited_since.get_or_insert_with(Instant::now).elapsed() < RESTART_GRACE => {}
             Some(ContainerStatus::Removing) => {
-                return Err(Error::Vanished {
+                return Err(Error::Machine(MachineError::Vanished {
                     machine: name.to_owned(),
-                })
+                }))
             }
             status => {
                 let state = match (status, info.exit_code) {
@@ -432,10 +440,10 @@ pub(crate) async fn wait_back(
                     (Some(status), _) => format!("{status:?}").to_lowercase(),
                     (None, _) => "in a state footloose does not know".to_owned(),
                 };
-                return Err(Error::NotRunning {
+                return Err(Error::Machine(MachineError::NotRunning {
                     machine: name.to_owned(),
                     state,
-                });
+                }));
             }
         }
         if Instant::now() >= deadline.at {
@@ -461,9 +469,9 @@ pub(crate) async fn running(engine: &Engine, name: &str) -> Result<ContainerInfo
     loop {
         match engine.container(name).await {
             Ok(Some(info)) if info.status == Some(ContainerStatus::Removing) => {
-                return Err(Error::Vanished {
+                return Err(Error::Machine(MachineError::Vanished {
                     machine: name.to_owned(),
-                })
+                }))
             }
             Ok(Some(info)) if info.is_running() => return Ok(info),
             Ok(Some(info)) => {
@@ -473,18 +481,18 @@ pub(crate) async fn running(engine: &Engine, name: &str) -> Result<ContainerInfo
                         Some(ContainerStatus::Restarting | ContainerStatus::Exited)
                     );
                 if !rebooting || started.elapsed() >= RESTART_GRACE {
-                    return Err(Error::Stopped {
+                    return Err(Error::Machine(MachineError::Stopped {
                         machine: name.to_owned(),
                         exit_code: info.exit_code.unwrap_or_default(),
                         reason: info.error.clone().unwrap_or_default(),
                         logs: boot_log(engine, name, 20).await,
-                    });
+                    }));
                 }
             }
             Ok(None) => {
-                return Err(Error::Vanished {
+                return Err(Error::Machine(MachineError::Vanished {
                     machine: name.to_owned(),
-                })
+                }))
             }
             Err(err) if err.engine_failure() == Some(EngineFailure::Transient) => {
                 if started.elapsed() >= RESTART_GRACE {
@@ -498,12 +506,12 @@ pub(crate) async fn running(engine: &Engine, name: &str) -> Result<ContainerInfo
 }
 
 async fn not_ready(engine: &Engine, name: &str, deadline: Deadline, reason: String) -> Error {
-    Error::NotReady {
+    Error::Machine(MachineError::NotReady {
         machine: name.to_owned(),
         deadline: deadline.allowed,
         reason,
         logs: boot_log(engine, name, 20).await,
-    }
+    })
 }
 
 /// The last `lines` lines the container printed, without terminal colours,
@@ -546,6 +554,7 @@ pub(crate) fn strip_ansi(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{log_says_sshd_started, strip_ansi};
+    use crate::machine::MachineError;
 
     #[test]
     fn a_boot_log_tells_when_sshd_started() {
@@ -567,10 +576,12 @@ mod tests {
     #[test]
     fn only_silence_counts_as_unanswered_over_a_network() {
         use super::{is_unanswered, Error, Route};
-        let ssh = |action: &str, kind: std::io::ErrorKind| Error::Ssh {
-            machine: "m".into(),
-            action: action.into(),
-            error: kind.into(),
+        let ssh = |action: &str, kind: std::io::ErrorKind| {
+            Error::Machine(MachineError::Ssh {
+                machine: "m".into(),
+                action: action.into(),
+                error: kind.into(),
+            })
         };
         let published = Route::Published {
             host: [127, 0, 0, 1].into(),

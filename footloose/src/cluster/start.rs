@@ -3,6 +3,7 @@
 
 use crate::engine::{ContainerStatus, Engine};
 use crate::error::{Error, Result};
+use crate::machine::MachineError;
 
 /// Starts a container, explaining the usual reason a privileged one fails.
 /// A container that another process started meanwhile is fine.
@@ -12,9 +13,9 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
         Err(err) => err,
     };
     if err.is_not_found() || being_removed(engine, name).await {
-        return Err(Error::Vanished {
+        return Err(Error::Machine(MachineError::Vanished {
             machine: name.to_owned(),
-        });
+        }));
     }
     let Error::Engine {
         message: mut reason,

@@ -1,6 +1,14 @@
 //! The library's error type, and how footloose's errors carry their
 //! causes.
 //!
+//! Each layer owns its errors: the configuration's are
+//! [`ConfigError`] (footloose-config), a machine's (ssh, commands, boots)
+//! [`MachineError`] (`machine/error.rs`), Ansible's [`AnsibleError`]
+//! (`ansible/error.rs`). [`Error`] composes them, each printed as it is,
+//! beside the failures of the cluster's own operations and of the engine;
+//! this module holds that composition and the helpers every layer's errors
+//! share ([`chain`], [`write_report`]).
+//!
 //! An error whose cause ends its message carries that cause as its
 //! [`source`](std::error::Error::source) and leaves it out of its own
 //! message, so that a chain printer (`anyhow`'s `{:#}`, or [`chain`])
@@ -13,10 +21,9 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
 
-pub(crate) mod playbook;
-
+use crate::ansible::AnsibleError;
+use crate::machine::MachineError;
 pub use footloose_config::ConfigError;
 
 /// A specialised `Result` for footloose operations.
@@ -39,17 +46,6 @@ pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
-}
-
-/// What a machine's last boot messages say to do, when footloose knows.
-fn boot_failure_hint(logs: &str) -> &'static str {
-    if logs.contains("control group: Permission denied")
-        || logs.contains("Failed to allocate manager object")
-    {
-        "\n  systemd could not make its cgroups: a rootless engine on a cgroup v1 host cannot delegate them (Podman and Docker need cgroup v2 for rootless systemd machines); use a rootful engine, or a host booted with cgroup v2 (systemd.unified_cgroup_hierarchy=1)"
-    } else {
-        ""
-    }
 }
 
 /// What to do when the engine at `endpoint` does not answer.
@@ -205,6 +201,34 @@ impl fmt::Debug for ConnectError {
 /// }
 /// ```
 ///
+/// The errors of a layer come as that layer's type, which `Error` carries
+/// as it is ([`Config`](Error::Config), [`Machine`](Error::Machine),
+/// [`Ansible`](Error::Ansible)): match through it.
+///
+/// ```no_run
+/// use footloose::ansible::{AnsibleError, Playbook};
+/// use footloose::{Cluster, Error, MachineError};
+///
+/// fn converge(cluster: &Cluster) -> footloose::Result<()> {
+///     cluster.machine("node0").exec("apt-get update")?.checked()?;
+///     Playbook::new("site.yml").run(cluster)?;
+///     Ok(())
+/// }
+///
+/// # fn demo(cluster: &Cluster) {
+/// match converge(cluster) {
+///     Ok(()) => {}
+///     Err(Error::Machine(MachineError::Command { command, stderr, .. })) => {
+///         eprintln!("`{command}` failed: {stderr}")
+///     }
+///     Err(Error::Ansible(AnsibleError::Playbook(failure))) => {
+///         eprintln!("{} task(s) failed", failure.failures.len())
+///     }
+///     Err(err) => eprintln!("error: {:#}", anyhow::Error::from(err)),
+/// }
+/// # }
+/// ```
+///
 /// Its `Debug` form, which a `#[test]` returning `Result<(), Error>` and
 /// `unwrap` print, is the message and its causes on lines of their own,
 /// as `anyhow` prints an error.
@@ -214,6 +238,16 @@ pub enum Error {
     /// The configuration file is missing or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+
+    /// Running Ansible against a cluster failed: a play, a role, a
+    /// requirements file, a missing program (see [`AnsibleError`]).
+    #[error(transparent)]
+    Ansible(#[from] AnsibleError),
+
+    /// Reaching or running on a machine failed: ssh, a command, a boot,
+    /// a reboot, a unit (see [`MachineError`]).
+    #[error(transparent)]
+    Machine(#[from] MachineError),
 
     /// No Docker engine answered. Its source, a [`ConnectError`], says why
     /// and what to do about it.
@@ -256,32 +290,6 @@ pub enum Error {
         reason: crate::distro::AdaptError,
     },
 
-    /// A machine did not become ready in time, or stopped while booting.
-    #[error("machine {machine} did not become ready within {}s: {reason}\n  last boot messages:\n{logs}", deadline.as_secs())]
-    NotReady {
-        /// The container name.
-        machine: String,
-        /// The deadline that passed.
-        deadline: Duration,
-        /// The last thing that failed.
-        reason: String,
-        /// The container's last log lines, indented.
-        logs: String,
-    },
-
-    /// A machine's container stopped while it booted: PID 1 exited.
-    #[error("machine {machine} stopped while booting (exit code {exit_code}{})\n  last boot messages:\n{logs}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") }, boot_failure_hint(logs))]
-    Stopped {
-        /// The container name.
-        machine: String,
-        /// PID 1's exit code.
-        exit_code: i64,
-        /// The engine's word on why, if any.
-        reason: String,
-        /// The container's last log lines, indented.
-        logs: String,
-    },
-
     /// The engine refused to start a container.
     #[error("cannot start machine {machine}: {reason}")]
     Start {
@@ -289,51 +297,6 @@ pub enum Error {
         machine: String,
         /// The engine's message, with a hint when one is known.
         reason: String,
-    },
-
-    /// An ssh connection, authentication or channel failed.
-    #[error("ssh to {machine} failed while {action}: {error}")]
-    Ssh {
-        /// The container name.
-        machine: String,
-        /// What was being done.
-        action: String,
-        /// libssh2's (or the socket's) error.
-        error: std::io::Error,
-    },
-
-    /// The ssh connection dropped after a command or file data was sent:
-    /// what was sent may or may not have taken effect, and footloose did
-    /// not send it again.
-    #[error("the ssh connection to {machine} dropped while {action}, after it was sent: it may or may not have taken effect, and was not tried again ({error})")]
-    ConnectionLost {
-        /// The container name.
-        machine: String,
-        /// What was being done.
-        action: String,
-        /// libssh2's (or the socket's) error.
-        error: std::io::Error,
-    },
-
-    /// The machine presented a host key other than the one footloose gave it.
-    #[error("host key mismatch for {machine}: it presented a key other than the one footloose installed; refusing to connect")]
-    HostKeyMismatch {
-        /// The container name.
-        machine: String,
-    },
-
-    /// A command run in a machine exited unsuccessfully (see
-    /// [`Output::checked`](crate::Output::checked)).
-    #[error("`{command}` on {machine} failed with {status}\n  stderr: {stderr}")]
-    Command {
-        /// The container name.
-        machine: String,
-        /// The command line.
-        command: String,
-        /// The exit status or signal.
-        status: String,
-        /// What the command wrote to stderr.
-        stderr: String,
     },
 
     /// Reading or writing a local file failed.
@@ -356,16 +319,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// The machine refused the cluster's client key: it trusts another one.
-    /// Final, not retried: the machine was made with another key.
-    #[error("{machine} refused the key {}: the machine was made with another key; delete the cluster where it was made, or use another cluster name", key.display())]
-    KeyRejected {
-        /// The container name.
-        machine: String,
-        /// The private key that was offered.
-        key: PathBuf,
-    },
-
     /// `create` found the cluster already made with another client key,
     /// typically the same cluster name used from another directory.
     #[error("cluster {cluster} already exists, made from {made_from} with key {theirs}; this config's key {} {}\n  to make a separate cluster, give it another name (`footloose create --cluster NAME`); to replace it, delete it first (`footloose delete --cluster {cluster}`, or `footloose delete` where it was made)", key.display(), ours.as_deref().map(|f| format!("is {f}")).unwrap_or_else(|| "does not exist yet".to_owned()))]
@@ -380,47 +333,6 @@ pub enum Error {
         key: PathBuf,
         /// That key's fingerprint, when the file exists.
         ours: Option<String>,
-    },
-
-    /// A machine booted (its sshd started), but footloose cannot reach it
-    /// from where it runs.
-    #[error("{0}")]
-    Unreachable(Box<Unreachable>),
-
-    /// footloose has no way to reach machines from where it runs; said
-    /// before anything is made.
-    #[error("footloose cannot reach machines from here: {reason}")]
-    NoRoute {
-        /// Why, and the way out.
-        reason: String,
-    },
-
-    /// A machine went away while footloose was bringing it up.
-    #[error(
-        "machine {machine} was removed while it booted (did another footloose delete the cluster?)"
-    )]
-    Vanished {
-        /// The container name.
-        machine: String,
-    },
-
-    /// A machine went down under a [`Machine`](crate::Machine) and did not
-    /// come back: it was powered off or stopped (a reboot brings it back).
-    #[error("machine {machine} is not running ({state}): it was powered off or stopped, and only a reboot brings a machine back on its own; start it again (`footloose start`, `footloose::start`)")]
-    NotRunning {
-        /// The container name.
-        machine: String,
-        /// Its state as the engine reports it, such as `exited, exit code 0`.
-        state: String,
-    },
-
-    /// A machine asked to reboot was not back within the time allowed.
-    #[error("machine {machine} did not reboot within {}s: it was still up with its old boot, or not ready again", waited.as_secs())]
-    RebootTimeout {
-        /// The container name.
-        machine: String,
-        /// How long it was given.
-        waited: Duration,
     },
 
     /// A machine's labels could not be read as a [`MachineRecord`](crate::record::MachineRecord).
@@ -446,81 +358,6 @@ pub enum Error {
     #[error("interrupted")]
     Interrupted,
 
-    /// A systemd unit did not become active.
-    #[error("unit {status} on {machine}: did not become active within {}s\n{journal}", waited.as_secs())]
-    UnitNotActive {
-        /// The container name.
-        machine: String,
-        /// The unit's state, as [`UnitStatus`](crate::UnitStatus) prints it.
-        status: String,
-        /// How long it was waited for.
-        waited: Duration,
-        /// The unit's journal of this boot, summarised (repeats folded),
-        /// after its heading, indented.
-        journal: String,
-    },
-
-    /// A program footloose runs for the user is not installed.
-    #[error("`{tool}` was not found on PATH: {hint}")]
-    ToolMissing {
-        /// The program.
-        tool: String,
-        /// How to install it.
-        hint: String,
-    },
-
-    /// `ansible-playbook` exited unsuccessfully: which host failed which
-    /// task and why, the end of the output, and the systemd units that are
-    /// failed on those hosts with their journals.
-    #[error("{0}")]
-    Playbook(Box<playbook::PlaybookFailure>),
-
-    /// `ansible-galaxy` could not install a requirements file's roles or
-    /// collections.
-    #[error("cannot install the {what} of {}: ansible-galaxy failed with {status}{}\n  its output:\n{output}", requirements.display(), hint.map(|h| format!("\n  {h}")).unwrap_or_default())]
-    Requirements {
-        /// The requirements file.
-        requirements: PathBuf,
-        /// `roles` or `collections`.
-        what: &'static str,
-        /// Its exit status.
-        status: String,
-        /// What to do, when footloose knows (such as Galaxy being
-        /// unreachable).
-        hint: Option<&'static str>,
-        /// The end of its output, indented.
-        output: String,
-    },
-
-    /// A role's `meta/main.yml` (or a requirements file) cannot be read as
-    /// Ansible reads it.
-    #[error("{}: {reason}", path.display())]
-    AnsibleFile {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
-
-    /// The role under test cannot be called by the name given, or another
-    /// copy of it would run, or ran, in its place.
-    #[error("the role under test {}: {reason}", dir.display())]
-    Role {
-        /// The role's directory.
-        dir: PathBuf,
-        /// What is wrong, and what to do.
-        reason: String,
-    },
-
-    /// A second run of a playbook changed something.
-    #[error("playbook {} is not idempotent: a second run changed {} task(s):{}", playbook.display(), changed.len(), changed.iter().map(|c| format!("\n  {c}")).collect::<String>())]
-    NotIdempotent {
-        /// The playbook.
-        playbook: PathBuf,
-        /// `host: task` for every task that changed.
-        changed: Vec<String>,
-    },
-
     /// A machine name that the cluster does not have.
     #[error("no machine {name} in cluster {cluster} (it has: {known})")]
     NoSuchMachine {
@@ -544,9 +381,104 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// A request that cannot be carried out as asked.
-    #[error("{0}")]
-    Invalid(String),
+    /// A task footloose ran in the background (a blocking file lock, a
+    /// key's generation, an ssh readiness check) panicked or was
+    /// cancelled.
+    #[error("{task} task failed")]
+    Task {
+        /// What the task did, such as `key` or `readiness`.
+        task: &'static str,
+        /// Why it did not finish.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+
+    /// An archive footloose hands to the engine (a build context, a
+    /// machine's keys) could not be packed.
+    #[error("cannot pack {what}")]
+    Pack {
+        /// What was packed, such as `the build context`.
+        what: String,
+        /// The archive writer's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A machine's ssh host key could not be generated.
+    #[error("cannot generate a host key")]
+    HostKey {
+        /// The key library's error.
+        #[source]
+        source: ssh_key::Error,
+    },
+
+    /// An address to publish ports on is not an IP address: that of
+    /// `FOOTLOOSE_PUBLISH_ADDRESS`, or a port mapping's `address` set in
+    /// code (a config file's is checked when it is read).
+    #[error("cannot publish on {setting} `{value}`: not an IP address")]
+    PublishAddress {
+        /// Where the address comes from, such as `host address` or
+        /// `FOOTLOOSE_PUBLISH_ADDRESS`.
+        setting: String,
+        /// The text that is not an address.
+        value: String,
+    },
+
+    /// No free port could be had on a host address, to publish a
+    /// machine's port on.
+    #[error("cannot find a free port on {ip}")]
+    FreePort {
+        /// The host address.
+        ip: std::net::IpAddr,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A cluster that an operation needs has no machines.
+    #[error("cluster {cluster} has no machines; create it with `footloose create`")]
+    NoMachines {
+        /// The cluster.
+        cluster: String,
+    },
+
+    /// `create` found a container of the name one of its machines needs
+    /// that is not part of the cluster.
+    #[error("a container named {container} already exists and is not part of cluster {cluster}; remove or rename it")]
+    ForeignContainer {
+        /// The container name.
+        container: String,
+        /// The cluster being created.
+        cluster: String,
+    },
+
+    /// A network of the cluster being created was removed meanwhile
+    /// (another footloose deleted the cluster).
+    #[error("network {network} was removed while this cluster was being created")]
+    NetworkRemoved {
+        /// The network's name.
+        network: String,
+    },
+
+    /// A request to the engine that creates something ended without an
+    /// answer: the task that carried it panicked or was cancelled.
+    #[error("a request to the engine ended without an answer")]
+    Unanswered,
+
+    /// The engine refused to create a machine that mounts host paths, and
+    /// it runs on another host: the paths must exist there. The refusal is
+    /// printed first, then whose paths those are.
+    #[error("{error}\n  {machine} mounts {}: the engine at {endpoint} runs on another host, where bind sources must exist", sources.join(", "))]
+    RemoteBinds {
+        /// The container name.
+        machine: String,
+        /// The host paths it mounts.
+        sources: Vec<String>,
+        /// The engine's endpoint.
+        endpoint: String,
+        /// The engine's refusal (part of the message, so not a source).
+        error: Box<Error>,
+    },
 }
 
 /// The message, then each cause on a line of its own, as `anyhow` prints
@@ -627,34 +559,6 @@ pub enum EngineFailure {
     Other,
 }
 
-/// What footloose tried to reach a booted machine, from where, and the
-/// way out (see [`Error::Unreachable`]).
-///
-/// ```
-/// # fn demo(err: &footloose::Error) {
-/// if let footloose::Error::Unreachable(unreachable) = err {
-///     eprintln!("{} is up but not reachable at {}", unreachable.machine, unreachable.addr);
-/// }
-/// # }
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-#[error("{machine} booted, but footloose cannot reach its sshd at {addr} ({reason})\n  tried: {route}\n  {vantage}\n  {way_out}")]
-pub struct Unreachable {
-    /// The container name.
-    pub machine: String,
-    /// The address tried.
-    pub addr: std::net::SocketAddr,
-    /// The route it was tried by.
-    pub route: String,
-    /// The last connection failure.
-    pub reason: String,
-    /// Where this process runs, as the engine sees it.
-    pub vantage: String,
-    /// What to do about it.
-    pub way_out: String,
-}
-
 impl Error {
     /// The kind of engine refusal, when this is an engine error.
     ///
@@ -666,6 +570,7 @@ impl Error {
     pub fn engine_failure(&self) -> Option<EngineFailure> {
         match self {
             Error::Engine { kind, .. } => Some(*kind),
+            Error::RemoteBinds { error, .. } => error.engine_failure(),
             _ => None,
         }
     }
@@ -760,26 +665,6 @@ mod tests {
     }
 
     #[test]
-    fn a_machine_whose_systemd_cannot_make_cgroups_says_why() {
-        let stopped = |logs: &str| Error::Stopped {
-            machine: "c-node0".into(),
-            exit_code: 255,
-            reason: String::new(),
-            logs: logs.into(),
-        };
-        let rootless_v1 = stopped(
-            "    Failed to create /init.scope control group: Permission denied\n    Exiting PID 1...",
-        )
-        .to_string();
-        assert!(
-            rootless_v1.contains("rootless engine on a cgroup v1 host"),
-            "{rootless_v1}"
-        );
-        let other = stopped("    Freezing execution.").to_string();
-        assert!(!other.contains("cgroup v1"), "{other}");
-    }
-
-    #[test]
     fn a_chain_prints_every_cause_once_in_order() {
         let err = Error::Setting {
             setting: "FOOTLOOSE_LEASE".into(),
@@ -841,12 +726,45 @@ mod tests {
             std::io::Error::new(std::io::ErrorKind::NotFound, "gone away"),
         );
         assert_eq!(chain(io).matches("gone away").count(), 1);
-        let ssh = Error::Ssh {
+        let ssh = Error::from(MachineError::Ssh {
             machine: "c-node0".into(),
             action: "handshaking".into(),
             error: std::io::Error::other("reset by peer"),
-        };
+        });
         assert_eq!(chain(ssh).matches("reset by peer").count(), 1);
+    }
+
+    #[test]
+    fn a_refusal_of_remote_binds_is_printed_first_and_keeps_its_kind() {
+        let err = Error::RemoteBinds {
+            machine: "c-node0".into(),
+            sources: vec!["/srv/a".into(), "/srv/b".into()],
+            endpoint: "ssh://ops@engine".into(),
+            error: Box::new(Error::Engine {
+                action: "creating container c-node0".into(),
+                kind: EngineFailure::Conflict,
+                message: "name in use".into(),
+            }),
+        };
+        assert!(err.is_conflict());
+        assert_eq!(
+            err.to_string(),
+            "Docker engine error while creating container c-node0: name in use\n  c-node0 mounts /srv/a, /srv/b: the engine at ssh://ops@engine runs on another host, where bind sources must exist"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_task_says_which_and_hands_on_why() {
+        let join = tokio::spawn(async { panic!("boom") }).await.unwrap_err();
+        let err = Error::Task {
+            task: "key",
+            source: join,
+        };
+        assert_eq!(err.to_string(), "key task failed");
+        assert!(
+            super::chain(&err).starts_with("key task failed: task "),
+            "{err:?}"
+        );
     }
 
     fn unreachable(endpoint: &str) -> Error {

@@ -239,7 +239,10 @@ pub(super) async fn lock(reference: &str) -> Result<File> {
         Ok(file)
     })
     .await
-    .map_err(|e| Error::Invalid(format!("lock task failed: {e}")))?
+    .map_err(|source| Error::Task {
+        task: "lock",
+        source,
+    })?
 }
 
 #[cfg(test)]

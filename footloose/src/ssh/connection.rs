@@ -10,6 +10,7 @@ use ssh2::{ErrorCode, Session};
 
 use crate::error::{Error, Result};
 use crate::keys::host_key_matches;
+use crate::machine::MachineError;
 
 /// How long connecting, the handshake and authentication may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -75,45 +76,51 @@ impl Connection {
     /// [`open`](Self::open), giving the tcp connection `connect_timeout`
     /// to be accepted (waiting for a booting machine tries often, briefly).
     pub fn open_within(target: &Target, connect_timeout: Duration) -> Result<Connection> {
-        let ssh = |action: &str, source: ssh2::Error| Error::Ssh {
-            machine: target.machine.clone(),
-            action: action.to_owned(),
-            error: source.into(),
+        let ssh = |action: &str, source: ssh2::Error| {
+            Error::Machine(MachineError::Ssh {
+                machine: target.machine.clone(),
+                action: action.to_owned(),
+                error: source.into(),
+            })
         };
         let tcp = TcpStream::connect_timeout(&target.addr, connect_timeout).map_err(|error| {
-            Error::Ssh {
+            Error::Machine(MachineError::Ssh {
                 machine: target.machine.clone(),
                 action: format!("connecting to {}", target.addr),
                 error,
-            }
+            })
         })?;
         tcp.set_nodelay(true).ok();
-        await_banner(&tcp).map_err(|error| Error::Ssh {
-            machine: target.machine.clone(),
-            action: format!("waiting for sshd at {}", target.addr),
-            error,
+        await_banner(&tcp).map_err(|error| {
+            Error::Machine(MachineError::Ssh {
+                machine: target.machine.clone(),
+                action: format!("waiting for sshd at {}", target.addr),
+                error,
+            })
         })?;
         let fd = tcp.as_raw_fd();
         let mut session = Session::new().map_err(|e| ssh("creating a session", e))?;
         session.set_tcp_stream(tcp);
         session.set_timeout(CONNECT_TIMEOUT.as_millis() as u32);
         session.handshake().map_err(|e| ssh("handshaking", e))?;
-        let (presented, _) = session.host_key().ok_or_else(|| Error::HostKeyMismatch {
-            machine: target.machine.clone(),
+        let (presented, _) = session.host_key().ok_or_else(|| {
+            Error::Machine(MachineError::HostKeyMismatch {
+                machine: target.machine.clone(),
+            })
         })?;
         if !host_key_matches(presented, &target.host_key) {
-            return Err(Error::HostKeyMismatch {
+            return Err(Error::Machine(MachineError::HostKeyMismatch {
                 machine: target.machine.clone(),
-            });
+            }));
         }
         session
             .userauth_pubkey_file(&target.user, None, &target.key_path, None)
             .map_err(|e| match e.code() {
                 ErrorCode::Session(AUTHENTICATION_FAILED | PUBLICKEY_UNVERIFIED) => {
-                    Error::KeyRejected {
+                    Error::Machine(MachineError::KeyRejected {
                         machine: target.machine.clone(),
                         key: target.key_path.clone(),
-                    }
+                    })
                 }
                 _ => ssh("authenticating", e),
             })?;
@@ -144,11 +151,11 @@ impl Connection {
 
     /// Wraps a libssh2 error with what was being done.
     pub(crate) fn error(&self, action: &str, source: impl Into<std::io::Error>) -> Error {
-        Error::Ssh {
+        Error::Machine(MachineError::Ssh {
             machine: self.machine.clone(),
             action: action.to_owned(),
             error: source.into(),
-        }
+        })
     }
 
     /// Runs `op` in non-blocking mode until it stops answering EAGAIN,

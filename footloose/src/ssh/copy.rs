@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::connection::Connection;
 use crate::error::{Error, Result};
+use crate::machine::MachineError;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -115,10 +116,10 @@ impl Connection {
                 let _ = channel.wait_close();
                 Ok(())
             }
-            _ => Err(Error::Invalid(format!(
-                "cannot copy {remote} from {}: no such file or directory",
-                self.machine
-            ))),
+            _ => Err(Error::Machine(MachineError::NoSuchFile {
+                machine: self.machine.clone(),
+                path: remote.to_owned(),
+            })),
         }
     }
 }

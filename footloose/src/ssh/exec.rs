@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::connection::Connection;
 use crate::error::{Error, Result};
+use crate::machine::MachineError;
 
 /// How a remote command ended.
 ///
@@ -129,8 +130,8 @@ impl Output {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
 
-    /// `Ok(self)` when it succeeded, else an [`Error::Command`] carrying the
-    /// command, its status and its stderr.
+    /// `Ok(self)` when it succeeded, else a [`MachineError::Command`]
+    /// carrying the command, its status and its stderr.
     ///
     /// ```no_run
     /// # fn demo(machine: &footloose::Machine) -> footloose::Result<()> {
@@ -143,12 +144,12 @@ impl Output {
         if self.success() {
             Ok(self)
         } else {
-            Err(Error::Command {
+            Err(Error::Machine(MachineError::Command {
                 machine: self.machine.clone(),
                 command: self.command.clone(),
                 status: self.status.to_string(),
                 stderr: self.stderr().trim_end().to_owned(),
-            })
+            }))
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::connection::{Connection, Target};
 use crate::error::{Error, Result};
+use crate::machine::MachineError;
 
 /// Connections kept open per machine. sshd serves up to `MaxSessions`
 /// channels per connection; footloose uses one channel per connection at a
@@ -152,8 +153,8 @@ impl Pool {
     /// machine restarted, sshd was restarted: the channel cannot be opened)
     /// is dropped and `op` runs on a fresh one. Once `op` has sent its
     /// command or data ([`Connection::commit`]), a dropped connection is
-    /// [`Error::ConnectionLost`]: the command may or may not have run, and
-    /// it is never run a second time behind the caller's back.
+    /// [`MachineError::ConnectionLost`]: the command may or may not have
+    /// run, and it is never run a second time behind the caller's back.
     pub fn with<T>(&self, op: impl Fn(&Connection) -> Result<T>) -> Result<T> {
         self.with_within(BACK_WITHIN, op)
     }
@@ -170,7 +171,9 @@ impl Pool {
         if let Some(connection) = pooled {
             connection.begin();
             match op(&connection) {
-                Err(Error::Ssh { .. }) if !connection.committed() => dropped = true,
+                Err(Error::Machine(MachineError::Ssh { .. })) if !connection.committed() => {
+                    dropped = true
+                }
                 result => return self.settle(connection, result),
             }
         }
@@ -206,7 +209,9 @@ impl Pool {
     /// will not be), and reach it where it is now.
     fn open(&self, within: Duration) -> Result<Connection> {
         match Connection::open(&self.target()) {
-            Err(Error::Ssh { .. }) if self.lifeline.is_some() => self.reconnect(within),
+            Err(Error::Machine(MachineError::Ssh { .. })) if self.lifeline.is_some() => {
+                self.reconnect(within)
+            }
             result => result,
         }
     }
@@ -215,19 +220,19 @@ impl Pool {
     /// after the operation was sent for what it is.
     fn settle<T>(&self, connection: Connection, result: Result<T>) -> Result<T> {
         match result {
-            Err(Error::Ssh {
+            Err(Error::Machine(MachineError::Ssh {
                 machine,
                 action,
                 error,
-            }) if connection.committed() => {
+            })) if connection.committed() => {
                 self.lost.store(true, std::sync::atomic::Ordering::SeqCst);
-                Err(Error::ConnectionLost {
+                Err(Error::Machine(MachineError::ConnectionLost {
                     machine,
                     action,
                     error,
-                })
+                }))
             }
-            Err(error @ Error::Ssh { .. }) => Err(error),
+            Err(error @ Error::Machine(MachineError::Ssh { .. })) => Err(error),
             result => {
                 self.put(connection);
                 result

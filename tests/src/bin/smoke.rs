@@ -258,18 +258,18 @@ fn reboot(cli: &Path, dir: &Path) {
     assert_eq!(node.read_file("/root/kept").unwrap(), b"kept\n");
     // A command that kills its own session runs once, and says so.
     match node.exec("echo ran >> /root/runs; kill -KILL $PPID; sleep 5") {
-        Err(footloose::Error::ConnectionLost { .. }) => {}
+        Err(footloose::Error::Machine(footloose::MachineError::ConnectionLost { .. })) => {}
         other => panic!("a command that dropped its connection: {other:?}"),
     }
     assert_eq!(node.read_file("/root/runs").unwrap(), b"ran\n");
     match node.exec("poweroff") {
-        Ok(_) | Err(footloose::Error::ConnectionLost { .. }) => {}
+        Ok(_) | Err(footloose::Error::Machine(footloose::MachineError::ConnectionLost { .. })) => {}
         Err(err) => panic!("poweroff: {err}"),
     }
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         match node.exec("true") {
-            Err(footloose::Error::NotRunning { .. }) => break,
+            Err(footloose::Error::Machine(footloose::MachineError::NotRunning { .. })) => break,
             _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(500)),
             other => panic!("the powered-off machine is still up: {other:?}"),
         }

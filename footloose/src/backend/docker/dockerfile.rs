@@ -44,7 +44,10 @@ pub(super) fn context(recipe: &Recipe) -> Result<Vec<u8>> {
         Entry::file(PATH, 0o644, render(recipe).as_bytes()),
         Entry::file("common/setup.sh", 0o755, recipe.setup_script.as_bytes()),
     ])
-    .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
+    .map_err(|source| Error::Pack {
+        what: "the build context".to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]

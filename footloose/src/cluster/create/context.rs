@@ -12,6 +12,7 @@ use crate::engine::{ContainerInfo, ContainerStatus, Engine};
 use crate::error::Error;
 use crate::image::Prepared;
 use crate::keys::ClientKey;
+use crate::machine::MachineError;
 use crate::ownership::Ownership;
 use crate::plan::{Existing, Observed, Refusal};
 use crate::process::Presence;
@@ -63,9 +64,7 @@ pub(super) fn observe(container: &ContainerInfo) -> Observed {
 pub(super) fn refused(request: &CreateRequest, ours: Option<String>, refusal: Refusal) -> Error {
     let cluster = request.config.cluster.name.clone();
     match refusal {
-        Refusal::Foreign { container } => Error::Invalid(format!(
-            "a container named {container} already exists and is not part of cluster {cluster}; remove or rename it"
-        )),
+        Refusal::Foreign { container } => Error::ForeignContainer { container, cluster },
         Refusal::KeyMismatch {
             made_from, theirs, ..
         } => Error::ClusterKeyMismatch {
@@ -75,7 +74,9 @@ pub(super) fn refused(request: &CreateRequest, ours: Option<String>, refusal: Re
             key: request.key_path.clone(),
             ours,
         },
-        Refusal::BeingRemoved { container } => Error::Vanished { machine: container },
+        Refusal::BeingRemoved { container } => {
+            Error::Machine(MachineError::Vanished { machine: container })
+        }
         Refusal::Unreadable { container, reason } => Error::Record {
             container,
             source: reason,

@@ -11,7 +11,10 @@ pub(super) async fn existing_key(path: &Path) -> Result<Option<ClientKey>> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || ClientKey::load_existing(&path))
         .await
-        .map_err(|e| Error::Invalid(format!("key task failed: {e}")))?
+        .map_err(|source| Error::Task {
+            task: "key",
+            source,
+        })?
 }
 
 /// Generates the key at `path` (or loads it, when another process made it
@@ -20,5 +23,8 @@ pub(super) async fn generate_key(path: &Path) -> Result<ClientKey> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || ClientKey::load_or_generate(&path))
         .await
-        .map_err(|e| Error::Invalid(format!("key task failed: {e}")))?
+        .map_err(|source| Error::Task {
+            task: "key",
+            source,
+        })?
 }

@@ -20,6 +20,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::guest::{self, KeyDelivery};
 use crate::keys::HostKey;
+use crate::machine::MachineError;
 use crate::plan::{action_for, Action, CreatePlan, MachineStep};
 use crate::record::{MachineRecord, RECORD_VERSION};
 
@@ -101,12 +102,12 @@ async fn look_again(context: &Context<'_>, name: &str) -> Result<(Action, Option
 }
 
 fn not_started(deadline: Deadline, name: &str) -> Error {
-    Error::NotReady {
+    Error::Machine(MachineError::NotReady {
         machine: name.to_owned(),
         deadline: deadline.allowed,
         reason: "another footloose process created it and has not started it".to_owned(),
         logs: "    (it never started)".to_owned(),
-    }
+    })
 }
 
 /// Creates, prepares and starts a machine. Returns its pinned host key, or
@@ -174,7 +175,10 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
     }
     if delivery == KeyDelivery::Copy {
         let files = guest::key_files(&host_key.private, &host_key.public, &context.key.public)
-            .map_err(|e| Error::Invalid(format!("cannot pack the keys for {name}: {e}")))?;
+            .map_err(|source| Error::Pack {
+                what: format!("the keys for {name}"),
+                source,
+            })?;
         engine.backend().upload(name, "/", files).await?;
     }
     let route_network = engine.route().network();
@@ -196,7 +200,9 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         // engine refuses to start a machine on either. By the time that
         // answer arrives the duplicate may be gone already: wait until each
         // network is single, then try once more.
-        if step.instance.spec.networks.is_empty() || matches!(err, Error::Vanished { .. }) {
+        if step.instance.spec.networks.is_empty()
+            || matches!(err, Error::Machine(MachineError::Vanished { .. }))
+        {
             return Err(err);
         }
         for network in &step.instance.spec.networks {
@@ -221,12 +227,12 @@ fn on_remote_binds(engine: &Engine, plan: &ContainerPlan, err: Error) -> Error {
     if !engine.is_remote() || sources.is_empty() {
         return err;
     }
-    Error::Invalid(format!(
-        "{err}\n  {} mounts {}: the engine at {} runs on another host, where bind sources must exist",
-        plan.name,
-        sources.join(", "),
-        engine.endpoint()
-    ))
+    Error::RemoteBinds {
+        machine: plan.name.clone(),
+        sources: sources.into_iter().map(str::to_owned).collect(),
+        endpoint: engine.endpoint().to_owned(),
+        error: Box::new(err),
+    }
 }
 
 /// A machine of the in-memory backend, taken as ready once it runs.
@@ -242,8 +248,10 @@ async fn assumed_ready(
         .container(&step.container)
         .await?
         .filter(|c| c.is_running())
-        .ok_or_else(|| Error::Vanished {
-            machine: step.container.clone(),
+        .ok_or_else(|| {
+            Error::Machine(MachineError::Vanished {
+                machine: step.container.clone(),
+            })
         })?;
     let info = crate::cluster::ready::join_route(context.engine, &step.container, info).await?;
     Ok(crate::Machine::unconnected(

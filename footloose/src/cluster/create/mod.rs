@@ -34,6 +34,7 @@ use super::ready::Deadline;
 use super::running::Cluster;
 use crate::engine::{Engine, Route};
 use crate::error::{Error, Result};
+use crate::machine::MachineError;
 use crate::ownership::Ownership;
 use crate::plan::{self, CreatePlan, Observed};
 use context::{observe, refused, Context};
@@ -127,16 +128,16 @@ async fn carry_out(
 /// none from where this process runs, or a network that does not exist.
 async fn check_route(engine: &Engine) -> Result<()> {
     match engine.route() {
-        Route::Unroutable { reason } => Err(Error::NoRoute {
+        Route::Unroutable { reason } => Err(Error::Machine(MachineError::NoRoute {
             reason: reason.clone(),
-        }),
+        })),
         Route::Network { network } if engine.networks_named(network).await?.is_empty() => {
-            Err(Error::NoRoute {
+            Err(Error::Machine(MachineError::NoRoute {
                 reason: format!(
                     "machines are to be reached on network {network}, and the engine has no network of that name ({})",
                     engine.vantage().describe()
                 ),
-            })
+            }))
         }
         _ => Ok(()),
     }

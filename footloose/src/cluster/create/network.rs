@@ -58,9 +58,9 @@ pub(super) async fn await_single_network(
     loop {
         let all = networks_named(engine, name).await?;
         let Some((_, winner)) = all.first().cloned() else {
-            return Err(Error::Invalid(format!(
-                "network {name} was removed while this cluster was being created"
-            )));
+            return Err(Error::NetworkRemoved {
+                network: name.to_owned(),
+            });
         };
         if all.len() == 1 || started.elapsed() > DUPLICATE_LIMIT {
             return Ok(winner);

@@ -42,15 +42,13 @@ pub(super) fn pick(ports: &mut [PortPublish]) -> Result<Held> {
     for port in ports.iter_mut().filter(|p| p.host_port.is_none()) {
         let ip: IpAddr = match port.host_ip.as_str() {
             "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            ip => ip.parse().map_err(|_| {
-                Error::Invalid(format!(
-                    "cannot publish on host address {ip}: not an IP address"
-                ))
+            ip => ip.parse().map_err(|_| Error::PublishAddress {
+                setting: "host address".to_owned(),
+                value: ip.to_owned(),
             })?,
         };
         let any = SocketAddr::new(ip, 0);
-        let cannot =
-            |e: std::io::Error| Error::Invalid(format!("cannot find a free port on {ip}: {e}"));
+        let cannot = |source: std::io::Error| Error::FreePort { ip, source };
         let number = if port.protocol == "udp" {
             let socket = UdpSocket::bind(any).map_err(cannot)?;
             let number = socket.local_addr().map_err(cannot)?.port();

@@ -68,10 +68,9 @@ pub(super) fn publish_address(request: &CreateRequest, engine: &Engine) -> Resul
         return Ok(address);
     }
     if let Ok(text) = std::env::var(PUBLISH_ADDRESS_ENV) {
-        return text.trim().parse().map_err(|_| {
-            Error::Invalid(format!(
-                "{PUBLISH_ADDRESS_ENV}={text:?} is not an IP address"
-            ))
+        return text.trim().parse().map_err(|_| Error::PublishAddress {
+            setting: PUBLISH_ADDRESS_ENV.to_owned(),
+            value: text.clone(),
         });
     }
     let configured = request.config.cluster.publish_address.as_deref();

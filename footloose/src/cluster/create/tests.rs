@@ -15,6 +15,7 @@ use crate::backend::{ContainerStatus, ImageInfo};
 use crate::engine::{Engine, Route};
 use crate::error::{EngineFailure, Error};
 use crate::labels::{self, Lifetime};
+use crate::machine::MachineError;
 use crate::ownership::{Ownership, Verdict};
 use crate::process::Identity;
 use crate::record::{MachineRecord, RECORD_VERSION};
@@ -313,7 +314,7 @@ async fn a_machine_deleted_while_it_starts_is_reported_and_nothing_is_left() {
     });
     let err = create(&engine, &f.request).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Vanished { machine } if machine.starts_with("c-node")),
+        matches!(&err, Error::Machine(MachineError::Vanished { machine }) if machine.starts_with("c-node")),
         "{err}"
     );
     assert!(names(&f).is_empty());
@@ -573,7 +574,7 @@ async fn without_a_route_to_the_machines_nothing_is_made() {
         let mut f = fixture(YAML, false);
         f.engine = f.engine.clone().routed(route.clone());
         let err = create(&f.engine, &f.request).await.unwrap_err();
-        let Error::NoRoute { reason } = &err else {
+        let Error::Machine(MachineError::NoRoute { reason }) = &err else {
             panic!("{route:?} gave {err}");
         };
         assert!(

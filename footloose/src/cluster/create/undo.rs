@@ -86,11 +86,7 @@ impl Made {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(task);
-        answered.await.unwrap_or_else(|_| {
-            Err(Error::Invalid(
-                "a request to the engine ended without an answer".to_owned(),
-            ))
-        })
+        answered.await.unwrap_or(Err(Error::Unanswered))
     }
 
     /// Waits until every creating request has ended, for a while: past

@@ -1,9 +1,109 @@
-//! The report of a failed play, as [`Error::Playbook`](crate::Error::Playbook)
-//! carries it: data and how it prints. [`crate::ansible`] reads it from
-//! Ansible's output and fills in the failed units.
+//! What goes wrong in the Ansible layer: [`AnsibleError`], and the report
+//! of a failed play ([`PlaybookFailure`]) as it carries it, data and how
+//! it prints. The rest of [`crate::ansible`] reads the report from
+//! Ansible's output and fills in the failed units. The crate's
+//! [`Error`](crate::Error) carries an `AnsibleError` as
+//! [`Error::Ansible`](crate::Error::Ansible), printed as it is.
 
 use std::fmt;
 use std::path::PathBuf;
+
+/// What goes wrong when footloose runs Ansible against a cluster: a play
+/// that failed, a second run that changed something, a role or a
+/// requirements file it cannot use, a program that is not installed.
+///
+/// It reaches callers as [`Error::Ansible`](crate::Error::Ansible), which
+/// prints it as it is:
+///
+/// ```no_run
+/// # fn demo(cluster: &footloose::Cluster) {
+/// use footloose::ansible::{AnsibleError, Playbook};
+/// use footloose::Error;
+///
+/// let site = Playbook::new("site.yml");
+/// match site.assert_idempotent(cluster) {
+///     Ok(_) => {}
+///     Err(Error::Ansible(AnsibleError::NotIdempotent { changed, .. })) => {
+///         eprintln!("a second run changed {}", changed.join(", "))
+///     }
+///     Err(Error::Ansible(AnsibleError::ToolMissing { hint, .. })) => eprintln!("{hint}"),
+///     Err(err) => eprintln!("{:#}", anyhow::Error::from(err)),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnsibleError {
+    /// `ansible-playbook` exited unsuccessfully: which host failed which
+    /// task and why, the end of the output, and the systemd units that are
+    /// failed on those hosts with their journals.
+    #[error("{0}")]
+    Playbook(Box<PlaybookFailure>),
+
+    /// A second run of a playbook changed something.
+    #[error("playbook {} is not idempotent: a second run changed {} task(s):{}", playbook.display(), changed.len(), changed.iter().map(|c| format!("\n  {c}")).collect::<String>())]
+    NotIdempotent {
+        /// The playbook.
+        playbook: PathBuf,
+        /// `host: task` for every task that changed.
+        changed: Vec<String>,
+    },
+
+    /// `ansible-galaxy` could not install a requirements file's roles or
+    /// collections.
+    #[error("cannot install the {what} of {}: ansible-galaxy failed with {status}{}\n  its output:\n{output}", requirements.display(), hint.map(|h| format!("\n  {h}")).unwrap_or_default())]
+    Requirements {
+        /// The requirements file.
+        requirements: PathBuf,
+        /// `roles` or `collections`.
+        what: &'static str,
+        /// Its exit status.
+        status: String,
+        /// What to do, when footloose knows (such as Galaxy being
+        /// unreachable).
+        hint: Option<&'static str>,
+        /// The end of its output, indented.
+        output: String,
+    },
+
+    /// A role's `meta/main.yml` (or a requirements file) cannot be read as
+    /// Ansible reads it.
+    #[error("{}: {reason}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The role under test cannot be called by the name given, or another
+    /// copy of it would run, or ran, in its place.
+    #[error("the role under test {}: {reason}", dir.display())]
+    Role {
+        /// The role's directory.
+        dir: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+
+    /// An Ansible program (`ansible-playbook`, `ansible-galaxy`) is not
+    /// installed.
+    #[error("`{tool}` was not found on PATH: {hint}")]
+    ToolMissing {
+        /// The program.
+        tool: String,
+        /// How to install it.
+        hint: String,
+    },
+
+    /// The inventory could not be written as YAML.
+    #[error("cannot write the inventory as YAML")]
+    Inventory {
+        /// The YAML writer's error.
+        #[source]
+        source: serde_yaml::Error,
+    },
+}
 
 /// A task that failed on a host, as its `fatal: [host]: FAILED! => {...}`
 /// (or, in a loop, `failed: [host] (item=...) => {...}`) line says.
@@ -22,19 +122,20 @@ pub struct TaskFailure {
     pub unreachable: bool,
 }
 
-/// A failed `ansible-playbook` run, as [`Error::Playbook`](crate::Error::Playbook)
+/// A failed `ansible-playbook` run, as [`AnsibleError::Playbook`]
 /// carries it. It prints as a report: each failed task with its host and
 /// message first, then the end of the output, then each failed systemd
-/// unit of those hosts with its `systemctl status` and its last journal
+/// unit of those hosts with its `systemctl status` and its
 /// journal (this boot's, repeated lines folded, so that the first failed
 /// start of a unit in a restart loop is there whole).
 ///
 /// ```no_run
 /// # fn demo(cluster: &footloose::Cluster) {
-/// use footloose::{ansible::Playbook, Error};
+/// use footloose::ansible::{AnsibleError, Playbook};
+/// use footloose::Error;
 ///
 /// match Playbook::new("converge.yml").run(cluster) {
-///     Err(Error::Playbook(failure)) => {
+///     Err(Error::Ansible(AnsibleError::Playbook(failure))) => {
 ///         let first = &failure.failures[0];
 ///         eprintln!("{} failed on {}: {}", first.task, first.host, first.message);
 ///         for unit in &failure.units {
