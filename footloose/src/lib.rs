@@ -98,6 +98,7 @@ mod process;
 pub mod reach;
 pub mod record;
 pub mod runtime;
+pub mod settings;
 mod ssh;
 mod systemd;
 pub mod testing;
@@ -144,6 +145,7 @@ pub use machine::{Machine, PublishedPort, DEFAULT_EXEC_TIMEOUT, DEFAULT_REBOOT_T
 pub use naming::unique_cluster_name;
 pub use ownership::Verdict;
 pub use record::{MachineRecord, MachineVars, RecordError};
+pub use settings::{EngineSettings, SettingError, Settings};
 pub use ssh::{ExitStatus, Output};
 pub use systemd::UnitStatus;
 pub use testing::ClusterGuard;
