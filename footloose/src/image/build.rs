@@ -10,6 +10,7 @@ use crate::archive::{self, Entry};
 use crate::backend::ImageBuild;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::Settings;
 
 /// What [`ensure`] had to do.
 ///
@@ -49,8 +50,27 @@ pub enum BuildOutcome {
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// A build takes its lock in `$XDG_RUNTIME_DIR` and its Debian mirror from
+/// the environment's settings; [`ensure_with`] takes others.
 pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
-    Ok(ensure_labelled(engine, reference).await?.0)
+    ensure_with(engine, reference, &Settings::from_env()).await
+}
+
+/// [`ensure`] with `settings` (the lock directory, the Debian mirror).
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let settings = footloose::Settings::from_env();
+/// footloose::image::ensure_with(engine, "footloose/debian13", &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn ensure_with(
+    engine: &Engine,
+    reference: &str,
+    settings: &Settings,
+) -> Result<BuildOutcome> {
+    Ok(ensure_labelled(engine, reference, settings).await?.0)
 }
 
 /// [`ensure`], also returning the image's labels (read once when it was
@@ -58,9 +78,10 @@ pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
 pub(super) async fn ensure_labelled(
     engine: &Engine,
     reference: &str,
+    settings: &Settings,
 ) -> Result<(BuildOutcome, HashMap<String, String>)> {
     let found = labels_of(engine, reference).await?;
-    let outcome = ensure_from(engine, reference, found.as_ref()).await?;
+    let outcome = ensure_from(engine, reference, found.as_ref(), settings).await?;
     match (outcome, found) {
         (BuildOutcome::Present, Some(labels)) => Ok((outcome, labels)),
         _ => Ok((
@@ -83,6 +104,7 @@ async fn ensure_from(
     engine: &Engine,
     reference: &str,
     labels: Option<&HashMap<String, String>>,
+    settings: &Settings,
 ) -> Result<BuildOutcome> {
     if let Some(image) = definition(reference) {
         return match labels {
@@ -92,9 +114,9 @@ async fn ensure_from(
                     "Building {} again: this footloose defines it differently",
                     image.reference()
                 );
-                build(engine, &image, false).await
+                build_with(engine, &image, false, settings).await
             }
-            None => build(engine, &image, false).await,
+            None => build_with(engine, &image, false, settings).await,
         };
     }
     if labels.is_some() {
@@ -124,8 +146,29 @@ async fn ensure_from(
 /// footloose::image::build(engine, &debian13, true).await?;
 /// # Ok(()) }
 /// ```
+///
+/// The lock and the Debian mirror are the environment's settings';
+/// [`build_with`] takes others.
 pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Result<BuildOutcome> {
-    let _lock = lock(&image.reference()).await?;
+    build_with(engine, image, force, &Settings::from_env()).await
+}
+
+/// [`build`] with `settings` (the lock directory, the Debian mirror).
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let debian13 = footloose::image::definition("debian13").expect("a footloose image");
+/// let settings = footloose::Settings::from_env();
+/// footloose::image::build_with(engine, &debian13, false, &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn build_with(
+    engine: &Engine,
+    image: &ImageDefinition,
+    force: bool,
+    settings: &Settings,
+) -> Result<BuildOutcome> {
+    let _lock = lock(&image.reference(), settings).await?;
     // Another process may have built it while this one waited.
     if !force {
         if let Some(labels) = labels_of(engine, &image.reference()).await? {
@@ -135,7 +178,7 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
         }
     }
     let previous = image_id(engine, &image.reference()).await;
-    let base = ensure_base(engine, image).await?;
+    let base = ensure_base(engine, image, settings).await?;
     tracing::info!("Building image {} on {base} ...", image.reference());
     let dockerfile = format!("{}/Dockerfile", image.name);
     let context = build_context(&dockerfile, image.dockerfile)?;
@@ -222,10 +265,10 @@ pub(super) fn build_context(path: &str, dockerfile: &str) -> Result<Vec<u8>> {
     .map_err(|e| Error::Invalid(format!("cannot make the build context: {e}")))
 }
 
-/// Takes the build lock of the image `reference` (blocking in a worker
-/// thread).
-pub(super) async fn lock(reference: &str) -> Result<File> {
-    let dir = crate::paths::lock_dir();
+/// Takes the build lock of the image `reference`, in the settings' lock
+/// directory (blocking in a worker thread).
+pub(super) async fn lock(reference: &str, settings: &Settings) -> Result<File> {
+    let dir = settings.lock_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
     let file_name: String = reference
         .trim_start_matches("footloose/")
