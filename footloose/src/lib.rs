@@ -104,9 +104,9 @@ mod systemd;
 pub mod testing;
 
 pub use cluster::{
-    delete, host_key_alias, known_hosts, list_clusters, openssh_options, prune, prune_abandoned,
-    start, status, stop, Cluster, ClusterBuilder, MachineState, MachineStatus, Removed,
-    DEFAULT_READY_TIMEOUT,
+    delete, delete_with, host_key_alias, known_hosts, known_hosts_with, list_clusters,
+    openssh_options, prune, prune_abandoned, prune_abandoned_with, start, status, stop, Cluster,
+    ClusterBuilder, MachineState, MachineStatus, Removed, DEFAULT_READY_TIMEOUT,
 };
 pub use error::{ConfigError, EngineFailure, Error, Result, Unreachable};
 pub use footloose_config::{self as config, Config};

@@ -29,7 +29,7 @@ mod workdir;
 
 pub use crate::error::playbook::MissingRole;
 pub use failure::{FailedUnit, PlaybookFailure};
-pub use inventory::{group_name, inventory, Inventory, InventoryHost};
+pub use inventory::{group_name, inventory, inventory_with, Inventory, InventoryHost};
 pub use playbook::{Playbook, PlaybookRun};
 pub use recap::{ChangedTask, Recap, TaskFailure};
 pub use roles::Role;
