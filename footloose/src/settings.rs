@@ -36,8 +36,6 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::testing::KeepPolicy;
-
 /// `HOME`.
 pub const HOME: &str = "HOME";
 /// `XDG_RUNTIME_DIR`.
@@ -82,6 +80,26 @@ pub const FOOTLOOSE_REACH: &str = "FOOTLOOSE_REACH";
 pub const USER: &str = "USER";
 /// `LOGNAME`, when `USER` is not set.
 pub const LOGNAME: &str = "LOGNAME";
+
+/// What `FOOTLOOSE_KEEP` asks for.
+///
+/// ```
+/// use footloose::testing::{keep_policy, KeepPolicy};
+///
+/// if keep_policy() == KeepPolicy::OnFailure {
+///     eprintln!("the clusters of failing tests are kept");
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeepPolicy {
+    /// Remove the cluster after every test (the default).
+    Never,
+    /// Keep the clusters of failed tests (`FOOTLOOSE_KEEP=on-failure`).
+    OnFailure,
+    /// Keep every cluster (`FOOTLOOSE_KEEP=always`).
+    Always,
+}
 
 /// Everything footloose reads from the environment, typed.
 ///

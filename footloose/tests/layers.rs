@@ -49,6 +49,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "labels",
             "naming",
             "paths",
+            "settings",
             "process",
             "runtime",
             "archive",

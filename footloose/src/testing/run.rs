@@ -7,6 +7,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
+pub use crate::settings::KeepPolicy;
 use crate::{Cluster, ClusterBuilder, Config, Settings};
 
 /// What a test body may return: `()` or `Result<(), E: Debug>`.
@@ -56,26 +57,6 @@ impl<E: Debug> TestResult for Result<(), E> {
             error: format!("{e:?}"),
         })
     }
-}
-
-/// What `FOOTLOOSE_KEEP` asks for.
-///
-/// ```
-/// use footloose::testing::{keep_policy, KeepPolicy};
-///
-/// if keep_policy() == KeepPolicy::OnFailure {
-///     eprintln!("the clusters of failing tests are kept");
-/// }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeepPolicy {
-    /// Remove the cluster after every test (the default).
-    Never,
-    /// Keep the clusters of failed tests (`FOOTLOOSE_KEEP=on-failure`).
-    OnFailure,
-    /// Keep every cluster (`FOOTLOOSE_KEEP=always`).
-    Always,
 }
 
 /// Reads `FOOTLOOSE_KEEP`: `on-failure` (or `failure`), `always` (or `1`,
