@@ -118,7 +118,7 @@ impl Cluster {
 
     /// Writes the cluster's OpenSSH `known_hosts` (its machines' pinned host
     /// keys, filed under their container names for `HostKeyAlias`) and
-    /// returns its path; see [`known_hosts`].
+    /// returns its path; see [`known_hosts`](crate::known_hosts).
     ///
     /// ```no_run
     /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
