@@ -111,7 +111,7 @@ pub enum KeepPolicy {
 /// let mut settings = footloose::Settings::from_env();
 /// settings.ansible_quiet = true; // as FOOTLOOSE_ANSIBLE_QUIET=1 would
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settings {
     /// `HOME`: what `~` expands to, and the parent of
