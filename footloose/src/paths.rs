@@ -80,11 +80,22 @@ impl Settings {
         }
     }
 
+    /// The temporary directory: [`tmpdir`](Self::tmpdir) (`TMPDIR`), else
+    /// `/tmp`, as [`std::env::temp_dir`] finds it.
+    ///
+    /// ```
+    /// let settings = footloose::Settings::from_vars(|_| None);
+    /// assert_eq!(settings.temp_dir(), std::path::PathBuf::from("/tmp"));
+    /// ```
+    pub fn temp_dir(&self) -> PathBuf {
+        self.tmpdir.clone().unwrap_or_else(|| PathBuf::from("/tmp"))
+    }
+
     /// A per-user directory for footloose's lock files:
     /// `$XDG_RUNTIME_DIR/footloose`, else `footloose` in the temporary
     /// directory.
     pub fn lock_dir(&self) -> PathBuf {
-        let base = self.runtime_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let base = self.runtime_dir.clone().unwrap_or_else(|| self.temp_dir());
         base.join("footloose")
     }
 
@@ -99,7 +110,7 @@ impl Settings {
         let uid = unsafe { libc::getuid() };
         let base = match &self.runtime_dir {
             Some(dir) => dir.join("footloose"),
-            None => std::env::temp_dir().join(format!("footloose-{uid}")),
+            None => self.temp_dir().join(format!("footloose-{uid}")),
         };
         let mut private = std::fs::DirBuilder::new();
         private.recursive(true).mode(0o700);
@@ -130,7 +141,7 @@ impl Settings {
             .state_home
             .clone()
             .or_else(|| self.home.as_ref().map(|h| h.join(".local/state")))
-            .unwrap_or_else(std::env::temp_dir);
+            .unwrap_or_else(|| self.temp_dir());
         base.join("footloose").join(cluster)
     }
 }

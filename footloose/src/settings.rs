@@ -42,6 +42,8 @@ pub const HOME: &str = "HOME";
 pub const XDG_RUNTIME_DIR: &str = "XDG_RUNTIME_DIR";
 /// `XDG_STATE_HOME`.
 pub const XDG_STATE_HOME: &str = "XDG_STATE_HOME";
+/// `TMPDIR`.
+pub const TMPDIR: &str = "TMPDIR";
 /// `FOOTLOOSE_LEASE`: the lease of test clusters, such as `90m` or `2h`.
 pub const FOOTLOOSE_LEASE: &str = "FOOTLOOSE_LEASE";
 /// `FOOTLOOSE_PUBLISH_ADDRESS`: where ports without an address are published.
@@ -125,6 +127,10 @@ pub struct Settings {
     /// Ansible inventory) goes (`footloose/<cluster>` in it); else
     /// `~/.local/state`.
     pub state_home: Option<PathBuf>,
+    /// `TMPDIR`: the temporary directory, where what goes in the runtime
+    /// or state directory goes when neither is known (`/tmp` when not
+    /// set, as [`std::env::temp_dir`] says).
+    pub tmpdir: Option<PathBuf>,
     /// `FOOTLOOSE_LEASE`: the lease of test clusters built without
     /// [`ClusterBuilder::lease`](crate::ClusterBuilder::lease)
     /// (`45s`, `90m`, `3h`, `1d` or seconds); `Ok(None)` when not set
@@ -286,6 +292,7 @@ impl Settings {
             home: vars.path(HOME),
             runtime_dir: vars.path(XDG_RUNTIME_DIR),
             state_home: vars.path(XDG_STATE_HOME),
+            tmpdir: vars.path(TMPDIR),
             lease: vars.text(FOOTLOOSE_LEASE).map(parse_lease).transpose(),
             publish_address: vars
                 .text(FOOTLOOSE_PUBLISH_ADDRESS)
