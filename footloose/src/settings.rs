@@ -177,8 +177,8 @@ pub struct Settings {
 }
 
 /// What the environment says about the engine: read here, used by the
-/// engine's discovery.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// engine's discovery. The default is an environment that says nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EngineSettings {
     /// `DOCKER_HOST`: the engine's endpoint; `None` when not set or empty.
@@ -309,7 +309,7 @@ impl Settings {
                 .is_some_and(|v| !v.is_empty() && v != "0"),
             ansible_roles_path: var(ANSIBLE_ROLES_PATH),
             ansible_collections_path: var(ANSIBLE_COLLECTIONS_PATH),
-            engine: EngineSettings::from_vars(&vars),
+            engine: EngineSettings::read(&vars),
         }
     }
 
@@ -330,7 +330,26 @@ impl Settings {
 }
 
 impl EngineSettings {
-    fn from_vars(vars: &Vars<'_>) -> EngineSettings {
+    /// Reads the engine's variables through `var` (as
+    /// [`Settings::from_vars`] does).
+    ///
+    /// ```
+    /// use footloose::settings::EngineSettings;
+    ///
+    /// let engine = EngineSettings::from_vars(|name| (name == "DOCKER_HOST").then(|| "tcp://engine:2375".into()));
+    /// assert_eq!(engine.docker_host.as_deref(), Some("tcp://engine:2375"));
+    /// ```
+    pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> EngineSettings {
+        EngineSettings::read(&Vars(&var))
+    }
+
+    /// Reads the engine's variables from this process's environment: the
+    /// `engine` field of [`Settings::from_env`].
+    pub fn from_env() -> EngineSettings {
+        Settings::from_env().engine
+    }
+
+    fn read(vars: &Vars<'_>) -> EngineSettings {
         EngineSettings {
             docker_host: vars.non_empty(DOCKER_HOST),
             docker_context: vars.non_empty(DOCKER_CONTEXT),

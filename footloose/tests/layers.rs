@@ -49,7 +49,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "labels",
             "naming",
             "paths",
-            "settings",
             "process",
             "runtime",
             "archive",
@@ -59,6 +58,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "ownership",
             "record",
             "distro",
+            "settings",
         ],
     ),
     (

@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod podman;
+
 use footloose::engine::Engine;
 
 /// Fails with a clear message when no Docker engine answers: these tests
@@ -54,7 +56,36 @@ pub fn run_smoke(smoke_bin: &str, label: &str, endpoint: &str) {
 /// [`run_smoke`] with more environment variables (`HOME` with the ssh keys
 /// of an engine over ssh, …).
 pub fn run_smoke_with(smoke_bin: &str, label: &str, endpoint: &str, envs: &[(&str, &str)]) {
-    let out = std::process::Command::new(smoke_bin)
+    smoke(
+        std::process::Command::new(smoke_bin),
+        smoke_bin,
+        label,
+        endpoint,
+        envs,
+    );
+}
+
+/// Runs the smoke suite as [`run_smoke_with`] does, with `home` as this
+/// user's home directory (see [`in_home`]) and no ssh agent.
+pub fn run_smoke_in_home(smoke_bin: &str, label: &str, endpoint: &str, home: &std::path::Path) {
+    let command = in_home(home, smoke_bin);
+    smoke(
+        command,
+        smoke_bin,
+        label,
+        endpoint,
+        &[("SSH_AUTH_SOCK", "")],
+    );
+}
+
+fn smoke(
+    mut command: std::process::Command,
+    smoke_bin: &str,
+    label: &str,
+    endpoint: &str,
+    envs: &[(&str, &str)],
+) {
+    let out = command
         .arg(label)
         .arg(footloose_bin(smoke_bin))
         .env("DOCKER_HOST", endpoint)
@@ -71,6 +102,24 @@ pub fn run_smoke_with(smoke_bin: &str, label: &str, endpoint: &str, envs: &[(&st
         out.status.success() && report.contains(&format!("smoke {label}: 4 passed, 0 failed")),
         "the smoke suite failed on {label}:\n{report}"
     );
+}
+
+/// A command that runs `program` with `home` as this user's home
+/// directory, as OpenSSH finds it: ssh ignores `HOME` and reads the
+/// password database, so `home` is bind-mounted over that directory in a
+/// mount namespace of the command's own (`unshare --mount`), and `~/.ssh`
+/// there is the only one the command's ssh sees.
+pub fn in_home(
+    home: &std::path::Path,
+    program: impl AsRef<std::ffi::OsStr>,
+) -> std::process::Command {
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"real=$(getent passwd "$(id -u)" | cut -d: -f6) && mount --bind "$0" "$real" && HOME="$real" exec "$@""#)
+        .arg(home)
+        .arg(program);
+    command
 }
 
 /// What footloose left of `cluster` on the engine at `endpoint`.

@@ -13,7 +13,10 @@ use std::process::{Command, Output};
 
 use sha2::Digest as _;
 
-use footloose_tests::{footloose_bin, leftovers_at, local_image, run_smoke, run_smoke_with};
+use footloose_tests::podman::PodmanService;
+use footloose_tests::{
+    footloose_bin, in_home, leftovers_at, local_image, run_smoke, run_smoke_in_home,
+};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/engines/remote-docker.sh");
 const IMAGE: &str = "footloose/debian12";
@@ -28,13 +31,13 @@ struct RemoteEngine {
 }
 
 impl RemoteEngine {
-    /// Starts an engine; `slot` (0 to 2) keeps this process's engines apart.
+    /// Starts an engine; `slot` (0 to 3) keeps this process's engines apart.
     fn start(slot: u32) -> RemoteEngine {
-        assert!(slot < 3);
+        assert!(slot < 4);
         local_image(IMAGE);
         // Unique per process and slot, so that runs on one host do not
         // collide; at most 249, the last subnet the script takes.
-        let n = (std::process::id() % 80) * 3 + slot + 10;
+        let n = (std::process::id() % 60) * 4 + slot + 10;
         let name = format!("r{n}");
         let out = Command::new("bash")
             .args([SCRIPT, "start", &name, &n.to_string()])
@@ -68,7 +71,7 @@ impl RemoteEngine {
 
     /// Runs the footloose CLI in `dir` against this engine.
     fn footloose(&self, dir: &Path, args: &[&str]) -> Output {
-        footloose_at(&self.endpoint, dir, args, &[])
+        footloose_at(&self.endpoint, dir, args, None)
     }
 
     /// A home directory whose `.ssh` has a key the engine's sshd accepts
@@ -189,15 +192,20 @@ impl RemoteEngine {
     }
 }
 
-/// Runs the footloose CLI in `dir` against the engine at `endpoint`.
-fn footloose_at(endpoint: &str, dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Output {
-    Command::new(footloose_bin(env!("CARGO_BIN_EXE_smoke")))
+/// Runs the footloose CLI in `dir` against the engine at `endpoint`, with
+/// `home` as the user's home directory (where ssh reads `~/.ssh`).
+fn footloose_at(endpoint: &str, dir: &Path, args: &[&str], home: Option<&Path>) -> Output {
+    let program = footloose_bin(env!("CARGO_BIN_EXE_smoke"));
+    let mut command = match home {
+        Some(home) => in_home(home, program),
+        None => Command::new(program),
+    };
+    command
         .args(args)
         .current_dir(dir)
         .env("DOCKER_HOST", endpoint)
         .env_remove("FOOTLOOSE_CONFIG")
         .env_remove("SSH_AUTH_SOCK")
-        .envs(envs.iter().copied())
         .output()
         .unwrap()
 }
@@ -305,12 +313,11 @@ fn a_remote_engine_over_tcp_passes_the_smoke_suite_and_publishes_on_its_address(
 fn a_remote_engine_over_ssh_passes_the_smoke_suite_with_machines_reached_through_ssh() {
     let remote = RemoteEngine::start(1);
     let home = remote.ssh_home(true);
-    let home_path = home.path().to_str().unwrap();
-    run_smoke_with(
+    run_smoke_in_home(
         env!("CARGO_BIN_EXE_smoke"),
         "remote-ssh",
         &remote.ssh_endpoint,
-        &[("HOME", home_path), ("SSH_AUTH_SOCK", "")],
+        home.path(),
     );
 
     let project = tempfile::tempdir().unwrap();
@@ -321,8 +328,7 @@ fn a_remote_engine_over_ssh_passes_the_smoke_suite_with_machines_reached_through
         format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
     )
     .unwrap();
-    let run =
-        |args: &[&str]| footloose_at(&remote.ssh_endpoint, dir, args, &[("HOME", home.path())]);
+    let run = |args: &[&str]| footloose_at(&remote.ssh_endpoint, dir, args, Some(home.path()));
     let created = run(&["create"]);
     assert!(created.status.success(), "{}", text(&created));
     // Published on the engine host's loopback only, never on its network.
@@ -355,12 +361,7 @@ fn a_remote_engine_over_ssh_passes_the_smoke_suite_with_machines_reached_through
 
     // A host whose key is not known is refused, with what to do about it.
     let stranger = remote.ssh_home(false);
-    let refused = footloose_at(
-        &remote.ssh_endpoint,
-        dir,
-        &["show"],
-        &[("HOME", stranger.path())],
-    );
+    let refused = footloose_at(&remote.ssh_endpoint, dir, &["show"], Some(stranger.path()));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "{}", text(&refused));
     assert!(
@@ -382,12 +383,7 @@ fn a_remote_engine_reached_only_through_ssh_config_aliases_and_a_jump_host() {
     )
     .unwrap();
     let run = |host: &str, args: &[&str]| {
-        footloose_at(
-            &remote.ssh_endpoint_at(host),
-            dir,
-            args,
-            &[("HOME", home.path())],
-        )
+        footloose_at(&remote.ssh_endpoint_at(host), dir, args, Some(home.path()))
     };
 
     let created = run("fl-remote-engine", &["create"]);
@@ -438,5 +434,38 @@ fn a_remote_engine_reached_only_through_ssh_config_aliases_and_a_jump_host() {
             && stderr.contains("StrictHostKeyChecking no")
             && stderr.contains("is not followed"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_podman_engine_over_ssh_passes_the_smoke_suite() {
+    let remote = RemoteEngine::start(3);
+    let home = remote.ssh_home(true);
+    // Podman's service in the engine host's network namespace, on a socket
+    // beside Docker's: its published ports are on that host's loopback.
+    let root = Path::new("/tmp").join(format!("fl-engine-{}", remote.name));
+    let podman = PodmanService::start_at(
+        &root.join("podman.sock"),
+        Some(&format!("fl-{}", remote.name)),
+    );
+    let endpoint = remote.ssh_endpoint_at(&format!("root@{}", remote.engine_ip()));
+    let endpoint = endpoint.replace("/docker.sock", "/podman.sock");
+    assert!(
+        endpoint.ends_with(&podman.socket.display().to_string()),
+        "{endpoint}"
+    );
+    let project = tempfile::tempdir().unwrap();
+    let shown = footloose_at(
+        &endpoint,
+        project.path(),
+        &["show", "-o", "json"],
+        Some(home.path()),
+    );
+    assert!(shown.status.success(), "{}", text(&shown));
+    run_smoke_in_home(
+        env!("CARGO_BIN_EXE_smoke"),
+        "podman-ssh",
+        &endpoint,
+        home.path(),
     );
 }

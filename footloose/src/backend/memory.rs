@@ -15,9 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use super::{
-    Backend, ContainerInfo, ContainerStatus, ImageBuild, ImageInfo, NetworkInfo, RootfsStream,
-};
+use super::model::{ContainerInfo, ContainerStatus, NetworkInfo};
+use super::seam::{Backend, ImageBuild, ImageInfo, RootfsStream};
 use crate::container_spec::ContainerPlan;
 use crate::error::{EngineFailure, Error, Result};
 use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};

@@ -13,144 +13,43 @@
 //!   inject the interleavings that a real engine gives only by chance.
 //!
 //! ## Adding a backend
-//! A new backend (Incus system containers, Kubernetes pods, …) is one
-//! folder here that implements [`Backend`]:
-//! - containers: create from a [`ContainerPlan`] (a taken name is a
-//!   `Conflict`), start (a running one is fine), stop with a grace period,
-//!   force-remove (a gone one is fine), inspect, list by label, the last
-//!   lines of the console;
-//! - files: unpack a tar into a created container before it starts;
-//! - networks: create with labels, list by name and by label, attach a
-//!   container with an alias, remove (`InUse` while containers use it);
-//! - volumes: list by label, remove; images: inspect, pull, import a root
-//!   file system, build a definition, remove;
-//! - [`HostFacts`] with its [`Capabilities`](crate::host::Capabilities),
-//!   read once at connect;
-//! - and, in `Engine::connect_for` (`engine/mod.rs`), a branch that
-//!   connects it when the config's `backend:` names it. How a
-//!   machine's sshd is reached stays the engine's: each backend reports
-//!   published ports and addresses in [`ContainerInfo`].
+//! A new backend (Incus system containers, Kubernetes pods, …) touches
+//! three places, and nothing else names its type or its client library:
+//! 1. **`backend/<name>/`**, one folder that owns the engine whole:
+//!    - how to connect: its endpoints and settings (read from
+//!      [`EngineSettings`], never from the environment), TLS, ssh; a
+//!      `connect(&EngineSettings) -> Result<Connection>` that returns the
+//!      [`Connection`] (with a [`HostLink`] when its machines' ports are
+//!      reached through something this process carries);
+//!    - [`Backend`] for it: containers (create from a [`ContainerPlan`],
+//!      a taken name is a `Conflict`; start, a running one is fine; stop
+//!      with a grace period; force-remove, a gone one is fine; inspect;
+//!      list by label; the last lines of the console); files (unpack a
+//!      tar into a created container before it starts, read one back);
+//!      networks (create with labels, list by name and by label, attach a
+//!      container with an alias, remove: `InUse` while containers use it);
+//!      volumes (list by label, remove); images (inspect, pull, import a
+//!      root file system, build a definition, remove);
+//!    - its quirks, decided inside the folder and reported as
+//!      [`HostFacts`] with [`Capabilities`](crate::host::Capabilities),
+//!      read once at connect;
+//! 2. **the factory**, [`connect`] in this file: one arm that calls the
+//!    folder's `connect` when the config's `backend:` names it;
+//! 3. **the config's list of backends**, `footloose_config::Backend`.
+//!
+//! How a machine's sshd is reached stays the engine's: each backend
+//! reports published ports and addresses in [`ContainerInfo`].
 
 pub(crate) mod docker;
+mod factory;
 #[cfg(test)]
 pub(crate) mod memory;
 mod model;
+mod seam;
 
-use std::collections::HashMap;
-
-use async_trait::async_trait;
-use futures_util::stream::BoxStream;
-
+pub(crate) use factory::{connect, connect_at};
 pub use model::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
-
-use crate::container_spec::ContainerPlan;
-use crate::error::Result;
-use crate::host::HostFacts;
-
-/// A root file system tarball, streamed.
-pub type RootfsStream = BoxStream<'static, std::io::Result<bytes::Bytes>>;
-
-/// An image build: what to build and how to label it.
-#[derive(Debug, Clone)]
-pub struct ImageBuild<'a> {
-    /// The build context, as a tar archive.
-    pub context: Vec<u8>,
-    /// The Dockerfile's path inside the context.
-    pub dockerfile: &'a str,
-    /// The tag to give the image.
-    pub tag: &'a str,
-    /// Build arguments.
-    pub build_args: HashMap<&'a str, &'a str>,
-    /// Labels to put on the image.
-    pub labels: HashMap<&'a str, &'a str>,
-}
-
-/// Everything footloose asks of an engine. See the module documentation
-/// for the contract each method keeps.
-#[async_trait]
-pub trait Backend: Send + Sync + std::fmt::Debug {
-    /// The host's cgroup set-up, the engine's flavour and capabilities.
-    fn facts(&self) -> HostFacts;
-
-    /// The container named `name`, `None` when there is none.
-    async fn container(&self, name: &str) -> Result<Option<ContainerInfo>>;
-    /// Every container carrying all the `key=value` labels of `selector`.
-    async fn containers(&self, selector: &[String]) -> Result<Vec<ContainerInfo>>;
-    /// Creates the container of `plan`, not started; a taken name is an
-    /// error of kind `Conflict`.
-    async fn create_container(&self, plan: &ContainerPlan) -> Result<()>;
-    /// Starts a container; one already running is fine.
-    async fn start_container(&self, name: &str) -> Result<()>;
-    /// Stops a container, killing it after `grace_secs`.
-    async fn stop_container(&self, name: &str, grace_secs: i32) -> Result<()>;
-    /// Force-removes a container and its anonymous volumes; one that is
-    /// gone, or being removed by someone else, is fine.
-    async fn remove_container(&self, name: &str) -> Result<()>;
-    /// Unpacks the tar archive `tar` at `path` in a container.
-    async fn upload(&self, name: &str, path: &str, tar: Vec<u8>) -> Result<()>;
-    /// The tar archive of `path` in a container (created or running),
-    /// `None` when there is no such path. A symbolic link comes as the
-    /// link itself, not what it points to.
-    async fn download(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>>;
-    /// The last `lines` lines a container printed (empty when unreadable).
-    async fn logs_tail(&self, name: &str, lines: usize) -> String;
-
-    /// Creates a bridge network and returns its id; a taken name may be a
-    /// `Conflict`, or (see `Capabilities::duplicate_network_names`) a
-    /// second network of that name.
-    async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String>;
-    /// The networks named exactly `name`.
-    async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>>;
-    /// Every network carrying all the labels of `selector`.
-    async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>>;
-    /// Attaches a created container to a network, reachable as `alias`
-    /// (`None` on the engine's default network, which refuses aliases).
-    async fn connect_network(
-        &self,
-        network: &str,
-        container: &str,
-        alias: Option<&str>,
-    ) -> Result<()>;
-    /// Removes a network by id or name: `InUse` while containers use it,
-    /// `NotFound` when it is gone.
-    async fn remove_network(&self, id: &str) -> Result<()>;
-
-    /// The names of every volume carrying all the labels of `selector`.
-    async fn volumes(&self, selector: &[String]) -> Result<Vec<String>>;
-    /// Removes a volume.
-    async fn remove_volume(&self, name: &str) -> Result<()>;
-
-    /// The id and labels of the image `reference`, `None` when absent.
-    async fn image(&self, reference: &str) -> Result<Option<ImageInfo>>;
-    /// Pulls `reference` from its registry.
-    async fn pull_image(&self, reference: &str) -> Result<()>;
-    /// Imports a root file system as `reference` (`repo:tag`).
-    async fn import_image(
-        &self,
-        rootfs: RootfsStream,
-        reference: &str,
-        changes: Vec<String>,
-    ) -> Result<()>;
-    /// The name by which this engine files a locally imported `reference`,
-    /// which a build's `FROM` must use.
-    fn local_reference(&self, reference: &str) -> String {
-        reference.to_owned()
-    }
-    /// Builds an image, handing every line of build output to `on_line`.
-    async fn build_image(
-        &self,
-        build: ImageBuild<'_>,
-        on_line: &mut (dyn for<'l> FnMut(&'l str) + Send + '_),
-    ) -> Result<()>;
-    /// Removes an image.
-    async fn remove_image(&self, id: &str) -> Result<()>;
-}
-
-/// An image as the engine reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImageInfo {
-    /// Its id.
-    pub id: String,
-    /// Its labels.
-    pub labels: HashMap<String, String>,
-}
+#[cfg(test)]
+pub(crate) use seam::ImageInfo;
+pub use seam::{Backend, ImageBuild};
+pub(crate) use seam::{Connection, HostLink};

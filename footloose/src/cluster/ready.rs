@@ -81,7 +81,7 @@ pub(crate) async fn wait_ready(
         };
         let target = Target {
             machine: name.to_owned(),
-            addr: engine.reach(addr)?,
+            addr: engine.reach(addr).await?,
             user: "root".to_owned(),
             key_path: key_path.to_owned(),
             host_key: host_key.to_owned(),

@@ -1,18 +1,13 @@
-//! Where the engine is and how footloose reaches it: `DOCKER_HOST` (read
-//! here and nowhere else), Docker contexts, tcp and ssh endpoints. An
-//! [`Engine`] is a connected backend (the crate-private `Backend` trait:
-//! Docker's API today) with the address its machines'
-//! ports are reached at; an engine over ssh is reached through an ssh
-//! tunnel that also carries the machines' ssh ports.
+//! A connected engine and the route from this process to its machines.
+//! An [`Engine`] is a backend (the crate-private `Backend` trait) that the
+//! backend factory connected, as the settings say, with the address its
+//! machines' ports are reached at and, for an engine over ssh, the link
+//! that carries those connections. How to connect is each backend's own
+//! (`backend/<name>/`); this module never names one.
 
-mod context;
-mod error;
-mod ssh_config;
-mod ssh_url;
-mod tunnel;
 mod vantage;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 pub use crate::backend::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
@@ -21,15 +16,11 @@ pub use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFa
 pub use crate::reach::{address_on, ssh_endpoint, Reach, Route};
 pub use vantage::{JobContainer, Vantage};
 
-use crate::backend::docker::DockerBackend;
-use crate::backend::Backend;
+use crate::backend::{Backend, Connection, HostLink};
 use crate::error::{Error, Result};
 use crate::labels;
-use error::{AddressError, Cause};
-use footloose_config::ReachError;
+use crate::settings::EngineSettings;
 
-/// The engine's socket when nothing else names one.
-const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
 /// Overrides how machines are reached (see [`Reach`]); beats the config's
 /// `cluster.reach`.
 pub const REACH_ENV: &str = "FOOTLOOSE_REACH";
@@ -53,12 +44,14 @@ pub struct Engine {
     backend: Arc<dyn Backend>,
     endpoint: String,
     address: IpAddr,
-    /// The ssh connection an `ssh://` engine is reached through.
-    tunnel: Option<tunnel::Tunnel>,
+    /// What carries connections to the engine's host (an `ssh://` engine).
+    link: Option<Arc<dyn HostLink>>,
     /// Where this process runs, as the engine sees it.
     vantage: Vantage,
     /// How machines' sshd is reached from here.
     route: Route,
+    /// `FOOTLOOSE_REACH` chose the route, which the config cannot change.
+    reach_forced: bool,
 }
 
 impl Engine {
@@ -73,23 +66,28 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn connect() -> Result<Engine> {
-        if let Ok(endpoint) = std::env::var("DOCKER_HOST") {
-            if !endpoint.is_empty() {
-                let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some();
-                return Engine::connect_at(&endpoint, tls).await;
-            }
-        }
-        match context::current_endpoint() {
-            Ok(Some((_, endpoint))) => Engine::connect_at(&endpoint, false).await,
-            Ok(None) => Engine::connect_at(DEFAULT_ENDPOINT, false).await,
-            Err(cause) => {
-                let endpoint = "the current Docker context";
-                Err(Error::EngineUnreachable {
-                    endpoint: endpoint.to_owned(),
-                    source: Cause::from(cause).at(endpoint),
-                })
-            }
-        }
+        Engine::connect_with(crate::config::Backend::Docker, &EngineSettings::from_env()).await
+    }
+
+    /// Connects to the engine of `backend` that `settings` choose: the
+    /// settings are read once where the CLI or the test harness starts,
+    /// and passed here.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> footloose::Result<()> {
+    /// use footloose::engine::Engine;
+    /// use footloose::settings::EngineSettings;
+    ///
+    /// let settings = EngineSettings::from_env();
+    /// let engine = Engine::connect_with(footloose::config::Backend::Docker, &settings).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with(
+        backend: crate::config::Backend,
+        settings: &EngineSettings,
+    ) -> Result<Engine> {
+        let connection = crate::backend::connect(backend, settings).await?;
+        Ok(Engine::placed(connection, settings.reach.as_deref()).await)
     }
 
     /// Connects to the engine that runs machines of `backend` (the
@@ -105,17 +103,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn connect_for(backend: crate::config::Backend) -> Result<Engine> {
-        match backend {
-            crate::config::Backend::Docker => Engine::connect().await,
-            crate::config::Backend::Ignite => Err(Error::Backend {
-                backend: "ignite".to_owned(),
-                reason: "footloose runs machines as containers of a Docker-API engine; use `docker` or leave it out".to_owned(),
-            }),
-            other => Err(Error::Backend {
-                backend: format!("{other:?}").to_lowercase(),
-                reason: "this footloose has no implementation of it".to_owned(),
-            }),
-        }
+        Engine::connect_with(backend, &EngineSettings::from_env()).await
     }
 
     /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is:
@@ -132,52 +120,38 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn connect_to(endpoint: &str) -> Result<Engine> {
-        Engine::connect_at(endpoint, false).await
+        let connection =
+            crate::backend::connect_at(crate::config::Backend::Docker, endpoint).await?;
+        let reach = EngineSettings::from_env().reach;
+        Ok(Engine::placed(connection, reach.as_deref()).await)
     }
 
-    async fn connect_at(endpoint: &str, tls: bool) -> Result<Engine> {
-        let unreachable = |cause: Cause| Error::EngineUnreachable {
-            endpoint: endpoint.to_owned(),
-            source: cause.at(endpoint),
-        };
-        if endpoint.starts_with("ssh://") {
-            return Engine::connect_over_ssh(endpoint)
-                .await
-                .map_err(unreachable);
-        }
-        let address = host_address(endpoint).map_err(|e| unreachable(e.into()))?;
-        let backend = DockerBackend::connect(endpoint, tls)
-            .await
-            .map_err(|e| unreachable(e.into()))?;
-        let vantage = vantage::detect(&backend).await;
-        Ok(Engine::placed(
-            Arc::new(backend),
+    /// The engine of `connection`, with the route from where this process
+    /// runs that `reach` (`FOOTLOOSE_REACH`) asks for, or footloose's own
+    /// choice. A route that cannot work is kept as [`Route::Unroutable`]:
+    /// commands that reach no machine (`delete`, `show`, cleanup) still
+    /// work, the others say why not.
+    async fn placed(connection: Connection, reach: Option<&str>) -> Engine {
+        let Connection {
+            backend,
             endpoint,
             address,
-            None,
-            vantage,
-        ))
-    }
-
-    /// The engine with the route from `vantage` that `FOOTLOOSE_REACH`
-    /// asks for, or footloose's own choice. A route that cannot work is
-    /// kept as [`Route::Unroutable`]: commands that reach no machine
-    /// (`delete`, `show`, cleanup) still work, the others say why not.
-    fn placed(
-        backend: Arc<dyn Backend>,
-        endpoint: &str,
-        address: IpAddr,
-        tunnel: Option<tunnel::Tunnel>,
-        vantage: Vantage,
-    ) -> Engine {
-        let route = match reach_from_env() {
+            link,
+        } = connection;
+        let vantage = match link {
+            // Through ssh, this process is never in the engine's host.
+            Some(_) => Vantage::Outside,
+            None => vantage::detect(backend.as_ref()).await,
+        };
+        let forced = reach.is_some();
+        let route = match reach.map(str::parse::<Reach>).transpose() {
             Ok(reach) => {
                 let reach = reach.unwrap_or_default();
-                vantage::route(&reach, &vantage, address, tunnel.is_some()).unwrap_or_else(
-                    |reason| Route::Unroutable {
+                vantage::route(&reach, &vantage, address, link.is_some()).unwrap_or_else(|reason| {
+                    Route::Unroutable {
                         reason: format!("{REACH_ENV}={reach}: {}", crate::error::chain(&reason)),
-                    },
-                )
+                    }
+                })
             }
             Err(reason) => Route::Unroutable {
                 reason: format!("{REACH_ENV}: {}", crate::error::chain(&reason)),
@@ -188,11 +162,12 @@ impl Engine {
         }
         Engine {
             backend,
-            endpoint: endpoint.to_owned(),
+            endpoint,
             address,
-            tunnel,
+            link,
             vantage,
             route,
+            reach_forced: forced,
         }
     }
 
@@ -210,10 +185,10 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn with_reach(mut self, reach: &Reach) -> Engine {
-        if std::env::var_os(REACH_ENV).is_some_and(|v| !v.is_empty()) {
+        if self.reach_forced {
             return self;
         }
-        self.route = vantage::route(reach, &self.vantage, self.address, self.tunnel.is_some())
+        self.route = vantage::route(reach, &self.vantage, self.address, self.link.is_some())
             .unwrap_or_else(|reason| Route::Unroutable {
                 reason: format!("cluster.reach `{reach}`: {}", crate::error::chain(&reason)),
             });
@@ -248,39 +223,19 @@ impl Engine {
         &self.vantage
     }
 
-    /// An engine on another host, its API and the machines' published
-    /// ports (on that host's loopback) reached through one ssh connection.
-    async fn connect_over_ssh(endpoint: &str) -> std::result::Result<Engine, Cause> {
-        let url = ssh_url::SshUrl::parse(endpoint)?;
-        let tunnel = tokio::task::spawn_blocking(move || tunnel::Tunnel::open(&url)).await??;
-        let api = format!("unix://{}", tunnel.api_socket().display());
-        let backend = DockerBackend::connect(&api, false)
-            .await
-            .map_err(|source| Cause::ApiThroughTunnel {
-                through: tunnel.url().to_string(),
-                source,
-            })?;
-        Ok(Engine::placed(
-            Arc::new(backend),
-            endpoint,
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            Some(tunnel),
-            Vantage::Outside,
-        ))
-    }
-
     /// An engine that is `backend`, reached on this host (the tests'
     /// in-memory engine).
     #[cfg(test)]
     pub(crate) fn of(backend: Arc<dyn Backend>) -> Engine {
-        let address = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let address = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
         Engine {
             backend,
             endpoint: "memory://".to_owned(),
             address,
-            tunnel: None,
+            link: None,
             vantage: Vantage::Outside,
             route: Route::Published { host: address },
+            reach_forced: false,
         }
     }
 
@@ -321,7 +276,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn is_remote(&self) -> bool {
-        self.tunnel.is_some() || !self.address.is_loopback()
+        self.link.is_some() || !self.address.is_loopback()
     }
 
     /// Where to connect to reach `addr` as the engine's host sees it: `addr`
@@ -331,18 +286,19 @@ impl Engine {
     /// ```no_run
     /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
     /// // A port the engine published on its host's loopback.
-    /// let local = engine.reach("127.0.0.1:32768".parse().unwrap())?;
+    /// let local = engine.reach("127.0.0.1:32768".parse().unwrap()).await?;
     /// let _ = std::net::TcpStream::connect(local);
     /// # Ok(()) }
     /// ```
-    pub fn reach(&self, addr: SocketAddr) -> Result<SocketAddr> {
-        match &self.tunnel {
+    pub async fn reach(&self, addr: SocketAddr) -> Result<SocketAddr> {
+        match &self.link {
             None => Ok(addr),
-            Some(tunnel) => tunnel
+            Some(link) => link
                 .forward(addr)
+                .await
                 .map_err(|source| Error::EngineUnreachable {
                     endpoint: self.endpoint.clone(),
-                    source: Cause::Forward { addr, source }.at(&self.endpoint),
+                    source: ConnectError::new(&self.endpoint, ConnectErrorKind::Forward, source),
                 }),
         }
     }
@@ -358,7 +314,7 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub fn ssh_jump(&self) -> Option<String> {
-        self.tunnel.as_ref().map(|t| t.url().to_string())
+        self.link.as_ref().map(|link| link.jump())
     }
 
     /// The host's cgroup set-up, the engine's flavour and capabilities.
@@ -441,69 +397,5 @@ impl Engine {
                 .collect(),
             volumes: backend.volumes(&selector).await?,
         })
-    }
-}
-
-/// `FOOTLOOSE_REACH`, if set; a value that does not parse says why.
-fn reach_from_env() -> std::result::Result<Option<Reach>, ReachError> {
-    match std::env::var(REACH_ENV) {
-        Ok(text) if !text.is_empty() => text.parse().map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// The address of the host behind a `DOCKER_HOST` value.
-fn host_address(endpoint: &str) -> std::result::Result<IpAddr, AddressError> {
-    let remote = ["tcp://", "http://", "https://"]
-        .iter()
-        .find_map(|scheme| endpoint.strip_prefix(scheme));
-    let Some(rest) = remote else {
-        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let with_port = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        authority.to_owned()
-    } else {
-        format!("{authority}:2375")
-    };
-    let addresses: Vec<IpAddr> = with_port
-        .to_socket_addrs()
-        .map_err(|source| AddressError::Resolve {
-            authority: authority.to_owned(),
-            source,
-        })?
-        .map(|a| a.ip())
-        .collect();
-    addresses
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addresses.first())
-        .copied()
-        .ok_or_else(|| AddressError::NoAddress {
-            authority: authority.to_owned(),
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::host_address;
-
-    #[test]
-    fn the_engine_host_is_read_from_docker_host() {
-        assert_eq!(
-            host_address("unix:///var/run/docker.sock").unwrap(),
-            std::net::IpAddr::from([127, 0, 0, 1])
-        );
-        assert_eq!(
-            host_address("tcp://10.250.0.2:2375").unwrap(),
-            std::net::IpAddr::from([10, 250, 0, 2])
-        );
-        assert_eq!(
-            host_address("tcp://10.250.0.2").unwrap(),
-            std::net::IpAddr::from([10, 250, 0, 2])
-        );
     }
 }

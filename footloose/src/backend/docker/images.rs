@@ -7,7 +7,7 @@ use bollard::Docker;
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::refusal::{error, found};
-use crate::backend::{ImageBuild, ImageInfo, RootfsStream};
+use crate::backend::seam::{ImageBuild, ImageInfo, RootfsStream};
 use crate::error::Result;
 
 pub(super) async fn inspect(docker: &Docker, reference: &str) -> Result<Option<ImageInfo>> {

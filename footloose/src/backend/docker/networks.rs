@@ -11,7 +11,7 @@ use bollard::Docker;
 
 use super::refusal::error;
 use super::request;
-use crate::backend::NetworkInfo;
+use crate::backend::model::NetworkInfo;
 use crate::error::{EngineFailure, Error, Result};
 
 type Filters = HashMap<String, Vec<String>>;

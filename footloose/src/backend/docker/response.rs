@@ -7,7 +7,7 @@ use bollard::models::{
     ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary, EndpointSettings,
 };
 
-use crate::backend::{ContainerInfo, ContainerStatus, PublishedPort};
+use crate::backend::model::{ContainerInfo, ContainerStatus, PublishedPort};
 
 fn status_of(text: &str) -> Option<ContainerStatus> {
     Some(match text {

@@ -49,8 +49,7 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
             engine.route()
         )
     })?;
-    let reached = engine
-        .reach(endpoint)
+    let reached = footloose::runtime::block_on(engine.reach(endpoint))
         .with_context(|| format!("cannot reach machine {hostname}"))?;
     let known_hosts = write_known_hosts(&engine, &cluster, context.settings())?;
     let key = builder.key_path();

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::settings::EngineSettings;
+
 /// The name of the context that stands for "no context".
 const DEFAULT_CONTEXT: &str = "default";
 
@@ -40,11 +42,13 @@ pub(crate) enum ContextError {
 
 /// The endpoint of the current context, with the context's name; `None`
 /// when no context other than the default is chosen.
-pub(crate) fn current_endpoint() -> Result<Option<(String, String)>, ContextError> {
-    let dir = config_dir();
-    let name = match std::env::var("DOCKER_CONTEXT") {
-        Ok(name) if !name.is_empty() => name,
-        _ => match current_context(&dir.join("config.json"))? {
+pub(crate) fn current_endpoint(
+    settings: &EngineSettings,
+) -> Result<Option<(String, String)>, ContextError> {
+    let dir = config_dir(settings);
+    let name = match &settings.docker_context {
+        Some(name) => name.clone(),
+        None => match current_context(&dir.join("config.json"))? {
             Some(name) => name,
             None => return Ok(None),
         },
@@ -56,9 +60,9 @@ pub(crate) fn current_endpoint() -> Result<Option<(String, String)>, ContextErro
 }
 
 /// The Docker CLI's configuration directory.
-fn config_dir() -> PathBuf {
-    match std::env::var_os("DOCKER_CONFIG") {
-        Some(dir) => PathBuf::from(dir),
+fn config_dir(settings: &EngineSettings) -> PathBuf {
+    match &settings.docker_config {
+        Some(dir) => dir.clone(),
         None => crate::paths::expand_tilde("~/.docker"),
     }
 }

@@ -3,7 +3,7 @@
 //! listens on there (Podman writes it in the path; Docker's default is
 //! `/var/run/docker.sock`). `HOST` may be an alias of `~/.ssh/config`; a user
 //! or port the URL names wins over the config's, as on OpenSSH's command
-//! line (see [`super::ssh_config`]).
+//! line: they are handed to `ssh` as `-l` and `-p`.
 
 use std::fmt;
 
@@ -21,6 +21,8 @@ pub(crate) enum SshUrlError {
     NoHost { endpoint: String },
     #[error("{endpoint} names an empty user")]
     EmptyUser { endpoint: String },
+    #[error("the host in {endpoint} starts with `-`, which ssh would read as an option")]
+    Dash { endpoint: String },
 }
 
 /// A parsed `ssh://` engine endpoint, as written.
@@ -57,6 +59,9 @@ impl SshUrl {
         if host.is_empty() {
             return Err(SshUrlError::NoHost { endpoint: named() });
         }
+        if host.starts_with('-') {
+            return Err(SshUrlError::Dash { endpoint: named() });
+        }
         if user.as_deref() == Some("") {
             return Err(SshUrlError::EmptyUser { endpoint: named() });
         }
@@ -70,6 +75,22 @@ impl SshUrl {
                 DEFAULT_SOCKET.to_owned()
             },
         })
+    }
+}
+
+impl SshUrl {
+    /// `ssh`'s arguments for this destination: `-l USER`, `-p PORT` where
+    /// the URL names them, then the host.
+    pub fn ssh_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(user) = &self.user {
+            args.extend(["-l".to_owned(), user.clone()]);
+        }
+        if let Some(port) = self.port {
+            args.extend(["-p".to_owned(), port.to_string()]);
+        }
+        args.push(self.host.clone());
+        args
     }
 }
 
@@ -113,13 +134,6 @@ pub(crate) fn split_port(hostport: &str) -> Option<(&str, Option<u16>)> {
     }
 }
 
-/// The local login name, as ssh would use it.
-pub(crate) fn local_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "root".to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +151,10 @@ mod tests {
             }
         );
         assert_eq!(url.to_string(), "ops@engine.example:2222");
+        assert_eq!(
+            url.ssh_args(),
+            ["-l", "ops", "-p", "2222", "engine.example"]
+        );
     }
 
     #[test]
@@ -160,6 +178,7 @@ mod tests {
         assert!(message("ssh://root@host:99999").contains("port"));
         assert!(message("ssh://root@").contains("no host"));
         assert!(message("ssh://@host").contains("empty user"));
+        assert!(message("ssh://-oProxyCommand=x").contains("option"));
         assert_eq!(
             SshUrl::parse("tcp://host"),
             Err(SshUrlError::NotSsh {

@@ -1,12 +1,9 @@
-//! The typed causes of a [`ConnectError`]: what this module's parts
-//! report when an engine cannot be reached.
+//! The typed causes of a [`ConnectError`]: what this backend's parts
+//! report when a Docker-API engine cannot be reached.
 
-use std::net::SocketAddr;
-
+use super::connect::ConnectError as ApiError;
 use super::context::ContextError;
-use super::ssh_url::SshUrlError;
-use super::tunnel::TunnelError;
-use crate::backend::docker;
+use super::ssh::{SshError, SshUrlError};
 use crate::error::{ConnectError, ConnectErrorKind};
 
 /// What failed, typed; [`ConnectError`] prints it with its sources.
@@ -19,24 +16,31 @@ pub(crate) enum Cause {
     #[error(transparent)]
     Url(#[from] SshUrlError),
     #[error(transparent)]
-    Tunnel(#[from] TunnelError),
-    #[error("the ssh connection's task failed")]
-    Task(#[from] tokio::task::JoinError),
+    Ssh(#[from] SshError),
     #[error(transparent)]
-    Api(#[from] docker::ConnectError),
-    #[error("through the ssh connection to {through}")]
-    ApiThroughTunnel {
+    Api(#[from] ApiError),
+    #[error(
+        "the engine's socket {socket} did not answer through the ssh connection to {through}{}",
+        said_by_ssh(said)
+    )]
+    ApiThroughSsh {
+        /// The engine's socket on its host.
+        socket: String,
         /// `user@host:port` of the engine's host.
         through: String,
+        /// What the ssh master logged last (a refused forward says why).
+        said: String,
         #[source]
-        source: docker::ConnectError,
+        source: ApiError,
     },
-    #[error("cannot forward {addr} through ssh")]
-    Forward {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
+}
+
+fn said_by_ssh(said: &str) -> String {
+    if said.is_empty() {
+        String::new()
+    } else {
+        format!(" (ssh: {said})")
+    }
 }
 
 /// Why the host of a `tcp://` (or `http(s)://`) endpoint has no address.
@@ -58,9 +62,8 @@ impl Cause {
         match self {
             Cause::Context(_) => ConnectErrorKind::Context,
             Cause::Address(_) => ConnectErrorKind::Address,
-            Cause::Url(_) | Cause::Tunnel(_) | Cause::Task(_) => ConnectErrorKind::Ssh,
-            Cause::Api(_) | Cause::ApiThroughTunnel { .. } => ConnectErrorKind::Api,
-            Cause::Forward { .. } => ConnectErrorKind::Forward,
+            Cause::Url(_) | Cause::Ssh(_) => ConnectErrorKind::Ssh,
+            Cause::Api(_) | Cause::ApiThroughSsh { .. } => ConnectErrorKind::Api,
         }
     }
 
