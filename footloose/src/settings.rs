@@ -1,13 +1,14 @@
 //! What footloose reads from the environment, read in one place.
 //!
-//! [`Settings::from_env`] is the only code of the library (outside the
-//! engine's own discovery, for now) that reads environment variables. The
-//! edges make one [`Settings`] and pass it down: the command line when it
-//! starts, the test harness of `#[footloose::cluster]` for each test, and
-//! the public entry points a program calls directly
-//! ([`ClusterBuilder`](crate::ClusterBuilder),
-//! [`Playbook`](crate::ansible::Playbook), the free functions), which take
-//! one from a `settings` method or argument and otherwise make their own.
+//! [`Settings::from_env`] is the only code of the library that reads
+//! environment variables. The edges make one [`Settings`] and pass it
+//! down: the command line when it starts, the test harness of
+//! `#[footloose::cluster]` for each test, and the public entry points a
+//! program calls directly ([`ClusterBuilder`](crate::ClusterBuilder),
+//! [`Playbook`](crate::ansible::Playbook), the free functions,
+//! [`Engine::connect`](crate::engine::Engine::connect)), which take one
+//! from a `settings` method or argument (the engine its
+//! [`engine`](Settings::engine) part) and otherwise make their own.
 //!
 //! ```
 //! use std::ffi::OsString;
@@ -265,7 +266,7 @@ impl From<SettingError> for crate::Error {
 
 impl Settings {
     /// Reads the process's environment. The one place in the library that
-    /// does (the engine's discovery aside, for now).
+    /// does.
     ///
     /// ```
     /// let settings = footloose::Settings::from_env();

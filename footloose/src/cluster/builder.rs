@@ -444,7 +444,9 @@ impl ClusterBuilder {
 
     /// Connects to the engine the config's machines run on: the backend
     /// their `backend:` names (Docker's API when none does), found as
-    /// [`Engine::connect`] finds it.
+    /// [`Engine::connect`] finds it, from the builder's settings
+    /// ([`Settings::engine`]: `DOCKER_HOST`, the Docker context,
+    /// `FOOTLOOSE_REACH`, …).
     ///
     /// ```no_run
     /// # async fn demo() -> footloose::Result<()> {
@@ -454,7 +456,12 @@ impl ClusterBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn connect(&self) -> Result<Engine> {
-        let engine = Engine::connect_for(self.backend()).await?;
+        self.connect_in(&self.settings_or_env()).await
+    }
+
+    /// [`connect`](Self::connect), to the engine `settings` choose.
+    async fn connect_in(&self, settings: &Settings) -> Result<Engine> {
+        let engine = Engine::connect_with(self.backend(), &settings.engine).await?;
         match &self.config.cluster.reach {
             Some(reach) => {
                 let reach = reach.parse().map_err(|source: crate::config::ReachError| {
@@ -509,7 +516,7 @@ impl ClusterBuilder {
 
     async fn create_here(&self) -> Result<Cluster> {
         let request = self.request()?;
-        let engine = self.connect().await?;
+        let engine = self.connect_in(&request.settings).await?;
         create(&engine, &request).await
     }
 }

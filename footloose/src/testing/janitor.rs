@@ -21,3 +21,10 @@ pub async fn sweep(engine: &Engine, settings: &Settings) -> Result<BTreeSet<Stri
     }
     Ok(removed.into_iter().map(|(cluster, _)| cluster).collect())
 }
+
+/// Connects to the Docker engine `settings` choose (as
+/// [`Engine::connect`] does from the environment): where the janitor,
+/// the watchdog and the signal handler remove clusters.
+pub(crate) async fn engine_of(settings: &Settings) -> Result<Engine> {
+    Engine::connect_with(crate::config::Backend::Docker, &settings.engine).await
+}

@@ -63,13 +63,16 @@ pub fn remove_all() {
         .iter()
         .map(|c| (c.name().to_owned(), c.settings().clone()))
         .collect();
+    // One connection, to the engine the first cluster's settings choose:
+    // the shared clusters of a process were all made with its settings.
+    let first = names[0].1.clone();
     let _ = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .ok()?;
         runtime.block_on(async {
-            let engine = crate::engine::Engine::connect().await.ok()?;
+            let engine = super::janitor::engine_of(&first).await.ok()?;
             for (name, settings) in names {
                 let _ = crate::cluster::delete_with(&engine, &name, &settings).await;
             }

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crate::engine::Engine;
 use crate::process::Identity;
 use crate::Settings;
 
@@ -22,7 +21,7 @@ pub(crate) fn remove_clusters_on_interrupt(settings: Settings) {
         let settings = settings.clone();
         let removed = crate::runtime::block_on(async move {
             tokio::time::timeout(CLEANUP_LIMIT, async {
-                let engine = Engine::connect().await?;
+                let engine = super::janitor::engine_of(&settings).await?;
                 crate::cluster::remove_owned_by(&engine, &me, &settings).await
             })
             .await

@@ -17,7 +17,6 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
 
-use crate::engine::Engine;
 use crate::process::Identity;
 use crate::Settings;
 
@@ -45,7 +44,7 @@ pub fn ensure_started(settings: &Settings) -> Option<Identity> {
             eprintln!("footloose: could not start the cleanup watchdog: {err}");
         }
         let swept = crate::runtime::block_on(async {
-            let engine = Engine::connect().await?;
+            let engine = super::janitor::engine_of(settings).await?;
             super::janitor::sweep(&engine, settings).await
         });
         if let Err(err) = swept {
@@ -106,7 +105,7 @@ fn watch(owner: Identity, settings: &Settings) {
         return;
     };
     runtime.block_on(async {
-        if let Ok(engine) = Engine::connect().await {
+        if let Ok(engine) = super::janitor::engine_of(settings).await {
             let _ = crate::cluster::remove_owned_by(&engine, &owner, settings).await;
         }
     });

@@ -11,8 +11,8 @@ use crate::cli::ImageCommand;
 use crate::context::Context;
 
 pub fn run(context: &Context, command: ImageCommand) -> anyhow::Result<ExitCode> {
-    let engine = engine()?;
     let settings = context.settings();
+    let engine = engine(settings)?;
     match command {
         ImageCommand::Build { names, force } => {
             let mut definitions = Vec::new();

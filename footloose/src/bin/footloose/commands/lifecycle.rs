@@ -111,7 +111,7 @@ pub fn stop(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn prune(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCode> {
-    let engine = engine()?;
+    let engine = engine(context.settings())?;
     if args.expired {
         let settings = context.settings();
         let removed =
