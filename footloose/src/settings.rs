@@ -135,8 +135,8 @@ pub struct Settings {
     /// `FOOTLOOSE_LEASE`: the lease of test clusters built without
     /// [`ClusterBuilder::lease`](crate::ClusterBuilder::lease)
     /// (`45s`, `90m`, `3h`, `1d` or seconds); `Ok(None)` when not set
-    /// (3 hours then). An error when the
-    /// text is not a duration, reported when such a cluster is created.
+    /// (3 hours then). An error when the text is not a duration, reported
+    /// when such a cluster is created.
     pub lease: Result<Option<Duration>, SettingError>,
     /// `FOOTLOOSE_PUBLISH_ADDRESS`: where ports whose mapping names no
     /// address are published when the builder sets no
