@@ -205,8 +205,8 @@ impl ContainerPlan {
 
 /// Plans the container of `machine`. `labels` are set on the container
 /// and its anonymous volumes; relative bind sources are resolved against
-/// `config_dir`; ports whose mapping names no address are published on
-/// `publish_address`.
+/// `config_dir` (and `~` against the settings' home); ports whose mapping
+/// names no address are published on `publish_address`.
 pub fn plan(
     cluster: &str,
     machine: &MachineInstance,
@@ -214,6 +214,7 @@ pub fn plan(
     labels: &HashMap<String, String>,
     config_dir: &Path,
     publish_address: IpAddr,
+    settings: &crate::Settings,
 ) -> ContainerPlan {
     let spec = &machine.spec;
     let mut container_labels: HashMap<String, String> = spec
@@ -275,10 +276,10 @@ pub fn plan(
                 labels: labels.clone(),
             }),
             VolumeType::Bind => Some(MountPlan::Bind {
-                source: resolve_bind_source(
-                    volume.source.as_deref().unwrap_or_default(),
-                    config_dir,
-                ),
+                source: settings
+                    .resolve_path(volume.source.as_deref().unwrap_or_default(), config_dir)
+                    .display()
+                    .to_string(),
                 target: volume.destination.clone(),
                 read_only: volume.read_only,
             }),
@@ -404,12 +405,6 @@ pub fn cgroup_setup(facts: HostFacts, privileged: bool) -> (CgroupNamespace, Opt
     }
 }
 
-fn resolve_bind_source(source: &str, config_dir: &Path) -> String {
-    crate::paths::resolve(source, config_dir)
-        .display()
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +454,7 @@ mod tests {
             &HashMap::new(),
             Path::new("/"),
             LOCAL,
+            &crate::Settings::from_vars(|_| None),
         )
     }
 
@@ -541,6 +537,7 @@ mod tests {
             &labels,
             Path::new("/"),
             LOCAL,
+            &crate::Settings::from_vars(|_| None),
         );
         assert_eq!(p.name, "c-node1");
         assert_eq!(p.hostname, "node1");
@@ -590,6 +587,7 @@ mod tests {
             &HashMap::new(),
             Path::new("/"),
             remote,
+            &crate::Settings::from_vars(|_| None),
         );
         assert_eq!(p.ports[0].host_ip, "10.250.0.2");
         assert_eq!(p.ports[1].host_ip, "0.0.0.0");
@@ -605,6 +603,7 @@ mod tests {
             &labels,
             Path::new("/project"),
             LOCAL,
+            &crate::Settings::from_vars(|_| None),
         );
         assert_eq!(
             p.mounts,

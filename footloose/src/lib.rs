@@ -104,9 +104,9 @@ mod systemd;
 pub mod testing;
 
 pub use cluster::{
-    delete, host_key_alias, known_hosts, list_clusters, openssh_options, prune, prune_abandoned,
-    start, status, stop, Cluster, ClusterBuilder, MachineState, MachineStatus, Removed,
-    DEFAULT_READY_TIMEOUT,
+    delete, delete_with, host_key_alias, known_hosts, known_hosts_with, list_clusters,
+    openssh_options, prune, prune_abandoned, prune_abandoned_with, start, status, stop, Cluster,
+    ClusterBuilder, MachineState, MachineStatus, Removed, DEFAULT_READY_TIMEOUT,
 };
 pub use error::{ConfigError, EngineFailure, Error, Result};
 pub use footloose_config::{self as config, Config};
@@ -147,6 +147,7 @@ pub use machine::{
 pub use naming::unique_cluster_name;
 pub use ownership::Verdict;
 pub use record::{MachineRecord, MachineVars, RecordError};
+pub use settings::{EngineSettings, SettingError, Settings};
 pub use ssh::{ExitStatus, Output};
 pub use systemd::UnitStatus;
 pub use testing::ClusterGuard;

@@ -35,9 +35,6 @@ use crate::process::{Identity, Presence};
 /// not outlive the working day.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(3 * 60 * 60);
 
-/// The variable that sets the lease of test clusters, such as `90m` or `2h`.
-pub const LEASE_ENV: &str = "FOOTLOOSE_LEASE";
-
 /// Who owns the objects of a cluster: the labels every container, network
 /// and volume of it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,23 +222,6 @@ impl Ownership {
             }
             _ => verdict,
         }
-    }
-}
-
-/// Why a lease (`FOOTLOOSE_LEASE`) is not a duration.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{text:?} is not a duration: write it as 45s, 90m or 3h")]
-pub(crate) struct LeaseError {
-    /// The text, as written.
-    pub(crate) text: String,
-}
-
-/// The lease of new test clusters: `FOOTLOOSE_LEASE` when set, else
-/// [`DEFAULT_LEASE`].
-pub(crate) fn lease_from_env() -> Result<Duration, LeaseError> {
-    match std::env::var(LEASE_ENV) {
-        Ok(text) => parse_duration(&text).ok_or(LeaseError { text }),
-        Err(_) => Ok(DEFAULT_LEASE),
     }
 }
 

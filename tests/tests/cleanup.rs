@@ -105,7 +105,7 @@ fn the_janitor_removes_clusters_whose_owner_is_gone() {
     child.wait().unwrap();
     // Any janitor may take it: this one, or that of a test process starting
     // meanwhile (nextest runs many). Either way it must be gone.
-    let swept = footloose::runtime::block_on(footloose::testing::janitor::sweep(&engine)).unwrap();
+    let swept = footloose::runtime::block_on(sweep(&engine));
     assert!(
         containers_of(&cluster).is_empty(),
         "{cluster} survived a sweep (swept: {swept:?})"
@@ -130,7 +130,7 @@ fn a_janitor_in_another_pid_namespace_leaves_a_live_cluster_alone() {
 fn a_host_janitor_leaves_a_live_cluster_of_another_namespace_alone() {
     let (holder, cluster) = hold_cluster_in_another_namespace(&[("FOOTLOOSE_WATCHDOG", "off")]);
     let engine = require_docker();
-    let swept = footloose::runtime::block_on(footloose::testing::janitor::sweep(&engine)).unwrap();
+    let swept = footloose::runtime::block_on(sweep(&engine));
     let survived = containers_of(&cluster);
     end(holder);
     let _ = footloose::runtime::block_on(footloose::delete(&engine, &cluster));
@@ -281,4 +281,12 @@ fn test_clusters_naming_one_network_each_get_their_own() {
             "{cluster} left {named:?} {labelled:?}"
         );
     }
+}
+
+/// One janitor sweep with this process's settings.
+async fn sweep(engine: &footloose::engine::Engine) -> std::collections::BTreeSet<String> {
+    let settings = footloose::Settings::from_env();
+    footloose::testing::janitor::sweep(engine, &settings)
+        .await
+        .unwrap()
 }

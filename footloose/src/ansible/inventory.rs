@@ -191,15 +191,39 @@ pub fn group_name(text: &str) -> String {
 }
 
 /// The Ansible inventory of `cluster` as it runs now (YAML), with its
-/// `known_hosts` written into the cluster's state directory.
+/// `known_hosts` written into the cluster's state directory, as the
+/// environment's settings place it ([`inventory_with`] takes others).
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let yaml = footloose::ansible::inventory(engine, "demo", "cluster-key".as_ref()).await?;
+/// # Ok(()) }
+/// ```
 pub async fn inventory(engine: &Engine, cluster: &str, key_path: &Path) -> Result<String> {
+    inventory_with(engine, cluster, key_path, &crate::Settings::from_env()).await
+}
+
+/// [`inventory`], its `known_hosts` in the state directory `settings` say.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let settings = footloose::Settings::from_env();
+/// let yaml = footloose::ansible::inventory_with(engine, "demo", "cluster-key".as_ref(), &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn inventory_with(
+    engine: &Engine,
+    cluster: &str,
+    key_path: &Path,
+    settings: &crate::Settings,
+) -> Result<String> {
     let machines = crate::status(engine, Some(cluster)).await?;
     if machines.is_empty() {
         return Err(Error::NoMachines {
             cluster: cluster.to_owned(),
         });
     }
-    let known_hosts = crate::cluster::write_known_hosts(cluster, &machines)?;
+    let known_hosts = crate::cluster::write_known_hosts(settings, cluster, &machines)?;
     let key = std::path::absolute(key_path).unwrap_or_else(|_| key_path.to_owned());
     let mut inventory = Inventory::of(cluster, &machines, key, known_hosts);
     inventory.jump = engine.ssh_jump();
@@ -207,8 +231,8 @@ pub async fn inventory(engine: &Engine, cluster: &str, key_path: &Path) -> Resul
 }
 
 /// Where the inventory of `cluster` is written for a playbook run.
-pub(crate) fn inventory_path(cluster: &str) -> PathBuf {
-    crate::paths::state_dir(cluster).join("inventory.yml")
+pub(crate) fn inventory_path(settings: &crate::Settings, cluster: &str) -> PathBuf {
+    settings.state_dir(cluster).join("inventory.yml")
 }
 
 impl crate::Cluster {
@@ -216,7 +240,8 @@ impl crate::Cluster {
     /// reached on its published ssh port with the cluster's key, its host
     /// key checked strictly against a `known_hosts` that footloose writes;
     /// groups for the cluster, each `machines:` entry and its `groups`.
-    /// See [`crate::ansible`].
+    /// The `known_hosts` goes in the cluster's state directory (as its
+    /// [`settings`](Self::settings) say). See [`crate::ansible`].
     ///
     /// ```no_run
     /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
@@ -230,8 +255,9 @@ impl crate::Cluster {
             self.name.clone(),
             self.key_path.clone(),
         );
+        let settings = self.settings.clone();
         crate::runtime::block_on(
-            async move { crate::ansible::inventory(&engine, &name, &key).await },
+            async move { inventory_with(&engine, &name, &key, &settings).await },
         )
     }
 

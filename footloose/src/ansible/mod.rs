@@ -29,7 +29,7 @@ mod under_test;
 mod workdir;
 
 pub use error::{AnsibleError, FailedUnit, MissingRole, PlaybookFailure, TaskFailure};
-pub use inventory::{group_name, inventory, Inventory, InventoryHost};
+pub use inventory::{group_name, inventory, inventory_with, Inventory, InventoryHost};
 pub use playbook::{Playbook, PlaybookRun};
 pub use recap::{ChangedTask, Recap};
 pub use roles::Role;

@@ -11,13 +11,10 @@ use super::recap::{parse_changed, parse_recap, ChangedTask, Recap};
 use super::roles::{self, Role};
 use super::under_test;
 use crate::error::Result;
-use crate::Cluster;
+use crate::{Cluster, Settings};
 
 /// The program run; `FOOTLOOSE_ANSIBLE_PLAYBOOK` names another.
 const PROGRAM: &str = "ansible-playbook";
-const PROGRAM_ENV: &str = "FOOTLOOSE_ANSIBLE_PLAYBOOK";
-/// Set to `1` (or anything but `0` and empty), it keeps every play quiet.
-const QUIET_ENV: &str = "FOOTLOOSE_ANSIBLE_QUIET";
 
 /// A playbook and how to run it: extra vars, limit, tags, check mode,
 /// environment, the role under test and requirements. Cheap to clone, so
@@ -43,6 +40,7 @@ pub struct Playbook {
     requirements: Vec<PathBuf>,
     galaxy: Option<PathBuf>,
     quiet: Option<bool>,
+    settings: Settings,
 }
 
 /// Which of the program's outputs a line came from.
@@ -84,7 +82,9 @@ impl PlaybookRun {
 
 impl Playbook {
     /// The playbook at `path` (relative to the current directory, which is
-    /// the crate's directory under `cargo test`).
+    /// the crate's directory under `cargo test`), run with the
+    /// environment's settings ([`Settings::from_env`];
+    /// [`settings`](Self::settings) gives others).
     pub fn new(path: impl Into<PathBuf>) -> Playbook {
         Playbook {
             path: path.into(),
@@ -101,12 +101,34 @@ impl Playbook {
             requirements: Vec::new(),
             galaxy: None,
             quiet: None,
+            settings: Settings::from_env(),
         }
+    }
+
+    /// Runs with `settings` instead of the environment's: the programs
+    /// (`FOOTLOOSE_ANSIBLE_PLAYBOOK`, `FOOTLOOSE_ANSIBLE_GALAXY`), whether
+    /// it is quiet (`FOOTLOOSE_ANSIBLE_QUIET`), the search paths kept
+    /// after footloose's (`ANSIBLE_ROLES_PATH`,
+    /// `ANSIBLE_COLLECTIONS_PATH`), where the inventory and work
+    /// directory go (`XDG_STATE_HOME`, `XDG_RUNTIME_DIR`, `HOME`).
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// use footloose::ansible::Playbook;
+    ///
+    /// let mut settings = footloose::Settings::from_env();
+    /// settings.ansible_playbook = Some(".venv/bin/ansible-playbook".into());
+    /// Playbook::new("site.yml").settings(settings).run(cluster)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn settings(mut self, settings: Settings) -> Playbook {
+        self.settings = settings;
+        self
     }
 
     /// Makes `role` resolvable by its name (see [`Role`]): a link to it,
     /// named so, in a directory put first in `ANSIBLE_ROLES_PATH` (the
-    /// paths set in [`env`](Self::env) or this process's environment, else
+    /// paths set in [`env`](Self::env) or the settings' environment, else
     /// Ansible's defaults, follow it). May be repeated.
     ///
     /// ```no_run
@@ -255,11 +277,15 @@ impl Playbook {
     /// role links.
     fn run_with_links(&self, cluster: &Cluster) -> Result<(PlaybookRun, Option<PathBuf>)> {
         under_test::check_before(&self.roles, &self.path)?;
-        let inventory =
-            cluster.write_ansible_inventory(super::inventory::inventory_path(cluster.name()))?;
+        let inventory_path = super::inventory::inventory_path(&self.settings, cluster.name());
+        let inventory = cluster.write_ansible_inventory(inventory_path)?;
         let program: OsString = match &self.program {
             Some(program) => program.clone().into(),
-            None => std::env::var_os(PROGRAM_ENV).unwrap_or_else(|| PROGRAM.into()),
+            None => self
+                .settings
+                .ansible_playbook
+                .clone()
+                .unwrap_or_else(|| PROGRAM.into()),
         };
         let mut command = self.command(&program, &inventory);
         let links = self.search_paths(&mut command)?;
@@ -271,9 +297,7 @@ impl Playbook {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default()
         );
-        let quiet = self
-            .quiet
-            .unwrap_or_else(|| std::env::var(QUIET_ENV).is_ok_and(|v| !v.is_empty() && v != "0"));
+        let quiet = self.quiet.unwrap_or(self.settings.ansible_quiet);
         if !quiet {
             for role in &self.roles {
                 println!("{prefix}{}", under_test::describe(role));
@@ -291,8 +315,7 @@ impl Playbook {
         })
         .map_err(|e| super::tool::not_started(&program, e))?;
         if !self.roles.is_empty() {
-            let (variable, default) = roles::ROLES_PATH;
-            let theirs = roles::their_search_path(variable, &self.env, default);
+            let theirs = roles::their_search_path(roles::ROLES_PATH, &self.env, &self.settings);
             let theirs: Vec<PathBuf> = std::env::split_paths(&theirs).collect();
             under_test::check_after(&self.roles, &self.path, &out.stdout, &theirs)?;
         }
@@ -317,24 +340,25 @@ impl Playbook {
         let mut collection_dirs = Vec::new();
         let links = match self.roles.is_empty() {
             true => None,
-            false => Some(roles::link_roles(&self.roles)?),
+            false => Some(roles::link_roles(&self.roles, &self.settings)?),
         };
         role_dirs.extend(links.clone());
         for requirements in &self.requirements {
-            let installed = super::requirements::install(requirements, self.galaxy.as_deref())?;
+            let installed =
+                super::requirements::install(requirements, self.galaxy.as_deref(), &self.settings)?;
             role_dirs.push(installed.roles);
             collection_dirs.push(installed.collections);
         }
-        let (variable, default) = roles::ROLES_PATH;
+        let path = roles::ROLES_PATH;
         command.env(
-            variable,
-            roles::search_path(&role_dirs, variable, &self.env, default),
+            path.variable,
+            roles::search_path(&role_dirs, path, &self.env, &self.settings),
         );
         if !collection_dirs.is_empty() {
-            let (variable, default) = roles::COLLECTIONS_PATH;
+            let path = roles::COLLECTIONS_PATH;
             command.env(
-                variable,
-                roles::search_path(&collection_dirs, variable, &self.env, default),
+                path.variable,
+                roles::search_path(&collection_dirs, path, &self.env, &self.settings),
             );
         }
         Ok(links)

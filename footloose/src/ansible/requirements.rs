@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 
 /// The program that installs requirements; `FOOTLOOSE_ANSIBLE_GALAXY` names another.
 const GALAXY: &str = "ansible-galaxy";
-const GALAXY_ENV: &str = "FOOTLOOSE_ANSIBLE_GALAXY";
 
 /// What a requirements file asks for: role and collection names (or
 /// sources), in either of its layouts (a list of roles, or `roles:` and
@@ -91,10 +90,14 @@ pub(crate) struct Installed {
 }
 
 /// Installs the roles and collections of the requirements file at `path`
-/// with `program` (else `FOOTLOOSE_ANSIBLE_GALAXY`, else `ansible-galaxy`),
-/// once per process and content: a second call with the same file and
-/// content returns the same directories.
-pub(crate) fn install(path: &Path, program: Option<&Path>) -> Result<Installed> {
+/// with `program` (else the settings' `FOOTLOOSE_ANSIBLE_GALAXY`, else
+/// `ansible-galaxy`), once per process and content: a second call with the
+/// same file and content returns the same directories.
+pub(crate) fn install(
+    path: &Path,
+    program: Option<&Path>,
+    settings: &crate::Settings,
+) -> Result<Installed> {
     static DONE: Mutex<Option<HashMap<String, Installed>>> = Mutex::new(None);
     let path = std::fs::canonicalize(path)
         .map_err(|e| Error::io("cannot find the requirements file", path, e))?;
@@ -110,7 +113,7 @@ pub(crate) fn install(path: &Path, program: Option<&Path>) -> Result<Installed> 
         path: path.clone(),
         reason,
     })?;
-    let base = workdir::process_dir()?.join(format!("requirements-{key}"));
+    let base = workdir::process_dir(settings)?.join(format!("requirements-{key}"));
     let installed = Installed {
         roles: base.join("roles"),
         collections: base.join("collections"),
@@ -122,7 +125,10 @@ pub(crate) fn install(path: &Path, program: Option<&Path>) -> Result<Installed> 
     let cwd = path.parent().unwrap_or(Path::new("/"));
     let program: std::ffi::OsString = match program {
         Some(program) => program.into(),
-        None => std::env::var_os(GALAXY_ENV).unwrap_or_else(|| GALAXY.into()),
+        None => settings
+            .ansible_galaxy
+            .clone()
+            .unwrap_or_else(|| GALAXY.into()),
     };
     if !wanted.roles.is_empty() {
         galaxy(&program, &path, cwd, "roles", &installed.roles)?;

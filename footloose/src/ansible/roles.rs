@@ -2,6 +2,7 @@
 //! `ansible-playbook` as Molecule makes it: linked under its names in a
 //! directory of this process's own, put first in `ANSIBLE_ROLES_PATH`.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -9,6 +10,7 @@ use serde::Deserialize;
 use super::error::AnsibleError;
 use super::workdir;
 use crate::error::{Error, Result};
+use crate::Settings;
 
 /// What `ANSIBLE_ROLES_PATH` is when nobody sets it (ansible-core's default).
 const DEFAULT_ROLES_PATH: &str = "~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles";
@@ -254,8 +256,9 @@ pub(crate) fn role_names(text: &str, dir_name: &str) -> std::result::Result<Role
     })
 }
 
-/// A directory with one link per role, `NAME -> DIR`, for `roles`.
-pub(crate) fn link_roles(roles: &[Role]) -> Result<PathBuf> {
+/// A directory with one link per role, `NAME -> DIR`, for `roles`, in
+/// this process's work directory (see [`workdir::process_dir`]).
+pub(crate) fn link_roles(roles: &[Role], settings: &Settings) -> Result<PathBuf> {
     let mut parts: Vec<Vec<u8>> = Vec::new();
     for role in roles {
         for name in role.names() {
@@ -264,7 +267,7 @@ pub(crate) fn link_roles(roles: &[Role]) -> Result<PathBuf> {
         parts.push(role.dir.as_os_str().as_encoded_bytes().to_vec());
     }
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    let dir = workdir::process_dir()?.join(format!("roles-{}", workdir::digest(&refs)));
+    let dir = workdir::process_dir(settings)?.join(format!("roles-{}", workdir::digest(&refs)));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
     for role in roles {
         for name in role.names() {
@@ -280,16 +283,28 @@ pub(crate) fn link_roles(roles: &[Role]) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// `first`, then the paths the user set (`variable` in `env` given to the
-/// playbook, then in this process's environment), else Ansible's default
-/// `default`: a `:`-separated search path.
+/// One of Ansible's search paths: its variable, its default, and where
+/// the settings keep the value the environment gave it.
+#[derive(Clone, Copy)]
+pub(crate) struct SearchPath {
+    /// The variable, such as `ANSIBLE_ROLES_PATH`.
+    pub(crate) variable: &'static str,
+    /// What Ansible uses when nobody sets it (`~` not yet expanded).
+    default: &'static str,
+    /// The variable's value in the settings.
+    of_settings: fn(&Settings) -> Option<&OsString>,
+}
+
+/// `first`, then the paths the user set (the variable in `env` given to
+/// the playbook, then in `settings`), else Ansible's default: a
+/// `:`-separated search path.
 pub(crate) fn search_path(
     first: &[PathBuf],
-    variable: &str,
-    env: &[(std::ffi::OsString, std::ffi::OsString)],
-    default: &str,
-) -> std::ffi::OsString {
-    let theirs = their_search_path(variable, env, default);
+    which: SearchPath,
+    env: &[(OsString, OsString)],
+    settings: &Settings,
+) -> OsString {
+    let theirs = their_search_path(which, env, settings);
     let mut path = std::ffi::OsString::new();
     for dir in first {
         path.push(dir.as_os_str());
@@ -299,34 +314,50 @@ pub(crate) fn search_path(
     path
 }
 
-/// The search path the user set (`variable` in `env` given to the
-/// playbook, then in this process's environment), else Ansible's default.
+/// The search path the user set (the variable in `env` given to the
+/// playbook, then in `settings`, as this process's environment had it),
+/// else Ansible's default, `~` expanded to the settings' home.
 pub(crate) fn their_search_path(
-    variable: &str,
-    env: &[(std::ffi::OsString, std::ffi::OsString)],
-    default: &str,
-) -> std::ffi::OsString {
+    which: SearchPath,
+    env: &[(OsString, OsString)],
+    settings: &Settings,
+) -> OsString {
     env.iter()
         .rev()
-        .find(|(k, _)| k == variable)
+        .find(|(k, _)| k == which.variable)
         .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var_os(variable))
-        .unwrap_or_else(|| expand_default(default).into())
+        .or_else(|| (which.of_settings)(settings).cloned())
+        .unwrap_or_else(|| expand_default(which.default, settings).into())
 }
 
-fn expand_default(default: &str) -> String {
+fn expand_default(default: &str, settings: &Settings) -> String {
     default
         .split(':')
-        .map(|p| crate::paths::expand_tilde(p).display().to_string())
+        .map(|p| settings.expand_tilde(p).display().to_string())
         .collect::<Vec<_>>()
         .join(":")
 }
 
-/// The variable and default of the roles search path.
-pub(crate) const ROLES_PATH: (&str, &str) = ("ANSIBLE_ROLES_PATH", DEFAULT_ROLES_PATH);
-/// The variable and default of the collections search path.
-pub(crate) const COLLECTIONS_PATH: (&str, &str) =
-    ("ANSIBLE_COLLECTIONS_PATH", DEFAULT_COLLECTIONS_PATH);
+fn roles_path_of(settings: &Settings) -> Option<&OsString> {
+    settings.ansible_roles_path.as_ref()
+}
+
+fn collections_path_of(settings: &Settings) -> Option<&OsString> {
+    settings.ansible_collections_path.as_ref()
+}
+
+/// The roles search path.
+pub(crate) const ROLES_PATH: SearchPath = SearchPath {
+    variable: crate::settings::ANSIBLE_ROLES_PATH,
+    default: DEFAULT_ROLES_PATH,
+    of_settings: roles_path_of,
+};
+/// The collections search path.
+pub(crate) const COLLECTIONS_PATH: SearchPath = SearchPath {
+    variable: crate::settings::ANSIBLE_COLLECTIONS_PATH,
+    default: DEFAULT_COLLECTIONS_PATH,
+    of_settings: collections_path_of,
+};
 
 #[cfg(test)]
 mod tests {
@@ -430,15 +461,36 @@ mod tests {
 
     #[test]
     fn the_users_search_path_comes_after_ours() {
+        let nothing = Settings::from_vars(|_| None);
+        let roles = SearchPath {
+            default: "/default",
+            ..ROLES_PATH
+        };
         let env = [("ANSIBLE_ROLES_PATH".into(), "/mine:/also".into())];
-        let path = search_path(&["/ours".into()], "ANSIBLE_ROLES_PATH", &env, "/default");
+        let path = search_path(&["/ours".into()], roles, &env, &nothing);
         assert_eq!(path, "/ours:/mine:/also");
-        let path = search_path(
-            &["/a".into(), "/b".into()],
-            "FOOTLOOSE_UNSET_VAR",
-            &[],
-            "/x:/y",
-        );
+        let unset = SearchPath {
+            variable: "FOOTLOOSE_UNSET_VAR",
+            default: "/x:/y",
+            of_settings: |_| None,
+        };
+        let path = search_path(&["/a".into(), "/b".into()], unset, &[], &nothing);
         assert_eq!(path, "/a:/b:/x:/y");
+    }
+
+    #[test]
+    fn the_environments_search_path_comes_from_the_settings_and_home_expands() {
+        let settings = Settings::from_vars(|name| match name {
+            "ANSIBLE_ROLES_PATH" => Some("/env/roles".into()),
+            "HOME" => Some("/home/me".into()),
+            _ => None,
+        });
+        assert_eq!(their_search_path(ROLES_PATH, &[], &settings), "/env/roles");
+        let given = [("ANSIBLE_ROLES_PATH".into(), "/given".into())];
+        assert_eq!(their_search_path(ROLES_PATH, &given, &settings), "/given");
+        assert_eq!(
+            their_search_path(COLLECTIONS_PATH, &[], &settings),
+            "/home/me/.ansible/collections:/usr/share/ansible/collections"
+        );
     }
 }

@@ -9,11 +9,12 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// The directory of this process's links and installed requirements,
-/// under `<runtime dir>/footloose/ansible/`. This process holds an `flock`
+/// under `<runtime dir>/footloose/ansible/` (the lock directory of the
+/// first call's `settings`: one per process). This process holds an `flock`
 /// on its `.lock` for as long as it lives; a directory whose lock can be
 /// taken belongs to a process that is gone (in any pid namespace of this
 /// kernel) and is removed when this one is first made.
-pub(crate) fn process_dir() -> Result<PathBuf> {
+pub(crate) fn process_dir(settings: &crate::Settings) -> Result<PathBuf> {
     struct Held {
         path: PathBuf,
         // Open, and locked, until the process ends.
@@ -21,7 +22,7 @@ pub(crate) fn process_dir() -> Result<PathBuf> {
     }
     static DIR: once_cell::sync::OnceCell<Held> = once_cell::sync::OnceCell::new();
     let held = DIR.get_or_try_init(|| {
-        let base = crate::paths::lock_dir().join("ansible");
+        let base = settings.lock_dir().join("ansible");
         std::fs::create_dir_all(&base).map_err(|e| Error::io("cannot create", &base, e))?;
         remove_abandoned(&base);
         let nanos = std::time::SystemTime::now()

@@ -1,5 +1,6 @@
 //! Describing a cluster to create, and the guard that removes it.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,7 +13,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::labels::Lifetime;
 use crate::process::Identity;
-use crate::Config;
+use crate::{Config, Settings};
 
 /// The default time a machine has to boot and answer ssh.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -64,6 +65,9 @@ pub struct ClusterBuilder {
     pub(crate) private_networks: bool,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) publish_address: Option<IpAddr>,
+    /// Given by [`settings`](Self::settings); else read from the
+    /// environment when needed.
+    pub(crate) settings: Option<Settings>,
 }
 
 impl Cluster {
@@ -82,7 +86,10 @@ impl Cluster {
 
 impl ClusterBuilder {
     /// A builder for `config`; relative paths in it resolve against the
-    /// current directory.
+    /// current directory. Unless [`settings`](Self::settings) gives them,
+    /// the environment's settings ([`Settings::from_env`]) are read when
+    /// they are needed: once per [`create`](Self::create) or
+    /// [`start`](Self::start).
     ///
     /// ```no_run
     /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
@@ -103,6 +110,39 @@ impl ClusterBuilder {
             private_networks: false,
             cancel: None,
             publish_address: None,
+            settings: None,
+        }
+    }
+
+    /// Uses `settings` instead of the environment's: where `~` and the
+    /// state directory are (`HOME`, `XDG_*`), the lease
+    /// (`FOOTLOOSE_LEASE`), the publish address
+    /// (`FOOTLOOSE_PUBLISH_ADDRESS`), the Debian mirror of image builds.
+    /// The cluster keeps them ([`Cluster::settings`]).
+    ///
+    /// ```
+    /// use std::ffi::OsString;
+    ///
+    /// let settings = footloose::Settings::from_vars(|name| match name {
+    ///     "HOME" => Some(OsString::from("/home/ci")),
+    ///     _ => None,
+    /// });
+    /// let mut config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
+    /// config.cluster.private_key = "~/.ssh/footloose".to_owned();
+    /// let builder = footloose::ClusterBuilder::new(config).settings(settings);
+    /// assert_eq!(builder.key_path(), std::path::Path::new("/home/ci/.ssh/footloose"));
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// The settings given, else the environment's.
+    fn settings_or_env(&self) -> Cow<'_, Settings> {
+        match &self.settings {
+            Some(settings) => Cow::Borrowed(settings),
+            None => Cow::Owned(Settings::from_env()),
         }
     }
 
@@ -194,8 +234,9 @@ impl ClusterBuilder {
     }
 
     /// Publishes ports whose mapping names no address on `address`
-    /// (default: the config's `cluster.publishAddress`, else loopback for a
-    /// local engine and the engine's address for a remote one).
+    /// (default: `FOOTLOOSE_PUBLISH_ADDRESS`, else the config's
+    /// `cluster.publishAddress`, else loopback for a local engine and the
+    /// engine's address for a remote one).
     ///
     /// ```
     /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
@@ -331,19 +372,13 @@ impl ClusterBuilder {
         self
     }
 
-    /// The lease to label the cluster with.
-    pub(crate) fn effective_lease(&self) -> Result<Option<Duration>> {
+    /// The lease to label the cluster with: the builder's, else the
+    /// settings' (`FOOTLOOSE_LEASE`, else 3 hours).
+    pub(crate) fn effective_lease(&self, settings: &Settings) -> Result<Option<Duration>> {
         match (self.lifetime, self.lease) {
             (Lifetime::Cli, _) => Ok(None),
             (Lifetime::Test, Some(lease)) => Ok(Some(lease)),
-            (Lifetime::Test, None) => {
-                crate::ownership::lease_from_env()
-                    .map(Some)
-                    .map_err(|source| crate::Error::Setting {
-                        setting: crate::ownership::LEASE_ENV.to_owned(),
-                        source: Box::new(source),
-                    })
-            }
+            (Lifetime::Test, None) => Ok(Some(settings.lease_or_default()?)),
         }
     }
 
@@ -359,7 +394,8 @@ impl ClusterBuilder {
         &self.config
     }
 
-    /// The private key file machines will trust.
+    /// The private key file machines will trust (`~` is the settings'
+    /// home).
     ///
     /// ```
     /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 2);
@@ -369,13 +405,19 @@ impl ClusterBuilder {
     /// # Ok::<(), footloose::Error>(())
     /// ```
     pub fn key_path(&self) -> PathBuf {
+        self.key_path_in(&self.settings_or_env())
+    }
+
+    /// [`key_path`](Self::key_path), `~` expanded as `settings` say.
+    fn key_path_in(&self, settings: &Settings) -> PathBuf {
         self.key_path.clone().unwrap_or_else(|| {
-            crate::paths::resolve(&self.config.cluster.private_key, &self.config_dir)
+            settings.resolve_path(&self.config.cluster.private_key, &self.config_dir)
         })
     }
 
     /// What `create` is asked to do, resolved from this builder.
     pub(crate) fn request(&self) -> Result<CreateRequest> {
+        let settings = self.settings_or_env().into_owned();
         let made_from = match &self.config_path {
             Some(path) => path.display().to_string(),
             None => format!(
@@ -387,21 +429,24 @@ impl ClusterBuilder {
             config: self.scoped_config(),
             made_from,
             config_dir: self.config_dir.clone(),
-            key_path: self.key_path(),
+            key_path: self.key_path_in(&settings),
             lifetime: self.lifetime,
             watchdog: self.watchdog.clone(),
-            lease: self.effective_lease()?,
+            lease: self.effective_lease(&settings)?,
             ready_timeout: self.ready_timeout,
             keep_on_failure: self.keep_on_failure,
             cancel: self.cancel.clone(),
             publish_address: self.publish_address,
             readiness: Readiness::Ssh,
+            settings,
         })
     }
 
     /// Connects to the engine the config's machines run on: the backend
     /// their `backend:` names (Docker's API when none does), found as
-    /// [`Engine::connect`] finds it.
+    /// [`Engine::connect`] finds it, from the builder's settings
+    /// ([`Settings::engine`]: `DOCKER_HOST`, the Docker context,
+    /// `FOOTLOOSE_REACH`, …).
     ///
     /// ```no_run
     /// # async fn demo() -> footloose::Result<()> {
@@ -411,7 +456,12 @@ impl ClusterBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn connect(&self) -> Result<Engine> {
-        let engine = Engine::connect_for(self.backend()).await?;
+        self.connect_in(&self.settings_or_env()).await
+    }
+
+    /// [`connect`](Self::connect), to the engine `settings` choose.
+    async fn connect_in(&self, settings: &Settings) -> Result<Engine> {
+        let engine = Engine::connect_with(self.backend(), &settings.engine).await?;
         match &self.config.cluster.reach {
             Some(reach) => {
                 let reach = reach.parse().map_err(|source: crate::config::ReachError| {
@@ -466,7 +516,7 @@ impl ClusterBuilder {
 
     async fn create_here(&self) -> Result<Cluster> {
         let request = self.request()?;
-        let engine = self.connect().await?;
+        let engine = self.connect_in(&request.settings).await?;
         create(&engine, &request).await
     }
 }

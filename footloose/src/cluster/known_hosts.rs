@@ -6,12 +6,16 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::MachineStatus;
+use crate::{MachineStatus, Settings};
 
 /// Writes the `known_hosts` of `cluster`'s `machines` into the cluster's
-/// state directory and returns its path.
-pub(crate) fn write_known_hosts(cluster: &str, machines: &[MachineStatus]) -> Result<PathBuf> {
-    let dir = crate::paths::state_dir(cluster);
+/// state directory (where `settings` put it) and returns its path.
+pub(crate) fn write_known_hosts(
+    settings: &Settings,
+    cluster: &str,
+    machines: &[MachineStatus],
+) -> Result<PathBuf> {
+    let dir = settings.state_dir(cluster);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
     let path = dir.join("known_hosts");
     let text: String = machines
@@ -30,7 +34,9 @@ pub(crate) fn write_known_hosts(cluster: &str, machines: &[MachineStatus]) -> Re
 
 /// Writes the `known_hosts` of `cluster` as it runs now and returns its
 /// path: what `ssh -o UserKnownHostsFile=… -o HostKeyAlias=<container>`
-/// and Ansible's inventory use.
+/// and Ansible's inventory use. It goes in the cluster's state directory
+/// as the environment's settings place it ([`known_hosts_with`] takes
+/// others).
 ///
 /// ```no_run
 /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
@@ -39,8 +45,25 @@ pub(crate) fn write_known_hosts(cluster: &str, machines: &[MachineStatus]) -> Re
 /// # Ok(()) }
 /// ```
 pub async fn known_hosts(engine: &Engine, cluster: &str) -> Result<PathBuf> {
+    known_hosts_with(engine, cluster, &Settings::from_env()).await
+}
+
+/// [`known_hosts`], in the state directory `settings` say.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let settings = footloose::Settings::from_env();
+/// let file = footloose::known_hosts_with(engine, "demo", &settings).await?;
+/// assert!(file.starts_with(settings.state_dir("demo")));
+/// # Ok(()) }
+/// ```
+pub async fn known_hosts_with(
+    engine: &Engine,
+    cluster: &str,
+    settings: &Settings,
+) -> Result<PathBuf> {
     let machines = super::inspect::status(engine, Some(cluster)).await?;
-    write_known_hosts(cluster, &machines)
+    write_known_hosts(settings, cluster, &machines)
 }
 
 /// The OpenSSH options, as `-o` values, with which every client footloose

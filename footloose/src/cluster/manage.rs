@@ -18,7 +18,7 @@ use crate::labels;
 use crate::machine::MachineError;
 use crate::ownership::Verdict;
 use crate::process::Identity;
-use crate::Machine;
+use crate::{Machine, Settings};
 
 /// What a delete or prune removed.
 ///
@@ -46,7 +46,10 @@ pub struct Removed {
 
 /// Removes every container (with its anonymous volumes) and named volume
 /// labelled with `cluster`, and the networks it made or used that
-/// footloose made, unless machines of another cluster still use them.
+/// footloose made, unless machines of another cluster still use them,
+/// and the cluster's state directory on this host (its `known_hosts` and
+/// inventory), found with the environment's settings ([`delete_with`]
+/// takes others).
 ///
 /// ```no_run
 /// # async fn demo() -> footloose::Result<()> {
@@ -56,9 +59,21 @@ pub struct Removed {
 /// # Ok(()) }
 /// ```
 pub async fn delete(engine: &Engine, cluster: &str) -> Result<Removed> {
+    delete_with(engine, cluster, &Settings::from_env()).await
+}
+
+/// [`delete`], with the state directory where `settings` put it.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let settings = footloose::Settings::from_env();
+/// let removed = footloose::delete_with(engine, "cluster", &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn delete_with(engine: &Engine, cluster: &str, settings: &Settings) -> Result<Removed> {
     let removed = remove_labelled(engine, Some(cluster)).await?;
     // Its known_hosts and inventory, if this host wrote any.
-    let _ = std::fs::remove_dir_all(crate::paths::state_dir(cluster));
+    let _ = std::fs::remove_dir_all(settings.state_dir(cluster));
     Ok(removed)
 }
 
@@ -78,6 +93,8 @@ pub async fn prune(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
 /// Removes the test clusters that no process can be shown to hold: owner
 /// provably gone, or unseen with its lease run out (see
 /// [`Verdict`](crate::Verdict)). Returns each removed cluster with the reason.
+/// The environment's settings say where their state directories are
+/// ([`prune_abandoned_with`] takes others).
 ///
 /// ```no_run
 /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
@@ -87,6 +104,20 @@ pub async fn prune(engine: &Engine, cluster: Option<&str>) -> Result<Removed> {
 /// # Ok(()) }
 /// ```
 pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> {
+    prune_abandoned_with(engine, &Settings::from_env()).await
+}
+
+/// [`prune_abandoned`], removing state directories where `settings` put them.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let removed = footloose::prune_abandoned_with(engine, &footloose::Settings::from_env()).await?;
+/// # Ok(()) }
+/// ```
+pub async fn prune_abandoned_with(
+    engine: &Engine,
+    settings: &Settings,
+) -> Result<Vec<(String, Verdict)>> {
     let now = SystemTime::now();
     let mut removed = Vec::new();
     for ownership in test_clusters(engine).await? {
@@ -99,7 +130,7 @@ pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> 
             verdict = ownership.verdict_seeing(now, Some(runs));
         }
         if verdict != Verdict::Keep {
-            delete(engine, &ownership.cluster).await?;
+            delete_with(engine, &ownership.cluster, settings).await?;
             removed.push((ownership.cluster, verdict));
         }
     }
@@ -107,7 +138,11 @@ pub async fn prune_abandoned(engine: &Engine) -> Result<Vec<(String, Verdict)>> 
 }
 
 /// Removes every test cluster whose owner is `owner`.
-pub(crate) async fn remove_owned_by(engine: &Engine, owner: &Identity) -> Result<Vec<String>> {
+pub(crate) async fn remove_owned_by(
+    engine: &Engine,
+    owner: &Identity,
+    settings: &Settings,
+) -> Result<Vec<String>> {
     let owned: Vec<String> = test_clusters(engine)
         .await?
         .into_iter()
@@ -115,7 +150,7 @@ pub(crate) async fn remove_owned_by(engine: &Engine, owner: &Identity) -> Result
         .map(|ownership| ownership.cluster)
         .collect();
     for cluster in &owned {
-        delete(engine, cluster).await?;
+        delete_with(engine, cluster, settings).await?;
     }
     Ok(owned)
 }

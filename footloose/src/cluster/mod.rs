@@ -12,7 +12,9 @@ mod start;
 pub use builder::{ClusterBuilder, DEFAULT_READY_TIMEOUT};
 pub use inspect::{list_clusters, status, MachineState, MachineStatus};
 pub(crate) use known_hosts::write_known_hosts;
-pub use known_hosts::{host_key_alias, known_hosts, openssh_options};
+pub use known_hosts::{host_key_alias, known_hosts, known_hosts_with, openssh_options};
 pub(crate) use manage::remove_owned_by;
-pub use manage::{delete, prune, prune_abandoned, start, stop, Removed};
+pub use manage::{
+    delete, delete_with, prune, prune_abandoned, prune_abandoned_with, start, stop, Removed,
+};
 pub use running::Cluster;

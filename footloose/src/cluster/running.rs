@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use super::known_hosts::known_hosts;
-use super::manage::{delete, Removed};
+use super::known_hosts::known_hosts_with;
+use super::manage::{delete_with, Removed};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::Machine;
+use crate::{Machine, Settings};
 
 /// A running cluster of machines.
 ///
@@ -31,6 +31,7 @@ pub struct Cluster {
     pub(crate) machines: Vec<Machine>,
     pub(crate) engine: Engine,
     pub(crate) key_path: PathBuf,
+    pub(crate) settings: Settings,
 }
 
 impl Cluster {
@@ -103,9 +104,21 @@ impl Cluster {
         &self.key_path
     }
 
+    /// The settings the cluster was made with (its builder's): where its
+    /// state directory is, among others.
+    ///
+    /// ```no_run
+    /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
+    /// println!("state in {}", cluster.settings().state_dir(cluster.name()).display());
+    /// # Ok(()) }
+    /// ```
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// Writes the cluster's OpenSSH `known_hosts` (its machines' pinned host
     /// keys, filed under their container names for `HostKeyAlias`) and
-    /// returns its path; see [`known_hosts`].
+    /// returns its path; see [`known_hosts`](crate::known_hosts).
     ///
     /// ```no_run
     /// # fn demo(cluster: &footloose::Cluster) -> footloose::Result<()> {
@@ -115,8 +128,8 @@ impl Cluster {
     /// # Ok(()) }
     /// ```
     pub fn write_known_hosts(&self) -> Result<PathBuf> {
-        let (engine, name) = (self.engine.clone(), self.name.clone());
-        crate::runtime::block_on(async move { known_hosts(&engine, &name).await })
+        let (engine, name, settings) = self.parts();
+        crate::runtime::block_on(async move { known_hosts_with(&engine, &name, &settings).await })
     }
 
     /// Removes every container, network and volume of the cluster.
@@ -128,8 +141,8 @@ impl Cluster {
     /// # Ok(()) }
     /// ```
     pub fn delete(&self) -> Result<Removed> {
-        let (engine, name) = (self.engine.clone(), self.name.clone());
-        crate::runtime::block_on(async move { delete(&engine, &name).await })
+        let (engine, name, settings) = self.parts();
+        crate::runtime::block_on(async move { delete_with(&engine, &name, &settings).await })
     }
 
     /// Async twin of [`delete`](Self::delete).
@@ -140,8 +153,17 @@ impl Cluster {
     /// # Ok(()) }
     /// ```
     pub async fn delete_async(&self) -> Result<Removed> {
-        let (engine, name) = (self.engine.clone(), self.name.clone());
-        crate::runtime::spawn(async move { delete(&engine, &name).await }).await
+        let (engine, name, settings) = self.parts();
+        crate::runtime::spawn(async move { delete_with(&engine, &name, &settings).await }).await
+    }
+
+    /// What a task on the shared runtime needs of the cluster, owned.
+    fn parts(&self) -> (Engine, String, Settings) {
+        (
+            self.engine.clone(),
+            self.name.clone(),
+            self.settings.clone(),
+        )
     }
 
     fn no_such_machine(&self, hostname: &str) -> Error {

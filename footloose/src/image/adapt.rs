@@ -16,6 +16,7 @@ use crate::distro::{Adaptation, OsRelease, Probe};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::labels;
+use crate::Settings;
 
 /// The repository prefix of adapted images: `acme/app:1` is adapted into
 /// `footloose-adapted/acme/app:1`.
@@ -105,7 +106,22 @@ pub struct Adapted {
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// The build lock is where the environment's settings put it;
+/// [`adapt_with`] takes others.
 pub async fn adapt(engine: &Engine, reference: &str) -> Result<Adapted> {
+    adapt_with(engine, reference, &Settings::from_env()).await
+}
+
+/// [`adapt`] with `settings` (the lock directory).
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let settings = footloose::Settings::from_env();
+/// let adapted = footloose::image::adapt_with(engine, "acme/app:1", &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn adapt_with(engine: &Engine, reference: &str, settings: &Settings) -> Result<Adapted> {
     let adapted = adapted_reference(reference);
     let Some(base) = engine.backend().image(reference).await? else {
         return Err(Error::Image {
@@ -126,7 +142,7 @@ pub async fn adapt(engine: &Engine, reference: &str) -> Result<Adapted> {
             });
         }
     }
-    let _lock = lock(&adapted).await?;
+    let _lock = lock(&adapted, settings).await?;
     let previous = engine.backend().image(&adapted).await?;
     if let Some(image) = &previous {
         if current(&image.labels) {

@@ -9,11 +9,15 @@ use super::catalog::ImageDefinition;
 use crate::backend::BaseImage;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::Settings;
 
-/// The Debian mirror mmdebstrap uses; `FOOTLOOSE_DEBIAN_MIRROR` overrides.
-fn mirror() -> String {
-    std::env::var("FOOTLOOSE_DEBIAN_MIRROR")
-        .unwrap_or_else(|_| "http://deb.debian.org/debian".into())
+/// The Debian mirror mmdebstrap uses unless `FOOTLOOSE_DEBIAN_MIRROR`
+/// names another.
+const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
+
+/// The Debian mirror of `settings`, else [`DEFAULT_MIRROR`].
+fn mirror(settings: &Settings) -> &str {
+    settings.debian_mirror.as_deref().unwrap_or(DEFAULT_MIRROR)
 }
 
 /// Whether `reference` is present on the engine.
@@ -56,8 +60,13 @@ impl std::fmt::Display for Base {
     }
 }
 
-/// Returns the base image for `image`, making one if needed.
-pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Result<Base> {
+/// Returns the base image for `image`, making one if needed (from the
+/// settings' Debian mirror).
+pub(crate) async fn ensure_base(
+    engine: &Engine,
+    image: &ImageDefinition,
+    settings: &Settings,
+) -> Result<Base> {
     if let Some(local) = image.local_base() {
         if exists(engine, &local).await? {
             return Ok(Base::Imported(local));
@@ -90,7 +99,8 @@ pub(crate) async fn ensure_base(engine: &Engine, image: &ImageDefinition) -> Res
     );
     // The image's own packages go into the base, so that its Dockerfile
     // finds them installed and needs no network.
-    debootstrap(engine, suite, &local, &image.packages()).await?;
+    let packages = image.packages();
+    debootstrap(engine, suite, mirror(settings), &local, &packages).await?;
     Ok(Base::Imported(local))
 }
 
@@ -116,9 +126,15 @@ async fn pull(engine: &Engine, reference: &str) -> std::result::Result<(), PullE
     }
 }
 
-/// Streams `mmdebstrap`'s root file system tarball of Debian `suite`, with
-/// `packages`, into an image import tagged `local`.
-async fn debootstrap(engine: &Engine, suite: &str, local: &str, packages: &[&str]) -> Result<()> {
+/// Streams `mmdebstrap`'s root file system tarball of Debian `suite` from
+/// `mirror`, with `packages`, into an image import tagged `local`.
+async fn debootstrap(
+    engine: &Engine,
+    suite: &str,
+    mirror: &str,
+    local: &str,
+    packages: &[&str],
+) -> Result<()> {
     let unavailable = |reason: String| Error::Image {
         image: local.to_owned(),
         reason,
@@ -128,7 +144,7 @@ async fn debootstrap(engine: &Engine, suite: &str, local: &str, packages: &[&str
         .args(["--variant=minbase", "--format=tar"])
         .arg(format!("--include={}", packages.join(",")))
         .args([suite, "-"])
-        .arg(mirror())
+        .arg(mirror)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -194,7 +210,8 @@ mod tests {
         let memory = MemoryBackend::docker_like();
         let engine = Engine::of(Arc::new(memory.clone()));
         let rocky9 = definition("rocky9").unwrap();
-        let err = crate::runtime::block_on(ensure_base(&engine, &rocky9)).unwrap_err();
+        let settings = Settings::from_vars(|_| None);
+        let err = crate::runtime::block_on(ensure_base(&engine, &rocky9, &settings)).unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with("image footloose/rocky9 is not available: it builds on rockylinux/rockylinux:9, which is not present and cannot be pulled ("),

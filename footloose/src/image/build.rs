@@ -9,6 +9,7 @@ use super::catalog::{definition, ImageDefinition};
 use crate::backend::ImageRecipe;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::Settings;
 
 /// What [`ensure`] had to do.
 ///
@@ -48,8 +49,27 @@ pub enum BuildOutcome {
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// A build takes its lock in `$XDG_RUNTIME_DIR` and its Debian mirror from
+/// the environment's settings; [`ensure_with`] takes others.
 pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
-    Ok(ensure_labelled(engine, reference).await?.0)
+    ensure_with(engine, reference, &Settings::from_env()).await
+}
+
+/// [`ensure`] with `settings` (the lock directory, the Debian mirror).
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let settings = footloose::Settings::from_env();
+/// footloose::image::ensure_with(engine, "footloose/debian13", &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn ensure_with(
+    engine: &Engine,
+    reference: &str,
+    settings: &Settings,
+) -> Result<BuildOutcome> {
+    Ok(ensure_labelled(engine, reference, settings).await?.0)
 }
 
 /// [`ensure`], also returning the image's labels (read once when it was
@@ -57,9 +77,10 @@ pub async fn ensure(engine: &Engine, reference: &str) -> Result<BuildOutcome> {
 pub(super) async fn ensure_labelled(
     engine: &Engine,
     reference: &str,
+    settings: &Settings,
 ) -> Result<(BuildOutcome, HashMap<String, String>)> {
     let found = labels_of(engine, reference).await?;
-    let outcome = ensure_from(engine, reference, found.as_ref()).await?;
+    let outcome = ensure_from(engine, reference, found.as_ref(), settings).await?;
     match (outcome, found) {
         (BuildOutcome::Present, Some(labels)) => Ok((outcome, labels)),
         _ => Ok((
@@ -82,6 +103,7 @@ async fn ensure_from(
     engine: &Engine,
     reference: &str,
     labels: Option<&HashMap<String, String>>,
+    settings: &Settings,
 ) -> Result<BuildOutcome> {
     if let Some(image) = definition(reference) {
         return match labels {
@@ -91,9 +113,9 @@ async fn ensure_from(
                     "Building {} again: this footloose defines it differently",
                     image.reference()
                 );
-                build(engine, &image, false).await
+                build_with(engine, &image, false, settings).await
             }
-            None => build(engine, &image, false).await,
+            None => build_with(engine, &image, false, settings).await,
         };
     }
     if labels.is_some() {
@@ -123,8 +145,29 @@ async fn ensure_from(
 /// footloose::image::build(engine, &debian13, true).await?;
 /// # Ok(()) }
 /// ```
+///
+/// The lock and the Debian mirror are the environment's settings';
+/// [`build_with`] takes others.
 pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Result<BuildOutcome> {
-    let _lock = lock(&image.reference()).await?;
+    build_with(engine, image, force, &Settings::from_env()).await
+}
+
+/// [`build`] with `settings` (the lock directory, the Debian mirror).
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let debian13 = footloose::image::definition("debian13").expect("a footloose image");
+/// let settings = footloose::Settings::from_env();
+/// footloose::image::build_with(engine, &debian13, false, &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn build_with(
+    engine: &Engine,
+    image: &ImageDefinition,
+    force: bool,
+    settings: &Settings,
+) -> Result<BuildOutcome> {
+    let _lock = lock(&image.reference(), settings).await?;
     // Another process may have built it while this one waited.
     if !force {
         if let Some(labels) = labels_of(engine, &image.reference()).await? {
@@ -134,7 +177,7 @@ pub async fn build(engine: &Engine, image: &ImageDefinition, force: bool) -> Res
         }
     }
     let previous = image_id(engine, &image.reference()).await;
-    let base = ensure_base(engine, image).await?;
+    let base = ensure_base(engine, image, settings).await?;
     tracing::info!("Building image {} on {base} ...", image.reference());
     let recipe = image.recipe();
     let mut log = String::new();
@@ -209,10 +252,10 @@ async fn image_id(engine: &Engine, reference: &str) -> Option<String> {
         .map(|image| image.id)
 }
 
-/// Takes the build lock of the image `reference` (blocking in a worker
-/// thread).
-pub(super) async fn lock(reference: &str) -> Result<File> {
-    let dir = crate::paths::lock_dir();
+/// Takes the build lock of the image `reference`, in the settings' lock
+/// directory (blocking in a worker thread).
+pub(super) async fn lock(reference: &str, settings: &Settings) -> Result<File> {
+    let dir = settings.lock_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
     let file_name: String = reference
         .trim_start_matches("footloose/")

@@ -31,9 +31,9 @@ mod prepare;
 mod recipe;
 
 pub use crate::distro::{AdaptError, Adaptation, Family, Need, OsRelease, PackageManager, Probe};
-pub use adapt::{adapt, adapted_reference, Adapted, ADAPTED_PREFIX};
+pub use adapt::{adapt, adapt_with, adapted_reference, Adapted, ADAPTED_PREFIX};
 pub use base::exists;
-pub use build::{build, ensure, BuildOutcome};
+pub use build::{build, build_with, ensure, ensure_with, BuildOutcome};
 pub use catalog::{definition, ImageDefinition, IMAGES};
-pub use prepare::{prepare, Prepared};
+pub use prepare::{prepare, prepare_with, Prepared};
 pub use recipe::Recipe;

@@ -1,12 +1,13 @@
 //! What `create` asks of an image: ready for machines, however that is
 //! had (present, built, pulled or adapted).
 
-use super::adapt::adapt;
+use super::adapt::adapt_with;
 use super::build::{ensure_labelled, BuildOutcome};
 use super::catalog::definition;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::guest::KeyDelivery;
+use crate::Settings;
 
 /// An image made ready for machines by [`prepare`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +34,27 @@ pub struct Prepared {
 /// println!("machines run {}", prepared.reference);
 /// # Ok(()) }
 /// ```
+///
+/// Builds take their lock and Debian mirror from the environment's
+/// settings; [`prepare_with`] takes others.
 pub async fn prepare(engine: &Engine, reference: &str) -> Result<Prepared> {
-    let (outcome, labels) = ensure_labelled(engine, reference).await?;
+    prepare_with(engine, reference, &Settings::from_env()).await
+}
+
+/// [`prepare`] with `settings` (the lock directory, the Debian mirror).
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let settings = footloose::Settings::from_env();
+/// let prepared = footloose::image::prepare_with(engine, "acme/systemd-image:1", &settings).await?;
+/// # Ok(()) }
+/// ```
+pub async fn prepare_with(
+    engine: &Engine,
+    reference: &str,
+    settings: &Settings,
+) -> Result<Prepared> {
+    let (outcome, labels) = ensure_labelled(engine, reference, settings).await?;
     let delivery = KeyDelivery::of_image(&labels);
     let as_it_is = labels.get(crate::labels::ADAPT).map(String::as_str) == Some("false");
     if definition(reference).is_some() || delivery == KeyDelivery::Environment || as_it_is {
@@ -44,7 +64,7 @@ pub async fn prepare(engine: &Engine, reference: &str) -> Result<Prepared> {
             delivery,
         });
     }
-    let adapted = adapt(engine, reference).await?;
+    let adapted = adapt_with(engine, reference, settings).await?;
     Ok(Prepared {
         outcome: match adapted.built {
             Some(_) => BuildOutcome::Adapted,

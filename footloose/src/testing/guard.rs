@@ -5,7 +5,7 @@
 use std::ops::Deref;
 
 use crate::error::Result;
-use crate::{Cluster, ClusterBuilder};
+use crate::{Cluster, ClusterBuilder, Settings};
 
 impl ClusterBuilder {
     /// Creates the cluster and returns a guard that removes it when dropped,
@@ -25,8 +25,7 @@ impl ClusterBuilder {
     /// # Ok::<(), footloose::Error>(())
     /// ```
     pub fn start(self) -> Result<ClusterGuard> {
-        let watchdog = super::watchdog::ensure_started();
-        let cluster = self.watched_by(watchdog).create()?;
+        let cluster = self.watched()?.create()?;
         Ok(ClusterGuard {
             cluster: Some(cluster),
         })
@@ -44,11 +43,18 @@ impl ClusterBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn start_async(self) -> Result<ClusterGuard> {
-        let watchdog = super::watchdog::ensure_started();
-        let cluster = self.watched_by(watchdog).create_async().await?;
+        let cluster = self.watched()?.create_async().await?;
         Ok(ClusterGuard {
             cluster: Some(cluster),
         })
+    }
+
+    /// This builder, its settings read (the environment's unless given)
+    /// and the process's watchdog started as they say.
+    fn watched(self) -> Result<ClusterBuilder> {
+        let settings = self.settings.clone().unwrap_or_else(Settings::from_env);
+        let watchdog = super::watchdog::ensure_started(&settings);
+        Ok(self.settings(settings).watched_by(watchdog))
     }
 }
 

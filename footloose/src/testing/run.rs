@@ -7,7 +7,8 @@ use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use crate::{Cluster, ClusterBuilder, Config};
+pub use crate::settings::KeepPolicy;
+use crate::{Cluster, ClusterBuilder, Config, Settings};
 
 /// What a test body may return: `()` or `Result<(), E: Debug>`.
 ///
@@ -58,34 +59,11 @@ impl<E: Debug> TestResult for Result<(), E> {
     }
 }
 
-/// What `FOOTLOOSE_KEEP` asks for.
-///
-/// ```
-/// use footloose::testing::{keep_policy, KeepPolicy};
-///
-/// if keep_policy() == KeepPolicy::OnFailure {
-///     eprintln!("the clusters of failing tests are kept");
-/// }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeepPolicy {
-    /// Remove the cluster after every test (the default).
-    Never,
-    /// Keep the clusters of failed tests (`FOOTLOOSE_KEEP=on-failure`).
-    OnFailure,
-    /// Keep every cluster (`FOOTLOOSE_KEEP=always`).
-    Always,
-}
-
 /// Reads `FOOTLOOSE_KEEP`: `on-failure` (or `failure`), `always` (or `1`,
-/// `true`); anything else keeps nothing.
+/// `true`); anything else keeps nothing. The same as
+/// [`Settings::from_env`]`().keep`.
 pub fn keep_policy() -> KeepPolicy {
-    match std::env::var("FOOTLOOSE_KEEP").as_deref() {
-        Ok("on-failure") | Ok("failure") => KeepPolicy::OnFailure,
-        Ok("always") | Ok("1") | Ok("true") => KeepPolicy::Always,
-        _ => KeepPolicy::Never,
-    }
+    Settings::from_env().keep
 }
 
 /// A test as the attribute describes it.
@@ -111,27 +89,30 @@ pub struct TestSpec {
 }
 
 impl TestSpec {
-    /// What is kept of this test's cluster: `FOOTLOOSE_KEEP`, or at least
-    /// the failed ones when the attribute says `keep_on_failure`.
-    fn keep(&self) -> KeepPolicy {
-        match keep_policy() {
+    /// What is kept of this test's cluster: `FOOTLOOSE_KEEP` (of
+    /// `settings`), or at least the failed ones when the attribute says
+    /// `keep_on_failure`.
+    fn keep(&self, settings: &Settings) -> KeepPolicy {
+        match settings.keep {
             KeepPolicy::Never if self.keep_on_failure => KeepPolicy::OnFailure,
             policy => policy,
         }
     }
 
     /// Why a cluster is kept, for the message.
-    fn kept_because(&self) -> &'static str {
-        if self.keep_on_failure && keep_policy() == KeepPolicy::Never {
+    fn kept_because(&self, settings: &Settings) -> &'static str {
+        if self.keep_on_failure && settings.keep == KeepPolicy::Never {
             "keep_on_failure"
         } else {
             "FOOTLOOSE_KEEP"
         }
     }
 
-    fn builder(&self) -> crate::Result<ClusterBuilder> {
+    /// The builder of the test's cluster, with the harness's `settings`.
+    fn builder(&self, settings: &Settings) -> crate::Result<ClusterBuilder> {
         let config = Config::from_yaml(self.config_text, self.config_path)?;
         let mut builder = ClusterBuilder::new(config)
+            .settings(settings.clone())
             .config_path(std::path::Path::new(self.config_path))
             .name(&sanitise(self.test_name))
             .unique_name();
@@ -141,7 +122,7 @@ impl TestSpec {
         if let Some(timeout) = self.ready_timeout {
             builder = builder.ready_timeout(timeout);
         }
-        if self.keep() != KeepPolicy::Never {
+        if self.keep(settings) != KeepPolicy::Never {
             // A cluster that may be kept must survive the watchdog.
             builder = builder.persistent();
             if !self.shared {
@@ -154,7 +135,13 @@ impl TestSpec {
 
     /// What the test's output says of a kept cluster: its name, and how to
     /// reach and delete it.
-    fn kept_message(&self, cluster: &str, host: Option<&str>, what: &str) -> String {
+    fn kept_message(
+        &self,
+        settings: &Settings,
+        cluster: &str,
+        host: Option<&str>,
+        what: &str,
+    ) -> String {
         let config = self.config_path;
         let reach = match host {
             Some(host) => format!(
@@ -166,21 +153,24 @@ impl TestSpec {
         };
         format!(
             "footloose: kept {what}cluster {cluster} ({because}); {reach}and delete it with\n  footloose -c {config} --cluster {cluster} delete",
-            because = self.kept_because(),
+            because = self.kept_because(settings),
         )
     }
 }
 
-/// Runs a synchronous test body on a fresh (or the shared) cluster.
+/// Runs a synchronous test body on a fresh (or the shared) cluster, with
+/// the settings of the environment, read once here.
 ///
 /// Its failures are reported at the caller's location, which the attribute
 /// places on the test function: a failing test's panic names the test's
 /// file and line, not this one's.
 #[track_caller]
 pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R) {
+    let settings = Settings::from_env();
     if spec.shared {
         let key = format!("{}#{}", spec.config_path, spec.image.unwrap_or(""));
-        let cluster = match crate::testing::shared::get_or_create(&key, || spec.builder()) {
+        let make = || spec.builder(&settings);
+        let cluster = match crate::testing::shared::get_or_create(&key, &settings, make) {
             Ok(cluster) => cluster,
             Err(err) => panic!("footloose: cannot create the shared cluster: {err}"),
         };
@@ -189,7 +179,7 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
         }
         return;
     }
-    let builder = match spec.builder() {
+    let builder = match spec.builder(&settings) {
         Ok(builder) => builder,
         Err(err) => panic!(
             "footloose: cannot create the test's cluster: {}",
@@ -199,19 +189,19 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
     let name = builder.config().cluster.name.clone();
     let guard = match builder.start() {
         Ok(guard) => guard,
-        Err(err) if spec.keep() == KeepPolicy::Never => panic!(
+        Err(err) if spec.keep(&settings) == KeepPolicy::Never => panic!(
             "footloose: cannot create the test's cluster: {}",
             crate::error::chain(&err)
         ),
         Err(err) => panic!(
             "footloose: cannot create the test's cluster: {}\n{}",
             crate::error::chain(&err),
-            spec.kept_message(&name, None, "what was made of ")
+            spec.kept_message(&settings, &name, None, "what was made of ")
         ),
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| body(&guard).into_outcome()));
     let failed = !matches!(outcome, Ok(Ok(())));
-    let keep = match spec.keep() {
+    let keep = match spec.keep(&settings) {
         KeepPolicy::Always => true,
         KeepPolicy::OnFailure => failed,
         KeepPolicy::Never => false,
@@ -219,7 +209,7 @@ pub fn run_test<R: TestResult>(spec: TestSpec, body: impl FnOnce(&Cluster) -> R)
     if keep {
         let cluster = guard.keep();
         let host = cluster.machines().first().map(|m| m.hostname());
-        eprintln!("{}", spec.kept_message(cluster.name(), host, ""));
+        eprintln!("{}", spec.kept_message(&settings, cluster.name(), host, ""));
     } else {
         super::reaper::remove_later(guard.keep());
     }
@@ -287,7 +277,7 @@ mod tests {
 
     #[test]
     fn keep_on_failure_keeps_at_least_failed_clusters() {
-        assert_ne!(spec(true).keep(), KeepPolicy::Never);
+        assert_ne!(spec(true).keep(&Settings::from_env()), KeepPolicy::Never);
     }
 
     #[test]
@@ -298,7 +288,7 @@ mod tests {
             ready_timeout: Some(Duration::from_secs(90)),
             ..spec(true)
         }
-        .builder()
+        .builder(&Settings::from_env())
         .unwrap();
         assert_eq!(builder.ready_timeout, Duration::from_secs(90));
         // Kept clusters outlive the watchdog, also half-made ones.
@@ -309,7 +299,7 @@ mod tests {
             ..spec(false)
         };
         if keep_policy() == KeepPolicy::Never {
-            let builder = plain.builder().unwrap();
+            let builder = plain.builder(&Settings::from_env()).unwrap();
             let default = ClusterBuilder::new(Config::from_yaml(config, "t").unwrap());
             assert_eq!(builder.ready_timeout, default.ready_timeout);
             assert_eq!(builder.lifetime, crate::labels::Lifetime::Test);
@@ -319,7 +309,8 @@ mod tests {
 
     #[test]
     fn a_kept_cluster_is_named_with_how_to_reach_and_delete_it() {
-        let message = spec(true).kept_message("t-1a2b", Some("node0"), "");
+        let settings = Settings::from_env();
+        let message = spec(true).kept_message(&settings, "t-1a2b", Some("node0"), "");
         assert!(
             message.starts_with("footloose: kept cluster t-1a2b ("),
             "{message}"
@@ -332,7 +323,7 @@ mod tests {
             message.ends_with("footloose -c /work/footloose.yaml --cluster t-1a2b delete"),
             "{message}"
         );
-        let unmade = spec(true).kept_message("t-1a2b", None, "what was made of ");
+        let unmade = spec(true).kept_message(&settings, "t-1a2b", None, "what was made of ");
         assert!(unmade.starts_with("footloose: kept what was made of cluster t-1a2b"));
         assert!(unmade.contains("--cluster t-1a2b show"), "{unmade}");
     }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::{Cluster, ClusterBuilder};
+use crate::{Cluster, ClusterBuilder, Settings};
 
 type Slot = Arc<OnceLock<Result<Arc<Cluster>, String>>>;
 
@@ -17,11 +17,12 @@ fn registry() -> &'static Mutex<HashMap<String, Slot>> {
     REGISTRY.get_or_init(Default::default)
 }
 
-/// The shared cluster for `key`, made by `make` on first use; concurrent
-/// callers wait for the first. A creation failure is returned to every
-/// caller with that key.
+/// The shared cluster for `key`, made by `make` on first use (the
+/// watchdog started as `settings` say); concurrent callers wait for the
+/// first. A creation failure is returned to every caller with that key.
 pub fn get_or_create(
     key: &str,
+    settings: &Settings,
     make: impl FnOnce() -> crate::Result<ClusterBuilder>,
 ) -> Result<Arc<Cluster>, String> {
     let slot = registry()
@@ -31,7 +32,7 @@ pub fn get_or_create(
         .or_default()
         .clone();
     slot.get_or_init(|| {
-        let watchdog = super::watchdog::ensure_started();
+        let watchdog = super::watchdog::ensure_started(settings);
         make()
             .and_then(|builder| builder.watched_by(watchdog).create())
             .map(Arc::new)
@@ -58,16 +59,22 @@ pub fn remove_all() {
     }
     // At exit the shared runtime may be unusable: a fresh thread with its
     // own runtime and engine connection does the work.
-    let names: Vec<String> = clusters.iter().map(|c| c.name().to_owned()).collect();
+    let names: Vec<(String, Settings)> = clusters
+        .iter()
+        .map(|c| (c.name().to_owned(), c.settings().clone()))
+        .collect();
+    // One connection, to the engine the first cluster's settings choose:
+    // the shared clusters of a process were all made with its settings.
+    let first = names[0].1.clone();
     let _ = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .ok()?;
         runtime.block_on(async {
-            let engine = crate::engine::Engine::connect().await.ok()?;
-            for name in names {
-                let _ = crate::cluster::delete(&engine, &name).await;
+            let engine = super::janitor::engine_of(&first).await.ok()?;
+            for (name, settings) in names {
+                let _ = crate::cluster::delete_with(&engine, &name, &settings).await;
             }
             Some(())
         })

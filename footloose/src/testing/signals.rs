@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::engine::Engine;
 use crate::process::Identity;
+use crate::Settings;
 
 /// How long removing the clusters may take before the process exits anyway.
 const CLEANUP_LIMIT: Duration = Duration::from_secs(60);
@@ -12,15 +12,17 @@ const CLEANUP_LIMIT: Duration = Duration::from_secs(60);
 /// Installs the handler (once per process; the caller makes sure of that).
 /// On the first signal the process removes every test cluster it owns,
 /// then exits with 130 (SIGINT) or 143 (SIGTERM); a second signal exits at
-/// once and leaves the rest to the watchdog.
-pub(crate) fn remove_clusters_on_interrupt() {
-    let installed = crate::interrupt::on_interrupt(|code| {
+/// once and leaves the rest to the watchdog. `settings` say where the
+/// clusters' state directories are.
+pub(crate) fn remove_clusters_on_interrupt(settings: Settings) {
+    let installed = crate::interrupt::on_interrupt(move |code| {
         eprintln!("footloose: interrupted: removing this process's test clusters");
         let me = Identity::current();
+        let settings = settings.clone();
         let removed = crate::runtime::block_on(async move {
             tokio::time::timeout(CLEANUP_LIMIT, async {
-                let engine = Engine::connect().await?;
-                crate::cluster::remove_owned_by(&engine, &me).await
+                let engine = super::janitor::engine_of(&settings).await?;
+                crate::cluster::remove_owned_by(&engine, &me, &settings).await
             })
             .await
         });

@@ -17,24 +17,24 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
 
-use crate::engine::Engine;
 use crate::process::Identity;
+use crate::Settings;
 
 /// The variable that makes a process a watchdog: `pid:start_time` of the
 /// process to watch (its parent, so of the same boot, pid namespace and
 /// host).
-pub const WATCHDOG_ENV: &str = "FOOTLOOSE_WATCHDOG_FOR";
+pub const WATCHDOG_ENV: &str = crate::settings::FOOTLOOSE_WATCHDOG_FOR;
 
-/// Starts this process's watchdog (unless `FOOTLOOSE_WATCHDOG=off`) and
-/// sweeps abandoned test clusters, once per process, and returns the
-/// watchdog's identity. Failures are reported on stderr, not fatal: the
-/// clusters are still removed by their guards.
-pub fn ensure_started() -> Option<Identity> {
+/// Starts this process's watchdog (unless `settings` say
+/// `FOOTLOOSE_WATCHDOG=off`) and sweeps abandoned test clusters, once per
+/// process (with the first caller's settings), and returns the watchdog's
+/// identity. Failures are reported on stderr, not fatal: the clusters are
+/// still removed by their guards.
+pub fn ensure_started(settings: &Settings) -> Option<Identity> {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        super::signals::remove_clusters_on_interrupt();
-        let disabled = std::env::var("FOOTLOOSE_WATCHDOG").as_deref() == Ok("off");
-        if disabled {
+        super::signals::remove_clusters_on_interrupt(settings.clone());
+        if !settings.watchdog {
             tracing::debug!("FOOTLOOSE_WATCHDOG=off: no watchdog for this process");
         } else if !hooked() {
             eprintln!(
@@ -44,8 +44,8 @@ pub fn ensure_started() -> Option<Identity> {
             eprintln!("footloose: could not start the cleanup watchdog: {err}");
         }
         let swept = crate::runtime::block_on(async {
-            let engine = Engine::connect().await?;
-            super::janitor::sweep(&engine).await
+            let engine = super::janitor::engine_of(settings).await?;
+            super::janitor::sweep(&engine, settings).await
         });
         if let Err(err) = swept {
             eprintln!(
@@ -92,8 +92,9 @@ fn parse_owner(value: &str) -> Option<Identity> {
     })
 }
 
-/// Waits for the parent to end, then removes its test clusters.
-fn watch(owner: Identity) {
+/// Waits for the parent to end, then removes its test clusters (their
+/// state directories where `settings` put them).
+fn watch(owner: Identity, settings: &Settings) {
     let mut stdin = std::io::stdin();
     let mut buffer = [0u8; 64];
     while matches!(stdin.read(&mut buffer), Ok(n) if n > 0) {}
@@ -104,8 +105,8 @@ fn watch(owner: Identity) {
         return;
     };
     runtime.block_on(async {
-        if let Ok(engine) = Engine::connect().await {
-            let _ = crate::cluster::remove_owned_by(&engine, &owner).await;
+        if let Ok(engine) = super::janitor::engine_of(settings).await {
+            let _ = crate::cluster::remove_owned_by(&engine, &owner, settings).await;
         }
     });
 }
@@ -123,20 +124,17 @@ pub(crate) fn hooked() -> bool {
 
 /// Before `main` (the start-up hook): records that the binary has the
 /// hook, and becomes the watchdog when asked to, never returning to the
-/// program's own `main` in that case.
+/// program's own `main` in that case. The start of the process is an
+/// edge: the settings are read here, for the watchdog.
 pub(crate) fn at_start() {
     HOOKED.store(true, Ordering::SeqCst);
-    become_watchdog_when_asked();
+    become_watchdog_when_asked(&Settings::from_env());
 }
 
 /// Watches the process `FOOTLOOSE_WATCHDOG_FOR` names, then exits.
-fn become_watchdog_when_asked() {
-    if let Some(owner) = std::env::var(WATCHDOG_ENV)
-        .ok()
-        .as_deref()
-        .and_then(parse_owner)
-    {
-        watch(owner);
+fn become_watchdog_when_asked(settings: &Settings) {
+    if let Some(owner) = settings.watchdog_for.as_deref().and_then(parse_owner) {
+        watch(owner, settings);
         std::process::exit(0);
     }
 }

@@ -6,9 +6,10 @@
 footloose::test_hooks!();
 
 fn main() {
+    let settings = footloose::Settings::from_env();
     let removed = footloose::runtime::block_on(async {
         let engine = footloose::engine::Engine::connect().await?;
-        footloose::testing::janitor::sweep(&engine).await
+        footloose::testing::janitor::sweep(&engine, &settings).await
     })
     .unwrap_or_else(|err| {
         eprintln!("sweep: {err}");

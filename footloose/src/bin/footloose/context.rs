@@ -1,17 +1,20 @@
-//! Which config file and cluster a command acts on.
+//! Which config file and cluster a command acts on, and the settings it
+//! runs with.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use footloose::{ClusterBuilder, Config};
+use footloose::{ClusterBuilder, Config, Settings};
 
 /// The config file name looked for when `-c` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "footloose.yaml";
 
-/// What the command line says about the config and cluster.
+/// What the command line says about the config and cluster, and the
+/// environment's settings, read once when the command starts.
 pub struct Context {
     explicit: Option<PathBuf>,
     cluster: Option<String>,
+    settings: Settings,
 }
 
 /// A loaded (or default) configuration.
@@ -22,8 +25,17 @@ pub struct Loaded {
 }
 
 impl Context {
-    pub fn new(explicit: Option<PathBuf>, cluster: Option<String>) -> Context {
-        Context { explicit, cluster }
+    pub fn new(explicit: Option<PathBuf>, cluster: Option<String>, settings: Settings) -> Context {
+        Context {
+            explicit,
+            cluster,
+            settings,
+        }
+    }
+
+    /// The settings every command runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The config file path: `-c`, `FOOTLOOSE_CONFIG`, or `footloose.yaml`.
@@ -38,8 +50,9 @@ impl Context {
         self.cluster.as_deref()
     }
 
-    /// Loads the config. Without `-c` and without `footloose.yaml`, the
-    /// built-in default (one `footloose/debian12` machine) is used.
+    /// Loads the config, into a builder with the context's settings.
+    /// Without `-c` and without `footloose.yaml`, the built-in default
+    /// (one `footloose/debian12` machine) is used.
     pub fn load(&self) -> anyhow::Result<Loaded> {
         let path = self.config_path();
         let (builder, from_file) = if self.explicit.is_none() && !path.exists() {
@@ -49,7 +62,7 @@ impl Context {
                 .with_context(|| format!("cannot load the config {}", path.display()))?;
             (builder, true)
         };
-        let mut builder = builder.persistent();
+        let mut builder = builder.settings(self.settings.clone()).persistent();
         if let Some(name) = &self.cluster {
             builder = builder.name(name);
         }

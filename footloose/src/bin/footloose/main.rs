@@ -26,7 +26,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let context = context::Context::new(cli.config.clone(), cli.cluster.clone());
+    // The one read of the environment's settings: every command takes
+    // them from the context.
+    let settings = footloose::Settings::from_env();
+    let context = context::Context::new(cli.config.clone(), cli.cluster.clone(), settings);
     match cli.command {
         Command::Config(ConfigCommand::Create(args)) => commands::config::create(&context, &args),
         Command::Config(ConfigCommand::Validate) => commands::config::validate(&context),
@@ -37,6 +40,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Prune(args) => commands::lifecycle::prune(&context, &args),
         Command::Ssh(args) => commands::ssh::run(&context, &args),
         Command::Show(args) => commands::show::run(&context, &args),
-        Command::Image(command) => commands::image::run(command),
+        Command::Image(command) => commands::image::run(&context, command),
     }
 }

@@ -61,6 +61,7 @@ pub(crate) async fn create(engine: &Engine, request: &CreateRequest) -> Result<C
             machines,
             engine: engine.clone(),
             key_path: request.key_path.clone(),
+            settings: request.settings.clone(),
         }),
         Err(err) => {
             if request.keep_on_failure {
@@ -96,7 +97,7 @@ async fn carry_out(
         Some(key) => key,
         None => keys::generate_key(&request.key_path).await?,
     });
-    let images = prepare_images(engine, &plan).await?;
+    let images = prepare_images(engine, &plan, &request.settings).await?;
     let ownership = Ownership::new(
         cluster,
         request.lifetime,
@@ -149,10 +150,12 @@ async fn check_route(engine: &Engine) -> Result<()> {
 async fn prepare_images(
     engine: &Engine,
     plan: &CreatePlan,
+    settings: &crate::Settings,
 ) -> Result<BTreeMap<String, crate::image::Prepared>> {
     let mut images = BTreeMap::new();
     for image in &plan.images {
-        images.insert(image.clone(), crate::image::prepare(engine, image).await?);
+        let prepared = crate::image::prepare_with(engine, image, settings).await?;
+        images.insert(image.clone(), prepared);
     }
     Ok(images)
 }

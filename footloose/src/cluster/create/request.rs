@@ -9,13 +9,10 @@ use footloose_config::Config;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::labels::Lifetime;
 use crate::process::Identity;
-
-/// The variable that says where to publish ports (see
-/// [`ClusterBuilder::publish_address`](crate::ClusterBuilder::publish_address)).
-pub(crate) const PUBLISH_ADDRESS_ENV: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
+use crate::Settings;
 
 /// Everything `create` is asked to do, resolved from a
 /// [`ClusterBuilder`](crate::ClusterBuilder).
@@ -45,6 +42,9 @@ pub(crate) struct CreateRequest {
     pub(crate) publish_address: Option<IpAddr>,
     /// How readiness is established (ssh, or assumed by in-memory tests).
     pub(crate) readiness: Readiness,
+    /// The settings of the builder: the publish address, paths, the
+    /// Debian mirror.
+    pub(crate) settings: Settings,
 }
 
 /// How `create` learns that a started machine is ready.
@@ -67,11 +67,8 @@ pub(super) fn publish_address(request: &CreateRequest, engine: &Engine) -> Resul
     if let Some(address) = request.publish_address {
         return Ok(address);
     }
-    if let Ok(text) = std::env::var(PUBLISH_ADDRESS_ENV) {
-        return text.trim().parse().map_err(|_| Error::PublishAddress {
-            setting: PUBLISH_ADDRESS_ENV.to_owned(),
-            value: text.clone(),
-        });
+    if let Some(address) = request.settings.publish_address.clone()? {
+        return Ok(address);
     }
     let configured = request.config.cluster.publish_address.as_deref();
     let reached_at = match engine.route() {

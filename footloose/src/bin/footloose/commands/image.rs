@@ -8,9 +8,11 @@ use footloose::image::{self, BuildOutcome, IMAGES};
 
 use super::engine;
 use crate::cli::ImageCommand;
+use crate::context::Context;
 
-pub fn run(command: ImageCommand) -> anyhow::Result<ExitCode> {
-    let engine = engine()?;
+pub fn run(context: &Context, command: ImageCommand) -> anyhow::Result<ExitCode> {
+    let settings = context.settings();
+    let engine = engine(settings)?;
     match command {
         ImageCommand::Build { names, force } => {
             let mut definitions = Vec::new();
@@ -25,9 +27,13 @@ pub fn run(command: ImageCommand) -> anyhow::Result<ExitCode> {
             }
             for definition in definitions {
                 let started = Instant::now();
-                let outcome =
-                    footloose::runtime::block_on(image::build(&engine, &definition, force))
-                        .with_context(|| format!("cannot build {}", definition.reference()))?;
+                let outcome = footloose::runtime::block_on(image::build_with(
+                    &engine,
+                    &definition,
+                    force,
+                    settings,
+                ))
+                .with_context(|| format!("cannot build {}", definition.reference()))?;
                 let verb = match outcome {
                     BuildOutcome::Present => "already present",
                     BuildOutcome::Pulled => "pulled",
@@ -57,8 +63,9 @@ pub fn run(command: ImageCommand) -> anyhow::Result<ExitCode> {
         ImageCommand::Adapt { references } => {
             for reference in &references {
                 let started = Instant::now();
-                let prepared = footloose::runtime::block_on(image::prepare(&engine, reference))
-                    .with_context(|| format!("cannot adapt {reference}"))?;
+                let prepared =
+                    footloose::runtime::block_on(image::prepare_with(&engine, reference, settings))
+                        .with_context(|| format!("cannot adapt {reference}"))?;
                 let what = match (prepared.outcome, prepared.reference == *reference) {
                     (_, true) => "takes footloose's keys already: used as it is".to_owned(),
                     (BuildOutcome::Adapted, false) => {

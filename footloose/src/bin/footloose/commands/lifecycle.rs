@@ -65,7 +65,8 @@ pub fn delete(context: &Context) -> anyhow::Result<ExitCode> {
     let builder = context.load()?.builder;
     let name = builder.config().cluster.name.clone();
     let engine = engine_of(&builder)?;
-    let removed = footloose::runtime::block_on(footloose::delete(&engine, &name))
+    let settings = context.settings();
+    let removed = footloose::runtime::block_on(footloose::delete_with(&engine, &name, settings))
         .with_context(|| format!("cannot delete cluster {name}"))?;
     for container in &removed.containers {
         tracing::info!("Deleted machine: {container}");
@@ -91,7 +92,7 @@ pub fn start(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> 
         Duration::from_secs(args.timeout),
     ))
     .with_context(|| format!("cannot start machines of cluster {name}"))?;
-    super::ssh::write_known_hosts(&engine, &name)?;
+    super::ssh::write_known_hosts(&engine, &name, context.settings())?;
     crate::progress::say(format!(
         "{} machine(s) of {name} running and ready",
         machines.len()
@@ -110,10 +111,12 @@ pub fn stop(context: &Context, args: &MachineArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn prune(context: &Context, args: &PruneArgs) -> anyhow::Result<ExitCode> {
-    let engine = engine()?;
+    let engine = engine(context.settings())?;
     if args.expired {
-        let removed = footloose::runtime::block_on(footloose::prune_abandoned(&engine))
-            .context("cannot prune abandoned test clusters")?;
+        let settings = context.settings();
+        let removed =
+            footloose::runtime::block_on(footloose::prune_abandoned_with(&engine, settings))
+                .context("cannot prune abandoned test clusters")?;
         for (cluster, verdict) in &removed {
             let why = match verdict {
                 footloose::Verdict::LeaseExpired => "its lease ran out",

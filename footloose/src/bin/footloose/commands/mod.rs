@@ -8,9 +8,13 @@ pub mod ssh;
 
 use footloose::engine::Engine;
 
-/// Connects to the engine from synchronous code.
-pub fn engine() -> anyhow::Result<Engine> {
-    Ok(footloose::runtime::block_on(Engine::connect())?)
+/// Connects from synchronous code to the Docker engine `settings` choose.
+pub fn engine(settings: &footloose::Settings) -> anyhow::Result<Engine> {
+    let backend = footloose::config::Backend::Docker;
+    Ok(footloose::runtime::block_on(Engine::connect_with(
+        backend,
+        &settings.engine,
+    ))?)
 }
 
 /// Connects to the engine the cluster of `builder` runs on (its config's

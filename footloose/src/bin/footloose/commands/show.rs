@@ -17,10 +17,11 @@ pub fn run(context: &Context, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         if !args.hostnames.is_empty() {
             bail!("`show -o ansible` writes the whole cluster: name no hostnames (use `--limit` in Ansible)");
         }
-        let inventory = footloose::runtime::block_on(footloose::ansible::inventory(
+        let inventory = footloose::runtime::block_on(footloose::ansible::inventory_with(
             &engine,
             &cluster,
             &builder.key_path(),
+            context.settings(),
         ))
         .with_context(|| format!("cannot write the Ansible inventory of cluster {cluster}"))?;
         print!("{inventory}");

@@ -7,16 +7,21 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context as _};
 use footloose::engine::Engine;
-use footloose::{MachineState, MachineStatus};
+use footloose::{MachineState, MachineStatus, Settings};
 
 use super::engine_of;
 use crate::cli::SshArgs;
 use crate::context::Context;
 
 /// Writes the cluster's `known_hosts` (one line per machine, keyed by
-/// container name, used with `HostKeyAlias`) and returns its path.
-pub fn write_known_hosts(engine: &Engine, cluster: &str) -> anyhow::Result<PathBuf> {
-    footloose::runtime::block_on(footloose::known_hosts(engine, cluster))
+/// container name, used with `HostKeyAlias`) into its state directory
+/// (as `settings` place it) and returns its path.
+pub fn write_known_hosts(
+    engine: &Engine,
+    cluster: &str,
+    settings: &Settings,
+) -> anyhow::Result<PathBuf> {
+    footloose::runtime::block_on(footloose::known_hosts_with(engine, cluster, settings))
         .with_context(|| format!("cannot write the known_hosts of cluster {cluster}"))
 }
 
@@ -46,7 +51,7 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
     })?;
     let reached = footloose::runtime::block_on(engine.reach(endpoint))
         .with_context(|| format!("cannot reach machine {hostname}"))?;
-    let known_hosts = write_known_hosts(&engine, &cluster)?;
+    let known_hosts = write_known_hosts(&engine, &cluster, context.settings())?;
     let key = builder.key_path();
     if !key.exists() {
         bail!("the cluster's private key {} does not exist", key.display());
@@ -64,7 +69,7 @@ pub fn run(context: &Context, args: &SshArgs) -> anyhow::Result<ExitCode> {
         .arg(reached.port().to_string())
         .arg(format!("{user}@{}", reached.ip()));
     if engine.ssh_jump().is_none() {
-        if let Some(dir) = footloose::paths::ssh_control_dir() {
+        if let Some(dir) = context.settings().ssh_control_dir() {
             // The first call leaves a master connection for a minute; the
             // next ones skip the handshake and the login. The socket is
             // named after this machine instance (its container and host
