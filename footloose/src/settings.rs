@@ -79,10 +79,6 @@ pub const DOCKER_TLS_VERIFY: &str = "DOCKER_TLS_VERIFY";
 pub const DOCKER_CERT_PATH: &str = "DOCKER_CERT_PATH";
 /// `FOOTLOOSE_REACH`: how machines are reached.
 pub const FOOTLOOSE_REACH: &str = "FOOTLOOSE_REACH";
-/// `USER`.
-pub const USER: &str = "USER";
-/// `LOGNAME`, when `USER` is not set.
-pub const LOGNAME: &str = "LOGNAME";
 
 /// What `FOOTLOOSE_KEEP` asks for.
 ///
@@ -198,9 +194,10 @@ pub struct EngineSettings {
     /// `FOOTLOOSE_REACH`, as written: how machines are reached; `None`
     /// when not set or empty.
     pub reach: Option<String>,
-    /// `USER`, else `LOGNAME`: the user name an `ssh://` engine is logged
-    /// into when its URL names none.
-    pub user: Option<String>,
+    /// `HOME`: where the Docker CLI's configuration is when
+    /// `DOCKER_CONFIG` is not set (`~/.docker`). (OpenSSH, which reaches
+    /// `ssh://` engines, reads the password database instead.)
+    pub home: Option<PathBuf>,
 }
 
 /// A variable whose value footloose cannot use: which one, and its text.
@@ -361,7 +358,7 @@ impl EngineSettings {
             tls_verify: (vars.0)(DOCKER_TLS_VERIFY).is_some(),
             cert_path: vars.path(DOCKER_CERT_PATH),
             reach: vars.non_empty(FOOTLOOSE_REACH),
-            user: vars.text(USER).or_else(|| vars.text(LOGNAME)),
+            home: vars.path(HOME),
         }
     }
 }
@@ -439,7 +436,7 @@ mod tests {
                 tls_verify: false,
                 cert_path: None,
                 reach: None,
-                user: None,
+                home: None,
             }
         );
     }
@@ -501,16 +498,14 @@ mod tests {
             ("DOCKER_TLS_VERIFY", ""),
             ("DOCKER_CERT_PATH", "/certs"),
             ("FOOTLOOSE_REACH", ""),
-            ("LOGNAME", "ops"),
+            ("HOME", "/home/ops"),
         ]);
         assert_eq!(s.engine.docker_host, None);
         assert_eq!(s.engine.docker_context.as_deref(), Some("remote"));
         assert!(s.engine.tls_verify);
         assert_eq!(s.engine.cert_path, Some(PathBuf::from("/certs")));
         assert_eq!(s.engine.reach, None);
-        assert_eq!(s.engine.user.as_deref(), Some("ops"));
-        let both = settings(&[("USER", "me"), ("LOGNAME", "ops")]);
-        assert_eq!(both.engine.user.as_deref(), Some("me"));
+        assert_eq!(s.engine.home, Some(PathBuf::from("/home/ops")));
     }
 
     #[test]

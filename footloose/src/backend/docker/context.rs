@@ -63,7 +63,11 @@ pub(crate) fn current_endpoint(
 fn config_dir(settings: &EngineSettings) -> PathBuf {
     match &settings.docker_config {
         Some(dir) => dir.clone(),
-        None => crate::paths::expand_tilde("~/.docker"),
+        None => settings
+            .home
+            .as_deref()
+            .unwrap_or(Path::new("/"))
+            .join(".docker"),
     }
 }
 

@@ -51,13 +51,14 @@ pub(crate) fn interpret(log: &str, config: &SshConfig) -> SshError {
 
 /// Where an unknown host key was looked for, and how to make it known.
 fn unknown_host_key(config: &SshConfig) -> String {
-    let expand = |f: &String| crate::paths::expand_tilde(f).display().to_string();
-    let files: Vec<String> = config.known_hosts.iter().map(expand).collect();
+    // `ssh -G` lists them with `~` expanded, as ssh itself does (from the
+    // password database, not `HOME`).
+    let files = &config.known_hosts;
     let existing: Vec<String> = files
         .iter()
-        .cloned()
-        .chain(config.global_known_hosts.iter().map(expand))
+        .chain(&config.global_known_hosts)
         .filter(|f| Path::new(f).exists() && f.as_str() != "/dev/null")
+        .cloned()
         .collect();
     let mut message = if existing.is_empty() {
         format!("any known_hosts file (looked for {})", files.join(", "))
