@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use super::docker::settle::{single_network, NetworksByName};
 use super::model::{ContainerInfo, ContainerStatus, NetworkInfo};
 use super::seam::{Backend, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::ContainerPlan;
@@ -248,6 +249,24 @@ fn matches(labels: &HashMap<String, String>, selector: &[String]) -> bool {
 }
 
 #[async_trait]
+impl NetworksByName for MemoryBackend {
+    async fn named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
+        self.call("list networks", None, |s| {
+            Ok(s.networks
+                .iter()
+                .filter(|n| n.name == name)
+                .cloned()
+                .collect())
+        })
+        .await
+    }
+
+    async fn remove(&self, id: &str) -> Result<()> {
+        self.remove_network(id).await
+    }
+}
+
+#[async_trait]
 impl Backend for MemoryBackend {
     fn facts(&self) -> HostFacts {
         self.facts
@@ -373,26 +392,28 @@ impl Backend for MemoryBackend {
         let unique = !self.facts.capabilities.duplicate_network_names;
         let request = async move {
             let event = Event::CreateNetwork(name.clone());
-            me.call(&format!("create network {name}"), Some(event), |s| {
-                if unique && s.networks.iter().any(|n| n.name == name) {
-                    return Err(refusal(EngineFailure::Conflict, "creating a network"));
-                }
-                Ok(s.add_network(&name, labels))
-            })
-            .await
+            let id = me
+                .call(&format!("create network {name}"), Some(event), |s| {
+                    if unique && s.networks.iter().any(|n| n.name == name) {
+                        return Err(refusal(EngineFailure::Conflict, "creating a network"));
+                    }
+                    Ok(s.add_network(&name, labels))
+                })
+                .await?;
+            if unique {
+                return Ok(id);
+            }
+            // Like Docker: settle racing creators' duplicates.
+            match single_network(&me, &name, Some(&id)).await? {
+                Some(winner) => Ok(winner.id),
+                None => Err(Error::NetworkRemoved { network: name }),
+            }
         };
         self.to_the_end(request).await
     }
 
-    async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
-        self.call("list networks", None, |s| {
-            Ok(s.networks
-                .iter()
-                .filter(|n| n.name == name)
-                .cloned()
-                .collect())
-        })
-        .await
+    async fn network(&self, name: &str) -> Result<Option<NetworkInfo>> {
+        single_network(self, name, None).await
     }
 
     async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {

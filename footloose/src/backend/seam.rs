@@ -101,12 +101,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The last `lines` lines a container printed (empty when unreadable).
     async fn logs_tail(&self, name: &str, lines: usize) -> String;
 
-    /// Creates a bridge network and returns its id; a taken name may be a
-    /// `Conflict`, or (see `Capabilities::duplicate_network_names`) a
-    /// second network of that name.
+    /// Creates a bridge network named `name` and returns the id of the
+    /// one network of that name: a taken name is a `Conflict`; an engine
+    /// that lets racing creators make two of one name settles them here
+    /// (the oldest wins, and its id is returned).
     async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String>;
-    /// The networks named exactly `name`.
-    async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>>;
+    /// The network named exactly `name`, `None` when there is none; once
+    /// it is the only one of that name (see `create_network`).
+    async fn network(&self, name: &str) -> Result<Option<NetworkInfo>>;
     /// Every network carrying all the labels of `selector`.
     async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>>;
     /// Attaches a created container to a network, reachable as `alias`

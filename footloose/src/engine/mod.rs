@@ -357,7 +357,9 @@ impl Engine {
         self.backend.container(name).await
     }
 
-    /// The networks named exactly `name` (Docker allows several).
+    /// The networks footloose made that are named exactly `name`: one,
+    /// except for a moment while an engine that allows duplicate names
+    /// settles racing creators.
     ///
     /// ```no_run
     /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
@@ -367,7 +369,12 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
-        self.backend.networks_named(name).await
+        let mut networks = self
+            .backend
+            .networks_labelled(&[format!("{}=true", labels::MANAGED)])
+            .await?;
+        networks.retain(|n| n.name == name);
+        Ok(networks)
     }
 
     /// What footloose made and is still there: of `cluster`, or of every

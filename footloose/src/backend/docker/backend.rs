@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 
 use super::connect::{self, ConnectError};
 use super::refusal::{error, found, label_filter};
+use super::settle::{self, NetworksByName};
 use super::{images, networks, request, response};
 use crate::backend::model::{ContainerInfo, NetworkInfo};
 use crate::backend::seam::{Backend, BaseImage, ImageInfo, ImageRecipe, RootfsStream};
@@ -37,6 +38,17 @@ impl DockerBackend {
     ) -> std::result::Result<Self, ConnectError> {
         let (docker, facts) = connect::connect(endpoint, tls).await?;
         Ok(DockerBackend { docker, facts })
+    }
+}
+
+#[async_trait]
+impl NetworksByName for DockerBackend {
+    async fn named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
+        networks::named(&self.docker, name).await
+    }
+
+    async fn remove(&self, id: &str) -> Result<()> {
+        networks::remove(&self.docker, id).await
     }
 }
 
@@ -188,11 +200,20 @@ impl Backend for DockerBackend {
     }
 
     async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String> {
-        networks::create(&self.docker, name, labels).await
+        let id = networks::create(&self.docker, name, labels).await?;
+        if !self.facts.capabilities.duplicate_network_names {
+            return Ok(id);
+        }
+        match settle::single_network(self, name, Some(&id)).await? {
+            Some(winner) => Ok(winner.id),
+            None => Err(Error::NetworkRemoved {
+                network: name.to_owned(),
+            }),
+        }
     }
 
-    async fn networks_named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
-        networks::named(&self.docker, name).await
+    async fn network(&self, name: &str) -> Result<Option<NetworkInfo>> {
+        settle::single_network(self, name, None).await
     }
 
     async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {

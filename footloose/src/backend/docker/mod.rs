@@ -16,6 +16,7 @@ mod refusal;
 mod request;
 mod response;
 mod seccomp;
+pub(crate) mod settle;
 mod ssh;
 mod unreachable;
 

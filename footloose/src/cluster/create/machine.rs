@@ -207,7 +207,7 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
             return Err(err);
         }
         for network in &step.instance.spec.networks {
-            network::await_single_network(engine, network, None).await?;
+            network::existing(engine, network).await?;
         }
         start_container(engine, name, privileged).await?;
     }

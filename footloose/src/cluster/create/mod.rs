@@ -132,7 +132,7 @@ async fn check_route(engine: &Engine) -> Result<()> {
         Route::Unroutable { reason } => Err(Error::Machine(MachineError::NoRoute {
             reason: reason.clone(),
         })),
-        Route::Network { network } if engine.networks_named(network).await?.is_empty() => {
+        Route::Network { network } if engine.backend().network(network).await?.is_none() => {
             Err(Error::Machine(MachineError::NoRoute {
                 reason: format!(
                     "machines are to be reached on network {network}, and the engine has no network of that name ({})",

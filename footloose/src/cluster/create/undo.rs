@@ -132,7 +132,7 @@ pub(super) async fn undo(engine: &Engine, made: &Made) {
     }))
     .await;
     for name in &made.networks {
-        let Ok(networks) = backend.networks_named(name).await else {
+        let Ok(networks) = engine.networks_named(name).await else {
             continue;
         };
         for network in networks {
