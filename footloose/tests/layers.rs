@@ -241,6 +241,56 @@ fn library_layers_point_downwards() {
     assert!(failures.is_empty(), "layer check failed:\n{failures}");
 }
 
+/// The outside systems footloose talks to, and the only folders of
+/// `footloose/src` whose code may name them (the checklist in
+/// `backend/mod.rs`): a backend's client library and types stay in its
+/// folder; libssh2 stays where machines are reached.
+const CONFINED: &[(&str, &[&str])] = &[
+    ("bollard::", &["backend/docker/"]),
+    ("DockerBackend", &["backend/docker/"]),
+    ("openssh::", &["backend/docker/"]),
+    ("ssh2::", &["ssh/"]),
+];
+
+#[test]
+fn outside_systems_are_named_only_in_their_folders() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for file in &files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let text = fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for (name, allowed) in CONFINED {
+                if code.contains(name) && !allowed.iter().any(|dir| rel.starts_with(dir)) {
+                    found.push(format!("{rel}:{}: {name}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        !files.is_empty() && found.is_empty(),
+        "named outside their folders:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn binary_includes_no_library_file() {
     let crates = load_crates();

@@ -26,19 +26,32 @@
 //!      with a grace period; force-remove, a gone one is fine; inspect;
 //!      list by label; the last lines of the console); files (unpack a
 //!      tar into a created container before it starts, read one back);
-//!      networks (create with labels, list by name and by label, attach a
-//!      container with an alias, remove: `InUse` while containers use it);
+//!      networks (create with labels, returning the one network of that
+//!      name even when creators race; find the one by name; list by
+//!      label; attach a container with an alias; remove: `InUse` while
+//!      containers use it);
 //!      volumes (list by label, remove); images (inspect, pull, import a
-//!      root file system, build a definition, remove);
-//!    - its quirks, decided inside the folder and reported as
+//!      root file system as a base, make one of an [`ImageRecipe`],
+//!      remove);
+//!    - how the images its machines run are made from footloose's
+//!      [`Recipe`](crate::image::Recipe)s (Docker renders a Dockerfile;
+//!      another engine may run the recipe in a container and publish it);
+//!    - its quirks, decided inside the folder (Docker's duplicate network
+//!      names, Podman's `localhost/` names) and reported as
 //!      [`HostFacts`] with [`Capabilities`](crate::host::Capabilities),
 //!      read once at connect;
-//! 2. **the factory**, [`connect`] in this file: one arm that calls the
-//!    folder's `connect` when the config's `backend:` names it;
+//! 2. **the factory**, [`connect`] and [`connect_at`] in `factory.rs`: one
+//!    arm each that calls the folder's `connect` when the config's
+//!    `backend:` names it;
 //! 3. **the config's list of backends**, `footloose_config::Backend`.
 //!
 //! How a machine's sshd is reached stays the engine's: each backend
 //! reports published ports and addresses in [`ContainerInfo`].
+//!
+//! `footloose/tests/layers.rs` holds this true: the Docker client library
+//! (bollard), `DockerBackend` and the `openssh` crate are named only in
+//! `backend/docker/`; libssh2 (`ssh2`) only where machines are reached
+//! (`ssh/`, `machine/`).
 
 pub(crate) mod docker;
 mod factory;
