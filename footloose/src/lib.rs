@@ -71,6 +71,28 @@
 //! [`start`], [`stop`], [`delete`], [`prune`]). Modules hidden from the
 //! documentation (`testing`'s internals, `interrupt`, `__private`) serve
 //! the attribute and the CLI and may change in any release.
+//!
+//! ## How the crate is laid out
+//!
+//! Layers, lowest first: a module imports from its own layer and those
+//! below, never from above (`footloose/tests/layers.rs` checks it, and
+//! that this list is its table):
+//!
+//! 0. foundations: facts and plain helpers: `error`, `labels`, `naming`,
+//!    `paths`, `process`, `runtime`, `archive`, `interrupt`, `keys`,
+//!    `host`, `ownership`, `record`, `distro`, `settings`
+//! 1. plans: pure decisions: `container_spec`, `guest`, `plan`
+//! 2. backend: the seam to the engine: `backend`, `reach`, `engine`,
+//!    `image`
+//! 3. cluster and machine: `ssh`, `systemd`, `machine`, `cluster`
+//! 4. users of clusters: `ansible`, `testing`
+//!
+//! Each backend is a folder of `backend/` that owns its engine whole (how
+//! to connect, its quirks, how images are made); the checklist for adding
+//! one is in `backend/mod.rs`. Each layer owns its errors (`ConfigError`,
+//! the backend's, [`MachineError`], [`ansible::AnsibleError`]) and
+//! [`Error`] composes them. Settings are read once, into [`Settings`], where
+//! the CLI or the test harness starts.
 
 #![warn(missing_docs)]
 

@@ -241,6 +241,59 @@ fn library_layers_point_downwards() {
     assert!(failures.is_empty(), "layer check failed:\n{failures}");
 }
 
+/// The layer list in `lib.rs`'s documentation ("How the crate is laid
+/// out"): `N. name: `a`, `b`` items, continued on indented lines.
+fn layers_in_lib_rs() -> Vec<(String, Vec<String>)> {
+    let lib = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs");
+    let text = fs::read_to_string(lib).unwrap();
+    let mut layers: Vec<String> = Vec::new();
+    for line in text.lines().filter_map(|l| l.strip_prefix("//!")) {
+        let line = line.trim_start();
+        let numbered = line
+            .split_once(". ")
+            .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        match numbered {
+            Some((_, item)) => layers.push(item.to_owned()),
+            None if line.starts_with('`') => {
+                if let Some(last) = layers.last_mut() {
+                    last.push(' ');
+                    last.push_str(line);
+                }
+            }
+            None => {}
+        }
+    }
+    layers
+        .into_iter()
+        .filter_map(|item| {
+            let (name, modules) = item.rsplit_once(": ")?;
+            let modules = modules
+                .split(',')
+                .map(|m| m.trim().trim_matches('`').to_owned())
+                .collect();
+            Some((name.to_owned(), modules))
+        })
+        .collect()
+}
+
+#[test]
+fn the_map_in_lib_rs_is_the_layers_table() {
+    let table: Vec<(String, Vec<String>)> = LAYERS
+        .iter()
+        .map(|(name, modules)| {
+            (
+                (*name).to_owned(),
+                modules.iter().map(|m| (*m).to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        layers_in_lib_rs(),
+        table,
+        "lib.rs's \"How the crate is laid out\" differs from LAYERS"
+    );
+}
+
 /// The outside systems footloose talks to, and the only folders of
 /// `footloose/src` whose code may name them (the checklist in
 /// `backend/mod.rs`): a backend's client library and types stay in its
