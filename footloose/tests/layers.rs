@@ -301,7 +301,6 @@ fn the_map_in_lib_rs_is_the_layers_table() {
 const CONFINED: &[(&str, &[&str])] = &[
     ("bollard::", &["backend/docker/"]),
     ("DockerBackend", &["backend/docker/"]),
-    ("openssh::", &["backend/docker/"]),
     ("ssh2::", &["ssh/"]),
 ];
 

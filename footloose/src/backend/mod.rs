@@ -49,9 +49,8 @@
 //! reports published ports and addresses in [`ContainerInfo`].
 //!
 //! `footloose/tests/layers.rs` holds this true: the Docker client library
-//! (bollard), `DockerBackend` and the `openssh` crate are named only in
-//! `backend/docker/`; libssh2 (`ssh2`) only where machines are reached
-//! (`ssh/`, `machine/`).
+//! (bollard) and `DockerBackend` are named only in `backend/docker/`;
+//! libssh2 (`ssh2`) only where machines are reached (`ssh/`).
 
 pub(crate) mod docker;
 mod factory;

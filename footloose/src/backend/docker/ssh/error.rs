@@ -42,10 +42,10 @@ pub(crate) enum SshError {
         after: Duration,
     },
     /// The master connection would not forward to the engine's socket.
-    #[error("ssh did not forward a local socket to the engine's {to}")]
+    #[error("ssh did not forward a local socket to the engine's {to}: {said}")]
     Forward {
         to: String,
-        #[source]
-        source: openssh::Error,
+        /// ssh's own words.
+        said: String,
     },
 }
