@@ -15,10 +15,11 @@ use futures_util::StreamExt;
 use super::connect::{self, ConnectError};
 use super::refusal::{error, found, label_filter};
 use super::{images, networks, request, response};
+use crate::backend::error::{BackendError, EngineFailure};
 use crate::backend::model::{ContainerInfo, NetworkInfo};
 use crate::backend::seam::{Backend, BaseImage, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::ContainerPlan;
-use crate::error::{EngineFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::host::{Flavour, HostFacts};
 
 /// A connection to a Docker-API engine.
@@ -55,11 +56,11 @@ impl Backend for DockerBackend {
                     tokio::time::sleep(PASSING_STATE_WAIT).await;
                 }
                 Err(e) if in_passing_state(&e) => {
-                    return Err(Error::Engine {
+                    return Err(Error::from(BackendError::Engine {
                         action: format!("inspecting container {name}"),
                         kind: EngineFailure::Transient,
                         message: e.to_string(),
-                    })
+                    }))
                 }
                 result => {
                     return found(
@@ -87,11 +88,11 @@ impl Backend for DockerBackend {
                     tokio::time::sleep(PASSING_STATE_WAIT).await;
                 }
                 Err(e) if in_passing_state(&e) => {
-                    return Err(Error::Engine {
+                    return Err(Error::from(BackendError::Engine {
                         action: "listing containers".into(),
                         kind: EngineFailure::Transient,
                         message: e.to_string(),
-                    })
+                    }))
                 }
                 result => break result.map_err(|e| error("listing containers", e))?,
             }

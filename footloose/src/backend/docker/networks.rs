@@ -11,8 +11,9 @@ use bollard::Docker;
 
 use super::refusal::error;
 use super::request;
+use crate::backend::error::{BackendError, EngineFailure};
 use crate::backend::model::NetworkInfo;
-use crate::error::{EngineFailure, Error, Result};
+use crate::error::{Error, Result};
 
 type Filters = HashMap<String, Vec<String>>;
 
@@ -90,13 +91,13 @@ pub(super) async fn remove(docker: &Docker, id: &str) -> Result<()> {
         return Err(err);
     }
     match err {
-        Error::Engine {
+        Error::Backend(BackendError::Engine {
             action, message, ..
-        } => Err(Error::Engine {
+        }) => Err(Error::from(BackendError::Engine {
             action,
             kind: EngineFailure::InUse,
             message,
-        }),
+        })),
         other => Err(other),
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::error::{EngineFailure, Error, Result};
+use crate::backend::error::{BackendError, EngineFailure};
+use crate::error::{Error, Result};
 
 /// An engine error from a bollard error: its kind and the engine's own
 /// words once, without bollard's "status code" preamble.
@@ -24,11 +25,11 @@ pub(super) fn error(action: impl Into<String>, error: bollard::errors::Error) ->
         }
         other => (EngineFailure::Other, other.to_string()),
     };
-    Error::Engine {
+    Error::from(BackendError::Engine {
         action: action.into(),
         kind,
         message,
-    }
+    })
 }
 
 /// `Ok(None)` for "no such object", the value otherwise.
