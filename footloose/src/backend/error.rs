@@ -27,25 +27,31 @@ use crate::error::{chain, write_report};
 /// use footloose::engine::Engine;
 /// use footloose::{BackendError, EngineFailure, Error};
 ///
-/// # async fn demo() {
-/// match Engine::connect().await {
-///     Ok(engine) => println!("connected to {}", engine.endpoint()),
+/// # async fn demo() -> footloose::Result<()> {
+/// let engine = match Engine::connect().await {
+///     Ok(engine) => engine,
 ///     Err(Error::Backend(BackendError::EngineUnreachable { endpoint, source })) => {
-///         eprintln!("nothing answers at {endpoint} ({:?}): {source}", source.kind())
+///         eprintln!("nothing answers at {endpoint} ({:?}): {source}", source.kind());
+///         return Ok(());
 ///     }
-///     Err(Error::Backend(BackendError::Engine { action, kind: EngineFailure::Forbidden, .. })) => {
-///         eprintln!("the engine refused {action}")
+///     Err(err) => return Err(err),
+/// };
+/// match footloose::delete(&engine, "demo").await {
+///     Ok(removed) => println!("removed {}", removed.containers.len()),
+///     Err(Error::Backend(BackendError::Engine { engine, kind: EngineFailure::InUse, message, .. })) => {
+///         eprintln!("{engine} keeps something in use: {message}")
 ///     }
-///     Err(err) => eprintln!("{:#}", anyhow::Error::from(err)),
+///     Err(err) => return Err(err),
 /// }
-/// # }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BackendError {
     /// No engine answered. Its source, a [`ConnectError`], says why and
-    /// what to do about it.
-    #[error("cannot reach the Docker engine at {endpoint}")]
+    /// what to do about it. (Which engine it is, footloose learns only
+    /// once it answers.)
+    #[error("cannot reach the engine at {endpoint}")]
     EngineUnreachable {
         /// The socket or URL that was tried.
         endpoint: String,
@@ -55,8 +61,11 @@ pub enum BackendError {
     },
 
     /// The engine refused or failed a request.
-    #[error("Docker engine error while {action}: {message}")]
+    #[error("{engine} engine error while {action}: {message}")]
     Engine {
+        /// Which engine it is, as the backend that asked names it, such as
+        /// `Docker` or `Podman`.
+        engine: String,
         /// What footloose was doing.
         action: String,
         /// What kind of refusal it was.
@@ -160,7 +169,7 @@ fn unreachable_hint(endpoint: &str) -> &'static str {
 /// It prints its cause, then the way out on a line of its own:
 ///
 /// ```text
-/// cannot reach the Docker engine at unix:///var/run/docker.sock: Socket not found: /var/run/docker.sock
+/// cannot reach the engine at unix:///var/run/docker.sock: Socket not found: /var/run/docker.sock
 ///   start it (`sudo systemctl start docker`, or `sudo dockerd &`), or point DOCKER_HOST at a running one
 /// ```
 ///
@@ -296,7 +305,7 @@ mod tests {
     fn an_unreachable_engine_prints_its_cause_on_a_line_of_its_own() {
         let text = format!("{:?}", unreachable("tcp://engine:2375"));
         assert!(
-            text.starts_with("cannot reach the Docker engine at tcp://engine:2375\n\nCaused by:\n    cannot resolve engine: connection refused\n         check that"),
+            text.starts_with("cannot reach the engine at tcp://engine:2375\n\nCaused by:\n    cannot resolve engine: connection refused\n         check that"),
             "{text}"
         );
         assert!(!text.contains("\\n"), "{text}");
@@ -305,6 +314,7 @@ mod tests {
     #[test]
     fn an_engine_refusal_is_printed_once_and_classified() {
         let err = Error::from(BackendError::Engine {
+            engine: "Podman".into(),
             action: "creating container c-node0".into(),
             kind: EngineFailure::Conflict,
             message: "Conflict. The container name \"/c-node0\" is already in use".into(),
@@ -315,6 +325,12 @@ mod tests {
             anyhow::Error::from(err).context("cannot create cluster c")
         );
         assert_eq!(text.matches("is already in use").count(), 1, "{text}");
+        assert!(
+            text.starts_with(
+                "cannot create cluster c: Podman engine error while creating container c-node0: "
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -333,7 +349,7 @@ mod tests {
             anyhow::Error::from(err).context("cannot list clusters")
         );
         assert!(
-            text.starts_with("cannot list clusters: cannot reach the Docker engine at tcp://engine:2375: cannot resolve engine: connection refused\n  check that the engine listens"),
+            text.starts_with("cannot list clusters: cannot reach the engine at tcp://engine:2375: cannot resolve engine: connection refused\n  check that the engine listens"),
             "{text}"
         );
         assert_eq!(text.matches("connection refused").count(), 1, "{text}");

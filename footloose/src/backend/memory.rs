@@ -145,9 +145,10 @@ impl std::fmt::Debug for MemoryBackend {
 /// An engine error of `kind`, as a backend reports it.
 pub(crate) fn refusal(kind: EngineFailure, action: &str) -> Error {
     Error::from(BackendError::Engine {
+        engine: "in-memory".to_owned(),
         action: action.to_owned(),
         kind,
-        message: format!("{kind:?} (in-memory engine)"),
+        message: format!("{kind:?}"),
     })
 }
 

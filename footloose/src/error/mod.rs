@@ -487,6 +487,7 @@ mod tests {
             sources: vec!["/srv/a".into(), "/srv/b".into()],
             endpoint: "ssh://ops@engine".into(),
             error: Box::new(Error::from(BackendError::Engine {
+                engine: "Docker".into(),
                 action: "creating container c-node0".into(),
                 kind: EngineFailure::Conflict,
                 message: "name in use".into(),
