@@ -19,9 +19,9 @@ use crate::error::{chain, write_report};
 /// It reaches callers as [`Error::Backend`](crate::Error::Backend), which
 /// prints it as it is. An unreachable engine carries the reason as its
 /// [`source`](std::error::Error::source): print the chain (`anyhow`'s
-/// `{:#}`) to see it. Most callers ask
-/// [`Error::engine_failure`](crate::Error::engine_failure) instead of
-/// matching on a refusal:
+/// `{:#}`) to see it. To act on a kind of refusal,
+/// [`Error::engine_failure`](crate::Error::engine_failure) is enough;
+/// matching gives its fields:
 ///
 /// ```no_run
 /// use footloose::engine::Engine;
@@ -38,8 +38,8 @@ use crate::error::{chain, write_report};
 /// };
 /// match footloose::delete(&engine, "demo").await {
 ///     Ok(removed) => println!("removed {}", removed.containers.len()),
-///     Err(Error::Backend(BackendError::Engine { engine, kind: EngineFailure::InUse, message, .. })) => {
-///         eprintln!("{engine} keeps something in use: {message}")
+///     Err(Error::Backend(BackendError::Engine { engine: name, kind: EngineFailure::InUse, message, .. })) => {
+///         eprintln!("{name} keeps something in use: {message}")
 ///     }
 ///     Err(err) => return Err(err),
 /// }
@@ -94,13 +94,26 @@ pub enum BackendError {
 }
 
 impl BackendError {
-    /// The kind of engine refusal, when this is one.
+    /// The kind of engine refusal, when this is one;
+    /// [`Error::engine_failure`](crate::Error::engine_failure) asks it.
     ///
     /// ```
-    /// use footloose::BackendError;
+    /// use footloose::{BackendError, EngineFailure, Error};
     ///
-    /// let err = BackendError::Image { image: "footloose/debian12".into(), reason: "gone".into() };
-    /// assert_eq!(err.engine_failure(), None);
+    /// let refusal = Error::from(BackendError::Engine {
+    ///     engine: "Podman".into(),
+    ///     action: "removing network demo".into(),
+    ///     kind: EngineFailure::InUse,
+    ///     message: "network is being used".into(),
+    /// });
+    /// assert_eq!(refusal.engine_failure(), Some(EngineFailure::InUse));
+    /// assert_eq!(
+    ///     refusal.to_string(),
+    ///     "Podman engine error while removing network demo: network is being used"
+    /// );
+    ///
+    /// let missing = BackendError::Image { image: "footloose/debian12".into(), reason: "gone".into() };
+    /// assert_eq!(missing.engine_failure(), None);
     /// ```
     pub fn engine_failure(&self) -> Option<EngineFailure> {
         match self {
@@ -195,9 +208,11 @@ fn unreachable_hint(endpoint: &str) -> &'static str {
 /// # }
 /// ```
 pub struct ConnectError {
+    /// Which step failed.
     kind: ConnectErrorKind,
     /// The engine's typed error, printed with its sources.
     cause: Box<dyn std::error::Error + Send + Sync>,
+    /// The way out, for the endpoint's transport.
     hint: &'static str,
 }
 

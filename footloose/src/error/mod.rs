@@ -47,8 +47,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Match on the variants that a caller acts on, and print the rest: the
 /// enum grows with footloose, so a `match` needs a `_` arm. Some variants
 /// carry their cause as their [`source`](std::error::Error::source) rather
-/// than in their own message (see
-/// [`BackendError::EngineUnreachable`]);
+/// than in their own message (see [`BackendError::EngineUnreachable`]);
 /// print the whole chain, as `anyhow`'s `{:#}` does, to see it:
 ///
 /// ```no_run

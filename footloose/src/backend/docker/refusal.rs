@@ -57,6 +57,7 @@ pub(super) fn found<T>(result: Result<T>) -> Result<Option<T>> {
     }
 }
 
+/// The API's filter for objects carrying every label of `selector`.
 pub(super) fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_owned(), selector.to_vec())])
 }
