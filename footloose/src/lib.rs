@@ -130,7 +130,7 @@ pub use cluster::{
     openssh_options, prune, prune_abandoned, prune_abandoned_with, start, status, stop, Cluster,
     ClusterBuilder, MachineState, MachineStatus, Removed, DEFAULT_READY_TIMEOUT,
 };
-pub use error::{ConfigError, EngineFailure, Error, Result};
+pub use error::{BackendError, ConfigError, EngineFailure, Error, Result};
 pub use footloose_config::{self as config, Config};
 /// Turns a function taking `&Cluster` into a test on a fresh cluster made
 /// from a config file (the path is relative to the crate's `Cargo.toml`,

@@ -98,7 +98,7 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// Fails with a clear message when no Docker engine answers: these tests
+/// Fails with a clear message when no engine answers: these tests
 /// need one and must not pass without it.
 fn require_docker() {
     if let Err(err) = footloose::runtime::block_on(Engine::connect()) {
@@ -377,7 +377,7 @@ fn an_unreachable_engine_is_named_with_a_hint() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("cannot reach the Docker engine at unix:///nonexistent/docker.sock"),
+        stderr.contains("cannot reach the engine at unix:///nonexistent/docker.sock"),
         "{stderr}"
     );
     assert!(stderr.contains("DOCKER_HOST"), "{stderr}");

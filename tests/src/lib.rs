@@ -4,7 +4,7 @@ pub mod podman;
 
 use footloose::engine::Engine;
 
-/// Fails with a clear message when no Docker engine answers: these tests
+/// Fails with a clear message when no engine answers: these tests
 /// need one and must not pass without it.
 pub fn require_docker() -> Engine {
     footloose::runtime::block_on(Engine::connect())
@@ -130,7 +130,7 @@ pub fn leftovers_at(endpoint: &str, cluster: &str) -> footloose::engine::Leftove
     })
 }
 
-/// Makes sure the local Docker engine has `image`, to be copied from there.
+/// Makes sure the local engine has `image`, to be copied from there.
 pub fn local_image(image: &str) {
     let engine = require_docker();
     footloose::runtime::block_on(footloose::image::ensure(&engine, image)).unwrap();

@@ -3,6 +3,7 @@
 //! folder that names it.
 
 use super::docker;
+use super::error::BackendError;
 use super::seam::Connection;
 use crate::config::Backend as BackendKind;
 use crate::error::{Error, Result};
@@ -34,13 +35,13 @@ pub(crate) async fn connect_at(kind: BackendKind, endpoint: &str) -> Result<Conn
 
 fn not_implemented(kind: BackendKind) -> Error {
     match kind {
-        BackendKind::Ignite => Error::Backend {
+        BackendKind::Ignite => Error::Backend(BackendError::Unsupported {
             backend: "ignite".to_owned(),
             reason: "footloose runs machines as containers of a Docker-API engine; use `docker` or leave it out".to_owned(),
-        },
-        other => Error::Backend {
+        }),
+        other => Error::Backend(BackendError::Unsupported {
             backend: format!("{other:?}").to_lowercase(),
             reason: "this footloose has no implementation of it".to_owned(),
-        },
+        }),
     }
 }

@@ -18,8 +18,9 @@ use async_trait::async_trait;
 use super::docker::settle::{single_network, NetworksByName};
 use super::model::{ContainerInfo, ContainerStatus, NetworkInfo};
 use super::seam::{Backend, ImageInfo, ImageRecipe, RootfsStream};
+use crate::backend::error::{BackendError, EngineFailure};
 use crate::container_spec::ContainerPlan;
-use crate::error::{EngineFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
 
 /// A point in a call at which hooks run, before the call takes effect.
@@ -144,11 +145,12 @@ impl std::fmt::Debug for MemoryBackend {
 
 /// An engine error of `kind`, as a backend reports it.
 pub(crate) fn refusal(kind: EngineFailure, action: &str) -> Error {
-    Error::Engine {
+    Error::from(BackendError::Engine {
+        engine: "in-memory".to_owned(),
         action: action.to_owned(),
         kind,
-        message: format!("{kind:?} (in-memory engine)"),
-    }
+        message: format!("{kind:?}"),
+    })
 }
 
 impl MemoryBackend {

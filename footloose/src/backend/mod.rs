@@ -2,10 +2,11 @@
 //!
 //! [`Backend`] is everything footloose asks of an engine, in footloose's
 //! own types ([`ContainerInfo`], [`NetworkInfo`], [`ContainerPlan`]) and
-//! typed errors ([`Error::Engine`](crate::Error::Engine) with an
-//! [`EngineFailure`](crate::EngineFailure) kind, never a status code or a
-//! message to match). The cluster code never knows which backend it talks
-//! to; each backend keeps its engine's quirks in its own folder:
+//! its own errors ([`BackendError`], in `error.rs`: a refusal is
+//! [`BackendError::Engine`] with an [`EngineFailure`](crate::EngineFailure)
+//! kind, never a status code or a message to match). The cluster code
+//! never knows which backend it talks to; each backend keeps its engine's
+//! quirks in its own folder:
 //!
 //! - [`docker`]: the Docker Engine API (Docker, and Podman's compatible
 //!   service), the only module that names bollard;
@@ -53,12 +54,14 @@
 //! libssh2 (`ssh2`) only where machines are reached (`ssh/`).
 
 pub(crate) mod docker;
+pub(crate) mod error;
 mod factory;
 #[cfg(test)]
 pub(crate) mod memory;
 mod model;
 mod seam;
 
+pub use error::{BackendError, ConnectError, ConnectErrorKind};
 pub(crate) use factory::{connect, connect_at};
 pub use model::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Starting a machine's container, with the reason spelled out when the
 //! engine refuses.
 
+use crate::backend::BackendError;
 use crate::engine::{ContainerStatus, Engine};
 use crate::error::{Error, Result};
 use crate::machine::MachineError;
@@ -17,10 +18,10 @@ pub(crate) async fn start_container(engine: &Engine, name: &str, privileged: boo
             machine: name.to_owned(),
         }));
     }
-    let Error::Engine {
+    let Error::Backend(BackendError::Engine {
         message: mut reason,
         ..
-    } = err
+    }) = err
     else {
         return Err(err);
     };

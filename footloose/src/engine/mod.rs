@@ -10,13 +10,15 @@ mod vantage;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-pub use crate::backend::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
-pub use crate::error::{ConnectError, ConnectErrorKind};
+pub use crate::backend::{
+    ConnectError, ConnectErrorKind, ContainerInfo, ContainerStatus, Leftovers, NetworkInfo,
+    PublishedPort,
+};
 pub use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
 pub use crate::reach::{address_on, ssh_endpoint, Reach, Route};
 pub use vantage::{JobContainer, Vantage};
 
-use crate::backend::{Backend, Connection, HostLink};
+use crate::backend::{Backend, BackendError, Connection, HostLink};
 use crate::error::{Error, Result};
 use crate::labels;
 use crate::settings::EngineSettings;
@@ -293,13 +295,12 @@ impl Engine {
     pub async fn reach(&self, addr: SocketAddr) -> Result<SocketAddr> {
         match &self.link {
             None => Ok(addr),
-            Some(link) => link
-                .forward(addr)
-                .await
-                .map_err(|source| Error::EngineUnreachable {
+            Some(link) => link.forward(addr).await.map_err(|source| {
+                Error::from(BackendError::EngineUnreachable {
                     endpoint: self.endpoint.clone(),
                     source: ConnectError::new(&self.endpoint, ConnectErrorKind::Forward, source),
-                }),
+                })
+            }),
         }
     }
 

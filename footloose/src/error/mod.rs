@@ -2,29 +2,36 @@
 //! causes.
 //!
 //! Each layer owns its errors: the configuration's are
-//! [`ConfigError`] (footloose-config), a machine's (ssh, commands, boots)
-//! [`MachineError`] (`machine/error.rs`), Ansible's [`AnsibleError`]
-//! (`ansible/error.rs`). [`Error`] composes them, each printed as it is,
-//! beside the failures of the cluster's own operations and of the engine;
-//! this module holds that composition and the helpers every layer's errors
-//! share ([`chain`], [`write_report`]).
+//! [`ConfigError`] (footloose-config), the engine's (reaching it, its
+//! refusals, images) [`BackendError`] (`backend/error.rs`), a machine's
+//! (ssh, commands, boots) [`MachineError`] (`machine/error.rs`),
+//! Ansible's [`AnsibleError`] (`ansible/error.rs`). [`Error`] composes
+//! them, each printed as it is, beside the failures of the cluster's own
+//! operations; this module holds that composition and the helpers every
+//! layer's errors share ([`chain`], [`write_report`], in `report.rs`,
+//! which imports nothing of the crate so that a layer's `error.rs` may
+//! use them).
 //!
 //! An error whose cause ends its message carries that cause as its
 //! [`source`](std::error::Error::source) and leaves it out of its own
 //! message, so that a chain printer (`anyhow`'s `{:#}`, or [`chain`])
 //! prints every cause once; a cause the message goes on after (a hint, a
 //! question) is printed in place and is not a source. Modules whose work
-//! fails in many ways have an error type of their own (the engine's
-//! [`ConnectError`](crate::engine::ConnectError), the ssh configuration's,
+//! fails in many ways have an error type of their own (reaching the
+//! engine's [`ConnectError`](crate::engine::ConnectError), the ssh configuration's,
 //! the tunnel's, ...) and hand it on typed; text is made of them only
 //! where it is printed.
+
+mod report;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::ansible::AnsibleError;
+pub use crate::backend::error::{BackendError, EngineFailure};
 use crate::machine::MachineError;
 pub use footloose_config::ConfigError;
+pub(crate) use report::{chain, write_report};
 
 /// A specialised `Result` for footloose operations.
 ///
@@ -35,158 +42,12 @@ pub use footloose_config::ConfigError;
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// `error` and its sources, joined by `: `, as `anyhow`'s `{:#}` prints
-/// them: the whole story of an error that hands its causes on as sources.
-pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// What to do when the engine at `endpoint` does not answer.
-fn unreachable_hint(endpoint: &str) -> &'static str {
-    if endpoint.starts_with("ssh://") {
-        "check that `ssh` logs in to that host with the same key and that the engine runs there and listens on that socket, or point DOCKER_HOST at another engine"
-    } else if endpoint.starts_with("unix://") || !endpoint.contains("://") {
-        "start it (`sudo systemctl start docker`, or `sudo dockerd &`), or point DOCKER_HOST at a running one"
-    } else {
-        "check that the engine listens on that address and that this host may reach it, or point DOCKER_HOST at another engine"
-    }
-}
-
-/// Why footloose could not reach an engine, and what to do about it: the
-/// [`source`](std::error::Error::source) of
-/// [`Error::EngineUnreachable`](crate::Error::EngineUnreachable).
-///
-/// It prints its cause, then the way out on a line of its own:
-///
-/// ```text
-/// cannot reach the Docker engine at unix:///var/run/docker.sock: Socket not found: /var/run/docker.sock
-///   start it (`sudo systemctl start docker`, or `sudo dockerd &`), or point DOCKER_HOST at a running one
-/// ```
-///
-/// So that the way out comes last, its message includes its own causes
-/// (the ssh configuration's line, the operating system's error), which it
-/// therefore does not hand on as a source. [`kind`](Self::kind) says which
-/// step failed.
-///
-/// ```no_run
-/// use footloose::engine::{ConnectErrorKind, Engine};
-///
-/// # async fn demo() {
-/// match Engine::connect_to("ssh://ops@build-box").await {
-///     Ok(engine) => println!("connected to {}", engine.endpoint()),
-///     Err(footloose::Error::EngineUnreachable { source, .. })
-///         if source.kind() == ConnectErrorKind::Ssh =>
-///     {
-///         eprintln!("the ssh connection failed: {source}")
-///     }
-///     Err(err) => eprintln!("{:#}", anyhow::Error::from(err)),
-/// }
-/// # }
-/// ```
-pub struct ConnectError {
-    kind: ConnectErrorKind,
-    /// The engine's typed error, printed with its sources.
-    cause: Box<dyn std::error::Error + Send + Sync>,
-    hint: &'static str,
-}
-
-/// Which step of reaching an engine failed (see [`ConnectError::kind`]).
-///
-/// ```no_run
-/// # async fn demo() {
-/// use footloose::engine::{ConnectErrorKind, Engine};
-///
-/// match Engine::connect_to("tcp://engine.invalid:2375").await {
-///     Err(footloose::Error::EngineUnreachable { source, .. }) => {
-///         assert_eq!(source.kind(), ConnectErrorKind::Address)
-///     }
-///     _ => unreachable!("no such host"),
-/// }
-/// # }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConnectErrorKind {
-    /// The current Docker context could not be read or used.
-    Context,
-    /// The engine's host name (`tcp://HOST`) did not resolve.
-    Address,
-    /// The ssh connection to an `ssh://` engine's host failed: its URL,
-    /// the ssh configuration, the connection, the host key or the login.
-    Ssh,
-    /// The engine's API did not answer.
-    Api,
-    /// A machine's port could not be forwarded through the ssh connection.
-    Forward,
-}
-
-impl ConnectError {
-    /// The failure `cause`, of kind `kind`, of reaching the engine at
-    /// `endpoint`.
-    pub(crate) fn new(
-        endpoint: &str,
-        kind: ConnectErrorKind,
-        cause: impl std::error::Error + Send + Sync + 'static,
-    ) -> ConnectError {
-        ConnectError {
-            kind,
-            cause: Box::new(cause),
-            hint: unreachable_hint(endpoint),
-        }
-    }
-
-    /// Which step failed.
-    ///
-    /// ```no_run
-    /// # async fn demo() {
-    /// use footloose::engine::{ConnectErrorKind, Engine};
-    ///
-    /// if let Err(footloose::Error::EngineUnreachable { source, .. }) = Engine::connect().await {
-    ///     if source.kind() == ConnectErrorKind::Api {
-    ///         eprintln!("is the engine running? {source}");
-    ///     }
-    /// }
-    /// # }
-    /// ```
-    pub fn kind(&self) -> ConnectErrorKind {
-        self.kind
-    }
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}\n  {}",
-            crate::error::chain(self.cause.as_ref()),
-            self.hint
-        )
-    }
-}
-
-/// Its causes are part of its message (see the type's documentation).
-impl std::error::Error for ConnectError {}
-
-/// As its `Display`: the cause, then the way out.
-impl fmt::Debug for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_report(self, f)
-    }
-}
-
 /// Everything that can go wrong in footloose.
 ///
 /// Match on the variants that a caller acts on, and print the rest: the
 /// enum grows with footloose, so a `match` needs a `_` arm. Some variants
 /// carry their cause as their [`source`](std::error::Error::source) rather
-/// than in their own message (see [`EngineUnreachable`](Error::EngineUnreachable));
+/// than in their own message (see [`BackendError::EngineUnreachable`]);
 /// print the whole chain, as `anyhow`'s `{:#}` does, to see it:
 ///
 /// ```no_run
@@ -202,8 +63,9 @@ impl fmt::Debug for ConnectError {
 /// ```
 ///
 /// The errors of a layer come as that layer's type, which `Error` carries
-/// as it is ([`Config`](Error::Config), [`Machine`](Error::Machine),
-/// [`Ansible`](Error::Ansible)): match through it.
+/// as it is ([`Config`](Error::Config), [`Backend`](Error::Backend),
+/// [`Machine`](Error::Machine), [`Ansible`](Error::Ansible)): match
+/// through it.
 ///
 /// ```no_run
 /// use footloose::ansible::{AnsibleError, Playbook};
@@ -249,36 +111,11 @@ pub enum Error {
     #[error(transparent)]
     Machine(#[from] MachineError),
 
-    /// No Docker engine answered. Its source, a [`ConnectError`], says why
-    /// and what to do about it.
-    #[error("cannot reach the Docker engine at {endpoint}")]
-    EngineUnreachable {
-        /// The socket or URL that was tried.
-        endpoint: String,
-        /// What went wrong, and the way out.
-        #[source]
-        source: ConnectError,
-    },
-
-    /// A Docker API call failed.
-    #[error("Docker engine error while {action}: {message}")]
-    Engine {
-        /// What footloose was doing.
-        action: String,
-        /// What kind of refusal it was.
-        kind: EngineFailure,
-        /// The engine's own words.
-        message: String,
-    },
-
-    /// An image is missing and could neither be built nor pulled.
-    #[error("image {image} is not available: {reason}")]
-    Image {
-        /// The image reference.
-        image: String,
-        /// Why it could not be had.
-        reason: String,
-    },
+    /// Reaching or using the engine failed: it does not answer, refuses
+    /// a request, is of a backend this footloose does not have, or an
+    /// image cannot be had (see [`BackendError`]).
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 
     /// An image footloose did not build cannot be made a machine image:
     /// its [`AdaptError`](crate::image::AdaptError) says what it lacks.
@@ -343,15 +180,6 @@ pub enum Error {
         /// Why its record could not be read.
         #[source]
         source: crate::record::RecordError,
-    },
-
-    /// The config names a backend footloose has no implementation of.
-    #[error("backend `{backend}` is not available: {reason}")]
-    Backend {
-        /// The backend's name, as the config writes it.
-        backend: String,
-        /// Why it cannot be used.
-        reason: String,
     },
 
     /// The operation was interrupted (SIGINT or SIGTERM) and stopped.
@@ -494,71 +322,6 @@ impl fmt::Debug for Error {
     }
 }
 
-/// `error`'s message, then `Caused by:` and its sources, numbered when
-/// there are several (anyhow's `Debug` layout).
-pub(crate) fn write_report(
-    error: &(dyn std::error::Error + 'static),
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
-    write!(f, "{error}")?;
-    let causes: Vec<String> = std::iter::successors(error.source(), |e| e.source())
-        .map(ToString::to_string)
-        .collect();
-    if causes.is_empty() {
-        return Ok(());
-    }
-    write!(f, "\n\nCaused by:")?;
-    for (i, cause) in causes.iter().enumerate() {
-        let cause = cause.replace('\n', "\n       ");
-        if causes.len() == 1 {
-            write!(f, "\n    {cause}")?;
-        } else {
-            write!(f, "\n    {i}: {cause}")?;
-        }
-    }
-    Ok(())
-}
-
-/// The kinds of engine refusal that footloose (and its users) act on: the
-/// `kind` of [`Error::Engine`], read with [`Error::engine_failure`].
-///
-/// ```no_run
-/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
-/// use footloose::EngineFailure;
-///
-/// match footloose::delete(engine, "demo").await {
-///     Ok(removed) => println!("removed {}", removed.containers.len()),
-///     Err(err) if err.engine_failure() == Some(EngineFailure::InUse) => {
-///         eprintln!("a network is still in use: {err}")
-///     }
-///     Err(err) => return Err(err),
-/// }
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum EngineFailure {
-    /// The object does not exist (HTTP 404).
-    NotFound,
-    /// A name is taken, or the object is busy (HTTP 409).
-    Conflict,
-    /// The engine refused the operation, such as removing a network that
-    /// containers still use (HTTP 403).
-    Forbidden,
-    /// Nothing to do: the object is already as asked (HTTP 304).
-    NotModified,
-    /// The object is still in use, such as a network that containers are
-    /// attached to (Docker says 403 for it, Podman 500: each backend
-    /// finds out and reports this kind).
-    InUse,
-    /// The object is in passing between two states, in one the engine's
-    /// API cannot describe (Podman reports a container that just exited,
-    /// before its clean-up or restart, as `stopped`): ask again.
-    Transient,
-    /// Anything else: a bad request, a server error, a broken connection.
-    Other,
-}
-
 impl Error {
     /// The kind of engine refusal, when this is an engine error.
     ///
@@ -569,7 +332,7 @@ impl Error {
     /// ```
     pub fn engine_failure(&self) -> Option<EngineFailure> {
         match self {
-            Error::Engine { kind, .. } => Some(*kind),
+            Error::Backend(error) => error.engine_failure(),
             Error::RemoteBinds { error, .. } => error.engine_failure(),
             _ => None,
         }
@@ -698,24 +461,6 @@ mod tests {
             format!("{err:?}"),
             "cannot use FOOTLOOSE_LEASE\n\nCaused by:\n    cannot read /x: gone away"
         );
-        let text = format!("{:?}", unreachable("tcp://engine:2375"));
-        assert!(
-            text.starts_with("cannot reach the Docker engine at tcp://engine:2375\n\nCaused by:\n    cannot resolve engine: connection refused\n         check that"),
-            "{text}"
-        );
-        assert!(!text.contains("\\n"), "{text}");
-    }
-
-    #[test]
-    fn an_engine_refusal_is_printed_once_and_classified() {
-        let err = Error::Engine {
-            action: "creating container c-node0".into(),
-            kind: EngineFailure::Conflict,
-            message: "Conflict. The container name \"/c-node0\" is already in use".into(),
-        };
-        assert!(err.is_conflict() && !err.is_not_found());
-        let text = chain(err);
-        assert_eq!(text.matches("is already in use").count(), 1, "{text}");
     }
 
     #[test]
@@ -740,11 +485,12 @@ mod tests {
             machine: "c-node0".into(),
             sources: vec!["/srv/a".into(), "/srv/b".into()],
             endpoint: "ssh://ops@engine".into(),
-            error: Box::new(Error::Engine {
+            error: Box::new(Error::from(BackendError::Engine {
+                engine: "Docker".into(),
                 action: "creating container c-node0".into(),
                 kind: EngineFailure::Conflict,
                 message: "name in use".into(),
-            }),
+            })),
         };
         assert!(err.is_conflict());
         assert_eq!(
@@ -765,51 +511,5 @@ mod tests {
             super::chain(&err).starts_with("key task failed: task "),
             "{err:?}"
         );
-    }
-
-    fn unreachable(endpoint: &str) -> Error {
-        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        Error::EngineUnreachable {
-            endpoint: endpoint.into(),
-            source: ConnectError::new(
-                endpoint,
-                ConnectErrorKind::Address,
-                Error::io("cannot resolve", "engine", refused),
-            ),
-        }
-    }
-
-    #[test]
-    fn unreachable_engines_get_advice_for_their_transport() {
-        let text = |endpoint: &str| super::chain(&unreachable(endpoint));
-        assert!(text("unix:///var/run/docker.sock").contains("systemctl start docker"));
-        assert!(text("ssh://ops@engine").contains("`ssh` logs in"));
-        assert!(text("tcp://10.0.0.5:2375").contains("listens on that address"));
-    }
-
-    #[test]
-    fn the_cause_is_printed_once_and_the_way_out_last() {
-        let err = unreachable("tcp://engine:2375");
-        let text = format!(
-            "{:#}",
-            anyhow::Error::from(err).context("cannot list clusters")
-        );
-        assert!(
-            text.starts_with("cannot list clusters: cannot reach the Docker engine at tcp://engine:2375: cannot resolve engine: connection refused\n  check that the engine listens"),
-            "{text}"
-        );
-        assert_eq!(text.matches("connection refused").count(), 1, "{text}");
-        assert!(
-            text.ends_with("or point DOCKER_HOST at another engine"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn the_kind_says_which_step_failed() {
-        let Error::EngineUnreachable { source, .. } = unreachable("tcp://engine") else {
-            unreachable!()
-        };
-        assert_eq!(source.kind(), ConnectErrorKind::Address);
     }
 }

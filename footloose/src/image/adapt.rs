@@ -11,7 +11,7 @@ use super::build::{build_logged, lock};
 use super::catalog::{digest_of, SETUP_SCRIPT};
 use super::recipe::Recipe;
 use crate::archive::{first_entry, Unpacked};
-use crate::backend::{BaseImage, ImageRecipe};
+use crate::backend::{BackendError, BaseImage, ImageRecipe};
 use crate::distro::{Adaptation, OsRelease, Probe};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -124,10 +124,10 @@ pub async fn adapt(engine: &Engine, reference: &str) -> Result<Adapted> {
 pub async fn adapt_with(engine: &Engine, reference: &str, settings: &Settings) -> Result<Adapted> {
     let adapted = adapted_reference(reference);
     let Some(base) = engine.backend().image(reference).await? else {
-        return Err(Error::Image {
+        return Err(Error::from(BackendError::Image {
             image: reference.to_owned(),
             reason: "it is not present on the engine".to_owned(),
-        });
+        }));
     };
     let digest = adapter_digest();
     let current = |labels: &HashMap<String, String>| {
@@ -172,14 +172,14 @@ pub async fn adapt_with(engine: &Engine, reference: &str, settings: &Settings) -
         ]),
     };
     if let Err(e) = build_logged(engine, request, &mut log).await {
-        return Err(Error::Image {
+        return Err(Error::from(BackendError::Image {
             image: adapted,
             reason: format!(
                 "adapting {reference} failed: {e}\n{}\n  what footloose ran: {}",
                 super::base::tail(&log, 15),
                 plan.summary()
             ),
-        });
+        }));
     }
     if let Some(old) = previous {
         let _ = engine.backend().remove_image(&old.id).await;

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use tokio::io::AsyncReadExt;
 
 use super::catalog::ImageDefinition;
-use crate::backend::BaseImage;
+use crate::backend::{BackendError, BaseImage};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::Settings;
@@ -81,7 +81,7 @@ pub(crate) async fn ensure_base(
         Err(reason) => crate::error::chain(&reason),
     };
     let (Some(suite), Some(local)) = (image.suite, image.local_base()) else {
-        return Err(Error::Image {
+        return Err(Error::from(BackendError::Image {
             image: image.reference(),
             reason: format!(
                 "it builds on {}, which is not present and cannot be pulled ({reason}); \
@@ -91,7 +91,7 @@ pub(crate) async fn ensure_base(
                 image.official_base(),
                 image.name
             ),
-        });
+        }));
     };
     tracing::info!(
         "Cannot pull {} ({reason}); making the base with mmdebstrap instead",
@@ -135,9 +135,11 @@ async fn debootstrap(
     local: &str,
     packages: &[&str],
 ) -> Result<()> {
-    let unavailable = |reason: String| Error::Image {
-        image: local.to_owned(),
-        reason,
+    let unavailable = |reason: String| {
+        Error::from(BackendError::Image {
+            image: local.to_owned(),
+            reason,
+        })
     };
     tracing::info!("Making base image {local} with mmdebstrap (Debian {suite}) ...");
     let mut child = tokio::process::Command::new("mmdebstrap")

@@ -6,7 +6,7 @@ use std::fs::File;
 
 use super::base::{ensure_base, tail};
 use super::catalog::{definition, ImageDefinition};
-use crate::backend::ImageRecipe;
+use crate::backend::{BackendError, ImageRecipe};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::Settings;
@@ -126,12 +126,12 @@ async fn ensure_from(
         .backend()
         .pull_image(reference)
         .await
-        .map_err(|e| Error::Image {
+        .map_err(|e| Error::from(BackendError::Image {
             image: reference.to_owned(),
             reason: format!(
                 "it is not present and cannot be pulled ({e}); load it into the engine, or use one of footloose's own images (`footloose image ls`)"
             ),
-        })?;
+        }))?;
     Ok(BuildOutcome::Pulled)
 }
 
@@ -199,16 +199,16 @@ pub async fn build_with(
         })
         .await;
     if let Err(e) = built {
-        return Err(Error::Image {
+        return Err(Error::from(BackendError::Image {
             image: image.reference(),
             reason: format!("the build failed: {e}\n{}", tail(&log, 15)),
-        });
+        }));
     }
     let Some(built) = image_id(engine, &image.reference()).await else {
-        return Err(Error::Image {
+        return Err(Error::from(BackendError::Image {
             image: image.reference(),
             reason: format!("the build ended without an image\n{}", tail(&log, 15)),
-        });
+        }));
     };
     // A rebuild replaces the tag: drop the old image unless a machine uses it.
     if let Some(old) = previous.filter(|old| *old != built) {

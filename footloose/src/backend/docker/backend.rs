@@ -13,13 +13,14 @@ use bollard::Docker;
 use futures_util::StreamExt;
 
 use super::connect::{self, ConnectError};
-use super::refusal::{error, found, label_filter};
+use super::refusal::{engine_name, error, found, label_filter};
 use super::settle::{self, NetworksByName};
 use super::{images, networks, request, response};
+use crate::backend::error::{BackendError, EngineFailure};
 use crate::backend::model::{ContainerInfo, NetworkInfo};
 use crate::backend::seam::{Backend, BaseImage, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::ContainerPlan;
-use crate::error::{EngineFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::host::{Flavour, HostFacts};
 
 /// A connection to a Docker-API engine.
@@ -39,16 +40,22 @@ impl DockerBackend {
         let (docker, facts) = connect::connect(endpoint, tls).await?;
         Ok(DockerBackend { docker, facts })
     }
+
+    /// The engine error for a refusal of a request made while `action`,
+    /// naming this engine (Docker or Podman).
+    fn refused(&self, action: impl Into<String>, e: bollard::errors::Error) -> Error {
+        error(self.facts.flavour, action, e)
+    }
 }
 
 #[async_trait]
 impl NetworksByName for DockerBackend {
     async fn named(&self, name: &str) -> Result<Vec<NetworkInfo>> {
-        networks::named(&self.docker, name).await
+        networks::named(&self.docker, self.facts.flavour, name).await
     }
 
     async fn remove(&self, id: &str) -> Result<()> {
-        networks::remove(&self.docker, id).await
+        networks::remove(&self.docker, self.facts.flavour, id).await
     }
 }
 
@@ -67,17 +74,18 @@ impl Backend for DockerBackend {
                     tokio::time::sleep(PASSING_STATE_WAIT).await;
                 }
                 Err(e) if in_passing_state(&e) => {
-                    return Err(Error::Engine {
+                    return Err(Error::from(BackendError::Engine {
+                        engine: engine_name(self.facts.flavour).to_owned(),
                         action: format!("inspecting container {name}"),
                         kind: EngineFailure::Transient,
                         message: e.to_string(),
-                    })
+                    }))
                 }
                 result => {
                     return found(
                         result
                             .map(|info| response::from_inspect(&info))
-                            .map_err(|e| error(format!("inspecting container {name}"), e)),
+                            .map_err(|e| self.refused(format!("inspecting container {name}"), e)),
                     )
                 }
             }
@@ -99,13 +107,14 @@ impl Backend for DockerBackend {
                     tokio::time::sleep(PASSING_STATE_WAIT).await;
                 }
                 Err(e) if in_passing_state(&e) => {
-                    return Err(Error::Engine {
+                    return Err(Error::from(BackendError::Engine {
+                        engine: engine_name(self.facts.flavour).to_owned(),
                         action: "listing containers".into(),
                         kind: EngineFailure::Transient,
                         message: e.to_string(),
-                    })
+                    }))
                 }
-                result => break result.map_err(|e| error("listing containers", e))?,
+                result => break result.map_err(|e| self.refused("listing containers", e))?,
             }
         };
         Ok(list.iter().map(response::from_summary).collect())
@@ -119,13 +128,13 @@ impl Backend for DockerBackend {
             .create_container(Some(options), request::create_body(plan))
             .await
             .map(|_| ())
-            .map_err(|e| error(format!("creating container {}", plan.name), e))
+            .map_err(|e| self.refused(format!("creating container {}", plan.name), e))
     }
 
     async fn start_container(&self, name: &str) -> Result<()> {
         match self.docker.start_container(name, None).await {
             Ok(()) => Ok(()),
-            Err(e) => match error(format!("starting {name}"), e) {
+            Err(e) => match self.refused(format!("starting {name}"), e) {
                 err if err.engine_failure() == Some(EngineFailure::NotModified) => Ok(()),
                 err => Err(err),
             },
@@ -137,7 +146,7 @@ impl Backend for DockerBackend {
         self.docker
             .stop_container(name, Some(options))
             .await
-            .map_err(|e| error(format!("stopping {name}"), e))
+            .map_err(|e| self.refused(format!("stopping {name}"), e))
     }
 
     async fn remove_container(&self, name: &str) -> Result<()> {
@@ -147,7 +156,7 @@ impl Backend for DockerBackend {
             .build();
         match self.docker.remove_container(name, Some(options)).await {
             Ok(()) => Ok(()),
-            Err(e) => match error(format!("removing container {name}"), e) {
+            Err(e) => match self.refused(format!("removing container {name}"), e) {
                 err if matches!(
                     err.engine_failure(),
                     Some(EngineFailure::NotFound | EngineFailure::Conflict)
@@ -167,7 +176,7 @@ impl Backend for DockerBackend {
         self.docker
             .upload_to_container(name, Some(options), bollard::body_full(tar.into()))
             .await
-            .map_err(|e| error(format!("copying files into {name}"), e))
+            .map_err(|e| self.refused(format!("copying files into {name}"), e))
     }
 
     async fn download(&self, name: &str, path: &str) -> Result<Option<Vec<u8>>> {
@@ -179,7 +188,7 @@ impl Backend for DockerBackend {
         while let Some(chunk) = stream.next().await {
             match chunk {
                 Ok(bytes) => tar.extend_from_slice(&bytes),
-                Err(e) => return found(Err(error(format!("reading {path} in {name}"), e))),
+                Err(e) => return found(Err(self.refused(format!("reading {path} in {name}"), e))),
             }
         }
         Ok(Some(tar))
@@ -200,7 +209,7 @@ impl Backend for DockerBackend {
     }
 
     async fn create_network(&self, name: &str, labels: &HashMap<String, String>) -> Result<String> {
-        let id = networks::create(&self.docker, name, labels).await?;
+        let id = networks::create(&self.docker, self.facts.flavour, name, labels).await?;
         if !self.facts.capabilities.duplicate_network_names {
             return Ok(id);
         }
@@ -217,7 +226,7 @@ impl Backend for DockerBackend {
     }
 
     async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {
-        networks::list(&self.docker, label_filter(selector)).await
+        networks::list(&self.docker, self.facts.flavour, label_filter(selector)).await
     }
 
     async fn connect_network(
@@ -226,31 +235,31 @@ impl Backend for DockerBackend {
         container: &str,
         alias: Option<&str>,
     ) -> Result<()> {
-        networks::connect(&self.docker, network, container, alias).await
+        networks::connect(&self.docker, self.facts.flavour, network, container, alias).await
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {
-        networks::remove(&self.docker, id).await
+        networks::remove(&self.docker, self.facts.flavour, id).await
     }
 
     async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
-        networks::volumes(&self.docker, label_filter(selector)).await
+        networks::volumes(&self.docker, self.facts.flavour, label_filter(selector)).await
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {
-        networks::remove_volume(&self.docker, name).await
+        networks::remove_volume(&self.docker, self.facts.flavour, name).await
     }
 
     async fn image(&self, reference: &str) -> Result<Option<ImageInfo>> {
-        images::inspect(&self.docker, reference).await
+        images::inspect(&self.docker, self.facts.flavour, reference).await
     }
 
     async fn pull_image(&self, reference: &str) -> Result<()> {
-        images::pull(&self.docker, reference).await
+        images::pull(&self.docker, self.facts.flavour, reference).await
     }
 
     async fn import_image(&self, rootfs: RootfsStream, reference: &str) -> Result<()> {
-        images::import(&self.docker, rootfs, reference).await
+        images::import(&self.docker, self.facts.flavour, rootfs, reference).await
     }
 
     async fn build_image(
@@ -268,11 +277,11 @@ impl Backend for DockerBackend {
                 Flavour::Docker => name.to_owned(),
             },
         };
-        images::build(&self.docker, &recipe, &base, on_line).await
+        images::build(&self.docker, self.facts.flavour, &recipe, &base, on_line).await
     }
 
     async fn remove_image(&self, id: &str) -> Result<()> {
-        images::remove(&self.docker, id).await
+        images::remove(&self.docker, self.facts.flavour, id).await
     }
 }
 

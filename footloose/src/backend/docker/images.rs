@@ -12,8 +12,13 @@ use super::dockerfile;
 use super::refusal::{error, found};
 use crate::backend::seam::{ImageInfo, ImageRecipe, RootfsStream};
 use crate::error::Result;
+use crate::host::Flavour;
 
-pub(super) async fn inspect(docker: &Docker, reference: &str) -> Result<Option<ImageInfo>> {
+pub(super) async fn inspect(
+    docker: &Docker,
+    flavour: Flavour,
+    reference: &str,
+) -> Result<Option<ImageInfo>> {
     found(
         docker
             .inspect_image(reference)
@@ -22,11 +27,11 @@ pub(super) async fn inspect(docker: &Docker, reference: &str) -> Result<Option<I
                 id: image.id.unwrap_or_default(),
                 labels: image.config.and_then(|c| c.labels).unwrap_or_default(),
             })
-            .map_err(|e| error(format!("inspecting image {reference}"), e)),
+            .map_err(|e| error(flavour, format!("inspecting image {reference}"), e)),
     )
 }
 
-pub(super) async fn pull(docker: &Docker, reference: &str) -> Result<()> {
+pub(super) async fn pull(docker: &Docker, flavour: Flavour, reference: &str) -> Result<()> {
     let options = CreateImageOptionsBuilder::default()
         .from_image(reference)
         .build();
@@ -34,10 +39,15 @@ pub(super) async fn pull(docker: &Docker, reference: &str) -> Result<()> {
         .create_image(Some(options), None, None)
         .try_for_each(|_| async { Ok(()) })
         .await
-        .map_err(|e| error(format!("pulling {reference}"), e))
+        .map_err(|e| error(flavour, format!("pulling {reference}"), e))
 }
 
-pub(super) async fn import(docker: &Docker, rootfs: RootfsStream, reference: &str) -> Result<()> {
+pub(super) async fn import(
+    docker: &Docker,
+    flavour: Flavour,
+    rootfs: RootfsStream,
+    reference: &str,
+) -> Result<()> {
     // A base runs a shell when run by hand (`docker run -it BASE`).
     let options = CreateImageOptionsBuilder::default()
         .from_src("-")
@@ -49,12 +59,13 @@ pub(super) async fn import(docker: &Docker, rootfs: RootfsStream, reference: &st
         .try_collect::<Vec<_>>()
         .await
         .map(|_| ())
-        .map_err(|e| error(format!("importing {reference}"), e))
+        .map_err(|e| error(flavour, format!("importing {reference}"), e))
 }
 
 /// Builds the Dockerfile of `recipe` on `base` (the name `FROM` uses).
 pub(super) async fn build(
     docker: &Docker,
+    flavour: Flavour,
     recipe: &ImageRecipe<'_>,
     base: &str,
     on_line: &mut (dyn FnMut(&str) + Send + '_),
@@ -71,7 +82,7 @@ pub(super) async fn build(
         .build();
     let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
     while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| error(format!("building {}", recipe.tag), e))?;
+        let info = item.map_err(|e| error(flavour, format!("building {}", recipe.tag), e))?;
         if let Some(line) = info.stream {
             on_line(&line);
         }
@@ -79,10 +90,10 @@ pub(super) async fn build(
     Ok(())
 }
 
-pub(super) async fn remove(docker: &Docker, id: &str) -> Result<()> {
+pub(super) async fn remove(docker: &Docker, flavour: Flavour, id: &str) -> Result<()> {
     docker
         .remove_image(id, None::<RemoveImageOptions>, None)
         .await
         .map(|_| ())
-        .map_err(|e| error(format!("removing image {id}"), e))
+        .map_err(|e| error(flavour, format!("removing image {id}"), e))
 }

@@ -11,13 +11,16 @@ use bollard::Docker;
 
 use super::refusal::error;
 use super::request;
+use crate::backend::error::{BackendError, EngineFailure};
 use crate::backend::model::NetworkInfo;
-use crate::error::{EngineFailure, Error, Result};
+use crate::error::{Error, Result};
+use crate::host::Flavour;
 
 type Filters = HashMap<String, Vec<String>>;
 
 pub(super) async fn create(
     docker: &Docker,
+    flavour: Flavour,
     name: &str,
     labels: &HashMap<String, String>,
 ) -> Result<String> {
@@ -31,17 +34,21 @@ pub(super) async fn create(
         .create_network(request)
         .await
         .map(|created| created.id)
-        .map_err(|e| error(format!("creating network {name}"), e))
+        .map_err(|e| error(flavour, format!("creating network {name}"), e))
 }
 
-pub(super) async fn list(docker: &Docker, filters: Filters) -> Result<Vec<NetworkInfo>> {
+pub(super) async fn list(
+    docker: &Docker,
+    flavour: Flavour,
+    filters: Filters,
+) -> Result<Vec<NetworkInfo>> {
     let options = ListNetworksOptionsBuilder::default()
         .filters(&filters)
         .build();
     let list = docker
         .list_networks(Some(options))
         .await
-        .map_err(|e| error("listing networks", e))?;
+        .map_err(|e| error(flavour, "listing networks", e))?;
     Ok(list
         .into_iter()
         .filter_map(|n| {
@@ -56,15 +63,20 @@ pub(super) async fn list(docker: &Docker, filters: Filters) -> Result<Vec<Networ
 }
 
 /// The networks named exactly `name` (the engine's filter matches parts).
-pub(super) async fn named(docker: &Docker, name: &str) -> Result<Vec<NetworkInfo>> {
+pub(super) async fn named(
+    docker: &Docker,
+    flavour: Flavour,
+    name: &str,
+) -> Result<Vec<NetworkInfo>> {
     let filters = HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
-    let mut found = list(docker, filters).await?;
+    let mut found = list(docker, flavour, filters).await?;
     found.retain(|n| n.name == name);
     Ok(found)
 }
 
 pub(super) async fn connect(
     docker: &Docker,
+    flavour: Flavour,
     network: &str,
     container: &str,
     alias: Option<&str>,
@@ -76,33 +88,37 @@ pub(super) async fn connect(
     docker
         .connect_network(network, request)
         .await
-        .map_err(|e| error(format!("connecting {container} to {network}"), e))
+        .map_err(|e| error(flavour, format!("connecting {container} to {network}"), e))
 }
 
 /// Removes a network; one that containers use is refused as `InUse`.
-pub(super) async fn remove(docker: &Docker, id: &str) -> Result<()> {
+pub(super) async fn remove(docker: &Docker, flavour: Flavour, id: &str) -> Result<()> {
     let err = match docker.remove_network(id).await {
         Ok(()) => return Ok(()),
-        Err(e) => error(format!("removing network {id}"), e),
+        Err(e) => error(flavour, format!("removing network {id}"), e),
     };
     // Docker says 403 for a network in use, Podman 500: ask which.
-    if err.is_not_found() || containers_on(docker, id).await? == 0 {
+    if err.is_not_found() || containers_on(docker, flavour, id).await? == 0 {
         return Err(err);
     }
     match err {
-        Error::Engine {
-            action, message, ..
-        } => Err(Error::Engine {
+        Error::Backend(BackendError::Engine {
+            engine,
+            action,
+            message,
+            ..
+        }) => Err(Error::from(BackendError::Engine {
+            engine,
             action,
             kind: EngineFailure::InUse,
             message,
-        }),
+        })),
         other => Err(other),
     }
 }
 
 /// How many containers, running or not, are attached to a network.
-async fn containers_on(docker: &Docker, id: &str) -> Result<usize> {
+async fn containers_on(docker: &Docker, flavour: Flavour, id: &str) -> Result<usize> {
     let filters = HashMap::from([("network".to_owned(), vec![id.to_owned()])]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
@@ -112,23 +128,33 @@ async fn containers_on(docker: &Docker, id: &str) -> Result<usize> {
         .list_containers(Some(options))
         .await
         .map(|list| list.len())
-        .map_err(|e| error(format!("listing the containers on network {id}"), e))
+        .map_err(|e| {
+            error(
+                flavour,
+                format!("listing the containers on network {id}"),
+                e,
+            )
+        })
 }
 
-pub(super) async fn volumes(docker: &Docker, filters: Filters) -> Result<Vec<String>> {
+pub(super) async fn volumes(
+    docker: &Docker,
+    flavour: Flavour,
+    filters: Filters,
+) -> Result<Vec<String>> {
     let options = ListVolumesOptionsBuilder::default()
         .filters(&filters)
         .build();
     let list = docker
         .list_volumes(Some(options))
         .await
-        .map_err(|e| error("listing volumes", e))?;
+        .map_err(|e| error(flavour, "listing volumes", e))?;
     Ok(list.volumes.into_iter().flatten().map(|v| v.name).collect())
 }
 
-pub(super) async fn remove_volume(docker: &Docker, name: &str) -> Result<()> {
+pub(super) async fn remove_volume(docker: &Docker, flavour: Flavour, name: &str) -> Result<()> {
     docker
         .remove_volume(name, None::<RemoveVolumeOptions>)
         .await
-        .map_err(|e| error(format!("removing volume {name}"), e))
+        .map_err(|e| error(flavour, format!("removing volume {name}"), e))
 }

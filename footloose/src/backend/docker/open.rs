@@ -8,6 +8,7 @@ use super::backend::DockerBackend;
 use super::endpoint::{host_address, Endpoint};
 use super::ssh::{SshLink, SshUrl};
 use super::unreachable::Cause;
+use crate::backend::error::BackendError;
 use crate::backend::seam::{Connection, HostLink};
 use crate::error::{Error, Result};
 use crate::settings::EngineSettings;
@@ -62,8 +63,8 @@ async fn over_ssh(endpoint: &str) -> std::result::Result<Connection, Cause> {
 }
 
 fn unreachable(endpoint: &str, cause: Cause) -> Error {
-    Error::EngineUnreachable {
+    Error::from(BackendError::EngineUnreachable {
         endpoint: endpoint.to_owned(),
         source: cause.at(endpoint),
-    }
+    })
 }

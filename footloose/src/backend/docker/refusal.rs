@@ -3,11 +3,27 @@
 
 use std::collections::HashMap;
 
-use crate::error::{EngineFailure, Error, Result};
+use crate::backend::error::{BackendError, EngineFailure};
+use crate::error::{Error, Result};
+use crate::host::Flavour;
 
-/// An engine error from a bollard error: its kind and the engine's own
-/// words once, without bollard's "status code" preamble.
-pub(super) fn error(action: impl Into<String>, error: bollard::errors::Error) -> Error {
+/// The engine's name in messages: Docker, or Podman for Podman's
+/// compatible service.
+pub(super) fn engine_name(flavour: Flavour) -> &'static str {
+    match flavour {
+        Flavour::Docker => "Docker",
+        Flavour::Podman => "Podman",
+    }
+}
+
+/// An engine error from a bollard error of the engine `flavour`: its kind
+/// and the engine's own words once, without bollard's "status code"
+/// preamble.
+pub(super) fn error(
+    flavour: Flavour,
+    action: impl Into<String>,
+    error: bollard::errors::Error,
+) -> Error {
     let (kind, message) = match error {
         bollard::errors::Error::DockerResponseServerError {
             status_code,
@@ -24,11 +40,12 @@ pub(super) fn error(action: impl Into<String>, error: bollard::errors::Error) ->
         }
         other => (EngineFailure::Other, other.to_string()),
     };
-    Error::Engine {
+    Error::from(BackendError::Engine {
+        engine: engine_name(flavour).to_owned(),
         action: action.into(),
         kind,
         message,
-    }
+    })
 }
 
 /// `Ok(None)` for "no such object", the value otherwise.
@@ -40,6 +57,7 @@ pub(super) fn found<T>(result: Result<T>) -> Result<Option<T>> {
     }
 }
 
+/// The API's filter for objects carrying every label of `selector`.
 pub(super) fn label_filter(selector: &[String]) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_owned(), selector.to_vec())])
 }
@@ -61,12 +79,17 @@ mod tests {
             (304, EngineFailure::NotModified),
             (500, EngineFailure::Other),
         ] {
-            let err = error("doing it", refusal(status));
+            let err = error(Flavour::Docker, "doing it", refusal(status));
             assert_eq!(err.engine_failure(), Some(kind));
             assert_eq!(
                 err.to_string(),
                 "Docker engine error while doing it: the engine's words"
             );
         }
+        let err = error(Flavour::Podman, "doing it", refusal(500));
+        assert_eq!(
+            err.to_string(),
+            "Podman engine error while doing it: the engine's words"
+        );
     }
 }

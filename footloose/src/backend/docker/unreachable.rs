@@ -4,7 +4,7 @@
 use super::connect::ConnectError as ApiError;
 use super::context::ContextError;
 use super::ssh::{SshError, SshUrlError};
-use crate::error::{ConnectError, ConnectErrorKind};
+use crate::backend::error::{ConnectError, ConnectErrorKind};
 
 /// What failed, typed; [`ConnectError`] prints it with its sources.
 #[derive(Debug, thiserror::Error)]
