@@ -28,19 +28,31 @@ struct RemoteEngine {
     endpoint: String,
     /// `ssh://root@…/…/docker.sock`
     ssh_endpoint: String,
+    /// For an engine over TLS: the client's `key.pem`, `cert.pem`, `ca.pem`.
+    cert_path: Option<String>,
 }
 
 impl RemoteEngine {
-    /// Starts an engine; `slot` (0 to 3) keeps this process's engines apart.
+    /// Starts an engine; `slot` (0 to 4) keeps this process's engines apart.
     fn start(slot: u32) -> RemoteEngine {
-        assert!(slot < 4);
+        RemoteEngine::start_with(slot, false)
+    }
+
+    /// Starts an engine, over TLS only with `tls`.
+    fn start_with(slot: u32, tls: bool) -> RemoteEngine {
+        assert!(slot < 5);
         local_image(IMAGE);
         // Unique per process and slot, so that runs on one host do not
         // collide; at most 249, the last subnet the script takes.
-        let n = (std::process::id() % 60) * 4 + slot + 10;
+        let n = (std::process::id() % 48) * 5 + slot + 10;
         let name = format!("r{n}");
+        let n = n.to_string();
+        let mut args = vec![SCRIPT, "start", &name, &n];
+        if tls {
+            args.push("tls");
+        }
         let out = Command::new("bash")
-            .args([SCRIPT, "start", &name, &n.to_string()])
+            .args(args)
             .output()
             .expect("cannot run the remote engine script");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -55,12 +67,17 @@ impl RemoteEngine {
             name,
             endpoint: value("DOCKER_HOST="),
             ssh_endpoint: value("SSH_ENGINE="),
+            cert_path: Some(value("DOCKER_CERT_PATH=")).filter(|p| !p.is_empty()),
         };
         assert!(out.status.success(), "{}", text(&out));
+        let tls = match &remote.cert_path {
+            Some(dir) => format!("DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH={dir}"),
+            None => String::new(),
+        };
         let load = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "docker save {IMAGE} | DOCKER_HOST={} docker load",
+                "docker save {IMAGE} | DOCKER_HOST={} {tls} docker load",
                 remote.endpoint
             ))
             .output()
@@ -467,5 +484,67 @@ fn a_podman_engine_over_ssh_passes_the_smoke_suite() {
         "podman-ssh",
         &endpoint,
         home.path(),
+    );
+}
+
+#[test]
+fn a_remote_engine_over_tls_is_reached_with_the_clients_certificates() {
+    let remote = RemoteEngine::start_with(4, true);
+    let certs = remote
+        .cert_path
+        .clone()
+        .expect("the engine's client certificates");
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    let cluster = footloose::unique_cluster_name("tls");
+    std::fs::write(
+        dir.join("footloose.yaml"),
+        format!("cluster:\n  name: {cluster}\n  privateKey: key\nmachines:\n- count: 1\n  spec:\n    image: {IMAGE}\n    name: node%d\n    portMappings:\n    - containerPort: 22\n"),
+    )
+    .unwrap();
+    let run = |cert_path: &str, args: &[&str]| {
+        Command::new(footloose_bin(env!("CARGO_BIN_EXE_smoke")))
+            .args(args)
+            .current_dir(dir)
+            .env("DOCKER_HOST", &remote.endpoint)
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", cert_path)
+            .env_remove("FOOTLOOSE_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let created = run(&certs, &["create"]);
+    assert!(created.status.success(), "{}", text(&created));
+    let hostname = run(&certs, &["ssh", "node0", "--", "hostname"]);
+    assert_eq!(
+        String::from_utf8_lossy(&hostname.stdout).trim(),
+        "node0",
+        "{}",
+        text(&hostname)
+    );
+    let deleted = run(&certs, &["delete"]);
+    assert!(deleted.status.success(), "{}", text(&deleted));
+    let shown = run(&certs, &["show", "-o", "json"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&shown.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&shown)));
+    assert_eq!(json["machines"], serde_json::json!([]), "{json}");
+
+    // Without the client's certificates the engine is not reached, and the
+    // error names the file it wanted.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = run(elsewhere.path().to_str().unwrap(), &["show"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        stderr.contains(&format!("{}", elsewhere.path().join("ca.pem").display())),
+        "{stderr}"
+    );
+    // Plain HTTP to it is refused by the engine itself.
+    let plain = remote.footloose(dir, &["show"]);
+    assert!(!plain.status.success(), "{}", text(&plain));
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("HTTPS"),
+        "{}",
+        text(&plain)
     );
 }

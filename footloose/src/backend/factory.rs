@@ -25,7 +25,7 @@ pub(crate) async fn connect_at(kind: BackendKind, endpoint: &str) -> Result<Conn
         BackendKind::Docker => {
             docker::connect_at(&docker::Endpoint {
                 url: endpoint.to_owned(),
-                tls: false,
+                tls: None,
             })
             .await
         }

@@ -32,10 +32,11 @@ pub(crate) struct DockerBackend {
 
 impl DockerBackend {
     /// Connects to the engine at `endpoint`, written as `DOCKER_HOST` is;
-    /// with `tls`, as the `docker` CLI does from its TLS variables.
+    /// with `tls` (the client certificates' directory), over TLS as the
+    /// `docker` CLI connects from its TLS variables.
     pub(crate) async fn connect(
         endpoint: &str,
-        tls: bool,
+        tls: Option<&std::path::Path>,
     ) -> std::result::Result<Self, ConnectError> {
         let (docker, facts) = connect::connect(endpoint, tls).await?;
         Ok(DockerBackend { docker, facts })

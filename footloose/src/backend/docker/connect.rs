@@ -2,6 +2,8 @@
 //! and the host's facts read from `/version` and `/info`.
 
 use bollard::models::{SystemInfoCgroupDriverEnum, SystemInfoCgroupVersionEnum};
+use std::path::Path;
+
 use bollard::{ClientVersion, Docker};
 
 use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
@@ -17,34 +19,37 @@ pub(crate) struct ConnectError(#[from] bollard::errors::Error);
 
 /// Connects to the engine at `endpoint` (written as `DOCKER_HOST` is),
 /// agrees on an API version and reads the host's facts. With `tls`, the
-/// connection is made as the `docker` CLI makes it from `DOCKER_HOST`,
-/// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`.
+/// directory of the client's `key.pem`, `cert.pem` and `ca.pem`, the
+/// connection is made as the `docker` CLI makes it with
+/// `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`: TLS, the engine's
+/// certificate checked against `ca.pem`, this client known by its own.
 pub(super) async fn connect(
     endpoint: &str,
-    tls: bool,
+    tls: Option<&Path>,
 ) -> Result<(Docker, HostFacts), ConnectError> {
+    let open = |version: &ClientVersion| match tls {
+        Some(dir) => Docker::connect_with_ssl(
+            endpoint,
+            &dir.join("key.pem"),
+            &dir.join("cert.pem"),
+            &dir.join("ca.pem"),
+            API_TIMEOUT_SECS,
+            version,
+        ),
+        None if endpoint.starts_with("unix://") => {
+            Docker::connect_with_unix(endpoint, API_TIMEOUT_SECS, version)
+        }
+        None => Docker::connect_with_http(endpoint, API_TIMEOUT_SECS, version),
+    };
     // One `/version` both agrees on the API version and says which
     // engine this is (each call costs dockerd several milliseconds).
-    let (docker, version) = if tls {
-        let docker = Docker::connect_with_defaults()?.negotiate_version().await?;
-        let version = docker.version().await?;
-        (docker, version)
-    } else {
-        let open = |version: &ClientVersion| {
-            if endpoint.starts_with("unix://") {
-                Docker::connect_with_unix(endpoint, API_TIMEOUT_SECS, version)
-            } else {
-                Docker::connect_with_http(endpoint, API_TIMEOUT_SECS, version)
-            }
-        };
-        let first = open(bollard::API_DEFAULT_VERSION)?;
-        let version = first
-            .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS))
-            .version()
-            .await?;
-        let agreed = agreed_version(version.api_version.as_deref());
-        (open(&agreed)?, version)
-    };
+    let first = open(bollard::API_DEFAULT_VERSION)?;
+    let version = first
+        .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS))
+        .version()
+        .await?;
+    let agreed = agreed_version(version.api_version.as_deref());
+    let docker = open(&agreed)?;
     let docker = docker.with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
     let info = docker.info().await?;
     let cgroup = match info.cgroup_version {

@@ -4,6 +4,7 @@
 //! engine's host, where its published ports are.
 
 use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 
 use super::context;
 use super::unreachable::AddressError;
@@ -17,25 +18,35 @@ pub(crate) const DEFAULT_ENDPOINT: &str = "unix:///var/run/docker.sock";
 pub(crate) struct Endpoint {
     /// Written as `DOCKER_HOST` is.
     pub url: String,
-    /// TLS as the `docker` CLI makes it from `DOCKER_TLS_VERIFY` and
-    /// `DOCKER_CERT_PATH`.
-    pub tls: bool,
+    /// With TLS, as the `docker` CLI makes it from `DOCKER_TLS_VERIFY`:
+    /// the directory of the client's `key.pem`, `cert.pem` and `ca.pem`
+    /// (`DOCKER_CERT_PATH`, else `~/.docker`).
+    pub tls: Option<PathBuf>,
 }
 
 impl Endpoint {
     /// The endpoint `settings` choose.
     pub(crate) fn chosen(settings: &EngineSettings) -> Result<Endpoint, context::ContextError> {
         if let Some(url) = &settings.docker_host {
+            let tls = settings.tls_verify.then(|| {
+                settings.cert_path.clone().unwrap_or_else(|| {
+                    settings
+                        .home
+                        .as_deref()
+                        .unwrap_or(Path::new("/"))
+                        .join(".docker")
+                })
+            });
             return Ok(Endpoint {
                 url: url.clone(),
-                tls: settings.tls_verify,
+                tls,
             });
         }
         let url = match context::current_endpoint(settings)? {
             Some((_, url)) => url,
             None => DEFAULT_ENDPOINT.to_owned(),
         };
-        Ok(Endpoint { url, tls: false })
+        Ok(Endpoint { url, tls: None })
     }
 }
 
@@ -100,14 +111,23 @@ mod tests {
         let settings = EngineSettings {
             docker_host: Some("tcp://10.0.0.5:2376".into()),
             tls_verify: true,
+            home: Some("/home/ops".into()),
             ..EngineSettings::default()
         };
         assert_eq!(
             Endpoint::chosen(&settings).unwrap(),
             Endpoint {
                 url: "tcp://10.0.0.5:2376".into(),
-                tls: true
+                tls: Some("/home/ops/.docker".into())
             }
+        );
+        let settings = EngineSettings {
+            cert_path: Some("/certs".into()),
+            ..settings
+        };
+        assert_eq!(
+            Endpoint::chosen(&settings).unwrap().tls,
+            Some(PathBuf::from("/certs"))
         );
         let empty = tempfile::tempdir().unwrap();
         let settings = EngineSettings {

@@ -29,7 +29,7 @@ pub(crate) async fn connect_at(endpoint: &Endpoint) -> Result<Connection> {
         return over_ssh(url).await.map_err(|cause| unreachable(url, cause));
     }
     let address = host_address(url).map_err(|e| unreachable(url, e.into()))?;
-    let backend = DockerBackend::connect(url, endpoint.tls)
+    let backend = DockerBackend::connect(url, endpoint.tls.as_deref())
         .await
         .map_err(|e| unreachable(url, e.into()))?;
     Ok(Connection {
@@ -46,14 +46,15 @@ async fn over_ssh(endpoint: &str) -> std::result::Result<Connection, Cause> {
     let url = SshUrl::parse(endpoint)?;
     let link = SshLink::open(&url).await?;
     let api = format!("unix://{}", link.api_socket().display());
-    let backend = DockerBackend::connect(&api, false)
-        .await
-        .map_err(|source| Cause::ApiThroughSsh {
-            socket: url.socket.clone(),
-            through: link.jump(),
-            said: link.log_tail(),
-            source,
-        })?;
+    let backend =
+        DockerBackend::connect(&api, None)
+            .await
+            .map_err(|source| Cause::ApiThroughSsh {
+                socket: url.socket.clone(),
+                through: link.jump(),
+                said: link.log_tail(),
+                source,
+            })?;
     Ok(Connection {
         backend: Arc::new(backend),
         endpoint: endpoint.to_owned(),
