@@ -3,8 +3,8 @@
 //! then refuses to start any container on either ("ambiguous"). Each
 //! creator looks again after creating: the oldest network of that name
 //! wins, and a creator whose own network lost removes it; after
-//! [`DUPLICATE_GRACE`] anyone removes a younger duplicate (its creator may
-//! have died). Engines with unique names (Podman) refuse the second create
+//! [`DUPLICATE_GRACE`] anyone removes a younger duplicate that footloose
+//! made (its creator may have died), never one made by someone else. Engines with unique names (Podman) refuse the second create
 //! instead, and never get here.
 
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::backend::model::NetworkInfo;
 use crate::error::Result;
+use crate::labels;
 
 /// How long a creator leaves another's younger duplicate network alone.
 const DUPLICATE_GRACE: Duration = Duration::from_secs(2);
@@ -51,7 +52,14 @@ pub(crate) async fn single_network(
             return Ok(Some(winner));
         }
         for younger in &all[1..] {
-            if Some(younger.id.as_str()) == mine || started.elapsed() > DUPLICATE_GRACE {
+            // Only footloose's own: a duplicate of a network someone else
+            // made (a CI job's) is theirs to remove.
+            let ours = younger
+                .labels
+                .get(labels::MANAGED)
+                .is_some_and(|v| v == "true");
+            let abandoned = ours && started.elapsed() > DUPLICATE_GRACE;
+            if Some(younger.id.as_str()) == mine || abandoned {
                 tracing::debug!(
                     "Network {name}: removing the younger duplicate {}",
                     younger.id
