@@ -286,6 +286,41 @@ pub enum Backend {
     Docker,
     /// Firecracker micro-VMs (upstream only; not supported here).
     Ignite,
+    /// Incus system containers.
+    Incus,
+}
+
+impl Backend {
+    /// The backend named `name` as the config writes it (`docker`,
+    /// `incus`, `ignite`), `None` for any other.
+    ///
+    /// ```
+    /// use footloose_config::Backend;
+    ///
+    /// assert_eq!(Backend::named("incus"), Some(Backend::Incus));
+    /// assert_eq!(Backend::named("lxd"), None);
+    /// ```
+    pub fn named(name: &str) -> Option<Backend> {
+        match name {
+            "docker" => Some(Backend::Docker),
+            "incus" => Some(Backend::Incus),
+            "ignite" => Some(Backend::Ignite),
+            _ => None,
+        }
+    }
+
+    /// Its name as the config writes it.
+    ///
+    /// ```
+    /// assert_eq!(footloose_config::Backend::Incus.name(), "incus");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Docker => "docker",
+            Backend::Ignite => "ignite",
+            Backend::Incus => "incus",
+        }
+    }
 }
 
 /// A published port.

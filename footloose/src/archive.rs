@@ -7,6 +7,8 @@ pub(crate) struct Entry<'a> {
     mode: u32,
     /// `None` for a directory.
     contents: Option<&'a [u8]>,
+    /// Where a symbolic link points; `None` for anything else.
+    link: Option<&'a str>,
 }
 
 impl<'a> Entry<'a> {
@@ -16,6 +18,7 @@ impl<'a> Entry<'a> {
             path,
             mode,
             contents: Some(contents),
+            link: None,
         }
     }
 
@@ -25,6 +28,17 @@ impl<'a> Entry<'a> {
             path,
             mode,
             contents: None,
+            link: None,
+        }
+    }
+
+    /// A symbolic link at `path` to `target`.
+    pub(crate) fn symlink(path: &'a str, target: &'a str) -> Entry<'a> {
+        Entry {
+            path,
+            mode: 0o777,
+            contents: None,
+            link: Some(target),
         }
     }
 }
@@ -35,17 +49,23 @@ pub(crate) fn pack(entries: &[Entry<'_>]) -> std::io::Result<Vec<u8>> {
     for entry in entries {
         let data = entry.contents.unwrap_or_default();
         let mut header = tar::Header::new_gnu();
-        header.set_entry_type(match entry.contents {
-            Some(_) => tar::EntryType::Regular,
-            None => tar::EntryType::Directory,
+        header.set_entry_type(match (entry.contents, entry.link) {
+            (_, Some(_)) => tar::EntryType::Symlink,
+            (Some(_), None) => tar::EntryType::Regular,
+            (None, None) => tar::EntryType::Directory,
         });
         header.set_size(data.len() as u64);
         header.set_mode(entry.mode);
         header.set_uid(0);
         header.set_gid(0);
         header.set_mtime(0);
-        header.set_cksum();
-        archive.append_data(&mut header, entry.path, data)?;
+        match entry.link {
+            Some(target) => archive.append_link(&mut header, entry.path, target)?,
+            None => {
+                header.set_cksum();
+                archive.append_data(&mut header, entry.path, data)?
+            }
+        }
     }
     archive.into_inner()
 }

@@ -20,7 +20,7 @@ pub enum CgroupDriver {
     Systemd,
 }
 
-/// Which engine answers the Docker API.
+/// Which engine runs the machines.
 ///
 /// ```no_run
 /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
@@ -38,6 +38,8 @@ pub enum Flavour {
     Docker,
     /// Podman's Docker-compatible service.
     Podman,
+    /// Incus (its own REST API).
+    Incus,
 }
 
 /// What footloose needs to know about the engine and its host.

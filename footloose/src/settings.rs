@@ -77,6 +77,20 @@ pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 pub const DOCKER_TLS_VERIFY: &str = "DOCKER_TLS_VERIFY";
 /// `DOCKER_CERT_PATH`.
 pub const DOCKER_CERT_PATH: &str = "DOCKER_CERT_PATH";
+/// `FOOTLOOSE_BACKEND`: the backend every machine runs on, whatever the
+/// config says (`docker`, `incus`).
+pub const FOOTLOOSE_BACKEND: &str = "FOOTLOOSE_BACKEND";
+/// `INCUS_SOCKET`: the local Incus daemon's unix socket.
+pub const INCUS_SOCKET: &str = "INCUS_SOCKET";
+/// `INCUS_DIR`: the local Incus daemon's directory (its socket is in it).
+pub const INCUS_DIR: &str = "INCUS_DIR";
+/// `INCUS_CONF`: the `incus` client's configuration directory
+/// (`~/.config/incus` when not set).
+pub const INCUS_CONF: &str = "INCUS_CONF";
+/// `INCUS_REMOTE`: the remote of the client's configuration to use.
+pub const INCUS_REMOTE: &str = "INCUS_REMOTE";
+/// `INCUS_PROJECT`: the Incus project machines are made in.
+pub const INCUS_PROJECT: &str = "INCUS_PROJECT";
 /// `FOOTLOOSE_REACH`: how machines are reached.
 pub const FOOTLOOSE_REACH: &str = "FOOTLOOSE_REACH";
 
@@ -195,9 +209,24 @@ pub struct EngineSettings {
     /// when not set or empty.
     pub reach: Option<String>,
     /// `HOME`: where the Docker CLI's configuration is when
-    /// `DOCKER_CONFIG` is not set (`~/.docker`). (OpenSSH, which reaches
-    /// `ssh://` engines, reads the password database instead.)
+    /// `DOCKER_CONFIG` is not set (`~/.docker`), and the `incus` client's
+    /// (`~/.config/incus`). (OpenSSH, which reaches `ssh://` engines,
+    /// reads the password database instead.)
     pub home: Option<PathBuf>,
+    /// `FOOTLOOSE_BACKEND`, as written: the backend every machine runs on,
+    /// over the config's `backend:` (read by [`backend_for`](Self::backend_for));
+    /// `None` when not set or empty.
+    pub backend: Option<String>,
+    /// `INCUS_SOCKET`; `None` when not set or empty.
+    pub incus_socket: Option<PathBuf>,
+    /// `INCUS_DIR`; `None` when not set or empty.
+    pub incus_dir: Option<PathBuf>,
+    /// `INCUS_CONF`; `None` when not set or empty.
+    pub incus_conf: Option<PathBuf>,
+    /// `INCUS_REMOTE`; `None` when not set or empty.
+    pub incus_remote: Option<String>,
+    /// `INCUS_PROJECT`; `None` when not set or empty.
+    pub incus_project: Option<String>,
 }
 
 /// A variable whose value footloose cannot use: which one, and its text.
@@ -207,6 +236,12 @@ pub enum SettingError {
     /// `FOOTLOOSE_LEASE` is not a duration.
     #[error("{value:?} is not a duration: write it as 45s, 90m or 3h")]
     Lease {
+        /// The text, as written.
+        value: String,
+    },
+    /// `FOOTLOOSE_BACKEND` names no backend.
+    #[error("FOOTLOOSE_BACKEND={value:?} names no backend: write docker or incus")]
+    Backend {
         /// The text, as written.
         value: String,
     },
@@ -232,27 +267,30 @@ impl SettingError {
         match self {
             SettingError::Lease { .. } => FOOTLOOSE_LEASE,
             SettingError::PublishAddress { .. } => FOOTLOOSE_PUBLISH_ADDRESS,
+            SettingError::Backend { .. } => FOOTLOOSE_BACKEND,
         }
     }
 
     /// The text that does not parse, as written.
     pub fn value(&self) -> &str {
         match self {
-            SettingError::Lease { value } | SettingError::PublishAddress { value } => value,
+            SettingError::Lease { value }
+            | SettingError::PublishAddress { value }
+            | SettingError::Backend { value } => value,
         }
     }
 }
 
 impl From<SettingError> for crate::Error {
     /// The error footloose reports for the setting: [`Error::Setting`]
-    /// for a lease (`cannot use FOOTLOOSE_LEASE: …`),
+    /// for a lease or a backend (`cannot use FOOTLOOSE_LEASE: …`),
     /// [`Error::PublishAddress`] for a publish address.
     ///
     /// [`Error::Setting`]: crate::Error::Setting
     /// [`Error::PublishAddress`]: crate::Error::PublishAddress
     fn from(error: SettingError) -> crate::Error {
         match error {
-            SettingError::Lease { .. } => crate::Error::Setting {
+            SettingError::Lease { .. } | SettingError::Backend { .. } => crate::Error::Setting {
                 setting: error.variable().to_owned(),
                 source: Box::new(error),
             },
@@ -359,7 +397,46 @@ impl EngineSettings {
             cert_path: vars.path(DOCKER_CERT_PATH),
             reach: vars.non_empty(FOOTLOOSE_REACH),
             home: vars.path(HOME),
+            backend: vars.non_empty(FOOTLOOSE_BACKEND),
+            incus_socket: vars.path(INCUS_SOCKET),
+            incus_dir: vars.path(INCUS_DIR),
+            incus_conf: vars.path(INCUS_CONF),
+            incus_remote: vars.non_empty(INCUS_REMOTE),
+            incus_project: vars.non_empty(INCUS_PROJECT),
         }
+    }
+
+    /// The backend machines run on: `FOOTLOOSE_BACKEND`, else the config's
+    /// (`configured`), else Docker.
+    ///
+    /// ```
+    /// use footloose::config::Backend;
+    /// use footloose::settings::EngineSettings;
+    ///
+    /// let unset = EngineSettings::from_vars(|_| None);
+    /// assert_eq!(unset.backend_for(None), Ok(Backend::Docker));
+    /// assert_eq!(unset.backend_for(Some(Backend::Incus)), Ok(Backend::Incus));
+    /// let incus = EngineSettings::from_vars(|name| (name == "FOOTLOOSE_BACKEND").then(|| "incus".into()));
+    /// assert_eq!(incus.backend_for(Some(Backend::Docker)), Ok(Backend::Incus));
+    /// let typo = EngineSettings::from_vars(|name| (name == "FOOTLOOSE_BACKEND").then(|| "incsu".into()));
+    /// assert!(typo.backend_for(None).is_err());
+    /// ```
+    pub fn backend_for(
+        &self,
+        configured: Option<crate::config::Backend>,
+    ) -> Result<crate::config::Backend, SettingError> {
+        let chosen =
+            match &self.backend {
+                Some(value) => Some(crate::config::Backend::named(value).ok_or_else(|| {
+                    SettingError::Backend {
+                        value: value.clone(),
+                    }
+                })?),
+                None => None,
+            };
+        Ok(chosen
+            .or(configured)
+            .unwrap_or(crate::config::Backend::Docker))
     }
 }
 
@@ -437,7 +514,30 @@ mod tests {
                 cert_path: None,
                 reach: None,
                 home: None,
+                backend: None,
+                incus_socket: None,
+                incus_dir: None,
+                incus_conf: None,
+                incus_remote: None,
+                incus_project: None,
             }
+        );
+    }
+
+    #[test]
+    fn footloose_backend_goes_over_the_config_and_a_typo_names_itself() {
+        use crate::config::Backend;
+        let incus = settings(&[("FOOTLOOSE_BACKEND", "incus"), ("INCUS_PROJECT", "ci")]);
+        assert_eq!(
+            incus.engine.backend_for(Some(Backend::Docker)),
+            Ok(Backend::Incus)
+        );
+        assert_eq!(incus.engine.incus_project.as_deref(), Some("ci"));
+        let typo = settings(&[("FOOTLOOSE_BACKEND", "incsu")]);
+        let err = crate::Error::from(typo.engine.backend_for(None).unwrap_err());
+        assert_eq!(
+            crate::error::chain(&err),
+            "cannot use FOOTLOOSE_BACKEND: FOOTLOOSE_BACKEND=\"incsu\" names no backend: write docker or incus"
         );
     }
 

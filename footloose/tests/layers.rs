@@ -301,6 +301,9 @@ fn the_map_in_lib_rs_is_the_layers_table() {
 const CONFINED: &[(&str, &[&str])] = &[
     ("bollard::", &["backend/docker/"]),
     ("DockerBackend", &["backend/docker/"]),
+    // Incus's REST client is written on hyper, in its folder.
+    ("hyper::", &["backend/incus/"]),
+    ("IncusBackend", &["backend/incus/"]),
     ("ssh2::", &["ssh/"]),
 ];
 

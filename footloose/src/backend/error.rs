@@ -262,6 +262,20 @@ impl ConnectError {
         }
     }
 
+    /// The failure `cause`, of kind `kind`, with its own way out (a
+    /// backend whose engine is started and chosen otherwise than Docker's).
+    pub(crate) fn with_hint(
+        kind: ConnectErrorKind,
+        cause: impl std::error::Error + Send + Sync + 'static,
+        hint: &'static str,
+    ) -> ConnectError {
+        ConnectError {
+            kind,
+            cause: Box::new(cause),
+            hint,
+        }
+    }
+
     /// Which step failed.
     ///
     /// ```no_run

@@ -2,9 +2,9 @@
 //! `backend:` and the settings. The one place besides a backend's own
 //! folder that names it.
 
-use super::docker;
 use super::error::BackendError;
 use super::seam::Connection;
+use super::{docker, incus};
 use crate::config::Backend as BackendKind;
 use crate::error::{Error, Result};
 use crate::settings::EngineSettings;
@@ -14,18 +14,27 @@ use crate::settings::EngineSettings;
 pub(crate) async fn connect(kind: BackendKind, settings: &EngineSettings) -> Result<Connection> {
     match kind {
         BackendKind::Docker => docker::connect(settings).await,
+        BackendKind::Incus => incus::connect(settings).await,
         other => Err(not_implemented(other)),
     }
 }
 
 /// Connects to the engine of the backend `kind` at `endpoint`, written as
-/// that backend's endpoints are (`DOCKER_HOST` for Docker's).
+/// that backend's endpoints are (`DOCKER_HOST` for Docker's, the unix
+/// socket's path or `unix://` URL for Incus's).
 pub(crate) async fn connect_at(kind: BackendKind, endpoint: &str) -> Result<Connection> {
     match kind {
         BackendKind::Docker => {
             docker::connect_at(&docker::Endpoint {
                 url: endpoint.to_owned(),
                 tls: None,
+            })
+            .await
+        }
+        BackendKind::Incus => {
+            incus::connect_at(&incus::Endpoint {
+                socket: endpoint.trim_start_matches("unix://").into(),
+                project: None,
             })
             .await
         }

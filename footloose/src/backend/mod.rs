@@ -10,6 +10,7 @@
 //!
 //! - [`docker`]: the Docker Engine API (Docker, and Podman's compatible
 //!   service), the only module that names bollard;
+//! - [`incus`]: Incus's REST API, machines as system containers;
 //! - `memory` (tests only): an engine in memory, whose hooks let a test
 //!   inject the interleavings that a real engine gives only by chance.
 //!
@@ -56,6 +57,7 @@
 pub(crate) mod docker;
 pub(crate) mod error;
 mod factory;
+pub(crate) mod incus;
 #[cfg(test)]
 pub(crate) mod memory;
 mod model;

@@ -22,7 +22,8 @@ impl Engine {
     /// # Ok(()) }
     /// ```
     pub async fn connect() -> Result<Engine> {
-        Engine::connect_with(crate::config::Backend::Docker, &EngineSettings::from_env()).await
+        let settings = EngineSettings::from_env();
+        Engine::connect_with(settings.backend_for(None)?, &settings).await
     }
 
     /// Connects to the engine of `backend` that `settings` choose: the

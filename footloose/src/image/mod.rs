@@ -33,6 +33,7 @@ mod recipe;
 pub use crate::distro::{AdaptError, Adaptation, Family, Need, OsRelease, PackageManager, Probe};
 pub use adapt::{adapt, adapt_with, adapted_reference, Adapted, ADAPTED_PREFIX};
 pub use base::exists;
+pub(crate) use base::tail;
 pub use build::{build, build_with, ensure, ensure_with, BuildOutcome};
 pub use catalog::{definition, ImageDefinition, IMAGES};
 pub use prepare::{prepare, prepare_with, Prepared};

@@ -22,9 +22,28 @@ pub async fn sweep(engine: &Engine, settings: &Settings) -> Result<BTreeSet<Stri
     Ok(removed.into_iter().map(|(cluster, _)| cluster).collect())
 }
 
-/// Connects to the Docker engine `settings` choose (as
-/// [`Engine::connect`] does from the environment): where the janitor,
-/// the watchdog and the signal handler remove clusters.
-pub(crate) async fn engine_of(settings: &Settings) -> Result<Engine> {
-    Engine::connect_with(crate::config::Backend::Docker, &settings.engine).await
+/// Connects to every engine a test process may have made clusters on:
+/// the one `settings` choose (`FOOTLOOSE_BACKEND`, else Docker), and each
+/// other backend's that answers (a test's config may name its backend).
+/// Where the janitor, the watchdog and the signal handler remove clusters.
+/// An error only when none answers: the chosen one's.
+pub(crate) async fn engines_of(settings: &Settings) -> Result<Vec<Engine>> {
+    use crate::config::Backend;
+    let chosen = settings.engine.backend_for(None)?;
+    let mut engines = Vec::new();
+    let mut failure = None;
+    for backend in [chosen, Backend::Docker, Backend::Incus] {
+        if engines.iter().any(|(kind, _)| *kind == backend) {
+            continue;
+        }
+        match Engine::connect_with(backend, &settings.engine).await {
+            Ok(engine) => engines.push((backend, engine)),
+            Err(err) if backend == chosen => failure = Some(err),
+            Err(_) => {}
+        }
+    }
+    match (engines.is_empty(), failure) {
+        (true, Some(err)) => Err(err),
+        _ => Ok(engines.into_iter().map(|(_, engine)| engine).collect()),
+    }
 }

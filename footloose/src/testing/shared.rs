@@ -72,9 +72,10 @@ pub fn remove_all() {
             .build()
             .ok()?;
         runtime.block_on(async {
-            let engine = super::janitor::engine_of(&first).await.ok()?;
-            for (name, settings) in names {
-                let _ = crate::cluster::delete_with(&engine, &name, &settings).await;
+            for engine in super::janitor::engines_of(&first).await.ok()? {
+                for (name, settings) in &names {
+                    let _ = crate::cluster::delete_with(&engine, name, settings).await;
+                }
             }
             Some(())
         })

@@ -21,8 +21,11 @@ pub(crate) fn remove_clusters_on_interrupt(settings: Settings) {
         let settings = settings.clone();
         let removed = crate::runtime::block_on(async move {
             tokio::time::timeout(CLEANUP_LIMIT, async {
-                let engine = super::janitor::engine_of(&settings).await?;
-                crate::cluster::remove_owned_by(&engine, &me, &settings).await
+                let mut removed = Vec::new();
+                for engine in super::janitor::engines_of(&settings).await? {
+                    removed.extend(crate::cluster::remove_owned_by(&engine, &me, &settings).await?);
+                }
+                Ok::<_, crate::Error>(removed)
             })
             .await
         });

@@ -44,8 +44,10 @@ pub fn ensure_started(settings: &Settings) -> Option<Identity> {
             eprintln!("footloose: could not start the cleanup watchdog: {err}");
         }
         let swept = crate::runtime::block_on(async {
-            let engine = super::janitor::engine_of(settings).await?;
-            super::janitor::sweep(&engine, settings).await
+            for engine in super::janitor::engines_of(settings).await? {
+                super::janitor::sweep(&engine, settings).await?;
+            }
+            Ok::<_, crate::Error>(())
         });
         if let Err(err) = swept {
             eprintln!(
@@ -105,7 +107,10 @@ fn watch(owner: Identity, settings: &Settings) {
         return;
     };
     runtime.block_on(async {
-        if let Ok(engine) = super::janitor::engine_of(settings).await {
+        for engine in super::janitor::engines_of(settings)
+            .await
+            .unwrap_or_default()
+        {
             let _ = crate::cluster::remove_owned_by(&engine, &owner, settings).await;
         }
     });

@@ -275,7 +275,7 @@ impl Backend for DockerBackend {
             // its local images are named in full.
             BaseImage::Imported(name) => match self.facts.flavour {
                 Flavour::Podman => format!("localhost/{name}"),
-                Flavour::Docker => name.to_owned(),
+                Flavour::Docker | Flavour::Incus => name.to_owned(),
             },
         };
         images::build(&self.docker, self.facts.flavour, &recipe, &base, on_line).await

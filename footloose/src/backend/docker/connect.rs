@@ -91,7 +91,8 @@ fn capabilities(flavour: Flavour) -> Capabilities {
         // Docker lets two racing creators make two networks of one name
         // (seen on 20.10), and starts any command as it is told; its
         // default seccomp profile refuses `unshare(CLONE_NEWUSER)`.
-        Flavour::Docker => Capabilities {
+        // (Incus never answers the Docker API.)
+        Flavour::Docker | Flavour::Incus => Capabilities {
             systemd_mode: false,
             duplicate_network_names: true,
             default_network: "bridge",

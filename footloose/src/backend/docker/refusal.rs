@@ -13,6 +13,7 @@ pub(super) fn engine_name(flavour: Flavour) -> &'static str {
     match flavour {
         Flavour::Docker => "Docker",
         Flavour::Podman => "Podman",
+        Flavour::Incus => "Incus",
     }
 }
 

@@ -84,7 +84,8 @@ impl ClusterBuilder {
 
     /// [`connect`](Self::connect), to the engine `settings` choose.
     async fn connect_in(&self, settings: &Settings) -> Result<Engine> {
-        let engine = Engine::connect_with(self.backend(), &settings.engine).await?;
+        let backend = settings.engine.backend_for(self.backend())?;
+        let engine = Engine::connect_with(backend, &settings.engine).await?;
         match &self.config.cluster.reach {
             Some(reach) => {
                 let reach = reach.parse().map_err(|source: crate::config::ReachError| {
@@ -99,14 +100,10 @@ impl ClusterBuilder {
         }
     }
 
-    /// The backend the config's machines ask for (`backend:`, Docker when
-    /// none says).
-    fn backend(&self) -> crate::config::Backend {
-        self.config
-            .machines
-            .iter()
-            .find_map(|set| set.spec.backend)
-            .unwrap_or(crate::config::Backend::Docker)
+    /// The backend the config's machines ask for (`backend:`), if any
+    /// does; `FOOTLOOSE_BACKEND` goes over it.
+    fn backend(&self) -> Option<crate::config::Backend> {
+        self.config.machines.iter().find_map(|set| set.spec.backend)
     }
 
     /// Creates the cluster (idempotently) and waits until every machine is

@@ -8,9 +8,10 @@ pub mod ssh;
 
 use footloose::engine::Engine;
 
-/// Connects from synchronous code to the Docker engine `settings` choose.
+/// Connects from synchronous code to the engine `settings` choose (of
+/// `FOOTLOOSE_BACKEND`, else Docker's).
 pub fn engine(settings: &footloose::Settings) -> anyhow::Result<Engine> {
-    let backend = footloose::config::Backend::Docker;
+    let backend = settings.engine.backend_for(None)?;
     Ok(footloose::runtime::block_on(Engine::connect_with(
         backend,
         &settings.engine,

@@ -1,0 +1,193 @@
+//! footloose's networks as Incus managed bridges.
+//!
+//! Two things differ from Docker's networks. An Incus network's name is a
+//! host interface name (15 characters at most): a longer footloose name
+//! becomes `fl` and a digest of it, and the name as written is kept in the
+//! network's `user.name` key. And Incus cannot choose a subnet on every
+//! host (`incus admin init --minimal` fails where it finds no free one), so
+//! footloose proposes one: a /24 of 10.0.0.0/8 picked from the name, the
+//! next one while Incus says it overlaps.
+
+use std::collections::HashMap;
+
+use hyper::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::client::Client;
+use super::keys;
+use super::refusal::{refused, ENGINE};
+use crate::backend::error::{BackendError, EngineFailure};
+use crate::backend::model::NetworkInfo;
+use crate::error::{Error, Result};
+
+/// The key holding a network's footloose name.
+const NAME: &str = "user.name";
+/// How many subnets are proposed before giving up.
+const SUBNET_TRIES: u32 = 16;
+
+#[derive(Debug, Deserialize)]
+struct Network {
+    name: String,
+    #[serde(default)]
+    managed: bool,
+    #[serde(default)]
+    config: HashMap<String, String>,
+}
+
+impl Network {
+    fn info(&self) -> NetworkInfo {
+        NetworkInfo {
+            id: self.name.clone(),
+            name: self
+                .config
+                .get(NAME)
+                .cloned()
+                .unwrap_or_else(|| self.name.clone()),
+            created: String::new(),
+            labels: keys::labels(&self.config),
+        }
+    }
+}
+
+/// The Incus name of the footloose network `name`.
+pub(super) fn incus_name(name: &str) -> String {
+    let fits = name.len() <= 15
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && name.starts_with(|c: char| c.is_ascii_alphabetic());
+    if fits {
+        return name.to_owned();
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("fl{}", &hex[..13])
+}
+
+/// The `attempt`th subnet proposed for `name`: `10.A.B.1/24`, A in
+/// 100..=249.
+fn subnet(name: &str, attempt: u32) -> String {
+    let digest = Sha256::digest(name.as_bytes());
+    let seed = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    let n = seed.wrapping_add(attempt.wrapping_mul(7919)) % (150 * 256);
+    format!("10.{}.{}.1/24", 100 + n / 256, n % 256)
+}
+
+pub(super) async fn create(
+    client: &Client,
+    name: &str,
+    labels: &HashMap<String, String>,
+) -> Result<String> {
+    let id = incus_name(name);
+    let action = format!("creating network {name}");
+    let mut config: serde_json::Map<String, Value> = keys::config(labels)
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    config.insert(NAME.to_owned(), Value::String(name.to_owned()));
+    config.insert("ipv6.address".to_owned(), Value::String("none".to_owned()));
+    config.insert("ipv4.nat".to_owned(), Value::String("true".to_owned()));
+    let mut last = None;
+    for attempt in 0..SUBNET_TRIES {
+        config.insert(
+            "ipv4.address".to_owned(),
+            Value::String(subnet(name, attempt)),
+        );
+        let request = json!({"name": id, "type": "bridge", "config": config});
+        match client.call(Method::POST, "/1.0/networks", &request).await {
+            Ok(_) => return Ok(id),
+            Err(e) if e.status() == Some(409) || e.to_string().contains("already exists") => {
+                return Err(Error::from(BackendError::Engine {
+                    engine: ENGINE.to_owned(),
+                    action,
+                    kind: EngineFailure::Conflict,
+                    message: e.to_string(),
+                }))
+            }
+            Err(e)
+                if e.to_string().to_lowercase().contains("overlap")
+                    || e.to_string().contains("in use") =>
+            {
+                last = Some(e)
+            }
+            Err(e) => return Err(refused(action, e)),
+        }
+    }
+    Err(refused(action, last.expect("tried at least once")))
+}
+
+pub(super) async fn find(client: &Client, name: &str) -> Result<Option<NetworkInfo>> {
+    let path = format!("/1.0/networks/{}", incus_name(name));
+    let found: Option<Network> = client
+        .find(&path)
+        .await
+        .map_err(|e| refused(format!("inspecting network {name}"), e))?;
+    Ok(found.map(|n| n.info()))
+}
+
+pub(super) async fn labelled(client: &Client, selector: &[String]) -> Result<Vec<NetworkInfo>> {
+    let all: Vec<Network> = client
+        .get("/1.0/networks?recursion=1")
+        .await
+        .map_err(|e| refused("listing networks", e))?;
+    Ok(all
+        .iter()
+        .filter(|n| n.managed && keys::matches(&n.config, selector))
+        .map(Network::info)
+        .collect())
+}
+
+/// Gives instance `container` an interface on `network`: the next `ethN`.
+pub(super) async fn attach(client: &Client, network: &str, container: &str) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Devices {
+        #[serde(default)]
+        devices: HashMap<String, HashMap<String, String>>,
+    }
+    let action = format!("attaching instance {container} to network {network}");
+    let path = format!("/1.0/instances/{container}");
+    let current: Devices = client.get(&path).await.map_err(|e| refused(&action, e))?;
+    let index = (1..)
+        .find(|i| !current.devices.contains_key(&format!("eth{i}")))
+        .unwrap_or(1);
+    let device = format!("eth{index}");
+    let patch = json!({"devices": {device.clone(): {"type": "nic", "name": device, "network": incus_name(network)}}});
+    client
+        .call(Method::PATCH, &path, &patch)
+        .await
+        .map(drop)
+        .map_err(|e| refused(action, e))
+}
+
+pub(super) async fn remove(client: &Client, id: &str) -> Result<()> {
+    let path = format!("/1.0/networks/{}", incus_name(id));
+    client
+        .delete(&path)
+        .await
+        .map_err(|e| refused(format!("removing network {id}"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_that_is_no_interface_name_becomes_a_digest() {
+        assert_eq!(incus_name("backplane"), "backplane");
+        let long = incus_name("footloose-tests-backplane-1234");
+        assert_eq!(long.len(), 15);
+        assert!(long.starts_with("fl"));
+        assert_eq!(long, incus_name("footloose-tests-backplane-1234"));
+        assert_ne!(incus_name("a_b"), "a_b");
+    }
+
+    #[test]
+    fn subnets_are_private_slash_24s_that_change_with_each_attempt() {
+        let first = subnet("backplane", 0);
+        assert!(
+            first.starts_with("10.") && first.ends_with(".1/24"),
+            "{first}"
+        );
+        assert_ne!(first, subnet("backplane", 1));
+        assert_eq!(first, subnet("backplane", 0));
+    }
+}
