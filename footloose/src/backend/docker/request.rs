@@ -147,6 +147,8 @@ mod tests {
             network: Some("net-id".into()),
             extra_networks: vec![],
             stop_signal: "SIGRTMIN+3".into(),
+            nano_cpus: None,
+            memory_bytes: None,
             restart_on_failure: true,
         };
         let body = create_body(&plan);

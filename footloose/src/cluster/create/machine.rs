@@ -139,7 +139,7 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         &context.request.config_dir,
         context.publish_address,
         &context.request.settings,
-    );
+    )?;
     if let Some(network) = engine.route().network() {
         plan = plan.reachable_on(network, default_network);
     }
