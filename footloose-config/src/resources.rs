@@ -128,9 +128,8 @@ pub enum ResourcesError {
         /// The value given.
         text: String,
     },
-    /// `memory` ends in `m`, `g` or `t`, which mean powers of 1024 to
-    /// Docker's command line but thousandths, powers of 1000 or nothing
-    /// elsewhere.
+    /// `memory` ends in `m`, `g` or `t`: powers of 1024 to Docker's
+    /// command line, but `m` is a thousandth to Kubernetes.
     #[error("`{text}` is not a memory size: `{unit}` is ambiguous; use `{binary}` (powers of 1024, as `docker run -m` reads `{unit}`) or `{decimal}` (powers of 1000)")]
     AmbiguousUnit {
         /// The value given.
@@ -186,8 +185,8 @@ pub fn nano_cpus(cpus: f64) -> Result<i64, ResourcesError> {
 /// 1024) or `k`/`K`, `M`, `G`, `T` (powers of 1000), optionally followed
 /// by `B` (`512Mi`, `512MiB`, `1.5Gi`, `1G`, `100B`). More than 0 and at
 /// most 8 EiB, a whole number of bytes. `m`, `g` and `t` are refused as
-/// ambiguous: `docker run -m 512m` means `512Mi`, Kubernetes' `512m` a
-/// thousandth of that.
+/// ambiguous: `docker run -m 512m` means `512Mi`, Kubernetes' `512m`
+/// 0.512 bytes.
 ///
 /// ```
 /// use footloose_config::parse_memory;
