@@ -182,6 +182,15 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
             })?;
         engine.backend().upload(name, "/", files).await?;
     }
+    if plan.nano_cpus.is_some() {
+        // systemd keeps its units under the container's CPU quota only
+        // with CPU accounting on (see `guest`).
+        let files = guest::cpu_accounting_files().map_err(|source| Error::Pack {
+            what: format!("the CPU accounting configuration for {name}"),
+            source,
+        })?;
+        engine.backend().upload(name, "/", files).await?;
+    }
     let route_network = engine.route().network();
     for network in &plan.extra_networks {
         // No alias on the engine's default network, which refuses them, nor

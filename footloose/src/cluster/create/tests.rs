@@ -186,6 +186,10 @@ async fn the_specs_resources_reach_the_engine_and_the_record_keeps_them() {
         let plan = container.plan.as_ref().unwrap();
         assert_eq!(plan.nano_cpus, Some(500_000_000));
         assert_eq!(plan.memory_bytes, Some(268_435_456));
+        assert_eq!(container.uploads, ["/"], "the CPU accounting drop-in");
+        let upload = s.calls.iter().position(|c| c == "upload c-node0");
+        let start = s.calls.iter().position(|c| c == "start c-node0");
+        assert!(upload < start, "{:?}", s.calls);
         let record = MachineRecord::from_labels(&container.info.labels).unwrap();
         let resources = record.spec.unwrap().resources;
         assert_eq!(resources.cpus, Some(0.5));
