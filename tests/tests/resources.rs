@@ -3,13 +3,16 @@
 //!
 //! Where the machine's cgroup stands in the tree it sees depends on the
 //! engine: with the host's cgroup namespace and `/sys/fs/cgroup` bound
-//! in (cgroup v1 hosts, and v2 unless privileged), a shell's cgroup is
-//! `/docker/<id>/user.slice/…` under the host's root; with a private
-//! namespace, it is `/user.slice/…` under the container's own. Either way
-//! the limits are those of the container's cgroup, an ancestor of the
-//! shell's, so the script walks from the shell's cgroup up to the root of
-//! the mounted tree and prints every limit file on the way; the tightest
-//! is the machine's.
+//! in (unprivileged machines on Docker), a command's cgroup is
+//! `/docker/<id>/system.slice/ssh.service` (or a login's scope) under the
+//! host's root; with a private namespace, it is `/system.slice/…` under
+//! the container's own. Either way the limits are those of the
+//! container's cgroup, an ancestor of the command's, so the script walks
+//! from the shell's own cgroup up to the root of the mounted tree and
+//! prints every limit file on the way; the tightest is the machine's. A
+//! command that systemd had put outside the container's cgroup (the
+//! host's root cpu cgroup, as it does on cgroup v1 without CPU
+//! accounting: see `footloose::guest`) finds no quota and fails.
 
 use footloose::Cluster;
 
