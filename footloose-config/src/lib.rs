@@ -1,8 +1,8 @@
 //! The `footloose.yaml` format.
 //!
 //! This crate reads the file format of the original Go footloose, unchanged,
-//! plus a few additions (`env`, `labels`, `capAdd`, `capDrop`, `tmpfs`, Ansible
-//! `groups` and variables). It is
+//! plus a few additions (`env`, `labels`, `capAdd`, `capDrop`, `tmpfs`,
+//! `resources`, Ansible `groups` and variables). It is
 //! strict: an unknown key, a value of the wrong type or a value that cannot
 //! work is an error that names the file, line, column and field path, such as
 //! `footloose.yaml:9:17: machines[0].spec.portMappings[1].hostPort: ...`.
@@ -26,6 +26,7 @@ mod load;
 mod locate;
 mod model;
 mod reach;
+mod resources;
 mod validate;
 
 pub use error::{ConfigError, Invalid};
@@ -35,6 +36,7 @@ pub use model::{
     DEFAULT_CMD, DEFAULT_IMAGE, DEFAULT_PRIVATE_KEY,
 };
 pub use reach::{Reach, ReachError};
+pub use resources::{nano_cpus, parse_memory, Resources, ResourcesError};
 pub use validate::{
     is_valid_ansible_var, is_valid_cluster_name, is_valid_group_name, is_valid_hostname,
 };

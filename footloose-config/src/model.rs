@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::resources::Resources;
 
 /// The image a machine runs when the configuration names none.
 ///
@@ -254,6 +255,11 @@ pub struct MachineSpec {
     /// `seccomp=` and `apparmor=` entries of your own in `securityOpt`.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub user_namespaces: bool,
+    /// How much CPU and memory the machine may use (a footloose
+    /// extension): `resources: {cpus: 1.5, memory: 512Mi}`; no limit
+    /// when absent. See [`Resources`].
+    #[serde(default, skip_serializing_if = "Resources::is_empty")]
+    pub resources: Resources,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -579,6 +585,7 @@ impl MachineSpec {
             security_opt: Vec::new(),
             user_manager: false,
             user_namespaces: true,
+            resources: Resources::default(),
         }
     }
 }

@@ -272,6 +272,15 @@ fn check_spec(base: &str, spec: &MachineSpec, count: u32, problems: &mut Vec<Pro
             ));
         }
     }
+    if let Err(error) = spec.resources.nano_cpus() {
+        problems.push(problem(format!("{base}.resources.cpus"), error.to_string()));
+    }
+    if let Err(error) = spec.resources.memory_bytes() {
+        problems.push(problem(
+            format!("{base}.resources.memory"),
+            error.to_string(),
+        ));
+    }
 }
 
 fn template_is_valid(template: &str) -> bool {

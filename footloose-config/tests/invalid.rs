@@ -59,7 +59,7 @@ invalid! {
     missing_spec: "cluster:\n  name: c\nmachines:\n- count: 1\n" =>
         "f.yaml:4:3: machines[0]: missing field `spec`";
     unknown_spec_key: named("    privilegd: true\n") =>
-        "f.yaml:9:5: machines[0].spec: unknown field `privilegd`, expected one of `image`, `name`, `portMappings`, `privileged`, `volumes`, `networks`, `cmd`, `backend`, `env`, `labels`, `capAdd`, `capDrop`, `tmpfs`, `securityOpt`, `userManager`, `userNamespaces`";
+        "f.yaml:9:5: machines[0].spec: unknown field `privilegd`, expected one of `image`, `name`, `portMappings`, `privileged`, `volumes`, `networks`, `cmd`, `backend`, `env`, `labels`, `capAdd`, `capDrop`, `tmpfs`, `securityOpt`, `userManager`, `userNamespaces`, `resources`";
     missing_name: with_spec("    cmd: /sbin/init\n") =>
         "f.yaml:7:5: machines[0].spec: missing field `name`";
     empty_image: "cluster:\n  name: c\nmachines:\n- spec:\n    image: ''\n    name: n%d\n" =>
@@ -120,6 +120,36 @@ invalid! {
         "f.yaml:9:19: machines[0].spec.securityOpt[0]: `unconfined` is not a security option (such as seccomp=unconfined)";
     relative_tmpfs: named("    tmpfs: [var/cache]\n") =>
         "f.yaml:9:13: machines[0].spec.tmpfs[0]: `var/cache` must be an absolute path";
+    zero_cpus: named("    resources:\n      cpus: 0\n") =>
+        "f.yaml:10:13: machines[0].spec.resources.cpus: `0` is not a number of CPUs: use one from 0.01 up, fractions allowed, such as 0.5 or 2";
+    negative_cpus: named("    resources: {cpus: -1.5, memory: 1Gi}\n") =>
+        "f.yaml:9:23: machines[0].spec.resources.cpus: `-1.5` is not a number of CPUs: use one from 0.01 up, fractions allowed, such as 0.5 or 2";
+    too_few_cpus: named("    resources:\n      cpus: 0.001\n") =>
+        "f.yaml:10:13: machines[0].spec.resources.cpus: `0.001` is not a number of CPUs: use one from 0.01 up, fractions allowed, such as 0.5 or 2";
+    too_many_cpus: named("    resources:\n      cpus: 1e10\n") =>
+        "f.yaml:10:13: machines[0].spec.resources.cpus: `10000000000` is more CPUs than an engine can limit a machine to";
+    cpus_not_a_number: named("    resources:\n      cpus: two\n") =>
+        "f.yaml:10:13: machines[0].spec.resources.cpus: invalid type: string \"two\", expected f64";
+    bad_memory: named("    resources:\n      cpus: 1\n      memory: 512 MB\n") =>
+        "f.yaml:11:15: machines[0].spec.resources.memory: `512 MB` is not a memory size: use a byte count or a number with a suffix, `Ki`, `Mi`, `Gi`, `Ti` (powers of 1024) or `K`, `M`, `G`, `T` (powers of 1000), such as 512Mi or 1G";
+    ambiguous_memory_unit: named("    resources:\n      memory: 512m\n") =>
+        "f.yaml:10:15: machines[0].spec.resources.memory: `512m` is not a memory size: `m` is ambiguous; use `Mi` (powers of 1024, as `docker run -m` reads `m`) or `M` (powers of 1000)";
+    zero_memory: named("    resources:\n      memory: 0Mi\n") =>
+        "f.yaml:10:15: machines[0].spec.resources.memory: must be more than 0 bytes";
+    negative_memory: named("    resources:\n      memory: -1\n") =>
+        "f.yaml:10:15: machines[0].spec.resources.memory: `-1` is not a memory size: use a byte count or a number with a suffix, `Ki`, `Mi`, `Gi`, `Ti` (powers of 1024) or `K`, `M`, `G`, `T` (powers of 1000), such as 512Mi or 1G";
+    partial_byte: named("    resources:\n      memory: 0.1Ki\n") =>
+        "f.yaml:10:15: machines[0].spec.resources.memory: `0.1Ki` is not a whole number of bytes";
+    exbibytes_are_no_unit: named("    resources:\n      memory: 9Ei\n") =>
+        "f.yaml:10:15: machines[0].spec.resources.memory: `9Ei` is not a memory size: use a byte count or a number with a suffix, `Ki`, `Mi`, `Gi`, `Ti` (powers of 1024) or `K`, `M`, `G`, `T` (powers of 1000), such as 512Mi or 1G";
+    memory_beyond_8_eib: named("    resources:\n      memory: 8388608Ti\n") =>
+        "f.yaml:10:15: machines[0].spec.resources.memory: `8388608Ti` is more memory than an engine can limit a machine to (at most 8 EiB)";
+    memory_not_a_scalar: named("    resources:\n      memory: [1Gi]\n") =>
+        "f.yaml:10:15: machines[0].spec.resources.memory: invalid type: sequence, expected a string";
+    unknown_resources_key: named("    resources:\n      cpus: 1\n      cpu: 1\n") =>
+        "f.yaml:11:7: machines[0].spec.resources: unknown field `cpu`, expected `cpus` or `memory`";
+    resources_not_a_map: named("    resources: 2\n") =>
+        "f.yaml:9:16: machines[0].spec.resources: invalid type: integer `2`, expected struct Resources";
     bad_publish_address: "cluster:\n  name: c\n  publishAddress: engine-host\nmachines: []\n" =>
         "f.yaml:3:19: cluster.publishAddress: `engine-host` is not an IP address";
     bad_reach: "cluster:\n  name: c\n  reach: tunnel\nmachines: []\n" =>

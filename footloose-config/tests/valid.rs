@@ -178,3 +178,48 @@ fn user_namespaces_are_on_unless_a_spec_says_false_and_the_default_is_not_writte
     assert!(written.contains("userNamespaces: false"), "{written}");
     assert_eq!(Config::from_yaml(&written, "f").unwrap(), strict);
 }
+
+#[test]
+fn resources_load_in_every_form_and_read_back_the_same() {
+    let text = format!(
+        "{UPSTREAM}    resources: {{cpus: 1.5, memory: 512Mi}}\n- spec:\n    image: footloose/debian12\n    name: db%d\n    resources:\n      cpus: 2\n      memory: 268435456\n- spec:\n    image: footloose/debian12\n    name: cache%d\n    resources: {{memory: 1GB}}\n"
+    );
+    let config = Config::from_yaml(&text, "f").unwrap();
+    let resources: Vec<_> = config.machines.iter().map(|m| &m.spec.resources).collect();
+    assert_eq!(resources[0].cpus, Some(1.5));
+    assert_eq!(resources[0].memory.as_deref(), Some("512Mi"));
+    assert_eq!(resources[0].nano_cpus(), Ok(Some(1_500_000_000)));
+    assert_eq!(resources[0].memory_bytes(), Ok(Some(536_870_912)));
+    assert_eq!(resources[1].nano_cpus(), Ok(Some(2_000_000_000)));
+    assert_eq!(
+        resources[1].memory.as_deref(),
+        Some("268435456"),
+        "a plain count is kept as written"
+    );
+    assert_eq!(resources[1].memory_bytes(), Ok(Some(268_435_456)));
+    assert_eq!(resources[2].nano_cpus(), Ok(None));
+    assert_eq!(resources[2].memory_bytes(), Ok(Some(1_000_000_000)));
+    let written = config.to_yaml().unwrap();
+    assert!(written.contains("resources:"), "{written}");
+    assert_eq!(Config::from_yaml(&written, "f").unwrap(), config);
+    // As the machine record keeps the spec: JSON.
+    let json = serde_json::to_string(&config.machines[0].spec).unwrap();
+    assert!(
+        json.contains(r#""resources":{"cpus":1.5,"memory":"512Mi"}"#),
+        "{json}"
+    );
+    let spec: footloose_config::MachineSpec = serde_json::from_str(&json).unwrap();
+    assert_eq!(spec, config.machines[0].spec);
+}
+
+#[test]
+fn no_resources_means_no_limits_and_nothing_written() {
+    let config = Config::from_yaml(UPSTREAM, "f").unwrap();
+    let resources = &config.machines[0].spec.resources;
+    assert!(resources.is_empty());
+    assert_eq!(resources.nano_cpus(), Ok(None));
+    assert_eq!(resources.memory_bytes(), Ok(None));
+    assert!(!config.to_yaml().unwrap().contains("resources"));
+    let empty = Config::from_yaml(&format!("{UPSTREAM}    resources: {{}}\n"), "f").unwrap();
+    assert_eq!(empty, config);
+}

@@ -221,6 +221,9 @@ mod tests {
 
     pub(crate) fn record() -> MachineRecord {
         let config = Config::with_replicas("c", "footloose/debian12", 1);
+        let mut spec = config.machines[0].spec.clone();
+        spec.resources.cpus = Some(1.5);
+        spec.resources.memory = Some("512Mi".into());
         MachineRecord {
             version: RECORD_VERSION,
             ownership: Ownership::new("c", Lifetime::Test, None, None),
@@ -229,7 +232,7 @@ mod tests {
             host_key: Some("ssh-ed25519 AAAA".into()),
             key_fingerprint: Some("SHA256:abc".into()),
             made_from: Some("/p/footloose.yaml".into()),
-            spec: Some(config.machines[0].spec.clone()),
+            spec: Some(spec),
             groups: vec!["web".into(), "db".into()],
             ansible: MachineVars {
                 host: [("redis_port".to_owned(), serde_json::json!(6380))].into(),

@@ -51,6 +51,12 @@ pub struct ContainerPlan {
     pub extra_networks: Vec<String>,
     /// The signal that stops it.
     pub stop_signal: String,
+    /// The CPU time it may use, in billionths of a CPU (the spec's
+    /// `resources.cpus`); no limit when `None`.
+    pub nano_cpus: Option<i64>,
+    /// The memory it may use, in bytes (the spec's `resources.memory`);
+    /// no limit when `None`.
+    pub memory_bytes: Option<i64>,
     /// Started again by the engine when PID 1 exits non-zero: a reboot in
     /// the machine exits with [`REBOOT_EXIT_CODE`](crate::guest::REBOOT_EXIT_CODE),
     /// a poweroff (and `footloose stop`) with 0.

@@ -7,8 +7,8 @@
 //! The plan is made per concern, each in a file of its own: the cgroup
 //! namespace and tree (`cgroups.rs`), the mounts (`mounts.rs`), the
 //! published ports (`ports.rs`), the networks (`networks.rs`), the
-//! security options and user namespaces (`security.rs`); the plan's
-//! type is `container_plan.rs`'s.
+//! security options and user namespaces (`security.rs`), the CPU and
+//! memory limits (`limits.rs`); the plan's type is `container_plan.rs`'s.
 //!
 //! ## Engines with a systemd mode (Podman)
 //! Podman runs a container whose command is `/sbin/init` (or systemd) in
@@ -23,6 +23,7 @@
 
 mod cgroups;
 mod container_plan;
+mod limits;
 mod mounts;
 mod networks;
 mod ports;
@@ -41,9 +42,11 @@ pub use networks::private_network_name;
 pub use ports::PortPublish;
 pub use security::allow_user_namespaces;
 
+use crate::error::Result;
 use crate::guest::USER_MANAGER_ENV;
 use crate::host::HostFacts;
 use crate::plan::container_name;
+use limits::limits;
 use mounts::{mounts, tmpfs};
 use ports::ports;
 use security::security_options;
@@ -54,7 +57,8 @@ pub const STOP_SIGNAL: &str = "SIGRTMIN+3";
 /// Plans the container of `machine`. `labels` are set on the container
 /// and its anonymous volumes; relative bind sources are resolved against
 /// `config_dir` (and `~` against the settings' home); ports whose mapping
-/// names no address are published on `publish_address`.
+/// names no address are published on `publish_address`. Fails only for
+/// a spec made in code whose `resources` a config file may not have.
 pub fn plan(
     cluster: &str,
     machine: &MachineInstance,
@@ -63,7 +67,7 @@ pub fn plan(
     config_dir: &Path,
     publish_address: IpAddr,
     settings: &crate::Settings,
-) -> ContainerPlan {
+) -> Result<ContainerPlan> {
     let spec = &machine.spec;
     let mut container_labels: HashMap<String, String> = spec
         .labels
@@ -91,8 +95,9 @@ pub fn plan(
 
     let (cgroupns, cgroup_bind) = cgroup_setup(facts, spec.privileged);
     let mut networks = spec.networks.iter().cloned();
+    let limits = limits(machine)?;
 
-    ContainerPlan {
+    Ok(ContainerPlan {
         name: container_name(cluster, &machine.hostname),
         image: spec.image.clone(),
         hostname: machine.hostname.clone(),
@@ -116,8 +121,10 @@ pub fn plan(
         network: networks.next(),
         extra_networks: networks.collect(),
         stop_signal: STOP_SIGNAL.to_owned(),
+        nano_cpus: limits.nano_cpus,
+        memory_bytes: limits.memory_bytes,
         restart_on_failure: true,
-    }
+    })
 }
 
 /// A container that is only read from and never started: how footloose
@@ -143,6 +150,8 @@ pub fn inert(name: &str, image: &str, labels: HashMap<String, String>) -> Contai
         network: None,
         extra_networks: Vec::new(),
         stop_signal: STOP_SIGNAL.to_owned(),
+        nano_cpus: None,
+        memory_bytes: None,
         restart_on_failure: false,
     }
 }
@@ -198,6 +207,7 @@ mod tests {
             LOCAL,
             &crate::Settings::from_vars(|_| None),
         )
+        .unwrap()
     }
 
     #[test]
@@ -280,7 +290,8 @@ mod tests {
             Path::new("/"),
             LOCAL,
             &crate::Settings::from_vars(|_| None),
-        );
+        )
+        .unwrap();
         assert_eq!(p.name, "c-node1");
         assert_eq!(p.hostname, "node1");
         assert_eq!(p.image, "footloose/debian12");
@@ -330,7 +341,7 @@ mod tests {
             Path::new("/"),
             remote,
             &crate::Settings::from_vars(|_| None),
-        );
+        ).unwrap();
         assert_eq!(p.ports[0].host_ip, "10.250.0.2");
         assert_eq!(p.ports[1].host_ip, "0.0.0.0");
     }
@@ -346,7 +357,7 @@ mod tests {
             Path::new("/project"),
             LOCAL,
             &crate::Settings::from_vars(|_| None),
-        );
+        ).unwrap();
         assert_eq!(
             p.mounts,
             [
@@ -395,5 +406,55 @@ mod tests {
         assert_eq!(p.cap_add, ["SYS_ADMIN"]);
         assert_eq!(p.security_opt, ["seccomp=unconfined"]);
         assert_eq!(p.cmd, ["/lib/systemd/systemd", "--unit=multi-user.target"]);
+    }
+
+    #[test]
+    fn resources_become_the_limits_in_engine_units() {
+        let p = planned("    resources: {cpus: 0.5, memory: 256Mi}\n", V1);
+        assert_eq!(p.nano_cpus, Some(500_000_000));
+        assert_eq!(p.memory_bytes, Some(268_435_456));
+        let p = planned("    resources: {memory: 1G}\n", V2);
+        assert_eq!((p.nano_cpus, p.memory_bytes), (None, Some(1_000_000_000)));
+        let p = planned("", V1);
+        assert_eq!((p.nano_cpus, p.memory_bytes), (None, None));
+    }
+
+    #[test]
+    fn resources_made_in_code_that_a_file_may_not_have_are_refused() {
+        let mut machine = machine("");
+        machine.spec.resources.memory = Some("512m".to_owned());
+        let err = plan(
+            "c",
+            &machine,
+            V1,
+            &HashMap::new(),
+            Path::new("/"),
+            LOCAL,
+            &crate::Settings::from_vars(|_| None),
+        )
+        .unwrap_err();
+        assert!(matches!(err, crate::Error::Setting { .. }), "{err:?}");
+        assert_eq!(
+            crate::error::chain(&err),
+            "cannot use machines[0].spec.resources.memory: `512m` is not a memory size: `m` is ambiguous; use `Mi` (powers of 1024, as `docker run -m` reads `m`) or `M` (powers of 1000)"
+        );
+        machine.spec.resources.memory = None;
+        machine.spec.resources.cpus = Some(0.0);
+        let err = plan(
+            "c",
+            &machine,
+            V1,
+            &HashMap::new(),
+            Path::new("/"),
+            LOCAL,
+            &crate::Settings::from_vars(|_| None),
+        )
+        .unwrap_err();
+        assert!(
+            crate::error::chain(&err).starts_with(
+                "cannot use machines[0].spec.resources.cpus: `0` is not a number of CPUs"
+            ),
+            "{err:?}"
+        );
     }
 }

@@ -88,6 +88,11 @@ pub(super) fn create_body(plan: &ContainerPlan) -> ContainerCreateBody {
         cap_drop: non_empty(&plan.cap_drop),
         security_opt: non_empty(&security_opt),
         network_mode: plan.network.clone(),
+        nano_cpus: plan.nano_cpus,
+        memory: plan.memory_bytes,
+        // MemorySwap is memory and swap together: equal to Memory, the
+        // machine has no swap to spill into beyond its limit.
+        memory_swap: plan.memory_bytes,
         restart_policy: plan.restart_on_failure.then_some(RestartPolicy {
             name: Some(RestartPolicyNameEnum::ON_FAILURE),
             maximum_retry_count: None,
@@ -147,6 +152,8 @@ mod tests {
             network: Some("net-id".into()),
             extra_networks: vec![],
             stop_signal: "SIGRTMIN+3".into(),
+            nano_cpus: None,
+            memory_bytes: None,
             restart_on_failure: true,
         };
         let body = create_body(&plan);
@@ -165,6 +172,11 @@ mod tests {
         let restart = host.restart_policy.as_ref().unwrap();
         assert_eq!(restart.name, Some(RestartPolicyNameEnum::ON_FAILURE));
         assert_eq!(restart.maximum_retry_count, None);
+        assert_eq!(
+            (host.nano_cpus, host.memory, host.memory_swap),
+            (None, None, None),
+            "no limits unless the spec asks"
+        );
         let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
         assert_eq!(endpoints["net-id"].aliases, Some(vec!["node0".to_owned()]));
         let mounts = host.mounts.as_ref().unwrap();
@@ -184,5 +196,16 @@ mod tests {
         assert_eq!(opts[0], "no-new-privileges");
         assert!(opts[1].starts_with("seccomp={"), "{}", &opts[1][..20]);
         assert_eq!(opts.len(), 2);
+
+        let limited = ContainerPlan {
+            nano_cpus: Some(500_000_000),
+            memory_bytes: Some(268_435_456),
+            ..relaxed
+        };
+        let host = create_body(&limited).host_config.unwrap();
+        assert_eq!(host.nano_cpus, Some(500_000_000));
+        assert_eq!(host.memory, Some(268_435_456));
+        assert_eq!(host.memory_swap, Some(268_435_456), "no swap beyond it");
+        assert_eq!(host.cpu_quota, None, "NanoCpus, not a quota of our own");
     }
 }

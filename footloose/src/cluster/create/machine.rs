@@ -139,7 +139,7 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
         &context.request.config_dir,
         context.publish_address,
         &context.request.settings,
-    );
+    )?;
     if let Some(network) = engine.route().network() {
         plan = plan.reachable_on(network, default_network);
     }
@@ -180,6 +180,15 @@ async fn create_machine(context: &Context<'_>, step: &MachineStep) -> Result<Opt
                 what: format!("the keys for {name}"),
                 source,
             })?;
+        engine.backend().upload(name, "/", files).await?;
+    }
+    if plan.nano_cpus.is_some() {
+        // systemd keeps its units under the container's CPU quota only
+        // with CPU accounting on (see `guest`).
+        let files = guest::cpu_accounting_files().map_err(|source| Error::Pack {
+            what: format!("the CPU accounting configuration for {name}"),
+            source,
+        })?;
         engine.backend().upload(name, "/", files).await?;
     }
     let route_network = engine.route().network();

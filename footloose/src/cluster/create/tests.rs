@@ -177,6 +177,27 @@ async fn a_new_cluster_is_made_with_its_records_and_keys_in_the_environment() {
 }
 
 #[tokio::test]
+async fn the_specs_resources_reach_the_engine_and_the_record_keeps_them() {
+    let yaml = "cluster: {name: c, privateKey: key}\nmachines:\n- spec: {image: footloose/debian12, name: node%d, resources: {cpus: 0.5, memory: 256Mi}}\n";
+    let f = fixture(yaml, false);
+    create(&f.engine, &f.request).await.unwrap();
+    f.memory.with(|s| {
+        let container = &s.containers["c-node0"];
+        let plan = container.plan.as_ref().unwrap();
+        assert_eq!(plan.nano_cpus, Some(500_000_000));
+        assert_eq!(plan.memory_bytes, Some(268_435_456));
+        assert_eq!(container.uploads, ["/"], "the CPU accounting drop-in");
+        let upload = s.calls.iter().position(|c| c == "upload c-node0");
+        let start = s.calls.iter().position(|c| c == "start c-node0");
+        assert!(upload < start, "{:?}", s.calls);
+        let record = MachineRecord::from_labels(&container.info.labels).unwrap();
+        let resources = record.spec.unwrap().resources;
+        assert_eq!(resources.cpus, Some(0.5));
+        assert_eq!(resources.memory.as_deref(), Some("256Mi"));
+    });
+}
+
+#[tokio::test]
 async fn images_without_the_keys_label_get_the_key_files_copied_before_start() {
     let f = fixture(YAML, true);
     create(&f.engine, &f.request).await.unwrap();
