@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::client::{ApiError, Client};
 use super::instances::{self, Instance};
-use super::refusal::{already, refused, ENGINE};
+use super::refusal::{already, busy, refused, BUSY_TRIES, BUSY_WAIT, ENGINE};
 use super::{files, images, keys, networks};
 use crate::backend::error::{BackendError, EngineFailure};
 use crate::backend::model::{ContainerInfo, NetworkInfo};
@@ -142,9 +142,19 @@ impl Backend for IncusBackend {
         }
         // The machine's side of the guest contract on Incus: its hostname,
         // its network, and reboots left to Incus (see `guest.rs`).
-        let guest = super::guest::files(&plan.hostname).map_err(|source| Error::Pack {
-            what: format!("the network set-up of {}", plan.name),
-            source,
+        let first = match &plan.network {
+            Some(network) => networks::incus_name(network),
+            None => self.default_network.clone(),
+        };
+        let resolver = networks::resolver(&self.client, &first).await?;
+        if let Some(network) = &plan.network {
+            networks::add_alias(&self.client, network, &plan.hostname, &plan.name).await?;
+        }
+        let guest = super::guest::files(&plan.hostname, resolver.as_ref()).map_err(|source| {
+            Error::Pack {
+                what: format!("the network set-up of {}", plan.name),
+                source,
+            }
         })?;
         files::unpack(&self.client, &plan.name, "/", &guest)
             .await
@@ -190,10 +200,31 @@ impl Backend for IncusBackend {
                 Err(e) => return Err(refused(&action, e)),
             }
         }
-        match self.client.delete(&format!("/1.0/instances/{name}")).await {
-            Ok(()) => {}
-            Err(e) if e.status() == Some(404) => return Ok(()),
-            Err(e) => return Err(refused(&action, e)),
+        // An instance that reboots is briefly busy restarting.
+        let mut tries = 0;
+        loop {
+            match self.client.delete(&format!("/1.0/instances/{name}")).await {
+                Ok(()) => break,
+                Err(e) if e.status() == Some(404) => return Ok(()),
+                Err(e) if busy(&e) && tries < BUSY_TRIES => {
+                    tries += 1;
+                    tokio::time::sleep(BUSY_WAIT).await;
+                    let _ = self
+                        .change_state(name, json!({"action": "stop", "force": true}))
+                        .await;
+                }
+                Err(e) => return Err(refused(&action, e)),
+            }
+        }
+        // Its names on footloose's networks go with it.
+        for config in instance.expanded_devices.values() {
+            let network = config
+                .get("network")
+                .filter(|n| **n != self.default_network);
+            if let (Some("nic"), Some(network)) = (config.get("type").map(String::as_str), network)
+            {
+                let _ = networks::remove_aliases(&self.client, network, name).await;
+            }
         }
         // Its anonymous volumes go with it.
         for (device, config) in &instance.expanded_devices {
@@ -248,9 +279,13 @@ impl Backend for IncusBackend {
         &self,
         network: &str,
         container: &str,
-        _alias: Option<&str>,
+        alias: Option<&str>,
     ) -> Result<()> {
-        networks::attach(&self.client, network, container).await
+        networks::attach(&self.client, network, container).await?;
+        match alias {
+            Some(alias) => networks::add_alias(&self.client, network, alias, container).await,
+            None => Ok(()),
+        }
     }
 
     async fn remove_network(&self, id: &str) -> Result<()> {

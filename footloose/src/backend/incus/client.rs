@@ -231,6 +231,51 @@ impl Client {
         }
     }
 
+    /// `GET path` with the object's ETag, for a change that must not
+    /// undo another's ([`call_if_match`](Self::call_if_match)).
+    pub(crate) async fn get_tagged(&self, path: &str) -> Result<(Value, String), ApiError> {
+        let response = self
+            .exchange(self.request(Method::GET, path, empty()))
+            .await?;
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ApiError::Transport(e.to_string()))?
+            .to_bytes();
+        let envelope: Envelope = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::Transport(format!("unreadable answer to GET {path}: {e}")))?;
+        match envelope.kind.as_str() {
+            "error" => Err(ApiError::Refused {
+                status: envelope.error_code,
+                message: envelope.error,
+            }),
+            _ => Ok((envelope.metadata, etag)),
+        }
+    }
+
+    /// A request with a JSON body that Incus applies only while the
+    /// object is still as `etag` says (else a refusal of status 412).
+    pub(crate) async fn call_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        etag: &str,
+    ) -> Result<Value, ApiError> {
+        let mut request = self.request(method, path, full(Bytes::from(body.to_string())));
+        if let Ok(value) = etag.parse() {
+            request.headers_mut().insert("if-match", value);
+        }
+        self.send(request).await
+    }
+
     /// A request with a JSON body, awaited to its end.
     pub(crate) async fn call(
         &self,

@@ -81,7 +81,17 @@ pub(super) struct Address {
 impl Instance {
     /// footloose's view of it.
     pub(super) fn info(&self) -> ContainerInfo {
+        // A machine that reboots is `Stopped` for a moment while Incus
+        // starts it again; only a poweroff (or a stop) records the power
+        // as off.
+        let rebooting = self.status == "Stopped"
+            && self
+                .config
+                .get("volatile.last_state.power")
+                .map(String::as_str)
+                == Some("RUNNING");
         let status = match self.status.as_str() {
+            _ if rebooting => Some(ContainerStatus::Restarting),
             "Running" | "Stopping" => Some(ContainerStatus::Running),
             "Stopped" if self.last_used_at.is_empty() || self.last_used_at == NEVER => {
                 Some(ContainerStatus::Created)
@@ -116,7 +126,9 @@ impl Instance {
             image: self.config.get(keys::IMAGE).cloned().unwrap_or_default(),
             command: "/sbin/init".to_owned(),
             status,
-            exit_code: None,
+            // As the guest contract has it: a machine that reboots exits
+            // with the reboot code, and the engine starts it again.
+            exit_code: rebooting.then_some(crate::guest::REBOOT_EXIT_CODE),
             error: None,
             started_at: (!self.last_used_at.is_empty() && self.last_used_at != NEVER)
                 .then(|| self.last_used_at.clone()),
@@ -195,6 +207,9 @@ pub(super) fn create_request(
         raw_lxc.push_str(&format!("\nlxc.init.cmd = {}", plan.cmd.join(" ")));
     }
     config.insert("raw.lxc".to_owned(), Value::String(raw_lxc));
+    for (key, value) in limits(plan) {
+        config.insert(key.to_owned(), Value::String(value));
+    }
     for entry in &plan.env {
         let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
         if value.contains('\n') {
@@ -278,6 +293,24 @@ pub(super) fn create_request(
     }))
 }
 
+/// The spec's `resources` as Incus's `limits.*`: as many CPUs as the
+/// share rounds up to (what `nproc` shows in the machine), a hard quota of
+/// the share itself, and the memory limit.
+fn limits(plan: &ContainerPlan) -> Vec<(&'static str, String)> {
+    let mut limits = Vec::new();
+    if let Some(nano) = plan.nano_cpus {
+        let count = (nano + 999_999_999) / 1_000_000_000;
+        limits.push(("limits.cpu", count.max(1).to_string()));
+        // Per 100 ms of time, the share's milliseconds (at least 1).
+        let per_100ms = (nano / 10_000_000).max(1);
+        limits.push(("limits.cpu.allowance", format!("{per_100ms}ms/100ms")));
+    }
+    if let Some(bytes) = plan.memory_bytes {
+        limits.push(("limits.memory", format!("{bytes}B")));
+    }
+    limits
+}
+
 /// The name of the custom volume behind the `index`th mount of machine
 /// `name`, when the config names none.
 pub(super) fn anonymous_volume(name: &str, index: usize) -> String {
@@ -338,6 +371,15 @@ mod tests {
         );
         assert_eq!(stopped.info().status, Some(ContainerStatus::Exited));
         assert_eq!(stopped.info().ip(), None);
+        let rebooting = instance(
+            json!({"name": "a", "status": "Stopped", "last_used_at": "2026-12-07T16:21:15Z",
+            "config": {"volatile.last_state.power": "RUNNING"}}),
+        );
+        assert_eq!(rebooting.info().status, Some(ContainerStatus::Restarting));
+        assert_eq!(
+            rebooting.info().exit_code,
+            Some(crate::guest::REBOOT_EXIT_CODE)
+        );
     }
 
     fn plan() -> ContainerPlan {
@@ -366,6 +408,8 @@ mod tests {
             network: None,
             extra_networks: vec![],
             stop_signal: "SIGRTMIN+3".to_owned(),
+            nano_cpus: Some(1_500_000_000),
+            memory_bytes: Some(512 << 20),
             restart_on_failure: true,
         }
     }
@@ -390,6 +434,9 @@ mod tests {
             "tcp:127.0.0.1:22"
         );
         assert_eq!(request["start"], false);
+        assert_eq!(request["config"]["limits.cpu"], "2");
+        assert_eq!(request["config"]["limits.cpu.allowance"], "150ms/100ms");
+        assert_eq!(request["config"]["limits.memory"], "536870912B");
         // And it reads back as the ports the plan asked for.
         let back = instance(json!({"name": "demo-node0", "expanded_devices": request["devices"]}));
         assert_eq!(back.info().ports[0].host, 40022);

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::client::Client;
+use super::client::{ApiError, Client};
 use super::keys;
 use super::refusal::{refused, ENGINE};
 use crate::backend::error::{BackendError, EngineFailure};
@@ -134,6 +134,130 @@ pub(super) async fn labelled(client: &Client, selector: &[String]) -> Result<Vec
         .filter(|n| n.managed && keys::matches(&n.config, selector))
         .map(Network::info)
         .collect())
+}
+
+/// The resolver a machine on the Incus network `id` asks: the bridge's
+/// own address (its dnsmasq) and its DNS domain, `None` for a network
+/// Incus does not give an address.
+pub(super) async fn resolver(client: &Client, id: &str) -> Result<Option<(String, String)>> {
+    let found: Option<Network> = client
+        .find(&format!("/1.0/networks/{id}"))
+        .await
+        .map_err(|e| refused(format!("inspecting network {id}"), e))?;
+    Ok(found.and_then(|network| {
+        let address = network
+            .config
+            .get("ipv4.address")?
+            .split('/')
+            .next()?
+            .to_owned();
+        let domain = network
+            .config
+            .get("dns.domain")
+            .cloned()
+            .unwrap_or_else(|| "incus".to_owned());
+        Some((address, domain))
+    }))
+}
+
+/// How many times a change of a network's names is tried while others
+/// change it too.
+const ALIAS_TRIES: u32 = 20;
+
+/// The `raw.dnsmasq` line that makes `alias` a name of `instance`.
+fn alias_line(alias: &str, instance: &str) -> String {
+    format!("cname={alias},{instance}")
+}
+
+/// Makes `alias` (a machine's hostname) a name of `instance` on the
+/// footloose network `network`, as Docker's network aliases do: a
+/// `cname` of the network's dnsmasq, which knows each instance by its
+/// name. Incus keeps dnsmasq's options in one key, so the change is made
+/// only while the network is as it was read (its ETag), and tried again
+/// when another creator changed it first.
+pub(super) async fn add_alias(
+    client: &Client,
+    network: &str,
+    alias: &str,
+    instance: &str,
+) -> Result<()> {
+    let line = alias_line(alias, instance);
+    edit_names(
+        client,
+        network,
+        &format!("naming {instance} {alias} on network {network}"),
+        |lines| {
+            if !lines.contains(&line) {
+                lines.push(line.clone());
+            }
+        },
+    )
+    .await
+}
+
+/// Removes the names of `instance` from the footloose network `network`.
+pub(super) async fn remove_aliases(client: &Client, network: &str, instance: &str) -> Result<()> {
+    let suffix = format!(",{instance}");
+    edit_names(
+        client,
+        network,
+        &format!("removing the names of {instance} from network {network}"),
+        |lines| lines.retain(|l| !(l.starts_with("cname=") && l.ends_with(&suffix))),
+    )
+    .await
+}
+
+/// Incus applies a network change by restarting its dnsmasq and
+/// rewriting its firewall rules; two changes of one network at once may
+/// trip over each other's rules (seen with Incus 6.0: "Failed clearing
+/// firewall"), and are tried again.
+fn tripped(e: &ApiError) -> bool {
+    let text = e.to_string();
+    text.contains("firewall") || text.contains("nftables") || text.contains("dnsmasq")
+}
+
+/// One change of a network's names at a time in this process: the ETag
+/// settles changes from elsewhere.
+static EDITING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn edit_names(
+    client: &Client,
+    network: &str,
+    action: &str,
+    edit: impl Fn(&mut Vec<String>),
+) -> Result<()> {
+    let path = format!("/1.0/networks/{}", incus_name(network));
+    let _one_at_a_time = EDITING.lock().await;
+    let mut last = None;
+    for attempt in 0..ALIAS_TRIES {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+        }
+        let (found, etag) = client
+            .get_tagged(&path)
+            .await
+            .map_err(|e| refused(action, e))?;
+        let current = found["config"]["raw.dnsmasq"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut lines: Vec<String> = current.lines().map(str::to_owned).collect();
+        edit(&mut lines);
+        let wanted = lines.join("\n");
+        if wanted == current {
+            return Ok(());
+        }
+        let patch = json!({"config": {"raw.dnsmasq": wanted}});
+        match client
+            .call_if_match(Method::PATCH, &path, &patch, &etag)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.status() == Some(412) || tripped(&e) => last = Some(e),
+            Err(e) => return Err(refused(action, e)),
+        }
+    }
+    Err(refused(action, last.expect("tried at least once")))
 }
 
 /// Gives instance `container` an interface on `network`: the next `ethN`.
