@@ -1,0 +1,129 @@
+//! Incus as a backend (`FOOTLOOSE_BACKEND=incus`), on the local daemon
+//! `tests/engines/incus.sh start` sets up (`.ci/run` does): the smoke
+//! suite (the CLI walk with names on a footloose network, the test
+//! framework, reboots and exactly-once commands, sandboxed units); a
+//! user's crate, unchanged, under `cargo test` and `cargo nextest run`
+//! (the Ansible role example), leaving nothing; and `resources:` seen from
+//! inside the machine and on the host's side of its cgroup.
+//!
+//! The tests take turns: each brings up machines on a host of two cores.
+
+use std::process::Command;
+use std::sync::Mutex;
+
+use footloose::engine::{Engine, Flavour};
+use footloose::{ClusterBuilder, Settings};
+use footloose_tests::{output_text, run_smoke_with, workspace};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The settings of this process, with Incus as the backend.
+fn on_incus() -> Settings {
+    Settings::from_vars(|name| match name {
+        "FOOTLOOSE_BACKEND" => Some("incus".into()),
+        other => std::env::var_os(other),
+    })
+}
+
+/// Fails with a clear message when no Incus daemon answers.
+fn require_incus() -> Engine {
+    let settings = on_incus();
+    let engine = footloose::runtime::block_on(Engine::connect_with(
+        footloose::config::Backend::Incus,
+        &settings.engine,
+    ))
+    .unwrap_or_else(|err| {
+        panic!("these tests need a running, initialised Incus daemon (tests/engines/incus.sh start): {err}")
+    });
+    assert_eq!(engine.facts().flavour, Flavour::Incus);
+    engine
+}
+
+/// The instances carrying footloose's label of `cluster`.
+fn instances_of(cluster: &str) -> Vec<String> {
+    let out = Command::new("incus")
+        .args(["list", &format!("user.footloose.cluster={cluster}"), "-f", "csv", "-c", "n"])
+        .output()
+        .expect("the incus client runs");
+    assert!(out.status.success(), "{}", output_text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn incus_passes_the_smoke_suite() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    require_incus();
+    // DOCKER_HOST is the smoke runner's; footloose goes to Incus.
+    run_smoke_with(
+        env!("CARGO_BIN_EXE_smoke"),
+        "incus",
+        "unix:///var/run/docker.sock",
+        &[("FOOTLOOSE_BACKEND", "incus")],
+    );
+}
+
+#[test]
+fn a_users_crate_passes_unchanged_on_incus_under_both_runners() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    require_incus();
+    let crate_name = "footloose-example-ansible";
+    let runs: [&[&str]; 2] = [
+        &["test", "-p", crate_name],
+        &["nextest", "run", "-p", crate_name],
+    ];
+    for args in runs {
+        let out = Command::new(env!("CARGO"))
+            .args(args)
+            .current_dir(workspace())
+            .env("FOOTLOOSE_BACKEND", "incus")
+            .output()
+            .expect("cargo runs");
+        let text = output_text(&out);
+        assert!(out.status.success(), "cargo {args:?} failed on Incus:\n{text}");
+        assert!(
+            text.contains("3 passed"),
+            "cargo {args:?} ran other tests than the role's three:\n{text}"
+        );
+        // The role's cluster (examples/ansible/footloose.yaml) is gone.
+        assert_eq!(instances_of("hello-http"), Vec::<String>::new(), "after cargo {args:?}");
+    }
+}
+
+#[test]
+fn resources_are_incus_limits_seen_inside_the_machine() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    require_incus();
+    let path = workspace().join("tests/resources.yaml");
+    let mut config = footloose::Config::load(&path).unwrap();
+    config.cluster.name = "res-incus".to_owned();
+    let cluster = ClusterBuilder::new(config)
+        .settings(on_incus())
+        .start()
+        .unwrap();
+    let machine = &cluster.machines()[0];
+    // cpus: 0.5 is one CPU (what `nproc` shows) at half its time.
+    let nproc = machine.exec("nproc").unwrap();
+    assert_eq!(nproc.stdout().trim(), "1");
+    let memory = machine
+        .exec("cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+        .unwrap();
+    assert_eq!(memory.stdout().trim(), "268435456");
+    // The quota is on the container's cgroup, which an unprivileged
+    // container on cgroup v1 does not see: read it on the host.
+    let instance = machine.container_name();
+    let quota = [
+        format!("/sys/fs/cgroup/lxc.payload.{instance}/cpu.max"),
+        format!("/sys/fs/cgroup/cpu/lxc.payload.{instance}/cpu.cfs_quota_us"),
+        format!("/sys/fs/cgroup/cpu,cpuacct/lxc.payload.{instance}/cpu.cfs_quota_us"),
+    ]
+    .iter()
+    .find_map(|path| std::fs::read_to_string(path).ok())
+    .unwrap_or_else(|| panic!("no cpu quota file of {instance} on the host"));
+    let quota = quota.split_whitespace().next().unwrap_or_default().to_owned();
+    assert_eq!(quota, "50000", "half of a 100 ms period");
+    drop(cluster);
+    assert_eq!(instances_of("res-incus"), Vec::<String>::new());
+}
