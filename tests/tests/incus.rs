@@ -42,7 +42,14 @@ fn require_incus() -> Engine {
 /// The instances carrying footloose's label of `cluster`.
 fn instances_of(cluster: &str) -> Vec<String> {
     let out = Command::new("incus")
-        .args(["list", &format!("user.footloose.cluster={cluster}"), "-f", "csv", "-c", "n"])
+        .args([
+            "list",
+            &format!("user.footloose.cluster={cluster}"),
+            "-f",
+            "csv",
+            "-c",
+            "n",
+        ])
         .output()
         .expect("the incus client runs");
     assert!(out.status.success(), "{}", output_text(&out));
@@ -82,13 +89,20 @@ fn a_users_crate_passes_unchanged_on_incus_under_both_runners() {
             .output()
             .expect("cargo runs");
         let text = output_text(&out);
-        assert!(out.status.success(), "cargo {args:?} failed on Incus:\n{text}");
+        assert!(
+            out.status.success(),
+            "cargo {args:?} failed on Incus:\n{text}"
+        );
         assert!(
             text.contains("3 passed"),
             "cargo {args:?} ran other tests than the role's three:\n{text}"
         );
         // The role's cluster (examples/ansible/footloose.yaml) is gone.
-        assert_eq!(instances_of("hello-http"), Vec::<String>::new(), "after cargo {args:?}");
+        assert_eq!(
+            instances_of("hello-http"),
+            Vec::<String>::new(),
+            "after cargo {args:?}"
+        );
     }
 }
 
@@ -122,8 +136,131 @@ fn resources_are_incus_limits_seen_inside_the_machine() {
     .iter()
     .find_map(|path| std::fs::read_to_string(path).ok())
     .unwrap_or_else(|| panic!("no cpu quota file of {instance} on the host"));
-    let quota = quota.split_whitespace().next().unwrap_or_default().to_owned();
+    let quota = quota
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     assert_eq!(quota, "50000", "half of a 100 ms period");
     drop(cluster);
     assert_eq!(instances_of("res-incus"), Vec::<String>::new());
+}
+
+/// A two-member Incus cluster made by `tests/engines/incus-cluster.sh`,
+/// stopped (and everything of it removed) on drop.
+struct IncusCluster {
+    name: String,
+    socket: String,
+    dir: String,
+}
+
+impl IncusCluster {
+    fn start(name: &str, subnet: u32) -> IncusCluster {
+        let script = workspace().join("tests/engines/incus-cluster.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["start", name, &subnet.to_string(), "footloose/debian12"])
+            .output()
+            .expect("bash runs");
+        let mut cluster = IncusCluster {
+            name: name.to_owned(),
+            socket: String::new(),
+            dir: String::new(),
+        };
+        assert!(
+            out.status.success(),
+            "incus-cluster.sh start failed:\n{}",
+            output_text(&out)
+        );
+        let env = String::from_utf8_lossy(&out.stdout).into_owned();
+        let socket = env
+            .lines()
+            .find_map(|l| l.strip_prefix("SOCKET="))
+            .expect("the script prints SOCKET=")
+            .to_owned();
+        cluster.dir = socket.trim_end_matches("/unix.socket").to_owned();
+        cluster.socket = socket;
+        cluster
+    }
+
+    /// `instance,location` of every instance of the cluster.
+    fn placements(&self) -> Vec<(String, String)> {
+        let out = Command::new("incus")
+            .args(["list", "-f", "csv", "-c", "nL"])
+            .env("INCUS_DIR", &self.dir)
+            .output()
+            .expect("the incus client runs");
+        assert!(out.status.success(), "{}", output_text(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(','))
+            .map(|(n, l)| (n.to_owned(), l.to_owned()))
+            .collect()
+    }
+}
+
+impl Drop for IncusCluster {
+    fn drop(&mut self) {
+        let script = workspace().join("tests/engines/incus-cluster.sh");
+        let _ = Command::new("bash")
+            .arg(script)
+            .args(["stop", &self.name])
+            .output();
+    }
+}
+
+#[test]
+fn a_cluster_of_four_machines_runs_on_a_two_member_incus_cluster() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    require_incus();
+    // The image is copied from the host's daemon.
+    let engine = require_incus();
+    footloose::runtime::block_on(footloose::image::ensure_with(
+        &engine,
+        "footloose/debian12",
+        &on_incus(),
+    ))
+    .unwrap();
+    let subnet = 20 + std::process::id() % 200;
+    let members = IncusCluster::start(&format!("t{}", std::process::id() % 100_000), subnet);
+    let dir = tempfile::tempdir().unwrap();
+    // No published ports: each machine is reached at its own address,
+    // behind the member it landed on (the host routes to both).
+    std::fs::write(
+        dir.path().join("footloose.yaml"),
+        "cluster:\n  name: spread\n  privateKey: cluster-key\nmachines:\n- count: 4\n  spec:\n    image: footloose/debian12\n    name: node%d\n",
+    )
+    .unwrap();
+    let cli = footloose_tests::footloose_bin(env!("CARGO_BIN_EXE_smoke"));
+    let footloose = |args: &[&str]| {
+        let out = Command::new(&cli)
+            .args(args)
+            .current_dir(dir.path())
+            .env("FOOTLOOSE_BACKEND", "incus")
+            .env("INCUS_SOCKET", &members.socket)
+            .output()
+            .expect("footloose runs");
+        assert!(
+            out.status.success(),
+            "footloose {args:?}:\n{}",
+            output_text(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    footloose(&["create"]);
+    let placed = members.placements();
+    eprintln!("placed by Incus: {placed:?}");
+    assert_eq!(placed.len(), 4, "{placed:?}");
+    assert!(
+        placed
+            .iter()
+            .all(|(_, member)| member == "a" || member == "b"),
+        "{placed:?}"
+    );
+    for n in 0..4 {
+        let said = footloose(&["ssh", &format!("root@node{n}"), "--", "hostname"]);
+        assert_eq!(said.trim(), format!("node{n}"));
+    }
+    footloose(&["delete"]);
+    assert_eq!(members.placements(), Vec::<(String, String)>::new());
 }

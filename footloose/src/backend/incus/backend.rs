@@ -112,15 +112,14 @@ impl Backend for IncusBackend {
 
     async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
         let alias = images::alias(&plan.image);
-        let request = instances::create_request(plan, alias, &self.default_network, &self.pool)
-            .map_err(|e| {
-                Error::from(BackendError::Engine {
-                    engine: ENGINE.to_owned(),
-                    action: format!("creating instance {}", plan.name),
-                    kind: EngineFailure::Other,
-                    message: e.to_string(),
-                })
-            })?;
+        let request = instances::create_request(plan, alias, &self.pool).map_err(|e| {
+            Error::from(BackendError::Engine {
+                engine: ENGINE.to_owned(),
+                action: format!("creating instance {}", plan.name),
+                kind: EngineFailure::Other,
+                message: e.to_string(),
+            })
+        })?;
         self.make_volumes(plan).await?;
         let action = format!("creating instance {}", plan.name);
         match self

@@ -188,7 +188,15 @@ impl Client {
     /// Waits until the operation at `path` ends; its metadata, or its
     /// error as a refusal.
     async fn wait(&self, path: &str) -> Result<Value, ApiError> {
-        let request = self.request(Method::GET, &format!("{path}/wait?timeout=-1"), empty());
+        // A clustered daemon names the operation with its project
+        // (`/1.0/operations/ID?project=default`).
+        let (operation, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut wait = format!("{operation}/wait?timeout=-1");
+        if !query.is_empty() && self.project.is_none() {
+            wait.push('&');
+            wait.push_str(query);
+        }
+        let request = self.request(Method::GET, &wait, empty());
         let answer = Box::pin(self.send(request)).await?;
         let operation: Operation = serde_json::from_value(answer)
             .map_err(|e| ApiError::Transport(format!("unreadable operation {path}: {e}")))?;

@@ -184,12 +184,10 @@ pub(super) enum PlanError {
 }
 
 /// The create request (`POST /1.0/instances`) for `plan`, its image known
-/// to Incus as `alias`, on `network` (the default profile's network when
-/// the plan names none) and `pool`.
+/// to Incus as `alias`, its volumes in `pool`.
 pub(super) fn create_request(
     plan: &ContainerPlan,
     alias: &str,
-    default_network: &str,
     pool: &str,
 ) -> Result<Value, PlanError> {
     let mut config = Map::new();
@@ -223,15 +221,19 @@ pub(super) fn create_request(
         );
     }
     let mut devices = Map::new();
-    let network = plan.network.as_deref().unwrap_or(default_network);
-    devices.insert(
-        "eth0".to_owned(),
-        json!({"type": "nic", "name": "eth0", "network": network}),
-    );
+    // Without a network of its own, the machine keeps the profile's
+    // interface, whatever it is (a managed network, or a bridge of the
+    // host's).
+    if let Some(network) = plan.network.as_deref() {
+        devices.insert(
+            "eth0".to_owned(),
+            json!({"type": "nic", "name": "eth0", "network": super::networks::incus_name(network)}),
+        );
+    }
     for (index, extra) in plan.extra_networks.iter().enumerate() {
         devices.insert(
             format!("eth{}", index + 1),
-            json!({"type": "nic", "name": format!("eth{}", index + 1), "network": extra}),
+            json!({"type": "nic", "name": format!("eth{}", index + 1), "network": super::networks::incus_name(extra)}),
         );
     }
     for port in &plan.ports {
@@ -416,7 +418,7 @@ mod tests {
 
     #[test]
     fn a_plan_becomes_an_instance_with_keys_environment_and_a_proxy_for_each_port() {
-        let request = create_request(&plan(), "footloose/debian12", "incusbr0", "default").unwrap();
+        let request = create_request(&plan(), "footloose/debian12", "default").unwrap();
         assert_eq!(request["source"]["alias"], "footloose/debian12");
         assert_eq!(request["config"]["user.footloose.cluster"], "demo");
         assert_eq!(request["config"]["environment.FOOTLOOSE_USER_MANAGER"], "1");
@@ -424,7 +426,8 @@ mod tests {
             request["config"]["raw.lxc"],
             format!("{RAW_LXC}\nlxc.signal.halt = SIGRTMIN+3")
         );
-        assert_eq!(request["devices"]["eth0"]["network"], "incusbr0");
+        // The profile's interface: no network of the machine's own.
+        assert!(request["devices"].get("eth0").is_none());
         assert_eq!(
             request["devices"]["port-tcp-22"]["listen"],
             "tcp:127.0.0.1:40022"
@@ -446,14 +449,14 @@ mod tests {
     fn what_incus_cannot_hold_is_refused_with_the_reason() {
         let mut unpicked = plan();
         unpicked.ports[0].host_port = None;
-        let err = create_request(&unpicked, "x", "incusbr0", "default").unwrap_err();
+        let err = create_request(&unpicked, "x", "default").unwrap_err();
         assert!(
             err.to_string().starts_with("port 22/tcp has no host port"),
             "{err}"
         );
         let mut multiline = plan();
         multiline.env.push("KEY=a\nb".to_owned());
-        let err = create_request(&multiline, "x", "incusbr0", "default").unwrap_err();
+        let err = create_request(&multiline, "x", "default").unwrap_err();
         assert!(err.to_string().contains("KEY"), "{err}");
     }
 }

@@ -122,10 +122,13 @@ async fn defaults(client: &Client) -> std::result::Result<(String, String), Setu
             .filter(|d| d.get("type").map(String::as_str) == Some(kind))
             .find_map(|d| d.get(key).cloned())
     };
-    let network = device("nic", "network").ok_or_else(|| SetupError::Profile {
-        project: project.clone(),
-        what: "network interface on a managed network",
-    })?;
+    // A managed network, or a bridge of the host's (`parent`).
+    let network = device("nic", "network")
+        .or_else(|| device("nic", "parent"))
+        .ok_or_else(|| SetupError::Profile {
+            project: project.clone(),
+            what: "network interface",
+        })?;
     let pool = device("disk", "pool").ok_or(SetupError::Profile {
         project,
         what: "root disk",

@@ -24,6 +24,10 @@ const INSPECT_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a readiness attempt waits for the tcp connection: a booting
 /// machine refuses at once, an unrouted address drops the packets.
+/// How long a running machine may be without an address to reach ssh on
+/// before that is final.
+const ADDRESS_GRACE: Duration = Duration::from_secs(20);
+
 const ATTEMPT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Polls the machine over ssh until `systemctl is-system-running --wait`
@@ -43,6 +47,7 @@ pub(crate) async fn wait_ready(
     let mut info = join_route(engine, name, running(engine, name).await?).await?;
     let mut inspected = Instant::now();
     let mut unanswered = Unanswered::default();
+    let mut waited_for_address: Option<Instant> = None;
     loop {
         attempts += 1;
         // The engine is asked again only now and then: a machine that
@@ -53,6 +58,18 @@ pub(crate) async fn wait_ready(
             inspected = Instant::now();
         }
         let Some(addr) = info.ssh_endpoint(engine.route()) else {
+            // An engine whose machines get their address from a DHCP
+            // client inside them (Incus) reports none for the first
+            // moments of the boot: look again, for a while.
+            let waited = waited_for_address
+                .get_or_insert_with(Instant::now)
+                .elapsed();
+            if waited < ADDRESS_GRACE && Instant::now() < deadline.at {
+                tokio::time::sleep(INSPECT_EVERY / 4).await;
+                info = running(engine, name).await?;
+                inspected = Instant::now();
+                continue;
+            }
             return Err(not_ready(
                 engine,
                 name,
