@@ -3,8 +3,10 @@
 //! suite (the CLI walk with names on a footloose network, the test
 //! framework, reboots and exactly-once commands, sandboxed units); a
 //! user's crate, unchanged, under `cargo test` and `cargo nextest run`
-//! (the Ansible role example), leaving nothing; and `resources:` seen from
-//! inside the machine and on the host's side of its cgroup.
+//! (the Ansible role example), leaving nothing; `resources:` seen from
+//! inside the machine and on the host's side of its cgroup; and a cluster
+//! spread by Incus over the two members of an Incus cluster, reached over
+//! https as the `incus` client's remote.
 //!
 //! The tests take turns: each brings up machines on a host of two cores.
 
@@ -150,7 +152,9 @@ fn resources_are_incus_limits_seen_inside_the_machine() {
 /// stopped (and everything of it removed) on drop.
 struct IncusCluster {
     name: String,
-    socket: String,
+    /// An `incus` client configuration whose default remote is the
+    /// cluster, over https with a client certificate it trusts.
+    client: String,
     dir: String,
 }
 
@@ -164,7 +168,7 @@ impl IncusCluster {
             .expect("bash runs");
         let mut cluster = IncusCluster {
             name: name.to_owned(),
-            socket: String::new(),
+            client: String::new(),
             dir: String::new(),
         };
         assert!(
@@ -173,13 +177,14 @@ impl IncusCluster {
             output_text(&out)
         );
         let env = String::from_utf8_lossy(&out.stdout).into_owned();
-        let socket = env
-            .lines()
-            .find_map(|l| l.strip_prefix("SOCKET="))
-            .expect("the script prints SOCKET=")
-            .to_owned();
-        cluster.dir = socket.trim_end_matches("/unix.socket").to_owned();
-        cluster.socket = socket;
+        let value = |key: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("the script prints {key}=:\n{env}"))
+                .to_owned()
+        };
+        cluster.dir = value("SOCKET").trim_end_matches("/unix.socket").to_owned();
+        cluster.client = value("INCUS_CONF");
         cluster
     }
 
@@ -210,7 +215,7 @@ impl Drop for IncusCluster {
 }
 
 #[test]
-fn a_cluster_of_four_machines_runs_on_a_two_member_incus_cluster() {
+fn a_cluster_of_four_machines_runs_on_a_two_member_incus_cluster_over_https() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     require_incus();
     // The image is copied from the host's daemon.
@@ -224,11 +229,12 @@ fn a_cluster_of_four_machines_runs_on_a_two_member_incus_cluster() {
     let subnet = 20 + std::process::id() % 200;
     let members = IncusCluster::start(&format!("t{}", std::process::id() % 100_000), subnet);
     let dir = tempfile::tempdir().unwrap();
-    // No published ports: each machine is reached at its own address,
-    // behind the member it landed on (the host routes to both).
+    // The usual config, port 22 published: on a cluster each machine is
+    // reached at its own address, behind the member it landed on (the
+    // host routes to both).
     std::fs::write(
         dir.path().join("footloose.yaml"),
-        "cluster:\n  name: spread\n  privateKey: cluster-key\nmachines:\n- count: 4\n  spec:\n    image: footloose/debian12\n    name: node%d\n",
+        "cluster:\n  name: spread\n  privateKey: cluster-key\nmachines:\n- count: 4\n  spec:\n    image: footloose/debian12\n    name: node%d\n    portMappings:\n    - containerPort: 22\n",
     )
     .unwrap();
     let cli = footloose_tests::footloose_bin(env!("CARGO_BIN_EXE_smoke"));
@@ -237,7 +243,9 @@ fn a_cluster_of_four_machines_runs_on_a_two_member_incus_cluster() {
             .args(args)
             .current_dir(dir.path())
             .env("FOOTLOOSE_BACKEND", "incus")
-            .env("INCUS_SOCKET", &members.socket)
+            // The cluster as a team reaches it: a remote of the incus
+            // client's configuration, over https.
+            .env("INCUS_CONF", &members.client)
             .output()
             .expect("footloose runs");
         assert!(

@@ -33,7 +33,7 @@ pub(crate) async fn connect_at(kind: BackendKind, endpoint: &str) -> Result<Conn
         }
         BackendKind::Incus => {
             incus::connect_at(&incus::Endpoint {
-                socket: endpoint.trim_start_matches("unix://").into(),
+                address: incus::Address::Unix(endpoint.trim_start_matches("unix://").into()),
                 project: None,
             })
             .await

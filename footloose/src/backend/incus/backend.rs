@@ -27,6 +27,8 @@ pub(crate) struct IncusBackend {
     pub(super) default_network: String,
     /// The storage pool the default profile puts instances in.
     pub(super) pool: String,
+    /// The daemon is a member of a cluster: machines land on any member.
+    pub(super) clustered: bool,
 }
 
 impl IncusBackend {
@@ -112,14 +114,15 @@ impl Backend for IncusBackend {
 
     async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
         let alias = images::alias(&plan.image);
-        let request = instances::create_request(plan, alias, &self.pool).map_err(|e| {
-            Error::from(BackendError::Engine {
-                engine: ENGINE.to_owned(),
-                action: format!("creating instance {}", plan.name),
-                kind: EngineFailure::Other,
-                message: e.to_string(),
-            })
-        })?;
+        let request =
+            instances::create_request(plan, alias, &self.pool, self.clustered).map_err(|e| {
+                Error::from(BackendError::Engine {
+                    engine: ENGINE.to_owned(),
+                    action: format!("creating instance {}", plan.name),
+                    kind: EngineFailure::Other,
+                    message: e.to_string(),
+                })
+            })?;
         self.make_volumes(plan).await?;
         let action = format!("creating instance {}", plan.name);
         match self

@@ -81,10 +81,24 @@ struct Operation {
     metadata: Value,
 }
 
+/// How the daemon is reached.
+#[derive(Debug, Clone)]
+enum Transport {
+    /// Its unix socket.
+    Unix(PathBuf),
+    /// Its https address (`host:port`), as a remote of the client's
+    /// configuration (see `tls.rs`).
+    Https {
+        authority: String,
+        host: String,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+    },
+}
+
 /// A connection to one Incus daemon, in one project.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
-    socket: PathBuf,
+    transport: Transport,
     project: Option<String>,
 }
 
@@ -93,8 +107,37 @@ impl Client {
     /// (the daemon's default project when `None`).
     pub(crate) fn unix(socket: &Path, project: Option<String>) -> Client {
         Client {
-            socket: socket.to_owned(),
+            transport: Transport::Unix(socket.to_owned()),
             project,
+        }
+    }
+
+    /// A client of the daemon at `authority` (`host:port`) over https,
+    /// with the client configuration `tls`, working in `project`.
+    pub(crate) fn https(
+        authority: &str,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+        project: Option<String>,
+    ) -> Client {
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+            _ => authority,
+        };
+        Client {
+            transport: Transport::Https {
+                authority: authority.to_owned(),
+                host: host.trim_matches(['[', ']']).to_owned(),
+                tls,
+            },
+            project,
+        }
+    }
+
+    /// What the `Host` header says.
+    fn host_header(&self) -> &str {
+        match &self.transport {
+            Transport::Unix(_) => "incus",
+            Transport::Https { authority, .. } => authority,
         }
     }
 
@@ -104,21 +147,33 @@ impl Client {
         &self,
         request: Request<Body>,
     ) -> Result<Response<hyper::body::Incoming>, ApiError> {
-        let stream = tokio::net::UnixStream::connect(&self.socket)
-            .await
-            .map_err(|e| {
-                ApiError::Transport(format!("cannot connect to {}: {e}", self.socket.display()))
-            })?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| ApiError::Transport(crate::error::chain(&e)))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        sender
-            .send_request(request)
-            .await
-            .map_err(|e| ApiError::Transport(crate::error::chain(&e)))
+        match &self.transport {
+            Transport::Unix(socket) => {
+                let stream = tokio::net::UnixStream::connect(socket).await.map_err(|e| {
+                    ApiError::Transport(format!("cannot connect to {}: {e}", socket.display()))
+                })?;
+                send_over(stream, request).await
+            }
+            Transport::Https {
+                authority,
+                host,
+                tls,
+            } => {
+                let cannot = |e: &dyn std::fmt::Display| {
+                    ApiError::Transport(format!("cannot connect to https://{authority}: {e}"))
+                };
+                let stream = tokio::net::TcpStream::connect(authority.as_str())
+                    .await
+                    .map_err(|e| cannot(&e))?;
+                let name = rustls::pki_types::ServerName::try_from(host.clone())
+                    .map_err(|e| cannot(&e))?;
+                let stream = tokio_rustls::TlsConnector::from(tls.clone())
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| cannot(&e))?;
+                send_over(stream, request).await
+            }
+        }
     }
 
     /// The project requests are made in.
@@ -214,7 +269,7 @@ impl Client {
         Request::builder()
             .method(method)
             .uri(self.uri(path))
-            .header("host", "incus")
+            .header("host", self.host_header())
             .header("content-type", "application/json")
             .body(body)
             .expect("method, URI and header are valid")
@@ -315,7 +370,7 @@ impl Client {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(self.uri(&uri))
-            .header("host", "incus")
+            .header("host", self.host_header())
             .header("content-type", "application/octet-stream");
         for (name, value) in headers {
             request = request.header(*name, value);
@@ -395,7 +450,7 @@ impl Client {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(self.uri("/1.0/images"))
-            .header("host", "incus")
+            .header("host", self.host_header())
             .header("content-type", content_type);
         for (name, value) in headers {
             request = request.header(*name, value);
@@ -405,6 +460,26 @@ impl Client {
             .map_err(|e| ApiError::Transport(e.to_string()))?;
         self.send(request).await
     }
+}
+
+/// Sends `request` over `io`, a connection of its own.
+async fn send_over<IO>(
+    io: IO,
+    request: Request<Body>,
+) -> Result<Response<hyper::body::Incoming>, ApiError>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| ApiError::Transport(crate::error::chain(&e)))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    sender
+        .send_request(request)
+        .await
+        .map_err(|e| ApiError::Transport(crate::error::chain(&e)))
 }
 
 fn full(bytes: Bytes) -> Body {

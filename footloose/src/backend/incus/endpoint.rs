@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::tls::Credentials;
 use crate::settings::EngineSettings;
 
 /// The sockets Incus's packages listen on, in the order the client tries
@@ -19,16 +20,34 @@ const SOCKETS: [&str; 2] = ["/var/lib/incus/unix.socket", "/run/incus/unix.socke
 /// Where the chosen daemon is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Endpoint {
-    /// The daemon's unix socket.
-    pub(crate) socket: PathBuf,
+    /// How it is reached.
+    pub(crate) address: Address,
     /// The project, `None` for the daemon's default.
     pub(crate) project: Option<String>,
 }
 
+/// How a daemon is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Address {
+    /// Its unix socket.
+    Unix(PathBuf),
+    /// Its https address (`host:port`), with the client's certificates.
+    Https {
+        /// `host:port`.
+        authority: String,
+        /// The certificates.
+        credentials: Credentials,
+    },
+}
+
 impl Endpoint {
-    /// The endpoint as written in messages: `unix:///var/lib/incus/unix.socket`.
+    /// The endpoint as written in messages: `unix:///var/lib/incus/unix.socket`,
+    /// `https://10.0.0.5:8443`.
     pub(crate) fn url(&self) -> String {
-        format!("unix://{}", self.socket.display())
+        match &self.address {
+            Address::Unix(socket) => format!("unix://{}", socket.display()),
+            Address::Https { authority, .. } => format!("https://{authority}"),
+        }
     }
 }
 
@@ -53,10 +72,11 @@ pub(crate) enum EndpointError {
         /// The configuration file.
         path: PathBuf,
     },
-    /// The chosen remote is reached over https, which this footloose
-    /// does not do yet.
-    #[error("remote {remote:?} is at {addr}: this footloose reaches Incus on its local unix socket only (run footloose on a member of the cluster, or set INCUS_REMOTE=local)")]
-    RemoteOverHttps {
+    /// The chosen remote's address is neither a unix socket nor https.
+    #[error(
+        "remote {remote:?} is at {addr}: footloose reaches Incus at unix:// or https:// addresses"
+    )]
+    UnknownAddress {
         /// The remote.
         remote: String,
         /// Its address.
@@ -83,16 +103,13 @@ struct Remote {
 
 /// The endpoint `settings` choose.
 pub(crate) fn chosen(settings: &EngineSettings) -> Result<Endpoint, EndpointError> {
-    let config_path = settings
-        .incus_conf
-        .clone()
-        .or_else(|| {
-            settings
-                .home
-                .as_ref()
-                .map(|home| home.join(".config/incus"))
-        })
-        .map(|dir| dir.join("config.yml"));
+    let config_dir = settings.incus_conf.clone().or_else(|| {
+        settings
+            .home
+            .as_ref()
+            .map(|home| home.join(".config/incus"))
+    });
+    let config_path = config_dir.as_ref().map(|dir| dir.join("config.yml"));
     let config = match &config_path {
         Some(path) if path.exists() => read_config(path)?,
         _ => ClientConfig::default(),
@@ -102,35 +119,53 @@ pub(crate) fn chosen(settings: &EngineSettings) -> Result<Endpoint, EndpointErro
         (None, Some(remote)) => (remote.clone(), "the client's default-remote"),
         (None, None) => ("local".to_owned(), "the default"),
     };
-    let mut project = None;
-    if remote != "local" {
-        let path = config_path.clone().unwrap_or_default();
-        let Some(found) = config.remotes.get(&remote) else {
-            return Err(EndpointError::UnknownRemote { remote, why, path });
-        };
-        match found.addr.strip_prefix("unix://") {
-            Some(socket) if !socket.is_empty() => {
-                return Ok(Endpoint {
-                    socket: PathBuf::from(socket),
-                    project: settings.incus_project.clone().or(found.project.clone()),
-                })
-            }
-            Some(_) => {}
-            None => {
-                return Err(EndpointError::RemoteOverHttps {
-                    remote,
-                    addr: found.addr.clone(),
-                })
-            }
+    let local = || Address::Unix(local_socket(settings, |path| path.exists()));
+    let Some(found) = config.remotes.get(&remote) else {
+        if remote == "local" {
+            return Ok(Endpoint {
+                address: local(),
+                project: settings.incus_project.clone(),
+            });
         }
-        project = found.project.clone();
-    } else if let Some(local) = config.remotes.get("local") {
-        project = local.project.clone();
+        let path = config_path.unwrap_or_default();
+        return Err(EndpointError::UnknownRemote { remote, why, path });
+    };
+    let project = settings.incus_project.clone().or(found.project.clone());
+    let address = if let Some(authority) = found.addr.strip_prefix("https://") {
+        let dir = config_dir.unwrap_or_default();
+        let server_cert = dir.join("servercerts").join(format!("{remote}.crt"));
+        Address::Https {
+            authority: with_port(authority.trim_end_matches('/')),
+            credentials: Credentials {
+                client_cert: dir.join("client.crt"),
+                client_key: dir.join("client.key"),
+                server_cert: server_cert.exists().then_some(server_cert),
+            },
+        }
+    } else if let Some(socket) = found.addr.strip_prefix("unix://") {
+        match socket {
+            "" => local(),
+            socket => Address::Unix(PathBuf::from(socket)),
+        }
+    } else {
+        return Err(EndpointError::UnknownAddress {
+            remote,
+            addr: found.addr.clone(),
+        });
+    };
+    Ok(Endpoint { address, project })
+}
+
+/// `host:port`, Incus's port 8443 when `authority` names none.
+fn with_port(authority: &str) -> String {
+    let has_port = authority.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.ends_with(':') && port.chars().all(|c| c.is_ascii_digit())
+    });
+    if has_port && !authority.ends_with(']') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:8443")
     }
-    Ok(Endpoint {
-        socket: local_socket(settings, |path| path.exists()),
-        project: settings.incus_project.clone().or(project),
-    })
 }
 
 /// The local daemon's socket: `INCUS_SOCKET`, `INCUS_DIR/unix.socket`,
@@ -185,7 +220,7 @@ mod tests {
             home.path(),
         ))
         .unwrap();
-        assert_eq!(chosen.socket, PathBuf::from("/tmp/x.sock"));
+        assert_eq!(chosen.address, Address::Unix(PathBuf::from("/tmp/x.sock")));
         assert_eq!(chosen.project.as_deref(), Some("ci"));
         let by_dir = chosen_socket(&[("INCUS_DIR", "/srv/incus")], home.path());
         assert_eq!(by_dir, PathBuf::from("/srv/incus/unix.socket"));
@@ -206,10 +241,15 @@ mod tests {
         )
         .unwrap();
         let team = chosen(&settings(&[], home.path())).unwrap();
-        assert_eq!(team.socket, PathBuf::from("/run/team.sock"));
+        assert_eq!(team.address, Address::Unix(PathBuf::from("/run/team.sock")));
         assert_eq!(team.project.as_deref(), Some("suites"));
-        let err = chosen(&settings(&[("INCUS_REMOTE", "fleet")], home.path())).unwrap_err();
-        assert!(err.to_string().contains("https://10.0.0.5:8443"), "{err}");
+        let fleet = chosen(&settings(&[("INCUS_REMOTE", "fleet")], home.path())).unwrap();
+        assert_eq!(fleet.url(), "https://10.0.0.5:8443");
+        let Address::Https { credentials, .. } = &fleet.address else {
+            panic!("{fleet:?}")
+        };
+        assert_eq!(credentials.client_cert, dir.join("client.crt"));
+        assert_eq!(credentials.server_cert, None, "none stored");
         let err = chosen(&settings(&[("INCUS_REMOTE", "nope")], home.path())).unwrap_err();
         assert!(
             err.to_string()

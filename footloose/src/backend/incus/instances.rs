@@ -185,10 +185,14 @@ pub(super) enum PlanError {
 
 /// The create request (`POST /1.0/instances`) for `plan`, its image known
 /// to Incus as `alias`, its volumes in `pool`.
+/// On a clustered daemon (`clustered`), sshd's port is never proxied: a
+/// proxy listens on the member that holds the machine, which is not where
+/// footloose runs; the machine is reached at its address.
 pub(super) fn create_request(
     plan: &ContainerPlan,
     alias: &str,
     pool: &str,
+    clustered: bool,
 ) -> Result<Value, PlanError> {
     let mut config = Map::new();
     for (key, value) in keys::config(&plan.labels) {
@@ -237,6 +241,12 @@ pub(super) fn create_request(
         );
     }
     for port in &plan.ports {
+        // sshd's port, left to the engine to pick (an engine footloose
+        // does not run beside): the machine is reached at its address.
+        let ssh = port.container_port == 22 && port.protocol == "tcp";
+        if ssh && (port.host_port.is_none() || clustered) {
+            continue;
+        }
         let host = port.host_port.ok_or_else(|| PlanError::NoHostPort {
             port: port.container_port,
             protocol: port.protocol.clone(),
@@ -418,7 +428,7 @@ mod tests {
 
     #[test]
     fn a_plan_becomes_an_instance_with_keys_environment_and_a_proxy_for_each_port() {
-        let request = create_request(&plan(), "footloose/debian12", "default").unwrap();
+        let request = create_request(&plan(), "footloose/debian12", "default", false).unwrap();
         assert_eq!(request["source"]["alias"], "footloose/debian12");
         assert_eq!(request["config"]["user.footloose.cluster"], "demo");
         assert_eq!(request["config"]["environment.FOOTLOOSE_USER_MANAGER"], "1");
@@ -449,14 +459,20 @@ mod tests {
     fn what_incus_cannot_hold_is_refused_with_the_reason() {
         let mut unpicked = plan();
         unpicked.ports[0].host_port = None;
-        let err = create_request(&unpicked, "x", "default").unwrap_err();
+        unpicked.ports[0].container_port = 80;
+        let err = create_request(&unpicked, "x", "default", false).unwrap_err();
         assert!(
-            err.to_string().starts_with("port 22/tcp has no host port"),
+            err.to_string().starts_with("port 80/tcp has no host port"),
             "{err}"
         );
+        // sshd's, on an engine footloose does not run beside: the machine
+        // is reached at its address.
+        unpicked.ports[0].container_port = 22;
+        let request = create_request(&unpicked, "x", "default", false).unwrap();
+        assert!(request["devices"].get("port-tcp-22").is_none());
         let mut multiline = plan();
         multiline.env.push("KEY=a\nb".to_owned());
-        let err = create_request(&multiline, "x", "default").unwrap_err();
+        let err = create_request(&multiline, "x", "default", false).unwrap_err();
         assert!(err.to_string().contains("KEY"), "{err}");
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! - `endpoint.rs`, `open.rs`: which daemon and project (the `incus`
 //!   client's variables and configuration), and connecting to it;
-//! - `client.rs`: the REST client (the unix socket, operations awaited);
+//! - `client.rs`, `tls.rs`: the REST client (the unix socket, or https
+//!   with the `incus` client's certificates; operations awaited);
 //! - `instances.rs`: footloose's container plan as an instance, and back;
 //! - `keys.rs`: labels as `user.*` config keys;
 //! - `refusal.rs`: Incus's refusals as footloose's engine errors;
@@ -25,6 +26,7 @@ mod keys;
 mod networks;
 mod open;
 mod refusal;
+mod tls;
 
-pub(crate) use endpoint::Endpoint;
+pub(crate) use endpoint::{Address, Endpoint};
 pub(crate) use open::{connect, connect_at};

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::backend::IncusBackend;
 use super::client::{ApiError, Client};
-use super::endpoint::{self, Endpoint};
+use super::endpoint::{self, Address, Endpoint};
 use crate::backend::error::{BackendError, ConnectError, ConnectErrorKind};
 use crate::backend::seam::Connection;
 use crate::error::{Error, Result};
@@ -31,6 +31,8 @@ struct Server {
 struct ServerEnvironment {
     #[serde(default)]
     server_version: String,
+    #[serde(default)]
+    server_clustered: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,7 +64,43 @@ pub(crate) async fn connect(settings: &EngineSettings) -> Result<Connection> {
 /// Connects to the daemon at `endpoint`.
 pub(crate) async fn connect_at(endpoint: &Endpoint) -> Result<Connection> {
     let url = endpoint.url();
-    let client = Client::unix(&endpoint.socket, endpoint.project.clone());
+    let (client, address) = match &endpoint.address {
+        Address::Unix(socket) => (
+            Client::unix(socket, endpoint.project.clone()),
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ),
+        Address::Https {
+            authority,
+            credentials,
+        } => {
+            let tls = super::tls::client_config(credentials).map_err(|cause| {
+                unreachable(
+                    &url,
+                    ConnectError::with_hint(ConnectErrorKind::Context, cause, HINT),
+                )
+            })?;
+            // Published ports without an address are on the remote's host.
+            let address = tokio::net::lookup_host(authority.as_str())
+                .await
+                .ok()
+                .and_then(|mut found| found.next())
+                .map(|found| found.ip())
+                .ok_or_else(|| {
+                    unreachable(
+                        &url,
+                        ConnectError::with_hint(
+                            ConnectErrorKind::Address,
+                            std::io::Error::other(format!("{authority} does not resolve")),
+                            HINT,
+                        ),
+                    )
+                })?;
+            (
+                Client::https(authority, tls, endpoint.project.clone()),
+                address,
+            )
+        }
+    };
     let server: Server = client.get("/1.0").await.map_err(|cause| {
         unreachable(
             &url,
@@ -102,11 +140,12 @@ pub(crate) async fn connect_at(endpoint: &Endpoint) -> Result<Connection> {
         facts,
         default_network,
         pool,
+        clustered: server.environment.server_clustered,
     };
     Ok(Connection {
         backend: Arc::new(backend),
         endpoint: url,
-        address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        address,
         link: None,
     })
 }
