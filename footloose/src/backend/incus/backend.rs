@@ -298,7 +298,7 @@ impl Backend for IncusBackend {
         #[derive(Deserialize)]
         struct Volume {
             name: String,
-            #[serde(default)]
+            #[serde(default, deserialize_with = "super::instances::nullable")]
             config: HashMap<String, String>,
         }
         let path = format!(

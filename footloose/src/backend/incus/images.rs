@@ -49,7 +49,7 @@ struct Alias {
 #[derive(Debug, Deserialize)]
 struct Image {
     fingerprint: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::instances::nullable")]
     properties: HashMap<String, String>,
 }
 

@@ -37,17 +37,27 @@ const NEVER: &str = "0001-01-01T00:00:00Z";
 /// documentation).
 pub(super) const RAW_LXC: &str = "lxc.mount.auto = sys:ro";
 
+/// Reads `null` as the type's default: Incus writes `null` for an empty
+/// map or an absent state (an instance being created or deleted).
+pub(super) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// An instance as `GET /1.0/instances?recursion=2` reports it.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(super) struct Instance {
     pub(super) name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) config: HashMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) expanded_devices: HashMap<String, HashMap<String, String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) last_used_at: String,
     #[serde(default)]
     pub(super) state: Option<State>,
@@ -63,7 +73,7 @@ pub(super) struct State {
 /// One network interface inside an instance.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(super) struct Nic {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) addresses: Vec<Address>,
 }
 
@@ -372,6 +382,18 @@ mod tests {
                 protocol: "tcp".to_owned()
             }]
         );
+    }
+
+    #[test]
+    fn an_instance_half_made_or_half_gone_reads_with_nulls_as_empty() {
+        let half = instance(json!({"name": "a", "status": "Stopped", "config": null,
+            "expanded_devices": null, "state": null, "last_used_at": null}));
+        assert!(half.info().labels.is_empty());
+        let listing: Vec<Instance> = serde_json::from_value(json!([
+            {"name": "a", "config": null}, {"name": "b", "state": {"network": null}}
+        ]))
+        .unwrap();
+        assert_eq!(listing.len(), 2);
     }
 
     #[test]

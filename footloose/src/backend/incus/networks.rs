@@ -32,7 +32,7 @@ struct Network {
     name: String,
     #[serde(default)]
     managed: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::instances::nullable")]
     config: HashMap<String, String>,
 }
 
@@ -264,7 +264,7 @@ async fn edit_names(
 pub(super) async fn attach(client: &Client, network: &str, container: &str) -> Result<()> {
     #[derive(Deserialize)]
     struct Devices {
-        #[serde(default)]
+        #[serde(default, deserialize_with = "super::instances::nullable")]
         devices: HashMap<String, HashMap<String, String>>,
     }
     let action = format!("attaching instance {container} to network {network}");

@@ -37,7 +37,7 @@ struct ServerEnvironment {
 
 #[derive(Debug, Deserialize)]
 struct Profile {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::instances::nullable")]
     devices: HashMap<String, HashMap<String, String>>,
 }
 
