@@ -11,9 +11,11 @@ use crate::reach::{Reach, Route};
 use crate::settings::EngineSettings;
 
 impl Engine {
-    /// Connects as the `docker` CLI would (`DOCKER_HOST`, else the current
-    /// Docker context, else the local socket), agrees on an API version
-    /// and reads the host's facts.
+    /// Connects to the engine of the backend `FOOTLOOSE_BACKEND` names
+    /// (Docker when unset), found as its own client would find it (for
+    /// Docker: `DOCKER_HOST`, else the current Docker context, else the
+    /// local socket; for Incus: the `incus` client's variables and
+    /// remotes), and reads the host's facts.
     ///
     /// ```no_run
     /// # async fn demo() -> footloose::Result<()> {

@@ -22,12 +22,12 @@ use crate::Machine;
 /// How often the engine is asked whether a booting machine still runs.
 const INSPECT_EVERY: Duration = Duration::from_secs(1);
 
-/// How long a readiness attempt waits for the tcp connection: a booting
-/// machine refuses at once, an unrouted address drops the packets.
 /// How long a running machine may be without an address to reach ssh on
 /// before that is final.
 const ADDRESS_GRACE: Duration = Duration::from_secs(20);
 
+/// How long a readiness attempt waits for the tcp connection: a booting
+/// machine refuses at once, an unrouted address drops the packets.
 const ATTEMPT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Polls the machine over ssh until `systemctl is-system-running --wait`
