@@ -367,24 +367,50 @@ impl Client {
         content: Bytes,
     ) -> Result<(), ApiError> {
         let uri = format!("/1.0/instances/{instance}/files?path={}", encode(path));
-        let mut request = Request::builder()
-            .method(Method::POST)
-            .uri(self.uri(&uri))
-            .header("host", self.host_header())
-            .header("content-type", "application/octet-stream");
-        for (name, value) in headers {
-            request = request.header(*name, value);
+        let mut attempt = 0;
+        loop {
+            let mut request = Request::builder()
+                .method(Method::POST)
+                .uri(self.uri(&uri))
+                .header("host", self.host_header())
+                .header("content-type", "application/octet-stream");
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
+            let request = request
+                .body(full(content.clone()))
+                .map_err(|e| ApiError::Transport(e.to_string()))?;
+            match self.send(request).await {
+                Err(e) if file_helper_lost(&e) && attempt < FILE_HELPER_TRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(FILE_HELPER_WAIT * attempt).await;
+                }
+                answer => return answer.map(drop),
+            }
         }
-        let request = request
-            .body(full(content))
-            .map_err(|e| ApiError::Transport(e.to_string()))?;
-        self.send(request).await.map(drop)
     }
 
     /// Reads a path of an instance: its bytes and Incus's headers about it
     /// (type, mode, uid, gid), `None` when there is no such path. A
     /// directory comes as its JSON list of entries.
     pub(crate) async fn pull_file(
+        &self,
+        instance: &str,
+        path: &str,
+    ) -> Result<Option<(Bytes, hyper::HeaderMap)>, ApiError> {
+        let mut attempt = 0;
+        loop {
+            match self.pull_file_once(instance, path).await {
+                Err(e) if file_helper_lost(&e) && attempt < FILE_HELPER_TRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(FILE_HELPER_WAIT * attempt).await;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
+    async fn pull_file_once(
         &self,
         instance: &str,
         path: &str,
@@ -462,6 +488,21 @@ impl Client {
     }
 }
 
+/// How often, and how far apart (growing), a file request is tried again
+/// when Incus lost its file helper.
+const FILE_HELPER_TRIES: u32 = 8;
+const FILE_HELPER_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Incus reaches a stopped instance's files through a helper process
+/// (`forkfile`) it starts and shares between requests; under concurrent
+/// requests Incus 6.0 may hand one a helper that has just gone ("dial unix
+/// /proc/self/fd/N/forkfile.sock: connect: no such file or directory",
+/// seen in the bench). Nothing was written then: the request is tried
+/// again.
+fn file_helper_lost(e: &ApiError) -> bool {
+    e.to_string().contains("forkfile")
+}
+
 /// Sends `request` over `io`, a connection of its own.
 async fn send_over<IO>(
     io: IO,
@@ -527,6 +568,21 @@ mod tests {
     fn query_values_are_encoded_but_paths_stay_readable() {
         assert_eq!(encode("/etc/ssh/key file"), "/etc/ssh/key%20file");
         assert_eq!(encode("a&b=c"), "a%26b%3Dc");
+    }
+
+    #[test]
+    fn a_lost_file_helper_is_told_from_other_refusals() {
+        let lost = ApiError::Refused {
+            status: 500,
+            message: "dial unix /proc/self/fd/34/forkfile.sock: connect: no such file or directory"
+                .to_owned(),
+        };
+        assert!(file_helper_lost(&lost));
+        let missing = ApiError::Refused {
+            status: 404,
+            message: "no such file or directory".to_owned(),
+        };
+        assert!(!file_helper_lost(&missing));
     }
 
     #[test]
