@@ -1,5 +1,6 @@
 //! The baseline: what a shell script does with the `docker` CLI and
-//! OpenSSH (`baseline.sh` makes the machines).
+//! OpenSSH (`baseline.sh` makes the machines), or with the `incus` CLI
+//! (`baseline-incus.sh`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -157,4 +158,96 @@ pub fn scp(machine: &Machine, keys: &Keys, local: &Path, remote: &str, upload: b
         from,
         to,
     ]));
+}
+
+/// The Incus baseline script, next to this file.
+const INCUS_SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/bench/baseline-incus.sh"
+);
+
+/// Free ports on 127.0.0.1, as footloose picks them (the kernel's, let go
+/// just before the machines bind them).
+fn free_ports(count: usize) -> Vec<u16> {
+    let held: Vec<std::net::TcpListener> = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("no free port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+/// Creates `count` Incus instances named `<cluster>-node<i>` with the
+/// Incus baseline script (all at once, files pushed before the start, ssh
+/// through a proxy device polled per machine) and returns them once `ssh
+/// … true` answers on each, with the script's notes (pushes made again).
+pub fn incus_create(cluster: &str, count: usize, keys: &Keys) -> (Vec<Machine>, Vec<String>) {
+    let dir = keys.user_key.parent().unwrap().display().to_string();
+    let ports: Vec<String> = free_ports(count).iter().map(u16::to_string).collect();
+    let out = run(Command::new("sh")
+        .args([INCUS_SCRIPT, cluster, &dir])
+        .args(&ports));
+    // The script's notes (a push made again).
+    let notes: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    for note in &notes {
+        eprintln!("baseline-incus.sh: {note}");
+    }
+    let mut machines: Vec<Machine> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (name, port) = line.split_once(' ')?;
+            Some(Machine {
+                name: name.to_owned(),
+                port: port.trim().parse().ok()?,
+            })
+        })
+        .collect();
+    assert_eq!(
+        machines.len(),
+        count,
+        "the Incus baseline script made {machines:?}"
+    );
+    machines.sort_by(|a, b| a.name.cmp(&b.name));
+    (machines, notes)
+}
+
+/// `incus delete -f` of every machine at once, one command each (the
+/// `incus` CLI deletes the instances it is given one after another).
+pub fn incus_delete(machines: &[Machine]) {
+    let children: Vec<_> = machines
+        .iter()
+        .map(|m| {
+            Command::new("incus")
+                .args(["delete", "-f", &m.name])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("cannot run incus")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "incus delete failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Names of the Incus instances, or `None` when there is no Incus to ask.
+pub fn incus_instances() -> Option<Vec<String>> {
+    let out = Command::new("incus")
+        .args(["list", "--format", "csv", "--columns", "n"])
+        .output()
+        .ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    })
 }

@@ -1,8 +1,9 @@
 //! Where the CPU goes while machines are made: the whole host from
 //! `/proc/stat`, the machines from their cgroups' accounting, the engine's
 //! daemons from `/proc/PID/stat`, and the client (footloose in this process,
-//! or the baseline's `docker` and `ssh` children) from `getrusage`. The rest
-//! is shims, runc, proxies and the kernel's namespace and network set-up.
+//! or the baseline's `docker`/`incus` and `ssh` children) from `getrusage`.
+//! The rest is shims, runc, liblxc, proxies and the kernel's namespace and
+//! network set-up.
 
 use std::process::Command;
 
@@ -17,6 +18,7 @@ fn ticks_per_second() -> f64 {
 pub struct Snapshot {
     host: f64,
     daemons: f64,
+    incusd: f64,
     own: f64,
     children: f64,
 }
@@ -25,11 +27,21 @@ impl Snapshot {
     pub fn now() -> Snapshot {
         Snapshot {
             host: host_busy_seconds(),
-            daemons: daemon_seconds(),
+            daemons: daemon_seconds(&["dockerd", "containerd", "podman"]),
+            incusd: daemon_seconds(&["incusd"]),
             own: rusage_seconds(libc::RUSAGE_SELF),
             children: rusage_seconds(libc::RUSAGE_CHILDREN),
         }
     }
+}
+
+/// The engine whose daemons count.
+#[derive(Debug, Clone, Copy)]
+pub enum Daemons {
+    /// dockerd and containerd (and Podman's service).
+    Docker,
+    /// incusd, and its `forkproxy` children (the proxy devices).
+    Incus,
 }
 
 /// CPU-seconds spent between two snapshots, split by where.
@@ -50,6 +62,7 @@ impl Split {
         after: Snapshot,
         machines: f64,
         client_is_self: bool,
+        daemons: Daemons,
     ) -> Split {
         let client = if client_is_self {
             after.own - before.own
@@ -59,7 +72,10 @@ impl Split {
         Split {
             total: after.host - before.host,
             machines,
-            daemons: after.daemons - before.daemons,
+            daemons: match daemons {
+                Daemons::Docker => after.daemons - before.daemons,
+                Daemons::Incus => after.incusd - before.incusd,
+            },
             client,
         }
     }
@@ -92,8 +108,8 @@ fn host_busy_seconds() -> f64 {
     busy / ticks_per_second()
 }
 
-/// utime + stime of dockerd and containerd (and Podman's service).
-fn daemon_seconds() -> f64 {
+/// utime + stime of the processes whose command is one of `names`.
+fn daemon_seconds(names: &[&str]) -> f64 {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
@@ -101,7 +117,7 @@ fn daemon_seconds() -> f64 {
     for entry in entries.flatten() {
         let path = entry.path();
         let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        if !matches!(comm.trim(), "dockerd" | "containerd" | "podman") {
+        if !names.contains(&comm.trim()) {
             continue;
         }
         let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
@@ -170,4 +186,31 @@ fn container_seconds(id: &str) -> Option<f64> {
         }
     }
     None
+}
+
+/// CPU-seconds used so far inside the Incus instances `names` (their
+/// `lxc.payload.NAME` cgroups, cgroup v1 or v2).
+pub fn incus_machines_seconds(names: &[String]) -> f64 {
+    names
+        .iter()
+        .map(|name| {
+            let v1 = [
+                format!("/sys/fs/cgroup/cpuacct/lxc.payload.{name}/cpuacct.usage"),
+                format!("/sys/fs/cgroup/cpu,cpuacct/lxc.payload.{name}/cpuacct.usage"),
+            ];
+            for path in v1 {
+                if let Ok(text) = std::fs::read_to_string(path) {
+                    return text.trim().parse::<f64>().map_or(f64::NAN, |ns| ns / 1e9);
+                }
+            }
+            std::fs::read_to_string(format!("/sys/fs/cgroup/lxc.payload.{name}/cpu.stat"))
+                .ok()
+                .and_then(|text| {
+                    text.lines()
+                        .find_map(|l| l.strip_prefix("usage_usec "))
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                })
+                .map_or(f64::NAN, |us| us / 1e6)
+        })
+        .sum()
 }

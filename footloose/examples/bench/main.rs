@@ -3,6 +3,7 @@
 //! ```console
 //! cargo build --release -p footloose --features cli   # the CLI, for the `footloose ssh` figures
 //! cargo run --release -p footloose --features cli --example bench [-- --rounds N --exec-count N --copy-mb N --only create,ssh]
+//! cargo run --release -p footloose --features cli --example bench -- --rounds 3 --only incus
 //! ```
 //!
 //! Each figure alternates footloose and a baseline (the `docker` CLI plus
@@ -12,6 +13,12 @@
 //! machines are shared with other work, so read the ratios: absolute times
 //! drift, ratios hold. Everything made is labelled and removed; the run
 //! ends by checking the engine for leftovers.
+//!
+//! `incus` (run when named, or when an Incus daemon answers the `incus`
+//! CLI) makes 10 machines on Incus with footloose (`FOOTLOOSE_BACKEND=incus`)
+//! and with `baseline-incus.sh` (parallel `incus create`, `incus file push`,
+//! `incus start`, ssh polled through a proxy device), and the same 10 on
+//! Docker with footloose and `baseline.sh`, in the same rounds.
 
 mod baseline;
 mod cpu;
@@ -31,7 +38,8 @@ pub struct Settings {
     pub rounds: usize,
     pub exec_count: usize,
     pub copy_mb: usize,
-    /// Only these scenarios (`create`, `ssh`, `exec`, `copy`, `test`); all when empty.
+    /// Only these scenarios (`create`, `ssh`, `exec`, `copy`, `test`,
+    /// `incus`); all when empty (`incus` where Incus answers).
     pub only: Vec<String>,
 }
 
@@ -60,7 +68,7 @@ fn settings() -> Settings {
             ("--exec-count", Some(v)) => settings.exec_count = v,
             ("--copy-mb", Some(v)) => settings.copy_mb = v,
             _ => {
-                eprintln!("usage: bench [--rounds N] [--exec-count N] [--copy-mb N] [--only create,ssh,exec,copy,test]");
+                eprintln!("usage: bench [--rounds N] [--exec-count N] [--copy-mb N] [--only create,ssh,exec,copy,test,incus]");
                 std::process::exit(2);
             }
         }
@@ -89,14 +97,25 @@ fn main() {
         if settings.runs("test") {
             scenarios::per_test_overhead(&work, &settings, &mut report);
         }
+        if settings.only.iter().any(|s| s == "incus") {
+            scenarios::incus_against_docker(&work, &settings, &mut report);
+        } else if settings.only.is_empty() {
+            if baseline::incus_instances().is_some() {
+                scenarios::incus_against_docker(&work, &settings, &mut report);
+            } else {
+                println!("incus: skipped, no Incus daemon answers the incus CLI");
+            }
+        }
     }));
     work.remove_everything();
     std::thread::sleep(Duration::from_millis(500));
     let left = work.leftovers();
+    let left_on_incus = work.incus_leftovers();
     println!();
     report.print_targets();
     println!("leftover containers labelled by this bench: {left}");
-    if outcome.is_err() || left != 0 {
+    println!("leftover Incus instances named bench-*: {left_on_incus}");
+    if outcome.is_err() || left != 0 || left_on_incus != 0 {
         std::process::exit(1);
     }
 }

@@ -1,12 +1,13 @@
 //! The figures.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use footloose::engine::Engine;
 use footloose::testing::TestSpec;
-use footloose::{Cluster, ClusterBuilder, Config};
+use footloose::{Cluster, ClusterBuilder, Config, Settings as FlSettings};
 
 use crate::baseline;
 use crate::cpu;
@@ -18,7 +19,21 @@ pub struct Workspace {
     dir: tempfile::TempDir,
     pub keys: baseline::Keys,
     pub engine: Engine,
+    /// The Incus engine, once a scenario asked for it.
+    incus: OnceCell<Engine>,
     clusters: RefCell<Vec<String>>,
+}
+
+/// footloose's settings from this process's environment, with
+/// `FOOTLOOSE_BACKEND` set to `backend`.
+fn settings_on(backend: &'static str) -> FlSettings {
+    FlSettings::from_vars(|name| {
+        if name == footloose::settings::FOOTLOOSE_BACKEND {
+            Some(OsString::from(backend))
+        } else {
+            std::env::var_os(name)
+        }
+    })
 }
 
 impl Workspace {
@@ -33,6 +48,7 @@ impl Workspace {
             dir,
             keys,
             engine,
+            incus: OnceCell::new(),
             clusters: RefCell::new(Vec::new()),
         }
     }
@@ -55,6 +71,28 @@ impl Workspace {
             .persistent()
     }
 
+    /// A builder for machines on `backend` (`docker` or `incus`), whatever
+    /// `FOOTLOOSE_BACKEND` says.
+    pub fn builder_on(&self, backend: &'static str, name: &str, machines: u32) -> ClusterBuilder {
+        self.builder(name, machines).settings(settings_on(backend))
+    }
+
+    /// The Incus engine (`FOOTLOOSE_BACKEND=incus` with the environment's
+    /// `INCUS_*`), with `footloose/debian12` on it.
+    pub fn incus(&self) -> &Engine {
+        self.incus.get_or_init(|| {
+            let settings = settings_on("incus").engine;
+            let engine = footloose::runtime::block_on(Engine::connect_with(
+                footloose::config::Backend::Incus,
+                &settings,
+            ))
+            .unwrap_or_else(|e| panic!("the incus figures need an Incus daemon: {e}"));
+            footloose::runtime::block_on(footloose::image::ensure(&engine, "footloose/debian12"))
+                .expect("cannot make footloose/debian12 on Incus");
+            engine
+        })
+    }
+
     pub fn baseline_create(&self, cluster: &str, machines: usize) -> Vec<baseline::Machine> {
         baseline::create(cluster, machines, &self.keys, self.engine.facts())
     }
@@ -71,6 +109,33 @@ impl Workspace {
         footloose::testing::shared::remove_all();
         for name in self.clusters.borrow().iter() {
             let _ = footloose::runtime::block_on(footloose::delete(&self.engine, name));
+            if let Some(incus) = self.incus.get() {
+                let _ = footloose::runtime::block_on(footloose::delete(incus, name));
+            }
+        }
+        // The Incus baseline's instances, by name, should a script have
+        // died before labelling one.
+        if self.incus.get().is_some() {
+            let clusters = self.clusters.borrow();
+            for name in baseline::incus_instances().unwrap_or_default() {
+                if clusters.iter().any(|c| name.starts_with(&format!("{c}-"))) {
+                    // What fails here shows in the leftover count.
+                    let _ = std::process::Command::new("incus")
+                        .args(["delete", "-f", &name])
+                        .output();
+                }
+            }
+        }
+    }
+
+    /// Incus instances whose name starts with `bench-` (footloose's are
+    /// `<cluster>-<hostname>`, the baseline's `<cluster>-node<i>`): none
+    /// counted where there is no Incus, unless a scenario used it.
+    pub fn incus_leftovers(&self) -> usize {
+        match baseline::incus_instances() {
+            Some(names) => names.iter().filter(|n| n.starts_with("bench-")).count(),
+            None if self.incus.get().is_some() => usize::MAX,
+            None => 0,
         }
     }
 
@@ -140,7 +205,10 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
                     .map(|m| m.container_name().to_owned())
                     .collect();
                 let inside = cpu::machines_seconds(&names);
-                fl_cpu.push(cpu::Split::between(before, after, inside, true), machines);
+                fl_cpu.push(
+                    cpu::Split::between(before, after, inside, true, cpu::Daemons::Docker),
+                    machines,
+                );
                 let (_, took) = timed(|| cluster.delete().unwrap());
                 fl_delete.push_duration(took);
             };
@@ -152,7 +220,10 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
                 bl_create.push_duration(took);
                 let names: Vec<String> = made.iter().map(|m| m.name.clone()).collect();
                 let inside = cpu::machines_seconds(&names);
-                bl_cpu.push(cpu::Split::between(before, after, inside, false), machines);
+                bl_cpu.push(
+                    cpu::Split::between(before, after, inside, false, cpu::Daemons::Docker),
+                    machines,
+                );
                 let (_, took) = timed(|| baseline::delete(&made));
                 bl_delete.push_duration(took);
             };
@@ -217,6 +288,260 @@ pub fn create_and_delete(work: &Workspace, settings: &Settings, report: &mut Rep
             );
         }
     }
+}
+
+/// The machines of one side of the Incus figure, made and removed.
+#[derive(Default)]
+struct Side {
+    create: Samples,
+    delete: Samples,
+    cpu: CpuSamples,
+    /// Why creates failed (footloose) or were helped (the script's pushes
+    /// made again): told below the figures. A failed create is removed and
+    /// made again, at most 3 times in a row, so that figures still come.
+    failures: Vec<String>,
+}
+
+impl Side {
+    /// The line that tells this side's failures, if any.
+    fn tell_failures(&self, what: &str) {
+        if let Some(first) = self.failures.first() {
+            println!(
+                "   {what}: {} time(s); the first: {first}",
+                self.failures.len()
+            );
+        }
+    }
+}
+
+/// create → ready and delete of `INCUS_MACHINES` machines on Incus:
+/// footloose (the library, `FOOTLOOSE_BACKEND=incus`) against
+/// `baseline-incus.sh`; and the same cluster on Docker, footloose against
+/// `baseline.sh`, measured in the same rounds so that the two engines are
+/// compared under the same load. The four sides take turns, each round
+/// starting one further.
+pub fn incus_against_docker(work: &Workspace, settings: &Settings, report: &mut Report) {
+    const MACHINES: u32 = 10;
+    work.incus();
+    let (mut fl_incus, mut raw_incus, mut fl_docker, mut raw_docker) = (
+        Side::default(),
+        Side::default(),
+        Side::default(),
+        Side::default(),
+    );
+    // Warm-up: page cache, the image's storage volume, key generation.
+    let (warm, ..) = create_again(work, "incus", 1, &mut fl_incus);
+    warm.delete().unwrap();
+    let warm_base = work.name("warm-incus-base");
+    let (made, notes) = baseline::incus_create(&warm_base, 1, &work.keys);
+    raw_incus.failures.extend(notes);
+    baseline::incus_delete(&made);
+    let (warm, ..) = create_again(work, "docker", 1, &mut fl_docker);
+    warm.delete().unwrap();
+
+    let footloose_side = |backend: &'static str, side: &mut Side| {
+        let (cluster, before, after, took) = create_again(work, backend, MACHINES, side);
+        side.create.push_duration(took);
+        let names: Vec<String> = cluster
+            .machines()
+            .iter()
+            .map(|m| m.container_name().to_owned())
+            .collect();
+        let (inside, daemons) = if backend == "incus" {
+            (cpu::incus_machines_seconds(&names), cpu::Daemons::Incus)
+        } else {
+            (cpu::machines_seconds(&names), cpu::Daemons::Docker)
+        };
+        side.cpu.push(
+            cpu::Split::between(before, after, inside, true, daemons),
+            MACHINES,
+        );
+        let (_, took) = timed(|| cluster.delete().unwrap());
+        side.delete.push_duration(took);
+    };
+    let raw_side = |backend: &'static str, side: &mut Side| {
+        let name = work.name(&format!("{}{MACHINES}-base", &backend[..1]));
+        let before = cpu::Snapshot::now();
+        let ((made, notes), took) = timed(|| {
+            if backend == "incus" {
+                baseline::incus_create(&name, MACHINES as usize, &work.keys)
+            } else {
+                (work.baseline_create(&name, MACHINES as usize), Vec::new())
+            }
+        });
+        let after = cpu::Snapshot::now();
+        side.failures.extend(notes);
+        side.create.push_duration(took);
+        let names: Vec<String> = made.iter().map(|m| m.name.clone()).collect();
+        let (inside, daemons) = if backend == "incus" {
+            (cpu::incus_machines_seconds(&names), cpu::Daemons::Incus)
+        } else {
+            (cpu::machines_seconds(&names), cpu::Daemons::Docker)
+        };
+        side.cpu.push(
+            cpu::Split::between(before, after, inside, false, daemons),
+            MACHINES,
+        );
+        let (_, took) = timed(|| {
+            if backend == "incus" {
+                baseline::incus_delete(&made)
+            } else {
+                baseline::delete(&made)
+            }
+        });
+        side.delete.push_duration(took);
+    };
+    for round in 0..settings.rounds {
+        for turn in 0..4 {
+            match (round + turn) % 4 {
+                0 => footloose_side("incus", &mut fl_incus),
+                1 => raw_side("incus", &mut raw_incus),
+                2 => footloose_side("docker", &mut fl_docker),
+                _ => raw_side("docker", &mut raw_docker),
+            }
+        }
+    }
+
+    println!("-- Incus: footloose vs baseline-incus.sh, {MACHINES} machines");
+    report.row(
+        "incus create 10 -> ready",
+        "ms",
+        &fl_incus.create,
+        &raw_incus.create,
+        None,
+    );
+    report.row(
+        "incus delete 10",
+        "ms",
+        &fl_incus.delete,
+        &raw_incus.delete,
+        None,
+    );
+    fl_incus.tell_failures("footloose create failed, removed and made again");
+    raw_incus.tell_failures("the script pushed files again");
+    cpu_rows(
+        report,
+        "incus CPU/machine (c10)",
+        &fl_incus.cpu,
+        &raw_incus.cpu,
+        "incusd + forkproxy",
+    );
+    println!("-- Docker, same rounds: footloose vs baseline.sh");
+    report.row(
+        "docker create 10 -> ready",
+        "ms",
+        &fl_docker.create,
+        &raw_docker.create,
+        None,
+    );
+    report.row(
+        "docker delete 10",
+        "ms",
+        &fl_docker.delete,
+        &raw_docker.delete,
+        None,
+    );
+    cpu_rows(
+        report,
+        "docker CPU/machine (c10)",
+        &fl_docker.cpu,
+        &raw_docker.cpu,
+        "dockerd + containerd",
+    );
+    println!("-- Incus (left column) vs Docker (right column)");
+    report.row(
+        "footloose create 10",
+        "ms",
+        &fl_incus.create,
+        &fl_docker.create,
+        None,
+    );
+    report.row(
+        "footloose delete 10",
+        "ms",
+        &fl_incus.delete,
+        &fl_docker.delete,
+        None,
+    );
+    report.row(
+        "footloose CPU/machine (c10)",
+        "cpu-s",
+        &fl_incus.cpu.total,
+        &fl_docker.cpu.total,
+        None,
+    );
+    report.row(
+        "script create 10",
+        "ms",
+        &raw_incus.create,
+        &raw_docker.create,
+        None,
+    );
+    report.row(
+        "script delete 10",
+        "ms",
+        &raw_incus.delete,
+        &raw_docker.delete,
+        None,
+    );
+}
+
+/// footloose's create of `machines` on `backend`, timed, with CPU
+/// snapshots around it. A create that fails is told, removed and made
+/// again (the failure kept in `side`), at most 3 times in a row.
+fn create_again(
+    work: &Workspace,
+    backend: &'static str,
+    machines: u32,
+    side: &mut Side,
+) -> (Cluster, cpu::Snapshot, cpu::Snapshot, std::time::Duration) {
+    let mut tries = 0;
+    loop {
+        let name = work.name(&format!("{}{machines}", &backend[..1]));
+        let builder = work.builder_on(backend, &name, machines);
+        let before = cpu::Snapshot::now();
+        let (made, took) = timed(|| builder.create());
+        let after = cpu::Snapshot::now();
+        match made {
+            Ok(cluster) => return (cluster, before, after, took),
+            Err(e) => {
+                eprintln!("footloose on {backend}: create failed: {e}");
+                side.failures.push(e.to_string());
+                let engine = if backend == "incus" {
+                    work.incus()
+                } else {
+                    &work.engine
+                };
+                let _ = footloose::runtime::block_on(footloose::delete(engine, &name));
+                tries += 1;
+                assert!(
+                    tries < 3,
+                    "footloose on {backend} failed 3 times in a row: {e}"
+                );
+            }
+        }
+    }
+}
+
+/// The CPU rows: the total per machine, then where it went.
+fn cpu_rows(report: &mut Report, name: &str, fl: &CpuSamples, bl: &CpuSamples, daemons: &str) {
+    report.row(name, "cpu-s", &fl.total, &bl.total, None);
+    report.row(
+        "  in the machines",
+        "cpu-s",
+        &fl.machines,
+        &bl.machines,
+        None,
+    );
+    report.row(
+        &format!("  {daemons}"),
+        "cpu-s",
+        &fl.daemons,
+        &bl.daemons,
+        None,
+    );
+    report.row("  client", "cpu-s", &fl.client, &bl.client, None);
+    report.row("  rest", "cpu-s", &fl.rest, &bl.rest, None);
 }
 
 /// `footloose ssh node0 -- true` twice in a row on a ready machine: the
