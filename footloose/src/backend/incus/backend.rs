@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::client::{ApiError, Client};
 use super::instances::{self, Instance};
-use super::refusal::{already, busy, refused, BUSY_TRIES, BUSY_WAIT, ENGINE};
+use super::refusal::{already, refused, BUSY_TRIES, BUSY_WAIT, ENGINE};
 use super::{files, images, keys, networks};
 use crate::backend::error::{BackendError, EngineFailure};
 use crate::backend::model::{ContainerInfo, NetworkInfo};
@@ -33,15 +33,14 @@ pub(crate) struct IncusBackend {
 
 impl IncusBackend {
     async fn instance(&self, name: &str) -> std::result::Result<Option<Instance>, ApiError> {
-        let found: Option<Instance> = self
-            .client
-            .find(&format!("/1.0/instances/{name}?recursion=1"))
-            .await?;
+        let found: Option<Instance> = self.client.find(&format!("/1.0/instances/{name}")).await?;
         match found {
-            // recursion=1 leaves the state out: ask for it when running.
+            // The state is asked for apart, and only of a running instance:
+            // Incus cannot say it while the instance stops ("Invalid PID"):
+            // then it has no addresses to report.
             Some(mut instance) if instance.status == "Running" => {
                 let path = format!("/1.0/instances/{name}/state");
-                instance.state = self.client.find(&path).await?;
+                instance.state = self.client.find(&path).await.ok().flatten();
                 Ok(Some(instance))
             }
             other => Ok(other),
@@ -105,11 +104,27 @@ impl Backend for IncusBackend {
             .get("/1.0/instances?recursion=2")
             .await
             .map_err(|e| refused("listing instances", e))?;
-        Ok(all
-            .iter()
-            .filter(|instance| keys::matches(&instance.config, selector))
-            .map(Instance::info)
-            .collect())
+        let mut found = Vec::new();
+        for listed in all {
+            // An instance being stopped or deleted may be listed with no
+            // config at all (status `Error`): its labels are read from it
+            // alone, else it would look like someone else's.
+            let instance = if listed.config.is_empty() {
+                match self.instance(&listed.name).await {
+                    Ok(Some(instance)) => instance,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        return Err(refused(format!("inspecting instance {}", listed.name), e))
+                    }
+                }
+            } else {
+                listed
+            };
+            if keys::matches(&instance.config, selector) {
+                found.push(instance.info());
+            }
+        }
+        Ok(found)
     }
 
     async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
@@ -192,30 +207,42 @@ impl Backend for IncusBackend {
         let Some(instance) = self.instance(name).await.map_err(|e| refused(&action, e))? else {
             return Ok(());
         };
-        if instance.status != "Stopped" {
-            match self
+        // Stopped (force), then deleted; again while Incus says the
+        // instance is busy (restarting after a reboot in it, or being
+        // stopped by another remover), until it is gone.
+        let mut tries = 0;
+        loop {
+            let stopped = match self
                 .change_state(name, json!({"action": "stop", "force": true}))
                 .await
             {
-                Ok(()) => {}
-                Err(e) if already(&e, "stopped") || e.status() == Some(404) => {}
-                Err(e) => return Err(refused(&action, e)),
-            }
-        }
-        // An instance that reboots is briefly busy restarting.
-        let mut tries = 0;
-        loop {
-            match self.client.delete(&format!("/1.0/instances/{name}")).await {
+                Ok(()) => Ok(()),
+                Err(e) if already(&e, "stopped") || e.status() == Some(404) => Ok(()),
+                Err(e) => Err(e),
+            };
+            let deleted = match stopped {
+                Ok(()) => self.client.delete(&format!("/1.0/instances/{name}")).await,
+                Err(e) => Err(e),
+            };
+            match deleted {
                 Ok(()) => break,
                 Err(e) if e.status() == Some(404) => return Ok(()),
-                Err(e) if busy(&e) && tries < BUSY_TRIES => {
+                Err(e) => {
+                    // Someone else may have removed it meanwhile.
+                    if self
+                        .instance(name)
+                        .await
+                        .map_err(|e| refused(&action, e))?
+                        .is_none()
+                    {
+                        return Ok(());
+                    }
+                    if tries >= BUSY_TRIES {
+                        return Err(refused(&action, e));
+                    }
                     tries += 1;
                     tokio::time::sleep(BUSY_WAIT).await;
-                    let _ = self
-                        .change_state(name, json!({"action": "stop", "force": true}))
-                        .await;
                 }
-                Err(e) => return Err(refused(&action, e)),
             }
         }
         // Its names on footloose's networks go with it.

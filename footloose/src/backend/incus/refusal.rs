@@ -38,12 +38,8 @@ pub(super) fn already(e: &ApiError, state: &str) -> bool {
         || (state == "stopped" && text.contains("is not running"))
 }
 
-/// How often, and how far apart, a request refused because the instance
-/// is busy (restarting after a reboot in it) is tried again.
+/// How often, and how far apart, a removal Incus refused is tried again
+/// while the instance is still there: it may be busy restarting after a
+/// reboot in it, or being stopped by another remover.
 pub(super) const BUSY_TRIES: u32 = 50;
 pub(super) const BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Incus refuses to act on an instance while another operation runs on it.
-pub(super) fn busy(e: &ApiError) -> bool {
-    e.to_string().contains("is busy running")
-}
