@@ -163,7 +163,7 @@ fn check_spec(base: &str, spec: &MachineSpec, count: u32, problems: &mut Vec<Pro
     if spec.backend == Some(Backend::Ignite) {
         problems.push(problem(
             format!("{base}.backend"),
-            "backend `ignite` is not supported: footloose runs machines as Docker containers (use `docker` or leave it out)",
+            "backend `ignite` is not supported: footloose runs machines as containers (use `docker` or `incus`, or leave it out)",
         ));
     }
     if let Some(cmd) = &spec.cmd {

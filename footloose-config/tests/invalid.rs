@@ -77,9 +77,9 @@ invalid! {
     privileged_not_bool: named("    privileged: yes\n") =>
         "f.yaml:9:17: machines[0].spec.privileged: invalid type: string \"yes\", expected a boolean";
     ignite_backend: named("    backend: ignite\n") =>
-        "f.yaml:9:14: machines[0].spec.backend: backend `ignite` is not supported: footloose runs machines as Docker containers (use `docker` or leave it out)";
+        "f.yaml:9:14: machines[0].spec.backend: backend `ignite` is not supported: footloose runs machines as containers (use `docker` or `incus`, or leave it out)";
     unknown_backend: named("    backend: k8s\n") =>
-        "f.yaml:9:14: machines[0].spec.backend: unknown variant `k8s`, expected `docker` or `ignite`";
+        "f.yaml:9:14: machines[0].spec.backend: unknown variant `k8s`, expected one of `docker`, `ignite`, `incus`";
     empty_cmd: named("    cmd: ' '\n") =>
         "f.yaml:9:10: machines[0].spec.cmd: must not be empty";
     port_zero: named("    portMappings:\n    - containerPort: 0\n") =>
