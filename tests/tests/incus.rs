@@ -84,7 +84,19 @@ fn a_users_crate_passes_unchanged_on_incus_under_both_runners() {
         &["nextest", "run", "-p", crate_name],
     ];
     for args in runs {
-        let out = Command::new(env!("CARGO"))
+        let mut cargo = Command::new(env!("CARGO"));
+        // As a user runs it from a shell: without the variables cargo set
+        // for this test. Build scripts that watch one of them
+        // (ring's watches CARGO_MANIFEST_DIR) would otherwise be run again,
+        // and the shared target directory would no longer be fresh for
+        // the next cargo (a CI job container without a C compiler).
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy().into_owned();
+            if name.starts_with("CARGO_") && name != "CARGO_HOME" && name != "CARGO_TARGET_DIR" {
+                cargo.env_remove(&name);
+            }
+        }
+        let out = cargo
             .args(args)
             .current_dir(workspace())
             .env("FOOTLOOSE_BACKEND", "incus")
