@@ -67,6 +67,7 @@ struct Packaged {
 fn packaged() -> &'static Packaged {
     static PACKAGED: OnceLock<Packaged> = OnceLock::new();
     PACKAGED.get_or_init(|| {
+        forget_stale_verified_sources();
         let out = Command::new(env!("CARGO"))
             .current_dir(workspace())
             .args([
@@ -88,6 +89,42 @@ fn packaged() -> &'static Packaged {
             log: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     })
+}
+
+/// Removes cargo's extracted copies of the published crates from earlier
+/// `cargo package` runs.
+///
+/// `cargo package --workspace` verifies each crate against the crates
+/// packaged before it through a temporary registry in
+/// `TARGET/package-check/package/tmp-registry`, and cargo extracts that
+/// registry's crates into `CARGO_HOME/registry/src/-HASH/NAME-VERSION`,
+/// the hash naming the registry's path. The path is the same every run, and
+/// so is the version, and cargo does not extract again a directory it
+/// marked as done (`.cargo-ok`): without this, footloose was verified
+/// against a footloose-config packaged by an earlier run, and failed to
+/// build once footloose used something new of it.
+fn forget_stale_verified_sources() {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .expect("neither CARGO_HOME nor HOME is set");
+    let Ok(sources) = std::fs::read_dir(cargo_home.join("registry/src")) else {
+        return;
+    };
+    // Local registries' directories have no host name: `-HASH`.
+    let local = sources
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with('-'));
+    for registry in local {
+        for package in PUBLISHED {
+            let extracted = registry.path().join(format!("{package}-{VERSION}"));
+            if extracted.exists() {
+                std::fs::remove_dir_all(&extracted).unwrap_or_else(|error| {
+                    panic!("cannot remove {}: {error}", extracted.display())
+                });
+            }
+        }
+    }
 }
 
 /// [`packaged`], failing the test unless `cargo package` succeeded.
