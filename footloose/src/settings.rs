@@ -47,6 +47,12 @@ pub const XDG_STATE_HOME: &str = "XDG_STATE_HOME";
 pub const TMPDIR: &str = "TMPDIR";
 /// `FOOTLOOSE_LEASE`: the lease of test clusters, such as `90m` or `2h`.
 pub const FOOTLOOSE_LEASE: &str = "FOOTLOOSE_LEASE";
+/// `FOOTLOOSE_POOL`: how many booted machines every cluster test keeps
+/// ready for the next one (see [`crate::pool`]).
+pub const FOOTLOOSE_POOL: &str = "FOOTLOOSE_POOL";
+/// `FOOTLOOSE_POOL_LEASE`: how long a pooled cluster waits for a test
+/// before anyone may remove it, such as `30m`.
+pub const FOOTLOOSE_POOL_LEASE: &str = "FOOTLOOSE_POOL_LEASE";
 /// `FOOTLOOSE_PUBLISH_ADDRESS`: where ports without an address are published.
 pub const FOOTLOOSE_PUBLISH_ADDRESS: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
 /// `FOOTLOOSE_DEBIAN_MIRROR`: the Debian mirror mmdebstrap uses.
@@ -148,6 +154,14 @@ pub struct Settings {
     /// (3 hours then). An error when the text is not a duration, reported
     /// when such a cluster is created.
     pub lease: Result<Option<Duration>, SettingError>,
+    /// `FOOTLOOSE_POOL`: the pool size of every cluster test whose
+    /// attribute names none (`pool = N`); `Ok(None)` when not set, `0`
+    /// turns pools off. An error when the text is not a number, reported
+    /// when a test cluster is made.
+    pub pool: Result<Option<usize>, SettingError>,
+    /// `FOOTLOOSE_POOL_LEASE`: how long a pooled cluster may wait for a
+    /// test before anyone may remove it (30 minutes when not set).
+    pub pool_lease: Result<Option<Duration>, SettingError>,
     /// `FOOTLOOSE_PUBLISH_ADDRESS`: where ports whose mapping names no
     /// address are published when the builder sets no
     /// [`publish_address`](crate::ClusterBuilder::publish_address). An
@@ -245,6 +259,18 @@ pub enum SettingError {
         /// The text, as written.
         value: String,
     },
+    /// `FOOTLOOSE_POOL` is not a number.
+    #[error("FOOTLOOSE_POOL={value:?} is not a number of machines: write 0 (no pool) or more")]
+    Pool {
+        /// The text, as written.
+        value: String,
+    },
+    /// `FOOTLOOSE_POOL_LEASE` is not a duration.
+    #[error("FOOTLOOSE_POOL_LEASE={value:?} is not a duration: write it as 45s, 90m or 3h")]
+    PoolLease {
+        /// The text, as written.
+        value: String,
+    },
     /// `FOOTLOOSE_PUBLISH_ADDRESS` is not an IP address.
     #[error("FOOTLOOSE_PUBLISH_ADDRESS={value:?} is not an IP address")]
     PublishAddress {
@@ -268,6 +294,8 @@ impl SettingError {
             SettingError::Lease { .. } => FOOTLOOSE_LEASE,
             SettingError::PublishAddress { .. } => FOOTLOOSE_PUBLISH_ADDRESS,
             SettingError::Backend { .. } => FOOTLOOSE_BACKEND,
+            SettingError::Pool { .. } => FOOTLOOSE_POOL,
+            SettingError::PoolLease { .. } => FOOTLOOSE_POOL_LEASE,
         }
     }
 
@@ -276,7 +304,9 @@ impl SettingError {
         match self {
             SettingError::Lease { value }
             | SettingError::PublishAddress { value }
-            | SettingError::Backend { value } => value,
+            | SettingError::Backend { value }
+            | SettingError::Pool { value }
+            | SettingError::PoolLease { value } => value,
         }
     }
 }
@@ -290,7 +320,10 @@ impl From<SettingError> for crate::Error {
     /// [`Error::PublishAddress`]: crate::Error::PublishAddress
     fn from(error: SettingError) -> crate::Error {
         match error {
-            SettingError::Lease { .. } | SettingError::Backend { .. } => crate::Error::Setting {
+            SettingError::Lease { .. }
+            | SettingError::Backend { .. }
+            | SettingError::Pool { .. }
+            | SettingError::PoolLease { .. } => crate::Error::Setting {
                 setting: error.variable().to_owned(),
                 source: Box::new(error),
             },
@@ -333,6 +366,14 @@ impl Settings {
             state_home: vars.path(XDG_STATE_HOME),
             tmpdir: vars.path(TMPDIR),
             lease: vars.text(FOOTLOOSE_LEASE).map(parse_lease).transpose(),
+            pool: vars.text(FOOTLOOSE_POOL).map(parse_pool).transpose(),
+            pool_lease: vars
+                .text(FOOTLOOSE_POOL_LEASE)
+                .map(|text| {
+                    crate::ownership::parse_duration(&text)
+                        .ok_or(SettingError::PoolLease { value: text })
+                })
+                .transpose(),
             publish_address: vars
                 .text(FOOTLOOSE_PUBLISH_ADDRESS)
                 .map(parse_publish_address)
@@ -465,6 +506,12 @@ fn parse_lease(text: String) -> Result<Duration, SettingError> {
     crate::ownership::parse_duration(&text).ok_or(SettingError::Lease { value: text })
 }
 
+fn parse_pool(text: String) -> Result<usize, SettingError> {
+    text.trim()
+        .parse()
+        .map_err(|_| SettingError::Pool { value: text })
+}
+
 fn parse_publish_address(text: String) -> Result<IpAddr, SettingError> {
     text.trim()
         .parse()
@@ -522,6 +569,20 @@ mod tests {
                 incus_project: None,
             }
         );
+    }
+
+    #[test]
+    fn a_pool_size_is_a_number_and_a_pool_lease_a_duration() {
+        let s = settings(&[("FOOTLOOSE_POOL", "4"), ("FOOTLOOSE_POOL_LEASE", "20m")]);
+        assert_eq!(s.pool, Ok(Some(4)));
+        assert_eq!(s.pool_lease, Ok(Some(Duration::from_secs(20 * 60))));
+        let bad = settings(&[("FOOTLOOSE_POOL", "many"), ("FOOTLOOSE_POOL_LEASE", "later")]);
+        let pool = bad.pool.unwrap_err();
+        assert_eq!((pool.variable(), pool.value()), ("FOOTLOOSE_POOL", "many"));
+        assert!(pool.to_string().contains("\"many\""), "{pool}");
+        let lease = bad.pool_lease.unwrap_err();
+        assert_eq!(lease.variable(), "FOOTLOOSE_POOL_LEASE");
+        assert_eq!(settings(&[]).pool, Ok(None));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::docker::settle::{single_network, NetworksByName};
-use super::model::{ContainerInfo, ContainerStatus, NetworkInfo};
+use super::model::{ContainerInfo, ContainerStatus, NetworkInfo, VolumeInfo};
 use super::seam::{Backend, ImageInfo, ImageRecipe, RootfsStream};
 use crate::backend::error::{BackendError, EngineFailure};
 use crate::container_spec::ContainerPlan;
@@ -478,13 +478,29 @@ impl Backend for MemoryBackend {
         .await
     }
 
-    async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
+    async fn volumes(&self, selector: &[String]) -> Result<Vec<VolumeInfo>> {
         self.call("list volumes", None, |s| {
             Ok(s.volumes
                 .iter()
                 .filter(|(_, labels)| matches(labels, selector))
-                .map(|(name, _)| name.clone())
+                .map(|(name, labels)| VolumeInfo::new(name, labels.clone()))
                 .collect())
+        })
+        .await
+    }
+
+    /// As Docker does: a taken name hands back the volume that has it.
+    async fn create_volume(
+        &self,
+        name: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<VolumeInfo> {
+        self.call(&format!("create volume {name}"), None, |s| {
+            let labels = s
+                .volumes
+                .entry(name.to_owned())
+                .or_insert_with(|| labels.clone());
+            Ok(VolumeInfo::new(name, labels.clone()))
         })
         .await
     }

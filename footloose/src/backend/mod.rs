@@ -65,7 +65,9 @@ mod seam;
 
 pub use error::{BackendError, ConnectError, ConnectErrorKind};
 pub(crate) use factory::{connect, connect_at};
-pub use model::{ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort};
+pub use model::{
+    ContainerInfo, ContainerStatus, Leftovers, NetworkInfo, PublishedPort, VolumeInfo,
+};
 #[cfg(test)]
 pub(crate) use seam::ImageInfo;
 pub use seam::{Backend, BaseImage, ImageRecipe};

@@ -121,6 +121,26 @@ pub struct NetworkInfo {
     pub labels: HashMap<String, String>,
 }
 
+/// A volume as the engine reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VolumeInfo {
+    /// Its name.
+    pub name: String,
+    /// Its labels.
+    pub labels: HashMap<String, String>,
+}
+
+impl VolumeInfo {
+    /// A volume named `name` with `labels`.
+    pub fn new(name: &str, labels: HashMap<String, String>) -> VolumeInfo {
+        VolumeInfo {
+            name: name.to_owned(),
+            labels,
+        }
+    }
+}
+
 /// What footloose made that is still on the engine, of one cluster or all.
 ///
 /// ```no_run

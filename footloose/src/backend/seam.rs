@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
 
-use super::model::{ContainerInfo, NetworkInfo};
+use super::model::{ContainerInfo, NetworkInfo, VolumeInfo};
 use crate::container_spec::ContainerPlan;
 use crate::error::Result;
 use crate::host::HostFacts;
@@ -123,8 +123,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// `NotFound` when it is gone.
     async fn remove_network(&self, id: &str) -> Result<()>;
 
-    /// The names of every volume carrying all the labels of `selector`.
-    async fn volumes(&self, selector: &[String]) -> Result<Vec<String>>;
+    /// Every volume carrying all the labels of `selector`.
+    async fn volumes(&self, selector: &[String]) -> Result<Vec<VolumeInfo>>;
+    /// Creates the volume `name` with `labels` unless one of that name is
+    /// there, and returns the one that is there after the call: its labels
+    /// say whose it is. Docker hands back the volume that was there (its
+    /// labels, not these); an engine that refuses a taken name may say
+    /// `Conflict` instead. Either way exactly one creator finds its own
+    /// labels: what footloose's pools claim machines with.
+    async fn create_volume(&self, name: &str, labels: &HashMap<String, String>)
+        -> Result<VolumeInfo>;
     /// Removes a volume.
     async fn remove_volume(&self, name: &str) -> Result<()>;
 

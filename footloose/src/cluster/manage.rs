@@ -196,8 +196,8 @@ async fn remove_labelled(engine: &Engine, cluster: Option<&str>) -> Result<Remov
         }
     }
     for volume in backend.volumes(&selector).await? {
-        match backend.remove_volume(&volume).await {
-            Ok(()) => removed.volumes.push(volume),
+        match backend.remove_volume(&volume.name).await {
+            Ok(()) => removed.volumes.push(volume.name),
             Err(err) if err.is_not_found() => {}
             Err(err) => return Err(err),
         }

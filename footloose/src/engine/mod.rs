@@ -263,7 +263,12 @@ impl Engine {
                 .into_iter()
                 .map(|n| n.name)
                 .collect(),
-            volumes: backend.volumes(&selector).await?,
+            volumes: backend
+                .volumes(&selector)
+                .await?
+                .into_iter()
+                .map(|v| v.name)
+                .collect(),
         })
     }
 }

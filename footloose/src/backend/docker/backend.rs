@@ -17,7 +17,7 @@ use super::refusal::{engine_name, error, found, label_filter};
 use super::settle::{self, NetworksByName};
 use super::{images, networks, request, response};
 use crate::backend::error::{BackendError, EngineFailure};
-use crate::backend::model::{ContainerInfo, NetworkInfo};
+use crate::backend::model::{ContainerInfo, NetworkInfo, VolumeInfo};
 use crate::backend::seam::{Backend, BaseImage, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::ContainerPlan;
 use crate::error::{Error, Result};
@@ -243,8 +243,16 @@ impl Backend for DockerBackend {
         networks::remove(&self.docker, self.facts.flavour, id).await
     }
 
-    async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
+    async fn volumes(&self, selector: &[String]) -> Result<Vec<VolumeInfo>> {
         networks::volumes(&self.docker, self.facts.flavour, label_filter(selector)).await
+    }
+
+    async fn create_volume(
+        &self,
+        name: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<VolumeInfo> {
+        networks::create_volume(&self.docker, self.facts.flavour, name, labels).await
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {

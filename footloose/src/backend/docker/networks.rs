@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use bollard::models::{NetworkConnectRequest, NetworkCreateRequest};
+use bollard::models::{NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
     RemoveVolumeOptions,
@@ -12,7 +12,7 @@ use bollard::Docker;
 use super::refusal::error;
 use super::request;
 use crate::backend::error::{BackendError, EngineFailure};
-use crate::backend::model::NetworkInfo;
+use crate::backend::model::{NetworkInfo, VolumeInfo};
 use crate::error::{Error, Result};
 use crate::host::Flavour;
 
@@ -141,7 +141,7 @@ pub(super) async fn volumes(
     docker: &Docker,
     flavour: Flavour,
     filters: Filters,
-) -> Result<Vec<String>> {
+) -> Result<Vec<VolumeInfo>> {
     let options = ListVolumesOptionsBuilder::default()
         .filters(&filters)
         .build();
@@ -149,7 +149,33 @@ pub(super) async fn volumes(
         .list_volumes(Some(options))
         .await
         .map_err(|e| error(flavour, "listing volumes", e))?;
-    Ok(list.volumes.into_iter().flatten().map(|v| v.name).collect())
+    Ok(list
+        .volumes
+        .into_iter()
+        .flatten()
+        .map(|v| VolumeInfo::new(&v.name, v.labels))
+        .collect())
+}
+
+/// Creates a volume unless one of that name exists; Docker answers with
+/// the one that exists (under a lock of the name), Podman may refuse with
+/// `Conflict`.
+pub(super) async fn create_volume(
+    docker: &Docker,
+    flavour: Flavour,
+    name: &str,
+    labels: &HashMap<String, String>,
+) -> Result<VolumeInfo> {
+    let request = VolumeCreateRequest {
+        name: Some(name.to_owned()),
+        labels: Some(labels.clone()),
+        ..Default::default()
+    };
+    let volume = docker
+        .create_volume(request)
+        .await
+        .map_err(|e| error(flavour, format!("creating volume {name}"), e))?;
+    Ok(VolumeInfo::new(&volume.name, volume.labels))
 }
 
 pub(super) async fn remove_volume(docker: &Docker, flavour: Flavour, name: &str) -> Result<()> {

@@ -12,7 +12,7 @@ use super::instances::{self, Instance};
 use super::refusal::{already, refused, BUSY_TRIES, BUSY_WAIT, ENGINE};
 use super::{files, images, keys, networks};
 use crate::backend::error::{BackendError, EngineFailure};
-use crate::backend::model::{ContainerInfo, NetworkInfo};
+use crate::backend::model::{ContainerInfo, NetworkInfo, VolumeInfo};
 use crate::backend::seam::{Backend, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::{ContainerPlan, MountPlan};
 use crate::error::{Error, Result};
@@ -321,7 +321,7 @@ impl Backend for IncusBackend {
         networks::remove(&self.client, id).await
     }
 
-    async fn volumes(&self, selector: &[String]) -> Result<Vec<String>> {
+    async fn volumes(&self, selector: &[String]) -> Result<Vec<VolumeInfo>> {
         #[derive(Deserialize)]
         struct Volume {
             name: String,
@@ -340,8 +340,40 @@ impl Backend for IncusBackend {
         Ok(all
             .into_iter()
             .filter(|v| keys::matches(&v.config, selector))
-            .map(|v| v.name)
+            .map(|v| VolumeInfo::new(&v.name, keys::labels(&v.config)))
             .collect())
+    }
+
+    /// Incus refuses a taken volume name (409): the volume that holds it
+    /// is read back, as Docker would have answered.
+    async fn create_volume(
+        &self,
+        name: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<VolumeInfo> {
+        #[derive(Deserialize)]
+        struct Volume {
+            #[serde(default, deserialize_with = "super::instances::nullable")]
+            config: HashMap<String, String>,
+        }
+        let path = format!("/1.0/storage-pools/{}/volumes/custom", self.pool);
+        let config: HashMap<String, String> = keys::config(labels).collect();
+        match self
+            .client
+            .call(Method::POST, &path, &json!({"name": name, "config": config}))
+            .await
+        {
+            Ok(_) => Ok(VolumeInfo::new(name, labels.clone())),
+            Err(e) if e.status() == Some(409) || already(&e, "exists") => {
+                let existing: Volume = self
+                    .client
+                    .get(&format!("{path}/{name}"))
+                    .await
+                    .map_err(|e| refused(format!("reading volume {name}"), e))?;
+                Ok(VolumeInfo::new(name, keys::labels(&existing.config)))
+            }
+            Err(e) => Err(refused(format!("creating volume {name}"), e)),
+        }
     }
 
     async fn remove_volume(&self, name: &str) -> Result<()> {

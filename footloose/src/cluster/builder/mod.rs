@@ -68,6 +68,8 @@ pub struct ClusterBuilder {
     pub(crate) private_networks: bool,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) publish_address: Option<IpAddr>,
+    /// Given by [`pool`](Self::pool); else `FOOTLOOSE_POOL`.
+    pub(crate) pool: Option<usize>,
     /// Given by [`settings`](Self::settings); else read from the
     /// environment when needed.
     pub(crate) settings: Option<Settings>,
@@ -113,6 +115,7 @@ impl ClusterBuilder {
             private_networks: false,
             cancel: None,
             publish_address: None,
+            pool: None,
             settings: None,
         }
     }
@@ -349,6 +352,23 @@ impl ClusterBuilder {
     /// ```
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = Some(lease);
+        self
+    }
+
+    /// Takes the cluster from a pool of `size` booted, never-used clusters
+    /// of this config, and has the pool topped up in the background for
+    /// the next test: see [`crate::pool`]. `0` turns pooling off, also
+    /// when `FOOTLOOSE_POOL` is set; without this call, `FOOTLOOSE_POOL`
+    /// says. Only test clusters ([`start`](Self::start) of a
+    /// [`unique_name`](Self::unique_name) builder) are pooled.
+    ///
+    /// ```no_run
+    /// let config = footloose::Config::with_replicas("demo", "footloose/debian12", 1);
+    /// let guard = footloose::ClusterBuilder::new(config).unique_name().pool(4).start()?;
+    /// # Ok::<(), footloose::Error>(())
+    /// ```
+    pub fn pool(mut self, size: usize) -> Self {
+        self.pool = Some(size);
         self
     }
 
