@@ -74,6 +74,14 @@ pub const CREATION: &str = "io.footloose.creation";
 /// `record::MachineRecord`).
 pub const RECORD: &str = "io.footloose.record";
 
+/// The pool a cluster was made for: the pool key (see `crate::pool`), on
+/// its containers and networks and on its pool records.
+pub const POOL: &str = "io.footloose.pool";
+/// What a pool record says of its cluster: `ready` (booted, waiting for a
+/// test) or `claim` (taken by a test; the claimer's ownership). Volumes
+/// only.
+pub const POOL_RECORD: &str = "io.footloose.pool-record";
+
 /// How long a cluster lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -82,6 +90,9 @@ pub enum Lifetime {
     Cli,
     /// Until its owner process ends: made by a test.
     Test,
+    /// Until a test takes it or its lease runs out: a pooled cluster,
+    /// booted and waiting (written on its `ready` record only).
+    Pool,
 }
 
 impl Lifetime {
@@ -90,6 +101,7 @@ impl Lifetime {
         match self {
             Lifetime::Cli => "cli",
             Lifetime::Test => "test",
+            Lifetime::Pool => "pool",
         }
     }
 }

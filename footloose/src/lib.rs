@@ -116,6 +116,7 @@ mod naming;
 mod ownership;
 pub mod paths;
 mod plan;
+pub mod pool;
 mod process;
 pub mod reach;
 pub mod record;

@@ -54,6 +54,8 @@ pub struct Ownership {
     /// The container of the cluster's engine the owner ran in (see
     /// [`labels::OWNER_CONTAINER`]).
     pub owner_container: Option<String>,
+    /// The pool the cluster was made for (see [`labels::POOL`]).
+    pub pool: Option<String>,
 }
 
 /// What a janitor may do with a cluster, and why.
@@ -86,7 +88,14 @@ impl Ownership {
             lease_expires: expires.and_then(Result::ok).map(|d| d.as_secs()),
             creation: None,
             owner_container: None,
+            pool: None,
         }
+    }
+
+    /// The same ownership, of a cluster made for the pool `key`.
+    pub fn for_pool(mut self, key: Option<&str>) -> Ownership {
+        self.pool = key.map(str::to_owned);
+        self
     }
 
     /// The same ownership, its owner running in container `id` of the
@@ -136,6 +145,9 @@ impl Ownership {
         if let Some(creation) = &self.creation {
             map.insert(labels::CREATION.to_owned(), creation.clone());
         }
+        if let Some(pool) = &self.pool {
+            map.insert(labels::POOL.to_owned(), pool.clone());
+        }
         map
     }
 
@@ -146,6 +158,7 @@ impl Ownership {
         let number = |key: &str| map.get(key).and_then(|v| v.parse::<u64>().ok());
         let lifetime = match map.get(labels::LIFETIME)?.as_str() {
             "test" => Lifetime::Test,
+            "pool" => Lifetime::Pool,
             _ => Lifetime::Cli,
         };
         let owner = Identity {
@@ -166,6 +179,7 @@ impl Ownership {
             lease_expires: number(labels::LEASE_EXPIRES),
             creation: map.get(labels::CREATION).cloned(),
             owner_container: map.get(labels::OWNER_CONTAINER).cloned(),
+            pool: map.get(labels::POOL).cloned(),
         })
     }
 
@@ -191,8 +205,13 @@ impl Ownership {
     /// Whether this process may remove the cluster at `now`. CLI clusters
     /// are never removed behind the user's back.
     pub fn verdict(&self, now: SystemTime) -> Verdict {
-        if self.lifetime != Lifetime::Test {
-            return Verdict::Keep;
+        match self.lifetime {
+            Lifetime::Cli => return Verdict::Keep,
+            // A pooled cluster waiting for a test has no owner to outlive:
+            // its lease alone says when it goes.
+            Lifetime::Pool if self.lease_expired(now) => return Verdict::LeaseExpired,
+            Lifetime::Pool => return Verdict::Keep,
+            Lifetime::Test => {}
         }
         let owner = self.owner.presence();
         let watchdog = self

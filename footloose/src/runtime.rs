@@ -61,3 +61,12 @@ where
         Err(join) => std::panic::resume_unwind(join.into_panic()),
     }
 }
+
+/// Starts `future` on footloose's runtime and does not wait for it: work
+/// that may outlast its caller, and is cut short when the process ends.
+pub(crate) fn spawn_detached<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    drop(RUNTIME.spawn(future));
+}

@@ -576,7 +576,10 @@ mod tests {
         let s = settings(&[("FOOTLOOSE_POOL", "4"), ("FOOTLOOSE_POOL_LEASE", "20m")]);
         assert_eq!(s.pool, Ok(Some(4)));
         assert_eq!(s.pool_lease, Ok(Some(Duration::from_secs(20 * 60))));
-        let bad = settings(&[("FOOTLOOSE_POOL", "many"), ("FOOTLOOSE_POOL_LEASE", "later")]);
+        let bad = settings(&[
+            ("FOOTLOOSE_POOL", "many"),
+            ("FOOTLOOSE_POOL_LEASE", "later"),
+        ]);
         let pool = bad.pool.unwrap_err();
         assert_eq!((pool.variable(), pool.value()), ("FOOTLOOSE_POOL", "many"));
         assert!(pool.to_string().contains("\"many\""), "{pool}");

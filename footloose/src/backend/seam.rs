@@ -131,8 +131,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// labels, not these); an engine that refuses a taken name may say
     /// `Conflict` instead. Either way exactly one creator finds its own
     /// labels: what footloose's pools claim machines with.
-    async fn create_volume(&self, name: &str, labels: &HashMap<String, String>)
-        -> Result<VolumeInfo>;
+    async fn create_volume(
+        &self,
+        name: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<VolumeInfo>;
     /// Removes a volume.
     async fn remove_volume(&self, name: &str) -> Result<()>;
 

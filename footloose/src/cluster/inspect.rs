@@ -222,24 +222,51 @@ pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
 }
 
 /// The ownership of every test cluster on the engine, one entry per
-/// cluster, read from its machines and networks: what
-/// [`prune_abandoned`](crate::prune_abandoned) judges.
+/// cluster: what [`prune_abandoned`](crate::prune_abandoned) judges and
+/// the watchdog acts on.
+///
+/// It is read from the cluster's machines and networks, unless the
+/// cluster is a pooled one with a record that says more (see
+/// `crate::pool`): a ready record (a booted cluster waiting for a test:
+/// the pool's lease, no owner) goes over the machines' labels (its
+/// refiller's, while it booted), and a claim record (the test that took
+/// it) goes over both, since the machines' labels cannot change hands.
 pub(crate) async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
     let mut selector = labels::selector(None);
     selector.push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
-    let containers = engine.backend().containers(&selector).await?;
-    let networks = engine.backend().networks_labelled(&selector).await?;
-    let mut clusters: BTreeMap<String, Ownership> = BTreeMap::new();
+    let mut records = labels::selector(None);
+    records.push(labels::POOL_RECORD.to_owned());
+    let backend = engine.backend();
+    let (containers, networks, records) = tokio::try_join!(
+        backend.containers(&selector),
+        backend.networks_labelled(&selector),
+        backend.volumes(&records),
+    )?;
+    let mut clusters: BTreeMap<String, (u8, Ownership)> = BTreeMap::new();
     let label_sets = containers
         .into_iter()
-        .map(|c| c.labels)
-        .chain(networks.into_iter().map(|n| n.labels));
-    for label_set in label_sets {
-        if let Some(ownership) = Ownership::from_labels(&label_set) {
-            clusters
-                .entry(ownership.cluster.clone())
-                .or_insert(ownership);
+        .map(|c| (0, c.labels))
+        .chain(networks.into_iter().map(|n| (0, n.labels)))
+        .chain(records.into_iter().map(|v| {
+            let rank = match v.labels.get(labels::POOL_RECORD).map(String::as_str) {
+                Some("ready") => 1,
+                _ => 2,
+            };
+            (rank, v.labels)
+        }));
+    for (rank, label_set) in label_sets {
+        let Some(ownership) = Ownership::from_labels(&label_set) else {
+            continue;
+        };
+        match clusters.get(&ownership.cluster) {
+            Some((held, _)) if *held >= rank => {}
+            _ => {
+                clusters.insert(ownership.cluster.clone(), (rank, ownership));
+            }
         }
     }
-    Ok(clusters.into_values().collect())
+    Ok(clusters
+        .into_values()
+        .map(|(_, ownership)| ownership)
+        .collect())
 }

@@ -14,7 +14,7 @@ use super::ready::{wait_ready, Deadline};
 use super::start::start_container;
 use crate::engine::Engine;
 use crate::error::{EngineFailure, Error, Result};
-use crate::labels;
+use crate::labels::{self, Lifetime};
 use crate::machine::MachineError;
 use crate::ownership::Verdict;
 use crate::process::Identity;
@@ -129,10 +129,19 @@ pub async fn prune_abandoned_with(
                 .is_some_and(|c| c.is_running());
             verdict = ownership.verdict_seeing(now, Some(runs));
         }
-        if verdict != Verdict::Keep {
-            delete_with(engine, &ownership.cluster, settings).await?;
-            removed.push((ownership.cluster, verdict));
+        if verdict == Verdict::Keep {
+            continue;
         }
+        if let (Lifetime::Pool, Some(key)) = (ownership.lifetime, &ownership.pool) {
+            // A pooled cluster is claimed before it goes: a test may be
+            // taking it right now.
+            if crate::pool::remove_expired(engine, &ownership.cluster, key, settings).await? {
+                removed.push((ownership.cluster, verdict));
+            }
+            continue;
+        }
+        delete_with(engine, &ownership.cluster, settings).await?;
+        removed.push((ownership.cluster, verdict));
     }
     Ok(removed)
 }

@@ -10,6 +10,7 @@ mod running;
 mod start;
 
 pub use builder::{ClusterBuilder, DEFAULT_READY_TIMEOUT};
+pub(crate) use create::{create, CreateRequest};
 pub use inspect::{list_clusters, status, MachineState, MachineStatus};
 pub(crate) use known_hosts::write_known_hosts;
 pub use known_hosts::{host_key_alias, known_hosts, known_hosts_with, openssh_options};
@@ -17,4 +18,5 @@ pub(crate) use manage::remove_owned_by;
 pub use manage::{
     delete, delete_with, prune, prune_abandoned, prune_abandoned_with, start, stop, Removed,
 };
+pub(crate) use ready::known_ready;
 pub use running::Cluster;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub use crate::backend::{
     ConnectError, ConnectErrorKind, ContainerInfo, ContainerStatus, Leftovers, NetworkInfo,
-    PublishedPort,
+    PublishedPort, VolumeInfo,
 };
 pub use crate::host::{Capabilities, CgroupDriver, CgroupVersion, Flavour, HostFacts};
 pub use crate::reach::{address_on, ssh_endpoint, Reach, Route};

@@ -20,6 +20,7 @@ pub fn on_start() {
         return;
     }
     super::watchdog::at_start();
+    crate::pool::refill::become_refiller_when_asked();
 }
 
 /// At exit: waits for the background removals of test clusters and

@@ -360,7 +360,11 @@ impl Backend for IncusBackend {
         let config: HashMap<String, String> = keys::config(labels).collect();
         match self
             .client
-            .call(Method::POST, &path, &json!({"name": name, "config": config}))
+            .call(
+                Method::POST,
+                &path,
+                &json!({"name": name, "config": config}),
+            )
             .await
         {
             Ok(_) => Ok(VolumeInfo::new(name, labels.clone())),

@@ -35,6 +35,7 @@ impl ClusterBuilder {
             (Lifetime::Cli, _) => Ok(None),
             (Lifetime::Test, Some(lease)) => Ok(Some(lease)),
             (Lifetime::Test, None) => Ok(Some(settings.lease_or_default()?)),
+            (Lifetime::Pool, _) => Ok(Some(crate::pool::lease(settings)?)),
         }
     }
 
@@ -61,6 +62,7 @@ impl ClusterBuilder {
             cancel: self.cancel.clone(),
             publish_address: self.publish_address,
             readiness: Readiness::Ssh,
+            pool: None,
             settings,
         })
     }
@@ -137,6 +139,23 @@ impl ClusterBuilder {
     async fn create_here(&self) -> Result<Cluster> {
         let request = self.request()?;
         let engine = self.connect_in(&request.settings).await?;
-        create(&engine, &request).await
+        match self.pool_size(&request.settings)? {
+            Some(size) => crate::pool::take_or_create(self, &engine, &request, size).await,
+            None => create(&engine, &request).await,
+        }
+    }
+
+    /// The pool to take the cluster from: the builder's size, else
+    /// `FOOTLOOSE_POOL`; only for a test cluster with a unique name, and
+    /// `None` for a size of 0.
+    pub(crate) fn pool_size(&self, settings: &Settings) -> Result<Option<usize>> {
+        if self.lifetime != Lifetime::Test || !self.unique {
+            return Ok(None);
+        }
+        let size = match self.pool {
+            Some(size) => size,
+            None => settings.pool.clone()?.unwrap_or(0),
+        };
+        Ok((size > 0).then_some(size))
     }
 }

@@ -70,6 +70,9 @@ pub struct ClusterBuilder {
     pub(crate) publish_address: Option<IpAddr>,
     /// Given by [`pool`](Self::pool); else `FOOTLOOSE_POOL`.
     pub(crate) pool: Option<usize>,
+    /// Whether [`unique_name`](Self::unique_name) named the cluster: only
+    /// such a cluster may be taken from a pool under another name.
+    pub(crate) unique: bool,
     /// Given by [`settings`](Self::settings); else read from the
     /// environment when needed.
     pub(crate) settings: Option<Settings>,
@@ -116,6 +119,7 @@ impl ClusterBuilder {
             cancel: None,
             publish_address: None,
             pool: None,
+            unique: false,
             settings: None,
         }
     }
@@ -145,7 +149,7 @@ impl ClusterBuilder {
     }
 
     /// The settings given, else the environment's.
-    fn settings_or_env(&self) -> Cow<'_, Settings> {
+    pub(crate) fn settings_or_env(&self) -> Cow<'_, Settings> {
         match &self.settings {
             Some(settings) => Cow::Borrowed(settings),
             None => Cow::Owned(Settings::from_env()),
@@ -196,6 +200,7 @@ impl ClusterBuilder {
     pub fn unique_name(mut self) -> Self {
         self.config.cluster.name = crate::naming::unique_cluster_name(&self.config.cluster.name);
         self.private_networks = true;
+        self.unique = true;
         self
     }
 
@@ -407,7 +412,7 @@ impl ClusterBuilder {
     }
 
     /// [`key_path`](Self::key_path), `~` expanded as `settings` say.
-    fn key_path_in(&self, settings: &Settings) -> PathBuf {
+    pub(crate) fn key_path_in(&self, settings: &Settings) -> PathBuf {
         self.key_path.clone().unwrap_or_else(|| {
             settings.resolve_path(&self.config.cluster.private_key, &self.config_dir)
         })

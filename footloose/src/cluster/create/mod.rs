@@ -105,7 +105,8 @@ async fn carry_out(
         request.lease,
     )
     .made_by(made.creation())
-    .in_container(engine.vantage().container_id());
+    .in_container(engine.vantage().container_id())
+    .for_pool(request.pool.as_deref());
     let mut network_ids = BTreeMap::new();
     for name in &plan.networks {
         let id = network::ensure(engine, name, &ownership.to_labels(), made).await?;

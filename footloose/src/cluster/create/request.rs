@@ -42,6 +42,8 @@ pub(crate) struct CreateRequest {
     pub(crate) publish_address: Option<IpAddr>,
     /// How readiness is established (ssh, or assumed by in-memory tests).
     pub(crate) readiness: Readiness,
+    /// The pool the cluster is made for, if it is a pooled one.
+    pub(crate) pool: Option<String>,
     /// The settings of the builder: the publish address, paths, the
     /// Debian mirror.
     pub(crate) settings: Settings,

@@ -171,6 +171,46 @@ pub(crate) async fn wait_ready(
     }
 }
 
+/// The [`Machine`] of the running container `info`, known to be ready
+/// (a pooled one, whose readiness was awaited when it was made), without
+/// connecting: its first command opens the connection. `None` when the
+/// route gives it no ssh address.
+pub(crate) async fn known_ready(
+    engine: &Engine,
+    info: ContainerInfo,
+    hostname: &str,
+    host_key: &str,
+    key_path: &Path,
+) -> Result<Option<Machine>> {
+    let name = info.name.clone();
+    let info = join_route(engine, &name, info).await?;
+    let Some(addr) = info.ssh_endpoint(engine.route()) else {
+        return Ok(None);
+    };
+    let target = Target {
+        machine: name.clone(),
+        addr: engine.reach(addr).await?,
+        user: "root".to_owned(),
+        key_path: key_path.to_owned(),
+        host_key: host_key.to_owned(),
+    };
+    let pool = Pool::new(target, info.address_on(engine.route())).with_lifeline(Box::new(
+        EngineLifeline {
+            engine: engine.clone(),
+            name: name.clone(),
+            hostname: hostname.to_owned(),
+            host_key: host_key.to_owned(),
+            key_path: key_path.to_owned(),
+        },
+    ));
+    Ok(Some(Machine {
+        hostname: hostname.to_owned(),
+        container_name: name,
+        ports: info.ports.clone(),
+        pool: Arc::new(pool),
+    }))
+}
+
 /// Makes sure the running machine `info` can be reached by the engine's
 /// route: none refuses at once; a machine made before (on the host, by an
 /// earlier job) is attached to the route's network, without an alias on a

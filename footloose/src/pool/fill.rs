@@ -1,0 +1,109 @@
+//! Filling a pool: booting clusters for it, never more at once than the
+//! host's cores sustain, and filing each as ready once it answers.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+
+use super::records::{self, now_secs, ready_labels, record_name, PoolState};
+use crate::cluster::{create, ClusterBuilder};
+use crate::engine::Engine;
+use crate::error::Result;
+
+/// How long a pooled cluster waits for a test when `FOOTLOOSE_POOL_LEASE`
+/// does not say.
+pub const DEFAULT_POOL_LEASE: Duration = Duration::from_secs(30 * 60);
+
+/// The lease of pooled clusters: `FOOTLOOSE_POOL_LEASE`, else 30 minutes.
+///
+/// ```
+/// let settings = footloose::Settings::from_vars(|_| None);
+/// assert_eq!(footloose::pool::lease(&settings)?, std::time::Duration::from_secs(1800));
+/// # Ok::<(), footloose::Error>(())
+/// ```
+pub fn lease(settings: &crate::Settings) -> Result<Duration> {
+    Ok(settings.pool_lease.clone()?.unwrap_or(DEFAULT_POOL_LEASE))
+}
+
+/// How many clusters may boot at once on the engine: one per core of this
+/// host (a boot is CPU-bound: systemd's start plus the engine's work).
+pub(crate) fn boot_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// What one fill did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Filled {
+    /// The pool key.
+    pub key: String,
+    /// The clusters this call made ready.
+    pub made: Vec<String>,
+    /// How many were ready when it ended (its own and others').
+    pub ready: usize,
+}
+
+/// Boots clusters of `template` for the pool `key` until `size` are ready
+/// or booting (by anyone), never more booting at once than
+/// [`boot_slots`]; waits for the ones it boots.
+pub(crate) async fn fill(
+    engine: &Engine,
+    template: &ClusterBuilder,
+    key: &str,
+    size: usize,
+) -> Result<Filled> {
+    let mut made = Vec::new();
+    loop {
+        let pooled = records::survey(engine, Some(key)).await?;
+        let ready = pooled
+            .iter()
+            .filter(|p| p.state == PoolState::Ready)
+            .count();
+        let booting = pooled
+            .iter()
+            .filter(|p| p.state == PoolState::Booting)
+            .count();
+        let wanted = size.saturating_sub(ready + booting);
+        let room = boot_slots().saturating_sub(booting);
+        if wanted == 0 {
+            return Ok(Filled {
+                key: key.to_owned(),
+                made,
+                ready,
+            });
+        }
+        if room == 0 {
+            // Others are booting for this pool: wait for them to finish.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        let boots = join_all((0..wanted.min(room)).map(|_| fill_one(engine, template, key))).await;
+        for boot in boots {
+            made.push(boot?);
+        }
+    }
+}
+
+/// Boots one cluster of `template` for the pool `key` (its create undoes
+/// itself on failure), then files it as ready. Returns its name.
+async fn fill_one(engine: &Engine, template: &ClusterBuilder, key: &str) -> Result<String> {
+    let name = crate::naming::unique_cluster_name(&format!("pool-{}", &key[..8.min(key.len())]));
+    let builder = template.clone().name(&name).private_networks(true);
+    let mut request = builder.request()?;
+    let lease = lease(&request.settings)?;
+    request.lifetime = crate::labels::Lifetime::Test;
+    request.lease = Some(lease);
+    request.pool = Some(key.to_owned());
+    request.watchdog = crate::testing::watchdog::identity();
+    create(engine, &request).await?;
+    let expires = now_secs() + lease.as_secs();
+    engine
+        .backend()
+        .create_volume(
+            &record_name(&name, records::READY),
+            &ready_labels(&name, key, expires),
+        )
+        .await?;
+    tracing::info!("Pooled cluster {name} is ready (pool {key})");
+    Ok(name)
+}

@@ -1,0 +1,79 @@
+//! The pool key: what makes two clusters interchangeable, so that a test
+//! may take one made for another.
+
+use sha2::{Digest, Sha256};
+
+use crate::cluster::CreateRequest;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::keys::ClientKey;
+use crate::Config;
+
+/// The pool key of clusters made from `config` as `request` makes them:
+/// a digest of everything a machine is made of (every machine's spec,
+/// hostname included, the networks, the images by id, the client key by
+/// fingerprint, where the config is, where ports are published), and of
+/// nothing a test names (the cluster's name). `None` when an image is not
+/// on the engine yet: the first, cold creation builds it.
+///
+/// `config` is the builder's, before its network names are scoped to a
+/// cluster; the cluster name in it is left out.
+pub(crate) async fn pool_key(
+    engine: &Engine,
+    config: &Config,
+    request: &CreateRequest,
+) -> Result<Option<String>> {
+    let mut neutral = config.clone();
+    neutral.cluster.name = String::new();
+    let mut digest = Sha256::new();
+    let mut part = |name: &str, value: &str| {
+        digest.update(name.as_bytes());
+        digest.update([0]);
+        digest.update(value.as_bytes());
+        digest.update([0]);
+    };
+    part("footloose", env!("CARGO_PKG_VERSION"));
+    part("record", &crate::record::RECORD_VERSION.to_string());
+    part(
+        "config",
+        &serde_json::to_string(&neutral).unwrap_or_default(),
+    );
+    part("from", &request.made_from);
+    part("dir", &request.config_dir.to_string_lossy());
+    part("key", &client_key(request).await?.fingerprint());
+    part(
+        "publish",
+        &format!(
+            "{:?}/{:?}",
+            request.publish_address, request.settings.publish_address
+        ),
+    );
+    let mut images: Vec<String> = config.machines().map(|m| m.spec.image).collect();
+    images.sort_unstable();
+    images.dedup();
+    for image in images {
+        match engine.backend().image(&image).await? {
+            Some(info) => part(&image, &info.id),
+            None => return Ok(None),
+        }
+    }
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    Ok(Some(hex))
+}
+
+/// The cluster's client key, made now if it is not there yet (the cold
+/// path would make it just the same).
+async fn client_key(request: &CreateRequest) -> Result<ClientKey> {
+    let path = request.key_path.clone();
+    tokio::task::spawn_blocking(move || ClientKey::load_or_generate(&path))
+        .await
+        .map_err(|source| Error::Task {
+            task: "key",
+            source,
+        })?
+}

@@ -1,0 +1,181 @@
+//! Warm pools: booted, never-used clusters that tests take instead of
+//! waiting for a boot.
+//!
+//! A cluster test pays for its machines' boot before its first line runs;
+//! footloose's cold boot is already at the engine's floor, so the only way
+//! further is to boot before the test asks. With a pool (the attribute's
+//! `pool = N`, `FOOTLOOSE_POOL=N`, [`ClusterBuilder::pool`], or
+//! `footloose pool fill` before the run), a test takes a ready cluster of
+//! its config in a few engine calls, and a refiller boots its successor
+//! in the background, overlapping the tests.
+//!
+//! The rules, and where each is kept:
+//! - **Fresh**: a pooled cluster is made by the same `create` a test runs,
+//!   is handed out once, and is removed after its test like any test's
+//!   cluster; it never returns to the pool.
+//! - **Same as made for the test**: pools are keyed by everything a
+//!   cluster is made of ([`key`]); what is taken needs no change
+//!   ([`claim`] says why nothing could be changed on Docker anyway).
+//! - **Claimed atomically** across threads, processes, pid namespaces,
+//!   job containers and hosts: the engine decides, by a claim record
+//!   ([`claim`]).
+//! - **Bounded**: a pool is topped up to its size, and no more clusters
+//!   boot at once on the engine than this host has cores ([`fill`]); one
+//!   refiller per pool ([`refill`]).
+//! - **Nothing left behind**: a cluster being booted belongs to its
+//!   refiller (its watchdog removes it when the refiller dies), a ready
+//!   one has the pool's lease (`FOOTLOOSE_POOL_LEASE`, 30 minutes), a
+//!   claimed one belongs to its test (watchdog, janitor, lease, as every
+//!   test cluster). The janitor, `footloose prune` and `pool drain`
+//!   remove pooled clusters by first claiming them, so that a test never
+//!   takes one that is being removed.
+
+mod claim;
+mod fill;
+mod key;
+mod records;
+pub(crate) mod refill;
+
+use futures_util::future::join_all;
+
+pub use fill::{lease, Filled, DEFAULT_POOL_LEASE};
+pub use records::{PoolState, PooledCluster};
+
+use crate::cluster::{create, delete_with, ClusterBuilder, CreateRequest};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::labels::Lifetime;
+use crate::ownership::Ownership;
+use crate::{Cluster, Settings};
+
+/// Every pooled cluster on `engine`, of every pool.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// for pooled in footloose::pool::list(engine).await? {
+///     println!("{} {} ({})", pooled.key, pooled.cluster, pooled.state);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn list(engine: &Engine) -> Result<Vec<PooledCluster>> {
+    records::survey(engine, None).await
+}
+
+/// Boots clusters of `builder`'s config until its pool has `size` ready
+/// ones, and waits for them: what `footloose pool fill` does before a run.
+/// The builder is the one the tests use (the same config file, image and
+/// key), or their clusters would belong to another pool.
+///
+/// ```no_run
+/// # async fn demo() -> footloose::Result<()> {
+/// let builder = footloose::ClusterBuilder::from_file("footloose.yaml")?;
+/// let filled = footloose::pool::fill(&builder, 4).await?;
+/// println!("{} ready in pool {}", filled.ready, filled.key);
+/// # Ok(()) }
+/// ```
+pub async fn fill(builder: &ClusterBuilder, size: usize) -> Result<Filled> {
+    let builder = builder.clone();
+    crate::runtime::spawn(async move {
+        let request = builder.request()?;
+        let engine = builder.connect().await?;
+        // The images first, as the cold create would make them: the key
+        // names them by id.
+        let mut images: Vec<String> = builder.config.machines().map(|m| m.spec.image).collect();
+        images.dedup();
+        for image in &images {
+            crate::image::prepare_with(&engine, image, &request.settings).await?;
+        }
+        let Some(key) = key::pool_key(&engine, &builder.config, &request).await? else {
+            tracing::warn!("An image of the pool was removed while it was filled");
+            return Ok(Filled::default());
+        };
+        fill::fill(&engine, &builder, &key, size).await
+    })
+    .await
+}
+
+/// Removes the pooled clusters that no test holds (ready or booting), of
+/// the pool `key` or of all; returns their names. Each is claimed first,
+/// so a test never takes one being removed.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// let removed = footloose::pool::drain(engine, None).await?;
+/// println!("drained {} cluster(s)", removed.len());
+/// # Ok(()) }
+/// ```
+pub async fn drain(engine: &Engine, key: Option<&str>) -> Result<Vec<String>> {
+    let settings = Settings::from_env();
+    let idle: Vec<PooledCluster> = records::survey(engine, key)
+        .await?
+        .into_iter()
+        .filter(|p| p.state != PoolState::Claimed)
+        .collect();
+    let removed = join_all(idle.iter().map(|p| remove(engine, p, &settings))).await;
+    let mut names = Vec::new();
+    for (pooled, result) in idle.iter().zip(removed) {
+        if result? {
+            names.push(pooled.cluster.clone());
+        }
+    }
+    Ok(names)
+}
+
+/// Claims the pooled cluster `pooled` for this process and removes it;
+/// false when a test claimed it first.
+async fn remove(engine: &Engine, pooled: &PooledCluster, settings: &Settings) -> Result<bool> {
+    let ownership = Ownership::new(&pooled.cluster, Lifetime::Test, None, None)
+        .made_by(&crate::naming::random_id())
+        .for_pool(Some(&pooled.key));
+    if !claim::claim(engine, &pooled.cluster, &ownership).await? {
+        return Ok(false);
+    }
+    delete_with(engine, &pooled.cluster, settings).await?;
+    Ok(true)
+}
+
+/// Removes the pooled cluster `cluster` whose lease ran out, claiming it
+/// first; false when a test took it meanwhile. The janitor's part.
+pub(crate) async fn remove_expired(
+    engine: &Engine,
+    cluster: &str,
+    key: &str,
+    settings: &Settings,
+) -> Result<bool> {
+    let pooled = PooledCluster {
+        cluster: cluster.to_owned(),
+        key: key.to_owned(),
+        state: PoolState::Ready,
+        machines: 0,
+        lease_expires: None,
+    };
+    remove(engine, &pooled, settings).await
+}
+
+/// The test cluster of `request` (made from `builder`) taken from the pool
+/// of `size`, or created when the pool has none ready; either way the pool
+/// is topped up in the background.
+pub(crate) async fn take_or_create(
+    builder: &ClusterBuilder,
+    engine: &Engine,
+    request: &CreateRequest,
+    size: usize,
+) -> Result<Cluster> {
+    let Some(key) = key::pool_key(engine, &builder.config, request).await? else {
+        // No image yet: the cold create builds it, and the pool follows.
+        let cluster = create(engine, request).await?;
+        if let Some(key) = key::pool_key(engine, &builder.config, request).await? {
+            refill::request(refill::Order::new(builder, &key, size));
+        }
+        return Ok(cluster);
+    };
+    let taken = claim::take(engine, &key, request).await?;
+    refill::request(refill::Order::new(builder, &key, size));
+    match taken {
+        Some(cluster) => {
+            tracing::debug!("Took pooled cluster {} (pool {key})", cluster.name());
+            Ok(cluster)
+        }
+        None => create(engine, request).await,
+    }
+}

@@ -1,0 +1,168 @@
+//! What the engine holds of the pools: each pooled cluster's records (two
+//! volumes beside its machines) and the survey that reads them back.
+//!
+//! A pooled cluster is a cluster like any test's, made for a pool key (its
+//! containers and networks carry `io.footloose.pool`), with up to two
+//! records, volumes named after it and labelled as its objects (so that
+//! removing the cluster removes them too):
+//! - `CLUSTER-pool-ready`, written once every machine answered over ssh:
+//!   the cluster waits for a test, with the pool's lease;
+//! - `CLUSTER-pool-claim`, written by whoever took it: the claimer's
+//!   ownership, the only label set that can change hands after the
+//!   containers were made (Docker cannot relabel a container).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::labels::{self, Lifetime};
+use crate::ownership::Ownership;
+
+/// The `io.footloose.pool-record` value of a ready record.
+pub(crate) const READY: &str = "ready";
+/// The `io.footloose.pool-record` value of a claim record.
+pub(crate) const CLAIM: &str = "claim";
+/// The `io.footloose.pool-record` value of a refiller's lock.
+pub(crate) const REFILLER: &str = "refiller";
+
+/// The name of `cluster`'s record of `kind`.
+pub(crate) fn record_name(cluster: &str, kind: &str) -> String {
+    format!("{cluster}-pool-{kind}")
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The labels of `cluster`'s ready record: a cluster of the pool `key`
+/// that anyone may remove once `lease_expires` has passed.
+pub(crate) fn ready_labels(
+    cluster: &str,
+    key: &str,
+    lease_expires: u64,
+) -> HashMap<String, String> {
+    HashMap::from([
+        (labels::MANAGED.to_owned(), "true".to_owned()),
+        (labels::CLUSTER.to_owned(), cluster.to_owned()),
+        (labels::POOL.to_owned(), key.to_owned()),
+        (labels::POOL_RECORD.to_owned(), READY.to_owned()),
+        (
+            labels::LIFETIME.to_owned(),
+            Lifetime::Pool.as_str().to_owned(),
+        ),
+        (labels::LEASE_EXPIRES.to_owned(), lease_expires.to_string()),
+    ])
+}
+
+/// The labels of a claim record (or a refiller's lock, `kind`): the
+/// claimer's ownership, which names the cluster, the pool and the claim's
+/// own id (`io.footloose.creation`).
+pub(crate) fn claim_labels(ownership: &Ownership, kind: &str) -> HashMap<String, String> {
+    let mut map = ownership.to_labels();
+    map.insert(labels::POOL_RECORD.to_owned(), kind.to_owned());
+    map
+}
+
+/// Where a pooled cluster is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PoolState {
+    /// Being made: its machines are not all ready yet.
+    Booting,
+    /// Ready, waiting for a test.
+    Ready,
+    /// Taken by a test (or by `pool drain`, to remove it).
+    Claimed,
+}
+
+impl std::fmt::Display for PoolState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PoolState::Booting => "booting",
+            PoolState::Ready => "ready",
+            PoolState::Claimed => "claimed",
+        })
+    }
+}
+
+/// One pooled cluster as the engine shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PooledCluster {
+    /// The cluster's name.
+    pub cluster: String,
+    /// The pool key it was made for.
+    pub key: String,
+    /// Where it is in its life.
+    pub state: PoolState,
+    /// How many containers it has.
+    pub machines: usize,
+    /// When anyone may remove it (seconds since the Unix epoch): the ready
+    /// record's lease, else its machines'.
+    pub lease_expires: Option<u64>,
+}
+
+/// Every pooled cluster on the engine, of the pool `key` or of all: one
+/// listing of volumes and one of containers.
+pub(crate) async fn survey(engine: &Engine, key: Option<&str>) -> Result<Vec<PooledCluster>> {
+    let mut selector = vec![format!("{}=true", labels::MANAGED)];
+    selector.push(match key {
+        Some(key) => format!("{}={key}", labels::POOL),
+        None => labels::POOL.to_owned(),
+    });
+    let backend = engine.backend();
+    let (volumes, containers) =
+        tokio::try_join!(backend.volumes(&selector), backend.containers(&selector))?;
+    let mut clusters: BTreeMap<String, PooledCluster> = BTreeMap::new();
+    for container in &containers {
+        let Some(cluster) = container.labels.get(labels::CLUSTER) else {
+            continue;
+        };
+        let Some(key) = container.labels.get(labels::POOL) else {
+            continue;
+        };
+        let pooled = clusters
+            .entry(cluster.clone())
+            .or_insert_with(|| pooled(cluster, key));
+        pooled.machines += 1;
+        if pooled.lease_expires.is_none() {
+            pooled.lease_expires = Ownership::from_labels(&container.labels)
+                .and_then(|ownership| ownership.lease_expires);
+        }
+    }
+    for volume in &volumes {
+        let labels = &volume.labels;
+        let (Some(cluster), Some(key)) = (labels.get(labels::CLUSTER), labels.get(labels::POOL))
+        else {
+            continue;
+        };
+        let state = match labels.get(labels::POOL_RECORD).map(String::as_str) {
+            Some(READY) => PoolState::Ready,
+            Some(CLAIM) => PoolState::Claimed,
+            _ => continue,
+        };
+        let pooled = clusters
+            .entry(cluster.clone())
+            .or_insert_with(|| pooled(cluster, key));
+        if state == PoolState::Ready {
+            pooled.lease_expires = Ownership::from_labels(labels).and_then(|o| o.lease_expires);
+        }
+        pooled.state = pooled.state.max(state);
+    }
+    Ok(clusters.into_values().collect())
+}
+
+fn pooled(cluster: &str, key: &str) -> PooledCluster {
+    PooledCluster {
+        cluster: cluster.to_owned(),
+        key: key.to_owned(),
+        state: PoolState::Booting,
+        machines: 0,
+        lease_expires: None,
+    }
+}

@@ -1,0 +1,262 @@
+//! Topping a pool up in the background: a refiller process that outlives
+//! the test that started it, one per pool at a time.
+//!
+//! A test that takes a cluster starts a refiller and goes on: the boots of
+//! its successors overlap the tests, also under `cargo nextest`, where
+//! each test is a process that ends long before a boot would. The
+//! refiller is the test binary run again with `FOOTLOOSE_POOL_REFILL`
+//! set, which its start-up hook turns into the refiller instead of the
+//! test harness (the watchdog's mechanism); it starts a watchdog of its
+//! own, so that a refiller killed mid-boot leaves its half-made clusters
+//! to that watchdog, and past it to their lease. A binary without the
+//! hooks refills in a task of its own process instead.
+//!
+//! Only one refiller works on a pool: it holds the lock record
+//! `pool-KEY-refiller` (a volume, claimed as clusters are; labelled as a
+//! cluster of its own whose owner is the refiller, so that its watchdog,
+//! the janitor or the lease remove a dead refiller's lock). A refiller
+//! started while another holds the lock ends at once; the holder surveys
+//! the pool again after it lets go, for claims made meanwhile.
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::claim::won;
+use super::fill::fill;
+use super::records::{self, claim_labels, record_name};
+use crate::cluster::ClusterBuilder;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::labels::Lifetime;
+use crate::ownership::{Ownership, Verdict};
+use crate::{Config, Settings};
+
+/// The variable that makes a test binary a refiller: the [`Order`], as
+/// JSON.
+pub const REFILL_ENV: &str = "FOOTLOOSE_POOL_REFILL";
+
+/// How long a refiller's lock holds when nobody can see its owner.
+const LOCK_LEASE: Duration = Duration::from_secs(10 * 60);
+
+/// What a refiller is asked: the builder of the test's clusters, and the
+/// pool to keep at `size`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Order {
+    config: Config,
+    config_path: Option<PathBuf>,
+    config_dir: PathBuf,
+    key_path: PathBuf,
+    ready_timeout_ms: u64,
+    publish_address: Option<std::net::IpAddr>,
+    key: String,
+    size: usize,
+}
+
+impl Order {
+    /// The order to keep `key` at `size` clusters of `builder`'s.
+    pub(crate) fn new(builder: &ClusterBuilder, key: &str, size: usize) -> Order {
+        let settings = builder.settings_or_env();
+        Order {
+            config: builder.config.clone(),
+            config_path: builder.config_path.clone(),
+            config_dir: builder.config_dir.clone(),
+            key_path: builder.key_path_in(&settings),
+            ready_timeout_ms: builder.ready_timeout.as_millis() as u64,
+            publish_address: builder.publish_address,
+            key: key.to_owned(),
+            size,
+        }
+    }
+
+    /// The builder the order was made from (its settings: this process's
+    /// environment).
+    fn builder(&self) -> ClusterBuilder {
+        let mut builder = ClusterBuilder::new(self.config.clone())
+            .private_key(&self.key_path)
+            .ready_timeout(Duration::from_millis(self.ready_timeout_ms))
+            .private_networks(true);
+        builder.config_dir = self.config_dir.clone();
+        builder.config_path = self.config_path.clone();
+        if let Some(address) = self.publish_address {
+            builder = builder.publish_address(address);
+        }
+        builder
+    }
+}
+
+/// Has the pool of `order` topped up in the background: by a refiller
+/// process when this binary has footloose's hooks, else by a task of this
+/// process. Failures are logged, never the test's.
+pub(crate) fn request(order: Order) {
+    if crate::testing::hooks::installed() {
+        if let Err(err) = spawn(&order) {
+            tracing::warn!("Cannot start the pool's refiller: {err}");
+        }
+        return;
+    }
+    crate::runtime::spawn_detached(async move {
+        if let Err(err) = refill(&order, &Settings::from_env()).await {
+            tracing::warn!(
+                "Refilling pool {}: {}",
+                order.key,
+                crate::error::chain(&err)
+            );
+        }
+    });
+}
+
+/// Starts this executable as a refiller for `order`, its output in the
+/// pool's log (`footloose/pool-KEY.log` in the runtime directory).
+fn spawn(order: &Order) -> std::io::Result<()> {
+    let json = serde_json::to_string(order).map_err(std::io::Error::other)?;
+    let log = log_file(&order.key);
+    let stderr = match log.as_ref().and_then(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    }) {
+        Some(file) => Stdio::from(file),
+        None => Stdio::null(),
+    };
+    let mut child = Command::new(std::env::current_exe()?)
+        .env(REFILL_ENV, json)
+        .env_remove(crate::settings::FOOTLOOSE_WATCHDOG_FOR)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .process_group(0)
+        .spawn()?;
+    // Reaped here while this process lives, by init after.
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
+/// Where a pool's refillers write what they say.
+pub(crate) fn log_file(key: &str) -> Option<PathBuf> {
+    let dir = Settings::from_env().lock_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join(format!("pool-{key}.log")))
+}
+
+/// The start-up hook's part: when this process was started as a
+/// refiller, refills and exits, never returning to the program's `main`.
+pub(crate) fn become_refiller_when_asked() {
+    let Ok(json) = std::env::var(REFILL_ENV) else {
+        return;
+    };
+    std::env::remove_var(REFILL_ENV);
+    let code = match serde_json::from_str::<Order>(&json) {
+        Ok(order) => {
+            let settings = Settings::from_env();
+            crate::testing::watchdog::ensure_started(&settings);
+            match crate::runtime::block_on(async { refill(&order, &settings).await }) {
+                Ok(()) => 0,
+                Err(err) => {
+                    eprintln!(
+                        "footloose: refilling pool {}: {}",
+                        order.key,
+                        crate::error::chain(&err)
+                    );
+                    1
+                }
+            }
+        }
+        Err(err) => {
+            eprintln!("footloose: {REFILL_ENV} is not a refill order: {err}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Keeps the pool of `order` at its size while this refiller holds the
+/// pool's lock; ends at once when another does.
+pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
+    let builder = order.builder().settings(settings.clone());
+    let engine = builder.connect().await?;
+    for _round in 0..3 {
+        let Some(lock) = Lock::take(&engine, &order.key).await? else {
+            return Ok(());
+        };
+        let filled = fill(&engine, &builder, &order.key, order.size).await;
+        lock.release(&engine).await?;
+        let filled = filled?;
+        eprintln!(
+            "footloose: pool {}: made {} ready, {} ready now",
+            order.key,
+            filled.made.len(),
+            filled.ready
+        );
+        // A test that claimed after the last survey found the lock held
+        // and left its refill to this one.
+        let pooled = records::survey(&engine, Some(&order.key)).await?;
+        let waiting = pooled
+            .iter()
+            .filter(|p| p.state != records::PoolState::Claimed)
+            .count();
+        if waiting >= order.size {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// A refiller's hold on a pool.
+struct Lock {
+    cluster: String,
+}
+
+impl Lock {
+    /// Takes the lock of the pool `key`, removing a dead holder's first;
+    /// `None` when a live refiller holds it.
+    async fn take(engine: &Engine, key: &str) -> Result<Option<Lock>> {
+        let cluster = format!("pool-{key}-refiller");
+        let name = record_name(&cluster, records::REFILLER);
+        for _attempt in 0..2 {
+            let ownership = Ownership::new(
+                &cluster,
+                Lifetime::Test,
+                crate::testing::watchdog::identity().as_ref(),
+                Some(LOCK_LEASE),
+            )
+            .made_by(&crate::naming::random_id())
+            .for_pool(Some(key));
+            let labels = claim_labels(&ownership, records::REFILLER);
+            if won(engine, &name, &labels).await? {
+                return Ok(Some(Lock { cluster }));
+            }
+            let holder = engine
+                .backend()
+                .volumes(&[format!("{}={cluster}", crate::labels::CLUSTER)])
+                .await?
+                .into_iter()
+                .find_map(|v| Ownership::from_labels(&v.labels));
+            match holder.map(|h| h.verdict(std::time::SystemTime::now())) {
+                Some(Verdict::Keep) => return Ok(None),
+                // Its refiller is gone: its lock goes, and this one tries again.
+                _ => match engine.backend().remove_volume(&name).await {
+                    Ok(()) => {}
+                    Err(err) if err.is_not_found() => {}
+                    Err(err) => return Err(err),
+                },
+            }
+        }
+        Ok(None)
+    }
+
+    /// Lets the lock go.
+    async fn release(self, engine: &Engine) -> Result<()> {
+        let name = record_name(&self.cluster, records::REFILLER);
+        match engine.backend().remove_volume(&name).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.is_not_found() => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+}
