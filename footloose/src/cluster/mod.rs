@@ -10,7 +10,9 @@ mod running;
 mod start;
 
 pub use builder::{ClusterBuilder, DEFAULT_READY_TIMEOUT};
-pub(crate) use create::{create, CreateRequest};
+pub(crate) use create::{create, CreateRequest, Readiness};
+#[cfg(test)]
+pub(crate) use inspect::test_clusters as inspect_test_clusters;
 pub use inspect::{list_clusters, status, MachineState, MachineStatus};
 pub(crate) use known_hosts::write_known_hosts;
 pub use known_hosts::{host_key_alias, known_hosts, known_hosts_with, openssh_options};

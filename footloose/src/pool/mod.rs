@@ -35,6 +35,8 @@ mod fill;
 mod key;
 mod records;
 pub(crate) mod refill;
+#[cfg(test)]
+mod tests;
 
 use futures_util::future::join_all;
 
