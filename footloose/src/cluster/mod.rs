@@ -10,9 +10,9 @@ mod running;
 mod start;
 
 pub use builder::{ClusterBuilder, DEFAULT_READY_TIMEOUT};
-pub(crate) use create::{create, CreateRequest};
 #[cfg(test)]
 pub(crate) use create::Readiness;
+pub(crate) use create::{create, CreateRequest};
 #[cfg(test)]
 pub(crate) use inspect::test_clusters as inspect_test_clusters;
 pub use inspect::{list_clusters, status, MachineState, MachineStatus};

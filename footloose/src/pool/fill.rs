@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 
 use super::records::{self, now_secs, ready_labels, record_name, PoolState};
-use crate::cluster::{create, ClusterBuilder};
+use crate::cluster::{create, delete_with, ClusterBuilder};
 use crate::engine::Engine;
 use crate::error::Result;
 
@@ -43,14 +43,25 @@ pub struct Filled {
     pub ready: usize,
 }
 
+/// A filler's permission to go on: a refiller's lock, which `pool drain`
+/// takes away to stop it.
+#[async_trait::async_trait]
+pub(crate) trait Permit: Send + Sync {
+    /// Whether the filler may still file what it made as ready.
+    async fn holds(&self, engine: &Engine) -> Result<bool>;
+}
+
 /// Boots clusters of `template` for the pool `key` until `size` are ready
 /// or booting (by anyone), never more booting at once than
-/// [`boot_slots`]; waits for the ones it boots.
+/// [`boot_slots`]; waits for the ones it boots. With a `permit`, a cluster
+/// booted after the permit was taken away is removed instead of filed,
+/// and the fill ends.
 pub(crate) async fn fill(
     engine: &Engine,
     template: &ClusterBuilder,
     key: &str,
     size: usize,
+    permit: Option<&dyn Permit>,
 ) -> Result<Filled> {
     let mut made = Vec::new();
     loop {
@@ -77,16 +88,34 @@ pub(crate) async fn fill(
             tokio::time::sleep(Duration::from_millis(250)).await;
             continue;
         }
-        let boots = join_all((0..wanted.min(room)).map(|_| fill_one(engine, template, key))).await;
+        let boots =
+            join_all((0..wanted.min(room)).map(|_| fill_one(engine, template, key, permit))).await;
+        let mut stopped = false;
         for boot in boots {
-            made.push(boot?);
+            match boot? {
+                Some(name) => made.push(name),
+                None => stopped = true,
+            }
+        }
+        if stopped {
+            return Ok(Filled {
+                key: key.to_owned(),
+                made,
+                ready: 0,
+            });
         }
     }
 }
 
 /// Boots one cluster of `template` for the pool `key` (its create undoes
-/// itself on failure), then files it as ready. Returns its name.
-async fn fill_one(engine: &Engine, template: &ClusterBuilder, key: &str) -> Result<String> {
+/// itself on failure), then files it as ready. Returns its name; `None`
+/// when the permit was taken away meanwhile (the cluster is removed).
+async fn fill_one(
+    engine: &Engine,
+    template: &ClusterBuilder,
+    key: &str,
+    permit: Option<&dyn Permit>,
+) -> Result<Option<String>> {
     let name = crate::naming::unique_cluster_name(&format!("pool-{}", &key[..8.min(key.len())]));
     let builder = template.clone().name(&name).private_networks(true);
     let mut request = builder.request()?;
@@ -96,6 +125,13 @@ async fn fill_one(engine: &Engine, template: &ClusterBuilder, key: &str) -> Resu
     request.pool = Some(key.to_owned());
     request.watchdog = crate::testing::watchdog::identity();
     create(engine, &request).await?;
+    if let Some(permit) = permit {
+        if !permit.holds(engine).await? {
+            tracing::info!("The pool {key} was drained: removing {name}");
+            delete_with(engine, &name, &request.settings).await?;
+            return Ok(None);
+        }
+    }
     let expires = now_secs() + lease.as_secs();
     engine
         .backend()
@@ -105,5 +141,5 @@ async fn fill_one(engine: &Engine, template: &ClusterBuilder, key: &str) -> Resu
         )
         .await?;
     tracing::info!("Pooled cluster {name} is ready (pool {key})");
-    Ok(name)
+    Ok(Some(name))
 }

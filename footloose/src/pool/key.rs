@@ -7,7 +7,8 @@ use crate::cluster::CreateRequest;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::keys::ClientKey;
-use crate::Config;
+use crate::ClusterBuilder;
+use std::path::Path;
 
 /// The pool key of clusters made from `config` as `request` makes them:
 /// a digest of everything a machine is made of (every machine's spec,
@@ -16,13 +17,16 @@ use crate::Config;
 /// nothing a test names (the cluster's name). `None` when an image is not
 /// on the engine yet: the first, cold creation builds it.
 ///
-/// `config` is the builder's, before its network names are scoped to a
-/// cluster; the cluster name in it is left out.
+/// The config is the builder's, before its network names are scoped to a
+/// cluster; the cluster name in it is left out. Paths are taken as the
+/// file system resolves them, so that `footloose pool fill -c FILE` and a
+/// test naming the same file by another path fill one pool.
 pub(crate) async fn pool_key(
     engine: &Engine,
-    config: &Config,
+    builder: &ClusterBuilder,
     request: &CreateRequest,
 ) -> Result<Option<String>> {
+    let config = &builder.config;
     let mut neutral = config.clone();
     neutral.cluster.name = String::new();
     let mut digest = Sha256::new();
@@ -38,8 +42,10 @@ pub(crate) async fn pool_key(
         "config",
         &serde_json::to_string(&neutral).unwrap_or_default(),
     );
-    part("from", &request.made_from);
-    part("dir", &request.config_dir.to_string_lossy());
+    let resolved = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let from = builder.config_path.as_deref().map(resolved);
+    part("from", &format!("{from:?}"));
+    part("dir", &resolved(&request.config_dir).to_string_lossy());
     part("key", &client_key(request).await?.fingerprint());
     part(
         "publish",

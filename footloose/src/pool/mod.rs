@@ -46,7 +46,7 @@ pub use records::{PoolState, PooledCluster};
 use crate::cluster::{create, delete_with, ClusterBuilder, CreateRequest};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::labels::Lifetime;
+use crate::labels::{self, Lifetime};
 use crate::ownership::Ownership;
 use crate::{Cluster, Settings};
 
@@ -61,6 +61,48 @@ use crate::{Cluster, Settings};
 /// ```
 pub async fn list(engine: &Engine) -> Result<Vec<PooledCluster>> {
     records::survey(engine, None).await
+}
+
+/// A refiller at work on a pool, as its lock record says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Refiller {
+    /// The pool key.
+    pub key: String,
+    /// Its process id, in its own pid namespace.
+    pub pid: u32,
+    /// The host it runs on.
+    pub host: String,
+}
+
+/// Every refiller at work on `engine`.
+///
+/// ```no_run
+/// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
+/// for refiller in footloose::pool::refillers(engine).await? {
+///     println!("pool {} is being filled by pid {}", refiller.key, refiller.pid);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn refillers(engine: &Engine) -> Result<Vec<Refiller>> {
+    let selector = [
+        format!("{}=true", labels::MANAGED),
+        format!("{}={}", labels::POOL_RECORD, records::REFILLER),
+    ];
+    Ok(engine
+        .backend()
+        .volumes(&selector)
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            let ownership = Ownership::from_labels(&v.labels)?;
+            Some(Refiller {
+                key: ownership.pool?,
+                pid: ownership.owner.pid,
+                host: ownership.owner.host,
+            })
+        })
+        .collect())
 }
 
 /// Boots clusters of `builder`'s config until its pool has `size` ready
@@ -87,11 +129,32 @@ pub async fn fill(builder: &ClusterBuilder, size: usize) -> Result<Filled> {
         for image in &images {
             crate::image::prepare_with(&engine, image, &request.settings).await?;
         }
-        let Some(key) = key::pool_key(&engine, &builder.config, &request).await? else {
+        let Some(key) = key::pool_key(&engine, &builder, &request).await? else {
             tracing::warn!("An image of the pool was removed while it was filled");
             return Ok(Filled::default());
         };
-        fill::fill(&engine, &builder, &key, size).await
+        fill::fill(&engine, &builder, &key, size, None).await
+    })
+    .await
+}
+
+/// The pool key of `builder`'s clusters (as `pool ls` shows it): `None`
+/// while an image of its config is not on the engine yet.
+///
+/// ```no_run
+/// # async fn demo() -> footloose::Result<()> {
+/// let builder = footloose::ClusterBuilder::from_file("footloose.yaml")?.unique_name();
+/// if let Some(key) = footloose::pool::key(&builder).await? {
+///     println!("its pool is {key}");
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn key(builder: &ClusterBuilder) -> Result<Option<String>> {
+    let builder = builder.clone();
+    crate::runtime::spawn(async move {
+        let request = builder.request()?;
+        let engine = builder.connect().await?;
+        key::pool_key(&engine, &builder, &request).await
     })
     .await
 }
@@ -108,6 +171,22 @@ pub async fn fill(builder: &ClusterBuilder, size: usize) -> Result<Filled> {
 /// ```
 pub async fn drain(engine: &Engine, key: Option<&str>) -> Result<Vec<String>> {
     let settings = Settings::from_env();
+    // Refillers first: one that finds its lock gone removes what it was
+    // booting, and stops.
+    let mut locks = vec![
+        format!("{}=true", labels::MANAGED),
+        format!("{}={}", labels::POOL_RECORD, records::REFILLER),
+    ];
+    if let Some(key) = key {
+        locks.push(format!("{}={key}", labels::POOL));
+    }
+    for lock in engine.backend().volumes(&locks).await? {
+        match engine.backend().remove_volume(&lock.name).await {
+            Ok(()) => {}
+            Err(err) if err.is_not_found() => {}
+            Err(err) => return Err(err),
+        }
+    }
     let idle: Vec<PooledCluster> = records::survey(engine, key)
         .await?
         .into_iter()
@@ -163,10 +242,10 @@ pub(crate) async fn take_or_create(
     request: &CreateRequest,
     size: usize,
 ) -> Result<Cluster> {
-    let Some(key) = key::pool_key(engine, &builder.config, request).await? else {
+    let Some(key) = key::pool_key(engine, builder, request).await? else {
         // No image yet: the cold create builds it, and the pool follows.
         let cluster = create(engine, request).await?;
-        if let Some(key) = key::pool_key(engine, &builder.config, request).await? {
+        if let Some(key) = key::pool_key(engine, builder, request).await? {
             refill::request(refill::Order::new(builder, &key, size));
         }
         return Ok(cluster);

@@ -184,7 +184,7 @@ pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
         let Some(lock) = Lock::take(&engine, &order.key).await? else {
             return Ok(());
         };
-        let filled = fill(&engine, &builder, &order.key, order.size).await;
+        let filled = fill(&engine, &builder, &order.key, order.size, Some(&lock)).await;
         lock.release(&engine).await?;
         let filled = filled?;
         eprintln!(
@@ -210,6 +210,23 @@ pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
 /// A refiller's hold on a pool.
 struct Lock {
     cluster: String,
+    /// The id in the lock record's labels.
+    id: String,
+}
+
+#[async_trait::async_trait]
+impl super::fill::Permit for Lock {
+    /// Whether the lock record is still this refiller's (`pool drain`
+    /// removes it).
+    async fn holds(&self, engine: &Engine) -> Result<bool> {
+        let selector = [format!("{}={}", crate::labels::CLUSTER, self.cluster)];
+        Ok(engine
+            .backend()
+            .volumes(&selector)
+            .await?
+            .iter()
+            .any(|v| v.labels.get(crate::labels::CREATION) == Some(&self.id)))
+    }
 }
 
 impl Lock {
@@ -219,17 +236,18 @@ impl Lock {
         let cluster = format!("pool-{key}-refiller");
         let name = record_name(&cluster, records::REFILLER);
         for _attempt in 0..2 {
+            let id = crate::naming::random_id();
             let ownership = Ownership::new(
                 &cluster,
                 Lifetime::Test,
                 crate::testing::watchdog::identity().as_ref(),
                 Some(LOCK_LEASE),
             )
-            .made_by(&crate::naming::random_id())
+            .made_by(&id)
             .for_pool(Some(key));
             let labels = claim_labels(&ownership, records::REFILLER);
             if won(engine, &name, &labels).await? {
-                return Ok(Some(Lock { cluster }));
+                return Ok(Some(Lock { cluster, id }));
             }
             let holder = engine
                 .backend()

@@ -55,6 +55,42 @@ pub enum Command {
     /// Build or list footloose's images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Keep booted clusters of the config ready for tests (warm pools)
+    #[command(subcommand)]
+    Pool(PoolCommand),
+}
+
+/// `footloose pool …`
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// Boot clusters of the config until its pool has SIZE ready, and wait
+    /// for them: run it before `cargo nextest run` in a CI job. The pool is
+    /// the one `#[footloose::cluster("FILE")]` tests take from (same file,
+    /// same image)
+    Fill(PoolFillArgs),
+    /// List the pooled clusters on the engine, of every pool
+    Ls {
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        output: ListFormat,
+    },
+    /// Remove the pooled clusters no test holds (ready or booting), of
+    /// every pool or of KEY
+    Drain {
+        /// A pool key, as `pool ls` shows it
+        key: Option<String>,
+    },
+}
+
+/// `footloose pool fill`
+#[derive(Debug, Args)]
+pub struct PoolFillArgs {
+    /// How many ready clusters the pool keeps [default: FOOTLOOSE_POOL, else 4]
+    #[arg(long, short = 'n', value_name = "N")]
+    pub size: Option<usize>,
+    /// The image every machine runs instead of the config's (a test's
+    /// `images = [...]` entry)
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
 }
 
 /// `footloose config …`
@@ -138,6 +174,15 @@ pub struct SshArgs {
     /// The command to run instead of a login shell
     #[arg(last = true)]
     pub command: Vec<String>,
+}
+
+/// Output formats of lists.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    /// A table for people
+    Table,
+    /// JSON for programs
+    Json,
 }
 
 /// Output formats of `show`.

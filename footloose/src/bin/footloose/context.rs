@@ -70,6 +70,19 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The builder a `#[footloose::cluster]` test makes of the config file:
+    /// a test cluster, the file named by its absolute path. What pools are
+    /// filled from, so that the tests' clusters and these share a pool.
+    pub fn load_as_tests_do(&self) -> anyhow::Result<ClusterBuilder> {
+        let path = std::path::absolute(self.config_path())
+            .with_context(|| format!("cannot resolve {}", self.config_path().display()))?;
+        let builder = ClusterBuilder::from_file(&path)
+            .with_context(|| format!("cannot load the config {}", path.display()))?;
+        Ok(builder.settings(self.settings.clone()).unique_name())
+    }
+}
+
 /// The configuration used when there is no file.
 pub fn default_config() -> Config {
     Config::with_replicas("cluster", footloose::config::DEFAULT_IMAGE, 1)

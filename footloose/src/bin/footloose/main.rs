@@ -41,5 +41,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ssh(args) => commands::ssh::run(&context, &args),
         Command::Show(args) => commands::show::run(&context, &args),
         Command::Image(command) => commands::image::run(&context, command),
+        Command::Pool(command) => commands::pool::run(&context, command),
     }
 }

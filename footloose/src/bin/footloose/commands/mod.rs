@@ -3,6 +3,7 @@
 pub mod config;
 pub mod image;
 pub mod lifecycle;
+pub mod pool;
 pub mod show;
 pub mod ssh;
 
