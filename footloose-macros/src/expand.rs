@@ -127,7 +127,8 @@ mod tests {
             quote!(
                 "tests/ui/footloose.yaml",
                 ready_timeout = "2m",
-                keep_on_failure
+                keep_on_failure,
+                pool = 3
             ),
             quote!(
                 fn t(cluster: &::footloose::Cluster) {}
@@ -138,6 +139,21 @@ mod tests {
             "{spec}"
         );
         assert!(spec.contains("keep_on_failure : true"), "{spec}");
+        assert!(
+            spec.contains("pool : :: core :: option :: Option :: Some (3usize)"),
+            "{spec}"
+        );
+        let unsaid = expanded(
+            None,
+            quote!("tests/ui/footloose.yaml"),
+            quote!(
+                fn t(cluster: &::footloose::Cluster) {}
+            ),
+        );
+        assert!(
+            unsaid.contains("pool : :: core :: option :: Option :: None"),
+            "{unsaid}"
+        );
     }
 
     #[test]

@@ -46,6 +46,9 @@ use proc_macro::TokenStream;
 ///   and says how to reach and delete it. `FOOTLOOSE_KEEP=on-failure` does
 ///   the same for every test. Not with `shared`, whose cluster outlives
 ///   every test.
+/// - `pool = 4` takes the cluster from a pool of 4 booted clusters kept
+///   warm in the background (see `footloose::pool`); `pool = 0` turns the
+///   pool off, also when `FOOTLOOSE_POOL` is set. Not with `shared`.
 /// - `crate = "path"` is the path the expansion reaches footloose by
 ///   (default `::footloose`): `crate = "fl"` when the dependency is renamed
 ///   (`fl = { package = "footloose", … }`), `crate = "crate::facade"` when

@@ -154,6 +154,13 @@ pub use footloose_config::{self as config, Config};
 ///     cluster.machine("node0").wait_for_unit("ssh", Duration::from_secs(10))
 /// }
 ///
+/// // A cluster taken from a pool of 4 booted clusters kept warm in the
+/// // background (see `footloose::pool`); `pool = 0` turns the pool off.
+/// #[footloose::cluster("footloose.yaml", pool = 4)]
+/// fn quick(cluster: &Cluster) {
+///     assert!(cluster.get("node0").is_some());
+/// }
+///
 /// // async bodies, and one cluster shared by the process's tests.
 /// #[footloose::cluster("footloose.yaml", shared)]
 /// async fn answers(cluster: &Cluster) -> footloose::Result<()> {

@@ -32,6 +32,7 @@ pub fn tests(function: &ItemFn, args: &Args, resolved: &Resolved) -> TokenStream
         shared: args.shared,
         ready_timeout: args.ready_timeout,
         keep_on_failure: args.keep_on_failure,
+        pool: args.pool,
         is_async: function.sig.asyncness.is_some(),
     };
     let tests = if resolved.matrix.is_empty() {
@@ -151,6 +152,7 @@ struct Run<'a> {
     shared: bool,
     ready_timeout: Option<Duration>,
     keep_on_failure: bool,
+    pool: Option<usize>,
     is_async: bool,
 }
 
@@ -166,6 +168,13 @@ impl Run<'_> {
             Some(timeout) => {
                 let millis = Literal::u64_suffixed(timeout.as_millis() as u64);
                 quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let pool = match self.pool {
+            Some(size) => {
+                let size = Literal::usize_suffixed(size);
+                quote!(::core::option::Option::Some(#size))
             }
             None => quote!(::core::option::Option::None),
         };
@@ -190,6 +199,7 @@ impl Run<'_> {
                     shared: #shared,
                     ready_timeout: #ready_timeout,
                     keep_on_failure: #keep_on_failure,
+                    pool: #pool,
                 },
                 #body,
             )

@@ -9,12 +9,12 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{bracketed, Ident, Lit, LitStr, Path, Token};
+use syn::{bracketed, Expr, ExprLit, Ident, Lit, LitStr, Path, Token};
 
 use super::duration;
 
 /// The options, as the "unknown option" error lists them.
-pub const OPTIONS: &str = "`images = [...]`, `shared`, `ready_timeout = \"90s\"`, `keep_on_failure` or `crate = \"path\"`";
+pub const OPTIONS: &str = "`images = [...]`, `shared`, `ready_timeout = \"90s\"`, `keep_on_failure`, `pool = 4` or `crate = \"path\"`";
 
 /// What the attribute was given.
 pub struct Args {
@@ -28,6 +28,9 @@ pub struct Args {
     pub ready_timeout: Option<Duration>,
     /// `keep_on_failure`: keep the cluster of a failed test.
     pub keep_on_failure: bool,
+    /// `pool = 4`: how many booted clusters to keep warm for the test;
+    /// `Some(0)` turns pooling off.
+    pub pool: Option<usize>,
     /// `crate = "path"`: where the expansion finds footloose.
     pub krate: Option<Path>,
 }
@@ -52,6 +55,7 @@ impl Parse for Args {
             shared: false,
             ready_timeout: None,
             keep_on_failure: false,
+            pool: None,
             krate: None,
         };
         let mut seen: Vec<Ident> = Vec::new();
@@ -74,6 +78,7 @@ impl Parse for Args {
                 "keep_on_failure" => args.keep_on_failure = flag(input, &option)?,
                 "images" => args.images = images(input, &option)?,
                 "ready_timeout" => args.ready_timeout = Some(ready_timeout(input, &option)?),
+                "pool" => args.pool = Some(pool(input, &option)?),
                 "crate" => args.krate = Some(crate_path(input, &option)?),
                 other => {
                     return Err(syn::Error::new(
@@ -84,15 +89,29 @@ impl Parse for Args {
             }
             seen.push(option);
         }
-        if args.shared && args.keep_on_failure {
-            let keep = seen
-                .iter()
-                .find(|s| *s == "keep_on_failure")
-                .expect("keep_on_failure was seen");
-            return Err(syn::Error::new(
-                keep.span(),
-                "`keep_on_failure` cannot be combined with `shared`: a shared cluster serves every test of the process and is removed at exit, whichever test failed",
-            ));
+        if args.shared {
+            // Each option refused beside `shared`, with why.
+            let refused = [
+                (
+                    "keep_on_failure",
+                    "a shared cluster serves every test of the process and is removed at exit, whichever test failed",
+                ),
+                (
+                    "pool",
+                    "a shared cluster is made once per process, so there is nothing to keep warm for it",
+                ),
+            ];
+            let mut errors = refused.iter().filter_map(|(name, why)| {
+                let option = seen.iter().find(|s| *s == name)?;
+                Some(syn::Error::new(
+                    option.span(),
+                    format!("`{name}` cannot be combined with `shared`: {why}"),
+                ))
+            });
+            if let Some(mut error) = errors.next() {
+                errors.for_each(|more| error.combine(more));
+                return Err(error);
+            }
         }
         Ok(args)
     }
@@ -166,6 +185,31 @@ fn ready_timeout(input: ParseStream, option: &Ident) -> syn::Result<Duration> {
     })
 }
 
+/// `pool = 4`: a whole number, unsuffixed or `usize`. The value is read
+/// as an expression, up to the next `,`, so that the error covers all of
+/// what was written instead (`-1`, `"4"`, `SIZE`).
+fn pool(input: ParseStream, option: &Ident) -> syn::Result<usize> {
+    let usage = format!(
+        "`{option}` takes how many clusters to keep booted, as a whole number: `{option} = 4` (`{option} = 0` for no pool)"
+    );
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(option.span(), usage));
+    }
+    input.parse::<Token![=]>()?;
+    let value: Expr = input
+        .parse()
+        .map_err(|_| syn::Error::new(option.span(), &usage))?;
+    match &value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(size),
+            attrs,
+        }) if attrs.is_empty() && matches!(size.suffix(), "" | "usize") => size
+            .base10_parse()
+            .map_err(|_| syn::Error::new(size.span(), format!("`{option} = {size}` is too large"))),
+        _ => Err(syn::Error::new_spanned(&value, usage)),
+    }
+}
+
 /// `crate = "path"`: a path such as `footloose`, `::fl` or `crate::facade`,
 /// its tokens spanned at the string so that a path that does not resolve
 /// is an error there.
@@ -218,6 +262,7 @@ mod tests {
             images = ["debian12"],
             ready_timeout = "2m",
             keep_on_failure,
+            pool = 3,
             crate = "::fl"
         ))
         .unwrap();
@@ -225,8 +270,18 @@ mod tests {
         assert_eq!(args.images.len(), 1);
         assert_eq!(args.ready_timeout, Some(Duration::from_secs(120)));
         assert!(args.keep_on_failure && !args.shared);
+        assert_eq!(args.pool, Some(3));
         let krate = args.krate.unwrap();
         assert_eq!(quote!(#krate).to_string(), ":: fl");
+    }
+
+    #[test]
+    fn pool_is_a_whole_number_zero_included() {
+        let pool = |tokens: TokenStream| parse(tokens).unwrap().pool;
+        assert_eq!(pool(quote!("f")), None);
+        assert_eq!(pool(quote!("f", pool = 0)), Some(0));
+        assert_eq!(pool(quote!("f", pool = 4usize)), Some(4));
+        assert_eq!(pool(quote!("f", pool = 0x10, images = ["a"])), Some(16));
     }
 
     #[test]
@@ -256,10 +311,44 @@ mod tests {
                 quote!("f", shared, keep_on_failure),
                 "cannot be combined with `shared`",
             ),
+            (quote!("f", pool), "`pool` takes how many clusters"),
+            (quote!("f", pool = "4"), "`pool` takes how many clusters"),
+            (quote!("f", pool = -1), "`pool` takes how many clusters"),
+            (quote!("f", pool = 1.5), "`pool` takes how many clusters"),
+            (quote!("f", pool = 4u8), "`pool` takes how many clusters"),
+            (quote!("f", pool = SIZE), "`pool` takes how many clusters"),
+            (
+                quote!("f", pool = , shared),
+                "`pool` takes how many clusters",
+            ),
+            (
+                quote!("f", pool = 99999999999999999999999),
+                "`pool = 99999999999999999999999` is too large",
+            ),
+            (quote!("f", pool = 2, pool = 3), "`pool` is given twice"),
+            (
+                quote!("f", pool = 2, shared),
+                "`pool` cannot be combined with `shared`",
+            ),
+            (
+                quote!("f", shared, pool = 0),
+                "`pool` cannot be combined with `shared`",
+            ),
         ];
         for (tokens, expected) in cases {
             let error = parse(tokens.clone()).err().unwrap_or_default();
             assert!(error.contains(expected), "{tokens}: {error}");
         }
+    }
+
+    #[test]
+    fn every_option_refused_beside_shared_is_named() {
+        let error = syn::parse2::<Args>(quote!("f", pool = 2, keep_on_failure, shared))
+            .err()
+            .unwrap();
+        let errors: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("`keep_on_failure` cannot be combined"));
+        assert!(errors[1].starts_with("`pool` cannot be combined"));
     }
 }

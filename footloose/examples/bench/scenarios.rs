@@ -760,6 +760,7 @@ pub fn per_test_overhead(work: &Workspace, settings: &Settings, report: &mut Rep
         shared,
         ready_timeout: None,
         keep_on_failure: false,
+        pool: None,
     };
     let (mut fresh, mut shared, mut empty) =
         (Samples::default(), Samples::default(), Samples::default());

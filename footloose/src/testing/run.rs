@@ -86,6 +86,12 @@ pub struct TestSpec {
     /// `FOOTLOOSE_KEEP=on-failure` does for every test. Never with `shared`
     /// (the attribute refuses the combination).
     pub keep_on_failure: bool,
+    /// `pool = N`: take the cluster from a pool of `N` booted clusters
+    /// kept warm in the background ([`ClusterBuilder::pool`]); `Some(0)`
+    /// turns pooling off for this test. `None` when the attribute says
+    /// nothing: `FOOTLOOSE_POOL` decides. Never with `shared` (the
+    /// attribute refuses the combination).
+    pub pool: Option<usize>,
 }
 
 impl TestSpec {
@@ -121,6 +127,9 @@ impl TestSpec {
         }
         if let Some(timeout) = self.ready_timeout {
             builder = builder.ready_timeout(timeout);
+        }
+        if let Some(size) = self.pool {
+            builder = builder.pool(size);
         }
         if self.keep(settings) != KeepPolicy::Never {
             // A cluster that may be kept must survive the watchdog.
@@ -272,6 +281,7 @@ mod tests {
             shared: false,
             ready_timeout: None,
             keep_on_failure,
+            pool: None,
         }
     }
 
@@ -286,11 +296,13 @@ mod tests {
         let builder = TestSpec {
             config_text: config,
             ready_timeout: Some(Duration::from_secs(90)),
+            pool: Some(3),
             ..spec(true)
         }
         .builder(&Settings::from_env())
         .unwrap();
         assert_eq!(builder.ready_timeout, Duration::from_secs(90));
+        assert_eq!(builder.pool, Some(3));
         // Kept clusters outlive the watchdog, also half-made ones.
         assert_eq!(builder.lifetime, crate::labels::Lifetime::Cli);
         assert!(builder.keep_on_failure);
@@ -305,6 +317,17 @@ mod tests {
             assert_eq!(builder.lifetime, crate::labels::Lifetime::Test);
             assert!(!builder.keep_on_failure);
         }
+        // Without `pool`, the builder is left to FOOTLOOSE_POOL.
+        let settings = Settings::from_env();
+        let untouched = ClusterBuilder::new(Config::from_yaml(config, "t").unwrap())
+            .settings(settings.clone())
+            .pool;
+        assert_eq!(plain.builder(&settings).unwrap().pool, untouched);
+        let off = TestSpec {
+            pool: Some(0),
+            ..plain
+        };
+        assert_eq!(off.builder(&Settings::from_env()).unwrap().pool, Some(0));
     }
 
     #[test]
