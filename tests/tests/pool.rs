@@ -99,13 +99,22 @@ struct Taker {
 }
 
 fn take(config: &Path, size: usize) -> Taker {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pool-claim"))
+    taken(start_taking(config, size))
+}
+
+/// Starts a `pool-claim` process.
+fn start_taking(config: &Path, size: usize) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pool-claim"))
         .arg(config)
         .arg(size.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("cannot run pool-claim");
+        .expect("cannot run pool-claim")
+}
+
+/// What the `pool-claim` process `child` took, once it says.
+fn taken(mut child: Child) -> Taker {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let next = |lines: &mut std::io::Lines<BufReader<ChildStdout>>| {
         lines.next().and_then(Result::ok).unwrap_or_default()
@@ -209,7 +218,7 @@ fn a_refiller_killed_mid_boot_leaves_nothing() {
     let key = pool.key();
     // An empty pool: the taker boots its own cluster, and starts a
     // refiller for the pool.
-    let taker = take(&pool.config(), 2);
+    let taker = start_taking(&pool.config(), 2);
     let engine = require_docker();
     let deadline = Instant::now() + Duration::from_secs(60);
     let refiller = loop {
@@ -228,7 +237,7 @@ fn a_refiller_killed_mid_boot_leaves_nothing() {
     };
     // SAFETY: a plain system call on a process this test's taker started.
     assert_eq!(unsafe { libc::kill(refiller, libc::SIGKILL) }, 0);
-    taker.finish();
+    taken(taker).finish();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let (pooled, lock) = pool.held(&key);
