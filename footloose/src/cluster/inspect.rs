@@ -232,8 +232,11 @@ pub async fn list_clusters(engine: &Engine) -> Result<BTreeSet<String>> {
 /// refiller's, while it booted), and a claim record (the test that took
 /// it) goes over both, since the machines' labels cannot change hands.
 pub(crate) async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
+    // Test clusters, and pooled ones (`lifetime=pool` on their machines,
+    // which an older footloose reads as a command line cluster and leaves
+    // alone): both have a lifetime label, told apart below.
     let mut selector = labels::selector(None);
-    selector.push(format!("{}={}", labels::LIFETIME, Lifetime::Test.as_str()));
+    selector.push(labels::LIFETIME.to_owned());
     let mut records = labels::selector(None);
     records.push(labels::POOL_RECORD.to_owned());
     let backend = engine.backend();
@@ -255,9 +258,16 @@ pub(crate) async fn test_clusters(engine: &Engine) -> Result<Vec<Ownership>> {
             (rank, v.labels)
         }));
     for (rank, label_set) in label_sets {
-        let Some(ownership) = Ownership::from_labels(&label_set) else {
+        let Some(mut ownership) = Ownership::from_labels(&label_set) else {
             continue;
         };
+        match (rank, ownership.lifetime) {
+            (_, Lifetime::Cli) => continue,
+            // A pooled cluster still booting belongs to its refiller, as a
+            // test's cluster belongs to its test.
+            (0, Lifetime::Pool) => ownership.lifetime = Lifetime::Test,
+            _ => {}
+        }
         match clusters.get(&ownership.cluster) {
             Some((held, _)) if *held >= rank => {}
             _ => {

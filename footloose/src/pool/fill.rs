@@ -120,7 +120,10 @@ async fn fill_one(
     let builder = template.clone().name(&name).private_networks(true);
     let mut request = builder.request()?;
     let lease = lease(&request.settings)?;
-    request.lifetime = crate::labels::Lifetime::Test;
+    // `pool`, not `test`: an older footloose's janitor reads it as a
+    // command line cluster and leaves it alone, rather than taking the
+    // refiller that made it (gone once the pool is full) for its owner.
+    request.lifetime = crate::labels::Lifetime::Pool;
     request.lease = Some(lease);
     request.pool = Some(key.to_owned());
     request.watchdog = crate::testing::watchdog::identity();

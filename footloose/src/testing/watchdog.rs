@@ -26,7 +26,7 @@ use crate::Settings;
 pub const WATCHDOG_ENV: &str = crate::settings::FOOTLOOSE_WATCHDOG_FOR;
 
 /// Starts this process's watchdog (unless `settings` say
-/// `FOOTLOOSE_WATCHDOG=off`) and sweeps abandoned test clusters, once per
+/// `FOOTLOOSE_WATCHDOG=off`) and starts a sweep of abandoned test clusters beside it, once per
 /// process (with the first caller's settings), and returns the watchdog's
 /// identity. Failures are reported on stderr, not fatal: the clusters are
 /// still removed by their guards.
@@ -43,18 +43,25 @@ pub fn ensure_started(settings: &Settings) -> Option<Identity> {
         } else if let Err(err) = spawn() {
             eprintln!("footloose: could not start the cleanup watchdog: {err}");
         }
-        let swept = crate::runtime::block_on(async {
-            for engine in super::janitor::engines_of(settings).await? {
-                super::janitor::sweep(&engine, settings).await?;
+        // The sweep runs beside the test, not before it: nothing the test
+        // does waits for it (a test that takes a pooled cluster is done
+        // with its set-up in a few engine calls). One cut short by the
+        // process's end is finished by the next process's.
+        let settings = settings.clone();
+        crate::runtime::spawn_detached(async move {
+            let swept = async {
+                for engine in super::janitor::engines_of(&settings).await? {
+                    super::janitor::sweep(&engine, &settings).await?;
+                }
+                Ok::<_, crate::Error>(())
+            };
+            if let Err(err) = swept.await {
+                eprintln!(
+                    "footloose: could not sweep abandoned clusters: {}",
+                    crate::error::chain(&err)
+                );
             }
-            Ok::<_, crate::Error>(())
         });
-        if let Err(err) = swept {
-            eprintln!(
-                "footloose: could not sweep abandoned clusters: {}",
-                crate::error::chain(&err)
-            );
-        }
     });
     identity()
 }
