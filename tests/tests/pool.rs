@@ -13,7 +13,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use footloose::pool::{PoolState, PooledCluster};
-use footloose::ClusterBuilder;
+use footloose::{Cluster, ClusterBuilder};
 use footloose_tests::{footloose_bin, require_docker, wait_until_gone, workspace};
 
 /// `pool.yaml` in a directory of its own; the directory goes with the value.
@@ -56,38 +56,37 @@ impl Pool {
             .unwrap()
             .expect("the image is there")
     }
+}
 
-    /// What the engine holds of this pool: its clusters and refiller lock.
-    fn held(&self, key: &str) -> (Vec<PooledCluster>, Vec<String>) {
-        let engine = require_docker();
-        let pooled: Vec<PooledCluster> =
-            footloose::runtime::block_on(footloose::pool::list(&engine))
-                .unwrap()
-                .into_iter()
-                .filter(|p| p.key == key)
-                .collect();
-        let lock = format!("pool-{key}-refiller");
-        let left = footloose::runtime::block_on(engine.leftovers(Some(&lock))).unwrap();
-        (pooled, left.volumes)
-    }
+/// What the engine holds of this pool: its clusters and refiller lock.
+fn held(key: &str) -> (Vec<PooledCluster>, Vec<String>) {
+    let engine = require_docker();
+    let pooled: Vec<PooledCluster> = footloose::runtime::block_on(footloose::pool::list(&engine))
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.key == key)
+        .collect();
+    let lock = format!("pool-{key}-refiller");
+    let left = footloose::runtime::block_on(engine.leftovers(Some(&lock))).unwrap();
+    (pooled, left.volumes)
+}
 
-    /// Drains the pool, stopping its refiller, and waits until the engine
-    /// holds nothing of it; panics with what is left after `seconds`.
-    fn drain_and_wait(&self, key: &str, seconds: u64) {
-        let engine = require_docker();
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        loop {
-            footloose::runtime::block_on(footloose::pool::drain(&engine, Some(key))).unwrap();
-            let (pooled, lock) = self.held(key);
-            if pooled.is_empty() && lock.is_empty() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "left of pool {key}: {pooled:?} {lock:?}"
-            );
-            std::thread::sleep(Duration::from_millis(500));
+/// Drains the pool, stopping its refiller, and waits until the engine
+/// holds nothing of it; panics with what is left after `seconds`.
+fn drain_and_wait(key: &str, seconds: u64) {
+    let engine = require_docker();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        footloose::runtime::block_on(footloose::pool::drain(&engine, Some(key))).unwrap();
+        let (pooled, lock) = held(key);
+        if pooled.is_empty() && lock.is_empty() {
+            return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "left of pool {key}: {pooled:?} {lock:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
@@ -191,7 +190,7 @@ fn processes_taking_from_one_pool_never_share_and_get_their_tests_machines() {
     for name in &names {
         assert!(wait_until_gone(name, 30), "{name} outlived its test");
     }
-    pool.drain_and_wait(&key, 90);
+    drain_and_wait(&key, 90);
 }
 
 #[test]
@@ -209,7 +208,7 @@ fn a_killed_taker_leaves_its_cluster_to_its_watchdog() {
         wait_until_gone(&cluster, 60),
         "the killed taker's watchdog did not remove {cluster}"
     );
-    pool.drain_and_wait(&key, 90);
+    drain_and_wait(&key, 90);
 }
 
 #[test]
@@ -222,7 +221,7 @@ fn a_refiller_killed_mid_boot_leaves_nothing() {
     let engine = require_docker();
     let deadline = Instant::now() + Duration::from_secs(60);
     let refiller = loop {
-        let (pooled, _) = pool.held(&key);
+        let (pooled, _) = held(&key);
         let booting = pooled.iter().any(|p| p.state == PoolState::Booting);
         let pid = footloose::runtime::block_on(footloose::pool::refillers(&engine))
             .unwrap()
@@ -240,7 +239,7 @@ fn a_refiller_killed_mid_boot_leaves_nothing() {
     taken(taker).finish();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let (pooled, lock) = pool.held(&key);
+        let (pooled, lock) = held(&key);
         if pooled.is_empty() && lock.is_empty() {
             break;
         }
@@ -265,7 +264,7 @@ fn pool_drain_and_prune_expired_leave_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (pooled, lock) = pool.held(&key);
+    let (pooled, lock) = held(&key);
     assert!(pooled.is_empty() && lock.is_empty(), "{pooled:?} {lock:?}");
     // A pool whose lease has run out: `prune --expired` removes it.
     let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
@@ -280,7 +279,7 @@ fn pool_drain_and_prune_expired_leave_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(pool.held(&key).0.len(), 1);
+    assert_eq!(held(&key).0.len(), 1);
     std::thread::sleep(Duration::from_secs(2));
     let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
         .args(["prune", "--expired"])
@@ -291,6 +290,56 @@ fn pool_drain_and_prune_expired_leave_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (pooled, lock) = pool.held(&key);
+    let (pooled, lock) = held(&key);
     assert!(pooled.is_empty() && lock.is_empty(), "{pooled:?} {lock:?}");
+}
+
+/// Run alone by [`an_attribute_test_takes_what_pool_fill_warmed`], in a
+/// process of its own, as `cargo nextest` runs a test.
+#[footloose::cluster("pool.yaml", pool = 1)]
+#[ignore = "run by an_attribute_test_takes_what_pool_fill_warmed"]
+fn attribute_taker(cluster: &Cluster) {
+    let hostname = cluster.machine("node1").exec("hostname").unwrap();
+    println!("TAKEN {} {}", cluster.name(), hostname.stdout().trim());
+}
+
+#[test]
+fn an_attribute_test_takes_what_pool_fill_warmed() {
+    // `pool.yaml` where the attribute names it: its own pool, which only
+    // this test and the CLI below fill.
+    let config = workspace().join("tests/pool.yaml");
+    let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
+        .arg("-c")
+        .arg(&config)
+        .args(["pool", "fill", "--size", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let builder = ClusterBuilder::from_file(&config).unwrap().unique_name();
+    let key = footloose::runtime::block_on(footloose::pool::key(&builder))
+        .unwrap()
+        .unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "attribute_taker", "--nocapture"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let taken = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("TAKEN "))
+        .unwrap_or_else(|| panic!("the attribute test said nothing: {stdout}"));
+    assert!(
+        taken.starts_with(&format!("pool-{}", &key[..8])) && taken.ends_with(" node1"),
+        "the attribute test did not take the warmed cluster of pool {key}: {taken}"
+    );
+    drain_and_wait(&key, 90);
 }
