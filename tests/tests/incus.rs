@@ -284,3 +284,62 @@ fn a_cluster_of_four_machines_runs_on_a_two_member_incus_cluster_over_https() {
     footloose(&["delete"]);
     assert_eq!(members.placements(), Vec::<(String, String)>::new());
 }
+
+#[test]
+fn a_pooled_cluster_is_taken_on_incus_and_its_machines_resolve_each_other() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let engine = require_incus();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pool.yaml");
+    std::fs::copy(workspace().join("tests/pool.yaml"), &config).unwrap();
+    let builder = ClusterBuilder::from_file(&config)
+        .unwrap()
+        .settings(on_incus())
+        .unique_name();
+    let filled = footloose::runtime::block_on(footloose::pool::fill(&builder, 1)).unwrap();
+    assert_eq!(filled.ready, 1, "{filled:?}");
+    // A test process of its own, as under nextest.
+    let out = Command::new(env!("CARGO_BIN_EXE_pool-claim"))
+        .arg(&config)
+        .arg("1")
+        .env("FOOTLOOSE_BACKEND", "incus")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = said.lines().collect();
+    let taken = lines
+        .first()
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default();
+    assert!(
+        taken.starts_with(&format!("pool-{}", &filled.key[..8])),
+        "not taken from the pool {}: {said}",
+        filled.key
+    );
+    for (line, host) in lines[1..].iter().zip(["node0", "node1"]) {
+        let mut words = line.split_whitespace();
+        assert_eq!(words.next(), Some(host), "{said}");
+        let neighbour = words.next().unwrap_or_default();
+        assert!(neighbour.parse::<std::net::IpAddr>().is_ok(), "{said}");
+    }
+    assert!(instances_of(taken).is_empty(), "{taken} outlived its test");
+    // The refiller made the next one: drained, nothing of the pool stays.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        footloose::runtime::block_on(footloose::pool::drain(&engine, Some(&filled.key))).unwrap();
+        let pooled = footloose::runtime::block_on(footloose::pool::list(&engine)).unwrap();
+        let refilling = footloose::runtime::block_on(footloose::pool::refillers(&engine)).unwrap();
+        if pooled.iter().all(|p| p.key != filled.key)
+            && refilling.iter().all(|r| r.key != filled.key)
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "left: {pooled:?} {refilling:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
