@@ -85,7 +85,7 @@
 //! 2. backend: the seam to the engine: `backend`, `reach`, `engine`,
 //!    `image`
 //! 3. cluster and machine: `ssh`, `systemd`, `machine`, `cluster`
-//! 4. users of clusters: `ansible`, `testing`
+//! 4. users of clusters: `ansible`, `testing`, `pool`
 //!
 //! Each backend is a folder of `backend/` that owns its engine whole (how
 //! to connect, its quirks, how images are made); the checklist for adding

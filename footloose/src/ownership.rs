@@ -35,6 +35,11 @@ use crate::process::{Identity, Presence};
 /// not outlive the working day.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(3 * 60 * 60);
 
+/// How long a pooled cluster waits for a test when `FOOTLOOSE_POOL_LEASE`
+/// does not say: a CI job's warm-up and its run fit in it, and a pool
+/// nobody drains is gone within the half hour.
+pub const DEFAULT_POOL_LEASE: Duration = Duration::from_secs(30 * 60);
+
 /// Who owns the objects of a cluster: the labels every container, network
 /// and volume of it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -393,6 +393,19 @@ impl Settings {
         }
     }
 
+    /// The lease of a pooled cluster waiting for a test:
+    /// `FOOTLOOSE_POOL_LEASE`, else 30 minutes.
+    ///
+    /// ```
+    /// let settings = footloose::Settings::from_vars(|_| None);
+    /// assert_eq!(settings.pool_lease_or_default(), Ok(std::time::Duration::from_secs(1800)));
+    /// ```
+    pub fn pool_lease_or_default(&self) -> Result<Duration, SettingError> {
+        self.pool_lease
+            .clone()
+            .map(|lease| lease.unwrap_or(crate::ownership::DEFAULT_POOL_LEASE))
+    }
+
     /// The lease of a test cluster built without one: `FOOTLOOSE_LEASE`,
     /// else 3 hours.
     ///

@@ -74,7 +74,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "cluster and machine",
         &["ssh", "systemd", "machine", "cluster"],
     ),
-    ("users of clusters", &["ansible", "testing"]),
+    ("users of clusters", &["ansible", "testing", "pool"]),
 ];
 
 /// The one exception to the layers: the crate's `Error` (in `error/mod.rs`,

@@ -135,7 +135,7 @@ pub async fn prune_abandoned_with(
         if let (Lifetime::Pool, Some(key)) = (ownership.lifetime, &ownership.pool) {
             // A pooled cluster is claimed before it goes: a test may be
             // taking it right now.
-            if crate::pool::remove_expired(engine, &ownership.cluster, key, settings).await? {
+            if remove_pooled(engine, &ownership.cluster, key, settings).await? {
                 removed.push((ownership.cluster, verdict));
             }
             continue;
@@ -144,6 +144,24 @@ pub async fn prune_abandoned_with(
         removed.push((ownership.cluster, verdict));
     }
     Ok(removed)
+}
+
+/// Removes the pooled cluster `cluster` of the pool `key`, claiming it
+/// first (see `crate::pool`); false when a test claimed it meanwhile.
+pub(crate) async fn remove_pooled(
+    engine: &Engine,
+    cluster: &str,
+    key: &str,
+    settings: &Settings,
+) -> Result<bool> {
+    let remover = crate::ownership::Ownership::new(cluster, Lifetime::Test, None, None)
+        .made_by(&crate::naming::random_id())
+        .for_pool(Some(key));
+    if !super::records::claim(engine, cluster, &remover).await? {
+        return Ok(false);
+    }
+    delete_with(engine, cluster, settings).await?;
+    Ok(true)
 }
 
 /// Removes every test cluster whose owner is `owner`.

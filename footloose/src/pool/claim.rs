@@ -32,7 +32,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use rand_core::{OsRng, RngCore};
 
-use super::records::{self, claim_labels, now_secs, record_name, PoolState};
+use crate::cluster::records::{self, claim, now_secs, PoolState};
 use crate::cluster::{delete_with, CreateRequest};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -44,28 +44,6 @@ use crate::Cluster;
 /// A ready cluster whose lease ends sooner than this is not taken: the
 /// janitor may be about to remove it.
 const LEASE_MARGIN: Duration = Duration::from_secs(60);
-
-/// Claims `cluster` for `ownership`'s owner; true when this call won it.
-/// `ownership` must carry a claim id (`made_by`).
-pub(crate) async fn claim(engine: &Engine, cluster: &str, ownership: &Ownership) -> Result<bool> {
-    let name = record_name(cluster, records::CLAIM);
-    let labels = claim_labels(ownership, records::CLAIM);
-    won(engine, &name, &labels).await
-}
-
-/// Creates the record `name` with `labels` unless it exists; true when the
-/// record that exists afterwards is this call's (same claim id).
-pub(super) async fn won(
-    engine: &Engine,
-    name: &str,
-    labels: &std::collections::HashMap<String, String>,
-) -> Result<bool> {
-    match engine.backend().create_volume(name, labels).await {
-        Ok(volume) => Ok(volume.labels.get(labels::CREATION) == labels.get(labels::CREATION)),
-        Err(err) if err.is_conflict() => Ok(false),
-        Err(err) => Err(err),
-    }
-}
 
 /// The ownership a test claiming `cluster` of the pool `key` takes, as
 /// `request` would have made its own cluster: a test cluster, watched by

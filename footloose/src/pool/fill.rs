@@ -5,14 +5,10 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::records::{self, now_secs, ready_labels, record_name, PoolState};
+use crate::cluster::records::{self, now_secs, ready_labels, record_name, PoolState};
 use crate::cluster::{create, delete_with, ClusterBuilder};
 use crate::engine::Engine;
 use crate::error::Result;
-
-/// How long a pooled cluster waits for a test when `FOOTLOOSE_POOL_LEASE`
-/// does not say.
-pub const DEFAULT_POOL_LEASE: Duration = Duration::from_secs(30 * 60);
 
 /// The lease of pooled clusters: `FOOTLOOSE_POOL_LEASE`, else 30 minutes.
 ///
@@ -22,7 +18,7 @@ pub const DEFAULT_POOL_LEASE: Duration = Duration::from_secs(30 * 60);
 /// # Ok::<(), footloose::Error>(())
 /// ```
 pub fn lease(settings: &crate::Settings) -> Result<Duration> {
-    Ok(settings.pool_lease.clone()?.unwrap_or(DEFAULT_POOL_LEASE))
+    Ok(settings.pool_lease_or_default()?)
 }
 
 /// How many clusters may boot at once on the engine: one per core of this

@@ -33,20 +33,22 @@
 mod claim;
 mod fill;
 mod key;
-mod records;
 pub(crate) mod refill;
 #[cfg(test)]
 mod tests;
 
 use futures_util::future::join_all;
 
-pub use fill::{lease, Filled, DEFAULT_POOL_LEASE};
-pub use records::{PoolState, PooledCluster};
+pub use crate::cluster::records::{PoolState, PooledCluster};
+pub use crate::ownership::DEFAULT_POOL_LEASE;
+pub use fill::{lease, Filled};
 
-use crate::cluster::{create, delete_with, ClusterBuilder, CreateRequest};
+use crate::cluster::records;
+
+use crate::cluster::{create, ClusterBuilder, CreateRequest};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::labels::{self, Lifetime};
+use crate::labels;
 use crate::ownership::Ownership;
 use crate::{Cluster, Settings};
 
@@ -192,7 +194,11 @@ pub async fn drain(engine: &Engine, key: Option<&str>) -> Result<Vec<String>> {
         .into_iter()
         .filter(|p| p.state != PoolState::Claimed)
         .collect();
-    let removed = join_all(idle.iter().map(|p| remove(engine, p, &settings))).await;
+    let removed = join_all(
+        idle.iter()
+            .map(|p| crate::cluster::remove_pooled(engine, &p.cluster, &p.key, &settings)),
+    )
+    .await;
     let mut names = Vec::new();
     for (pooled, result) in idle.iter().zip(removed) {
         if result? {
@@ -202,41 +208,22 @@ pub async fn drain(engine: &Engine, key: Option<&str>) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Claims the pooled cluster `pooled` for this process and removes it;
-/// false when a test claimed it first.
-async fn remove(engine: &Engine, pooled: &PooledCluster, settings: &Settings) -> Result<bool> {
-    let ownership = Ownership::new(&pooled.cluster, Lifetime::Test, None, None)
-        .made_by(&crate::naming::random_id())
-        .for_pool(Some(&pooled.key));
-    if !claim::claim(engine, &pooled.cluster, &ownership).await? {
-        return Ok(false);
+/// Creates the test cluster of `builder`, taken from its pool when it has
+/// one ([`ClusterBuilder::pool`], `FOOTLOOSE_POOL`): what
+/// [`ClusterBuilder::start`] does.
+pub(crate) async fn create_test_cluster(builder: &ClusterBuilder) -> Result<Cluster> {
+    let request = builder.request()?;
+    let engine = builder.connect_in(&request.settings).await?;
+    match builder.pool_size(&request.settings)? {
+        Some(size) => take_or_create(builder, &engine, &request, size).await,
+        None => create(&engine, &request).await,
     }
-    delete_with(engine, &pooled.cluster, settings).await?;
-    Ok(true)
-}
-
-/// Removes the pooled cluster `cluster` whose lease ran out, claiming it
-/// first; false when a test took it meanwhile. The janitor's part.
-pub(crate) async fn remove_expired(
-    engine: &Engine,
-    cluster: &str,
-    key: &str,
-    settings: &Settings,
-) -> Result<bool> {
-    let pooled = PooledCluster {
-        cluster: cluster.to_owned(),
-        key: key.to_owned(),
-        state: PoolState::Ready,
-        machines: 0,
-        lease_expires: None,
-    };
-    remove(engine, &pooled, settings).await
 }
 
 /// The test cluster of `request` (made from `builder`) taken from the pool
 /// of `size`, or created when the pool has none ready; either way the pool
 /// is topped up in the background.
-pub(crate) async fn take_or_create(
+async fn take_or_create(
     builder: &ClusterBuilder,
     engine: &Engine,
     request: &CreateRequest,

@@ -25,9 +25,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::claim::won;
 use super::fill::fill;
-use super::records::{self, claim_labels, record_name};
+use crate::cluster::records::{self, claim_labels, record_name, won};
 use crate::cluster::ClusterBuilder;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -92,7 +91,7 @@ impl Order {
 /// process when this binary has footloose's hooks, else by a task of this
 /// process. Failures are logged, never the test's.
 pub(crate) fn request(order: Order) {
-    if crate::testing::hooks::installed() {
+    if crate::testing::watchdog::hooked() {
         if let Err(err) = spawn(&order) {
             tracing::warn!("Cannot start the pool's refiller: {err}");
         }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use footloose_config::Config;
 use futures_util::future::join_all;
 
-use super::claim::{claim, claimer, take};
-use super::records::{self, ready_labels, record_name, survey, PoolState};
+use super::claim::{claimer, take};
 use crate::backend::memory::MemoryBackend;
 use crate::backend::{ImageInfo, PublishedPort};
+use crate::cluster::records::{self, claim, ready_labels, record_name, survey, PoolState};
 use crate::cluster::{create, CreateRequest, Readiness};
 use crate::engine::Engine;
 use crate::labels::Lifetime;

@@ -25,7 +25,11 @@ impl ClusterBuilder {
     /// # Ok::<(), footloose::Error>(())
     /// ```
     pub fn start(self) -> Result<ClusterGuard> {
-        let cluster = self.watched()?.create()?;
+        let builder = self.watched()?;
+        let cluster =
+            crate::runtime::block_on(
+                async move { crate::pool::create_test_cluster(&builder).await },
+            )?;
         Ok(ClusterGuard {
             cluster: Some(cluster),
         })
@@ -43,7 +47,10 @@ impl ClusterBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn start_async(self) -> Result<ClusterGuard> {
-        let cluster = self.watched()?.create_async().await?;
+        let builder = self.watched()?;
+        let cluster =
+            crate::runtime::spawn(async move { crate::pool::create_test_cluster(&builder).await })
+                .await?;
         Ok(ClusterGuard {
             cluster: Some(cluster),
         })

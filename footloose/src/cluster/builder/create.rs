@@ -35,7 +35,7 @@ impl ClusterBuilder {
             (Lifetime::Cli, _) => Ok(None),
             (Lifetime::Test, Some(lease)) => Ok(Some(lease)),
             (Lifetime::Test, None) => Ok(Some(settings.lease_or_default()?)),
-            (Lifetime::Pool, _) => Ok(Some(crate::pool::lease(settings)?)),
+            (Lifetime::Pool, _) => Ok(Some(settings.pool_lease_or_default()?)),
         }
     }
 
@@ -85,7 +85,7 @@ impl ClusterBuilder {
     }
 
     /// [`connect`](Self::connect), to the engine `settings` choose.
-    async fn connect_in(&self, settings: &Settings) -> Result<Engine> {
+    pub(crate) async fn connect_in(&self, settings: &Settings) -> Result<Engine> {
         let backend = settings.engine.backend_for(self.backend())?;
         let engine = Engine::connect_with(backend, &settings.engine).await?;
         match &self.config.cluster.reach {
@@ -139,10 +139,7 @@ impl ClusterBuilder {
     async fn create_here(&self) -> Result<Cluster> {
         let request = self.request()?;
         let engine = self.connect_in(&request.settings).await?;
-        match self.pool_size(&request.settings)? {
-            Some(size) => crate::pool::take_or_create(self, &engine, &request, size).await,
-            None => create(&engine, &request).await,
-        }
+        create(&engine, &request).await
     }
 
     /// The pool to take the cluster from: the builder's size, else

@@ -1,5 +1,8 @@
-//! What the engine holds of the pools: each pooled cluster's records (two
-//! volumes beside its machines) and the survey that reads them back.
+//! What the engine holds of warm pools (see `crate::pool`): each pooled
+//! cluster's records (two volumes beside its machines), the claim that
+//! exactly one claimer wins, and the survey that reads them back. Here,
+//! below the pools, because removing a cluster and judging its owner
+//! (`manage`, `inspect`) read and make claims too.
 //!
 //! A pooled cluster is a cluster like any test's, made for a pool key (its
 //! containers and networks carry `io.footloose.pool`), with up to two
@@ -164,5 +167,27 @@ fn pooled(cluster: &str, key: &str) -> PooledCluster {
         state: PoolState::Booting,
         machines: 0,
         lease_expires: None,
+    }
+}
+
+/// Claims `cluster` for `ownership`'s owner; true when this call won it.
+/// `ownership` must carry a claim id (`made_by`).
+pub(crate) async fn claim(engine: &Engine, cluster: &str, ownership: &Ownership) -> Result<bool> {
+    let name = record_name(cluster, CLAIM);
+    let labels = claim_labels(ownership, CLAIM);
+    won(engine, &name, &labels).await
+}
+
+/// Creates the record `name` with `labels` unless it exists; true when the
+/// record that exists afterwards is this call's (same claim id).
+pub(crate) async fn won(
+    engine: &Engine,
+    name: &str,
+    labels: &HashMap<String, String>,
+) -> Result<bool> {
+    match engine.backend().create_volume(name, labels).await {
+        Ok(volume) => Ok(volume.labels.get(labels::CREATION) == labels.get(labels::CREATION)),
+        Err(err) if err.is_conflict() => Ok(false),
+        Err(err) => Err(err),
     }
 }
