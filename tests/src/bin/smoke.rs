@@ -1,7 +1,8 @@
 //! The smoke suite every engine must pass, against whichever engine
 //! DOCKER_HOST names: the CLI walk (two machines on a user network:
 //! create, ssh, names resolving, show, stop/start, delete, nothing left)
-//! and the test framework (exec, copy, a unit, teardown), reboots, and
+//! and the test framework (exec, copy, a unit, teardown), a warm pool
+//! (filled, taken from, refilled by a refiller process, drained), reboots, and
 //! sandboxed units (`PrivateUsers=true` applies; `PrivateTmp=` and
 //! `ProtectSystem=` beside it start, and the report says whether they
 //! applied, which an AppArmor profile denying mounts may prevent). Run by the
@@ -40,9 +41,10 @@ fn main() -> ExitCode {
     let dir = std::env::temp_dir().join(format!("smoke-{label}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let checks: [(&str, &dyn Fn()); 4] = [
+    let checks: [(&str, &dyn Fn()); 5] = [
         ("cli walk", &|| cli_walk(&cli, &dir)),
         ("test framework", &|| framework(&dir)),
+        ("warm pool", &|| warm_pool(&dir)),
         ("reboot", &|| reboot(&cli, &dir)),
         ("sandboxed units", &|| sandboxed_units(&dir)),
     ];
@@ -199,6 +201,59 @@ fn framework(dir: &Path) {
         .unwrap();
     node.wait_for_unit("idle", Duration::from_secs(120))
         .unwrap();
+    drop(guard);
+    assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
+}
+
+/// A pool of one is filled, a test takes its cluster (not a new one), the
+/// refiller the take started makes the next, and draining leaves nothing.
+fn warm_pool(dir: &Path) {
+    let dir = dir.join("pool");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = one_machine_config(&dir, "pooled");
+    let builder = || {
+        ClusterBuilder::from_file(&config)
+            .unwrap()
+            .unique_name()
+            .ready_timeout(Duration::from_secs(600))
+    };
+    let engine = footloose::runtime::block_on(builder().connect()).unwrap();
+    let drain = |key: &str| {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            footloose::runtime::block_on(footloose::pool::drain(&engine, Some(key))).unwrap();
+            let pooled = footloose::runtime::block_on(footloose::pool::list(&engine)).unwrap();
+            let refillers =
+                footloose::runtime::block_on(footloose::pool::refillers(&engine)).unwrap();
+            if pooled.iter().all(|p| p.key != key) && refillers.iter().all(|r| r.key != key) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "left of pool {key}: {pooled:?} {refillers:?}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    let filled = footloose::runtime::block_on(footloose::pool::fill(&builder(), 1)).unwrap();
+    let _drained = Cleanup(|| drain(&filled.key));
+    assert_eq!(filled.ready, 1, "{filled:?}");
+    let guard = builder().pool(1).start().unwrap();
+    let name = guard.name().to_owned();
+    assert!(
+        name.starts_with(&format!("pool-{}", &filled.key[..8])),
+        "{name} is not the pooled cluster of {}",
+        filled.key
+    );
+    assert_eq!(
+        guard
+            .machine("node0")
+            .exec("hostname")
+            .unwrap()
+            .stdout()
+            .trim(),
+        "node0"
+    );
     drop(guard);
     assert!(leftovers(&name).is_empty(), "{:?}", leftovers(&name));
 }

@@ -158,8 +158,10 @@ pub(super) async fn volumes(
 }
 
 /// Creates a volume unless one of that name exists; Docker answers with
-/// the one that exists (under a lock of the name), Podman may refuse with
-/// `Conflict`.
+/// the one that exists (under a lock of the name). Podman's compatible API
+/// answers so too, but refuses a creator that raced another past its
+/// check: then the volume that holds the name is read and handed back, as
+/// Docker would have.
 pub(super) async fn create_volume(
     docker: &Docker,
     flavour: Flavour,
@@ -171,11 +173,13 @@ pub(super) async fn create_volume(
         labels: Some(labels.clone()),
         ..Default::default()
     };
-    let volume = docker
-        .create_volume(request)
-        .await
-        .map_err(|e| error(flavour, format!("creating volume {name}"), e))?;
-    Ok(VolumeInfo::new(&volume.name, volume.labels))
+    match docker.create_volume(request).await {
+        Ok(volume) => Ok(VolumeInfo::new(&volume.name, volume.labels)),
+        Err(refused) => match docker.inspect_volume(name).await {
+            Ok(volume) => Ok(VolumeInfo::new(&volume.name, volume.labels)),
+            Err(_) => Err(error(flavour, format!("creating volume {name}"), refused)),
+        },
+    }
 }
 
 pub(super) async fn remove_volume(docker: &Docker, flavour: Flavour, name: &str) -> Result<()> {
