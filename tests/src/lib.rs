@@ -4,6 +4,9 @@ pub mod podman;
 
 use footloose::engine::Engine;
 
+/// How many checks the smoke suite (`src/bin/smoke.rs`) runs: all must pass.
+pub const SMOKE_CHECKS: usize = 5;
+
 /// Fails with a clear message when no engine answers: these tests
 /// need one and must not pass without it.
 pub fn require_docker() -> Engine {
@@ -99,7 +102,8 @@ fn smoke(
     );
     println!("{report}");
     assert!(
-        out.status.success() && report.contains(&format!("smoke {label}: 4 passed, 0 failed")),
+        out.status.success()
+            && report.contains(&format!("smoke {label}: {SMOKE_CHECKS} passed, 0 failed")),
         "the smoke suite failed on {label}:\n{report}"
     );
 }

@@ -50,7 +50,10 @@ fn the_smoke_suite_passes_in_a_cgroup_v2_guest_on_docker_and_podman() {
     );
     for engine in ["docker", "podman", "podman-rootless"] {
         assert!(
-            report.contains(&format!("smoke {engine}: 4 passed, 0 failed")),
+            report.contains(&format!(
+                "smoke {engine}: {} passed, 0 failed",
+                footloose_tests::SMOKE_CHECKS
+            )),
             "{engine} failed in the guest:\n{report}"
         );
     }

@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::docker::settle::{single_network, NetworksByName};
-use super::model::{ContainerInfo, ContainerStatus, NetworkInfo, VolumeInfo};
+use super::model::{
+    labels_match as matches, ContainerInfo, ContainerStatus, NetworkInfo, VolumeInfo,
+};
 use super::seam::{Backend, ImageInfo, ImageRecipe, RootfsStream};
 use crate::backend::error::{BackendError, EngineFailure};
 use crate::container_spec::ContainerPlan;
@@ -240,14 +242,6 @@ impl MemoryBackend {
         }
         f(&mut self.state.lock().unwrap())
     }
-}
-
-fn matches(labels: &HashMap<String, String>, selector: &[String]) -> bool {
-    selector.iter().all(|pair| match pair.split_once('=') {
-        Some((key, value)) => labels.get(key).map(String::as_str) == Some(value),
-        // A bare key matches any value, as Docker's label filter does.
-        None => labels.contains_key(pair),
-    })
 }
 
 #[async_trait]

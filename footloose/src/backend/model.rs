@@ -121,6 +121,15 @@ pub struct NetworkInfo {
     pub labels: HashMap<String, String>,
 }
 
+/// Whether `labels` carry every `key=value` (or bare `key`: any value) of
+/// `selector`, as Docker's label filter says.
+pub(crate) fn labels_match(labels: &HashMap<String, String>, selector: &[String]) -> bool {
+    selector.iter().all(|pair| match pair.split_once('=') {
+        Some((key, value)) => labels.get(key).map(String::as_str) == Some(value),
+        None => labels.contains_key(pair),
+    })
+}
+
 /// A volume as the engine reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]

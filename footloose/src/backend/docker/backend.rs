@@ -17,7 +17,7 @@ use super::refusal::{engine_name, error, found, label_filter};
 use super::settle::{self, NetworksByName};
 use super::{images, networks, request, response};
 use crate::backend::error::{BackendError, EngineFailure};
-use crate::backend::model::{ContainerInfo, NetworkInfo, VolumeInfo};
+use crate::backend::model::{labels_match, ContainerInfo, NetworkInfo, VolumeInfo};
 use crate::backend::seam::{Backend, BaseImage, ImageInfo, ImageRecipe, RootfsStream};
 use crate::container_spec::ContainerPlan;
 use crate::error::{Error, Result};
@@ -118,7 +118,12 @@ impl Backend for DockerBackend {
                 result => break result.map_err(|e| self.refused("listing containers", e))?,
             }
         };
-        Ok(list.iter().map(response::from_summary).collect())
+        // Filtered again, as volumes and networks are (Podman's filters).
+        Ok(list
+            .iter()
+            .map(response::from_summary)
+            .filter(|c| labels_match(&c.labels, selector))
+            .collect())
     }
 
     async fn create_container(&self, plan: &ContainerPlan) -> Result<()> {
@@ -226,8 +231,13 @@ impl Backend for DockerBackend {
         settle::single_network(self, name, None).await
     }
 
+    /// Filtered again here: Podman 4's compatible API takes several label
+    /// filters as "any of", not "all of".
     async fn networks_labelled(&self, selector: &[String]) -> Result<Vec<NetworkInfo>> {
-        networks::list(&self.docker, self.facts.flavour, label_filter(selector)).await
+        let mut found =
+            networks::list(&self.docker, self.facts.flavour, label_filter(selector)).await?;
+        found.retain(|n| labels_match(&n.labels, selector));
+        Ok(found)
     }
 
     async fn connect_network(
@@ -243,8 +253,14 @@ impl Backend for DockerBackend {
         networks::remove(&self.docker, self.facts.flavour, id).await
     }
 
+    /// Filtered again here: Podman 4's compatible API takes several label
+    /// filters as "any of", not "all of" (the volumes of every cluster for
+    /// one cluster's).
     async fn volumes(&self, selector: &[String]) -> Result<Vec<VolumeInfo>> {
-        networks::volumes(&self.docker, self.facts.flavour, label_filter(selector)).await
+        let mut found =
+            networks::volumes(&self.docker, self.facts.flavour, label_filter(selector)).await?;
+        found.retain(|v| labels_match(&v.labels, selector));
+        Ok(found)
     }
 
     async fn create_volume(
