@@ -90,6 +90,21 @@ fn drain_and_wait(key: &str, seconds: u64) {
     }
 }
 
+/// Runs the `footloose` binary with `args` and `env`; panics with its
+/// output unless it succeeds.
+fn footloose(args: &[&str], env: &[(&str, &str)]) {
+    let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "footloose {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A `pool-claim` process: its cluster, and what its machines said.
 struct Taker {
     child: Child,
@@ -255,41 +270,19 @@ fn a_refiller_killed_mid_boot_leaves_nothing() {
 fn pool_drain_and_prune_expired_leave_nothing() {
     let pool = Pool::new();
     let key = pool.fill(1);
-    let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
-        .args(["pool", "drain", &key])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    footloose(&["pool", "drain", &key], &[]);
     let (pooled, lock) = held(&key);
     assert!(pooled.is_empty() && lock.is_empty(), "{pooled:?} {lock:?}");
     // A pool whose lease has run out: `prune --expired` removes it.
-    let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
-        .args(["-c"])
-        .arg(pool.config())
-        .args(["pool", "fill", "--size", "1"])
-        .env("FOOTLOOSE_POOL_LEASE", "1s")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let config = pool.config();
+    let config = config.to_str().unwrap();
+    footloose(
+        &["-c", config, "pool", "fill", "--size", "1"],
+        &[("FOOTLOOSE_POOL_LEASE", "1s")],
     );
     assert_eq!(held(&key).0.len(), 1);
     std::thread::sleep(Duration::from_secs(2));
-    let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
-        .args(["prune", "--expired"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    footloose(&["prune", "--expired"], &[]);
     let (pooled, lock) = held(&key);
     assert!(pooled.is_empty() && lock.is_empty(), "{pooled:?} {lock:?}");
 }
@@ -308,16 +301,16 @@ fn an_attribute_test_takes_what_pool_fill_warmed() {
     // `pool.yaml` where the attribute names it: its own pool, which only
     // this test and the CLI below fill.
     let config = workspace().join("tests/pool.yaml");
-    let out = Command::new(footloose_bin(env!("CARGO_BIN_EXE_pool-claim")))
-        .arg("-c")
-        .arg(&config)
-        .args(["pool", "fill", "--size", "1"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    footloose(
+        &[
+            "-c",
+            config.to_str().unwrap(),
+            "pool",
+            "fill",
+            "--size",
+            "1",
+        ],
+        &[],
     );
     let builder = ClusterBuilder::from_file(&config).unwrap().unique_name();
     let key = footloose::runtime::block_on(footloose::pool::key(&builder))

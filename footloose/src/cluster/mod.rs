@@ -13,7 +13,7 @@ mod start;
 pub use builder::{ClusterBuilder, DEFAULT_READY_TIMEOUT};
 #[cfg(test)]
 pub(crate) use create::Readiness;
-pub(crate) use create::{create, CreateRequest};
+pub(crate) use create::{create, generate_key, CreateRequest};
 #[cfg(test)]
 pub(crate) use inspect::test_clusters as inspect_test_clusters;
 pub use inspect::{list_clusters, status, MachineState, MachineStatus};

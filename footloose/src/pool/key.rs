@@ -3,10 +3,9 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::cluster::CreateRequest;
+use crate::cluster::{generate_key, CreateRequest};
 use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::keys::ClientKey;
+use crate::error::Result;
 use crate::ClusterBuilder;
 use std::path::Path;
 
@@ -46,7 +45,8 @@ pub(crate) async fn pool_key(
     let from = builder.config_path.as_deref().map(resolved);
     part("from", &format!("{from:?}"));
     part("dir", &resolved(&request.config_dir).to_string_lossy());
-    part("key", &client_key(request).await?.fingerprint());
+    // Made now if it is not there yet, as the cold path would make it.
+    part("key", &generate_key(&request.key_path).await?.fingerprint());
     part(
         "publish",
         &format!(
@@ -70,16 +70,4 @@ pub(crate) async fn pool_key(
         .map(|byte| format!("{byte:02x}"))
         .collect();
     Ok(Some(hex))
-}
-
-/// The cluster's client key, made now if it is not there yet (the cold
-/// path would make it just the same).
-async fn client_key(request: &CreateRequest) -> Result<ClientKey> {
-    let path = request.key_path.clone();
-    tokio::task::spawn_blocking(move || ClientKey::load_or_generate(&path))
-        .await
-        .map_err(|source| Error::Task {
-            task: "key",
-            source,
-        })?
 }

@@ -64,21 +64,8 @@ impl IncusBackend {
             let name = name
                 .clone()
                 .unwrap_or_else(|| instances::anonymous_volume(&plan.name, index));
-            let config: HashMap<String, String> = keys::config(labels).collect();
-            let path = format!("/1.0/storage-pools/{}/volumes/custom", self.pool);
-            match self
-                .client
-                .call(
-                    Method::POST,
-                    &path,
-                    &json!({"name": name, "config": config}),
-                )
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if e.status() == Some(409) || already(&e, "exists") => {}
-                Err(e) => return Err(refused(format!("creating volume {name}"), e)),
-            }
+            // One that is there already (another machine's) is used as it is.
+            self.create_volume(&name, labels).await?;
         }
         Ok(())
     }

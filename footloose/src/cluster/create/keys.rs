@@ -19,7 +19,7 @@ pub(super) async fn existing_key(path: &Path) -> Result<Option<ClientKey>> {
 
 /// Generates the key at `path` (or loads it, when another process made it
 /// meanwhile).
-pub(super) async fn generate_key(path: &Path) -> Result<ClientKey> {
+pub(crate) async fn generate_key(path: &Path) -> Result<ClientKey> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || ClientKey::load_or_generate(&path))
         .await

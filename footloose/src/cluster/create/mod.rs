@@ -38,6 +38,7 @@ use crate::machine::MachineError;
 use crate::ownership::Ownership;
 use crate::plan::{self, CreatePlan, Observed};
 use context::{observe, refused, Context};
+pub(crate) use keys::generate_key;
 pub(crate) use request::{CreateRequest, Readiness};
 use undo::Made;
 
