@@ -85,19 +85,13 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/bench/baseli
 /// script (all at once, keys bind-mounted, ssh polled on all at once) and
 /// returns them once `ssh … true` answers on each.
 pub fn create(cluster: &str, count: usize, keys: &Keys, facts: HostFacts) -> Vec<Machine> {
-    let cgroup = match facts.cgroup {
-        CgroupVersion::V1 => "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-        CgroupVersion::V2 => "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-    };
-    let managed = format!("{}=true", footloose::labels::MANAGED);
-    let owner = format!("{}={cluster}", footloose::labels::CLUSTER);
-    let dir = keys.user_key.parent().unwrap().display().to_string();
+    let [dir, cgroup, managed, owner] = script_args(cluster, keys, facts);
     let out = run(Command::new("sh").args([
         SCRIPT,
         cluster,
         &count.to_string(),
         &dir,
-        cgroup,
+        &cgroup,
         &managed,
         &owner,
     ]));
@@ -118,6 +112,45 @@ pub fn create(cluster: &str, count: usize, keys: &Keys, facts: HostFacts) -> Vec
     );
     machines.sort_by(|a, b| a.name.cmp(&b.name));
     machines
+}
+
+/// What the Docker scripts are given after the counts: the keys'
+/// directory, the cgroup mount, and the labels that make the machines the
+/// cluster `cluster`'s (for the final leftover check).
+fn script_args(cluster: &str, keys: &Keys, facts: HostFacts) -> [String; 4] {
+    let cgroup = match facts.cgroup {
+        CgroupVersion::V1 => "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+        CgroupVersion::V2 => "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    };
+    [
+        keys.user_key.parent().unwrap().display().to_string(),
+        cgroup.to_owned(),
+        format!("{}=true", footloose::labels::MANAGED),
+        format!("{}={cluster}", footloose::labels::CLUSTER),
+    ]
+}
+
+/// The `pool` suite's baseline script, next to this file.
+const SUITE_SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/bench/baseline-suite.sh"
+);
+
+/// `count` one-machine "tests" with `baseline-suite.sh`, `jobs` at a time
+/// (`docker run -d`, `ssh … true` polled, `ssh … true`, `docker rm -f`
+/// each); its machines are named `<cluster>-t<i>`.
+pub fn suite(cluster: &str, count: usize, jobs: usize, keys: &Keys, facts: HostFacts) {
+    let [dir, cgroup, managed, owner] = script_args(cluster, keys, facts);
+    run(Command::new("sh").args([
+        SUITE_SCRIPT,
+        cluster,
+        &count.to_string(),
+        &jobs.to_string(),
+        &dir,
+        &cgroup,
+        &managed,
+        &owner,
+    ]));
 }
 
 /// `ssh root@… true`, a new process each time.

@@ -2,7 +2,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use footloose::engine::Engine;
@@ -22,6 +22,8 @@ pub struct Workspace {
     /// The Incus engine, once a scenario asked for it.
     incus: OnceCell<Engine>,
     clusters: RefCell<Vec<String>>,
+    /// The keys of the pools made, drained at the end.
+    pools: RefCell<Vec<String>>,
 }
 
 /// footloose's settings from this process's environment, with
@@ -50,11 +52,26 @@ impl Workspace {
             engine,
             incus: OnceCell::new(),
             clusters: RefCell::new(Vec::new()),
+            pools: RefCell::new(Vec::new()),
         }
     }
 
-    fn key(&self) -> PathBuf {
+    /// The scratch directory, removed with the workspace.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// footloose's private key for the bench's clusters.
+    pub fn key(&self) -> PathBuf {
         self.dir.path().join("footloose-key")
+    }
+
+    /// Remembers the pool `key` for the final drain and leftover check.
+    pub fn remember_pool(&self, key: &str) {
+        let mut pools = self.pools.borrow_mut();
+        if !pools.iter().any(|k| k == key) {
+            pools.push(key.to_owned());
+        }
     }
 
     /// A new cluster name, remembered for the final clean-up.
@@ -107,6 +124,7 @@ impl Workspace {
 
     pub fn remove_everything(&self) {
         footloose::testing::shared::remove_all();
+        crate::pool::drain_and_wait(&self.engine, &self.pools.borrow());
         for name in self.clusters.borrow().iter() {
             let _ = footloose::runtime::block_on(footloose::delete(&self.engine, name));
             if let Some(incus) = self.incus.get() {
@@ -139,6 +157,13 @@ impl Workspace {
         }
     }
 
+    /// What is left of this bench's pools: pooled clusters, refillers'
+    /// locks, and containers of clusters named as the pools name theirs
+    /// (`pool-KEY8-…`, which the `bench-` check does not see).
+    pub fn pool_leftovers(&self) -> usize {
+        crate::pool::leftovers(&self.engine, &self.pools.borrow())
+    }
+
     /// Containers whose cluster label starts with `bench-`.
     pub fn leftovers(&self) -> usize {
         footloose::runtime::block_on(footloose::status(&self.engine, None))
@@ -151,7 +176,7 @@ impl Workspace {
     }
 }
 
-fn timed<T>(work: impl FnOnce() -> T) -> (T, std::time::Duration) {
+pub fn timed<T>(work: impl FnOnce() -> T) -> (T, std::time::Duration) {
     let started = Instant::now();
     let value = work();
     (value, started.elapsed())
@@ -615,7 +640,7 @@ fn close_ssh_masters() {
 }
 
 /// The `footloose` binary built next to this bench (target/*/footloose).
-fn footloose_cli() -> Option<PathBuf> {
+pub fn footloose_cli() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let cli = exe.parent()?.parent()?.join("footloose");
     cli.exists().then_some(cli)
