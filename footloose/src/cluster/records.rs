@@ -113,6 +113,20 @@ pub struct PooledCluster {
 /// Every pooled cluster on the engine, of the pool `key` or of all: one
 /// listing of volumes and one of containers.
 pub(crate) async fn survey(engine: &Engine, key: Option<&str>) -> Result<Vec<PooledCluster>> {
+    Ok(survey_pool(engine, key).await?.clusters)
+}
+
+/// What [`survey_pool`] found.
+pub(crate) struct Survey {
+    /// The pooled clusters.
+    pub(crate) clusters: Vec<PooledCluster>,
+    /// Whether a refiller that lives (or may: one nobody can see) holds a
+    /// pool's lock.
+    pub(crate) refilling: bool,
+}
+
+/// [`survey`], and whether a refiller is at work on the pool.
+pub(crate) async fn survey_pool(engine: &Engine, key: Option<&str>) -> Result<Survey> {
     let mut selector = vec![format!("{}=true", labels::MANAGED)];
     selector.push(match key {
         Some(key) => format!("{}={key}", labels::POOL),
@@ -122,6 +136,12 @@ pub(crate) async fn survey(engine: &Engine, key: Option<&str>) -> Result<Vec<Poo
     let (volumes, containers) =
         tokio::try_join!(backend.volumes(&selector), backend.containers(&selector))?;
     let mut clusters: BTreeMap<String, PooledCluster> = BTreeMap::new();
+    let now = SystemTime::now();
+    let refilling = volumes.iter().any(|v| {
+        v.labels.get(labels::POOL_RECORD).map(String::as_str) == Some(REFILLER)
+            && Ownership::from_labels(&v.labels)
+                .is_some_and(|holder| holder.verdict(now) == crate::ownership::Verdict::Keep)
+    });
     for container in &containers {
         let Some(cluster) = container.labels.get(labels::CLUSTER) else {
             continue;
@@ -157,7 +177,10 @@ pub(crate) async fn survey(engine: &Engine, key: Option<&str>) -> Result<Vec<Poo
         }
         pooled.state = pooled.state.max(state);
     }
-    Ok(clusters.into_values().collect())
+    Ok(Survey {
+        clusters: clusters.into_values().collect(),
+        refilling,
+    })
 }
 
 fn pooled(cluster: &str, key: &str) -> PooledCluster {

@@ -68,15 +68,18 @@ pub(crate) fn claimer(
 /// Takes a ready cluster of the pool `key` for the test of `request`:
 /// claims one (trying the candidates in a random order, so that takers
 /// that start together do not all race for the same one), and makes its
-/// [`Cluster`]. `None` when the pool has none ready.
+/// [`Cluster`]. `None` when the pool has none ready. Also says whether a
+/// refiller is at work on the pool already.
 pub(crate) async fn take(
     engine: &Engine,
     key: &str,
     request: &CreateRequest,
-) -> Result<Option<Cluster>> {
+) -> Result<(Option<Cluster>, bool)> {
     let deadline = now_secs() + LEASE_MARGIN.as_secs();
-    let mut candidates: Vec<String> = records::survey(engine, Some(key))
-        .await?
+    let survey = records::survey_pool(engine, Some(key)).await?;
+    let refilling = survey.refilling;
+    let mut candidates: Vec<String> = survey
+        .clusters
         .into_iter()
         .filter(|p| p.state == PoolState::Ready && p.machines > 0)
         .filter(|p| p.lease_expires.is_none_or(|expires| expires > deadline))
@@ -89,7 +92,7 @@ pub(crate) async fn take(
             continue;
         }
         match attach(engine, &cluster, request).await? {
-            Some(taken) => return Ok(Some(taken)),
+            Some(taken) => return Ok((Some(taken), refilling)),
             None => {
                 // Ours now, and broken (a machine stopped or went while it
                 // waited): removed, and the next one tried.
@@ -100,7 +103,7 @@ pub(crate) async fn take(
             }
         }
     }
-    Ok(None)
+    Ok((None, refilling))
 }
 
 /// The [`Cluster`] of the pooled `cluster` as it is, `None` unless every

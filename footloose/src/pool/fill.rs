@@ -37,6 +37,8 @@ pub struct Filled {
     pub made: Vec<String>,
     /// How many were ready when it ended (its own and others').
     pub ready: usize,
+    /// Whether it stopped because the pool was drained.
+    pub drained: bool,
 }
 
 /// A filler's permission to go on: a refiller's lock, which `pool drain`
@@ -77,6 +79,7 @@ pub(crate) async fn fill(
                 key: key.to_owned(),
                 made,
                 ready,
+                drained: false,
             });
         }
         if room == 0 {
@@ -98,6 +101,7 @@ pub(crate) async fn fill(
                 key: key.to_owned(),
                 made,
                 ready: 0,
+                drained: true,
             });
         }
     }

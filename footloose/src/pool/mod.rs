@@ -161,9 +161,13 @@ pub async fn key(builder: &ClusterBuilder) -> Result<Option<String>> {
     .await
 }
 
-/// Removes the pooled clusters that no test holds (ready or booting), of
-/// the pool `key` or of all; returns their names. Each is claimed first,
-/// so a test never takes one being removed.
+/// Removes the ready pooled clusters, of the pool `key` or of all, and
+/// stops the pools' refillers; returns the names of the clusters removed.
+/// Each is claimed first, so a test never takes one being removed. A
+/// cluster still booting is left to its refiller, which removes it once
+/// its boot ends and finds its lock gone: one remover per cluster (Docker
+/// 20.10's libnetwork can deadlock when two remove one network and its
+/// endpoints at once).
 ///
 /// ```no_run
 /// # async fn demo(engine: &footloose::engine::Engine) -> footloose::Result<()> {
@@ -192,7 +196,7 @@ pub async fn drain(engine: &Engine, key: Option<&str>) -> Result<Vec<String>> {
     let idle: Vec<PooledCluster> = records::survey(engine, key)
         .await?
         .into_iter()
-        .filter(|p| p.state != PoolState::Claimed)
+        .filter(|p| p.state == PoolState::Ready)
         .collect();
     let removed = join_all(
         idle.iter()
@@ -237,8 +241,12 @@ async fn take_or_create(
         }
         return Ok(cluster);
     };
-    let taken = claim::take(engine, &key, request).await?;
-    refill::request(refill::Order::new(builder, &key, size));
+    let (taken, refilling) = claim::take(engine, &key, request).await?;
+    // A refiller at work surveys the pool again before it ends: it sees
+    // this take too.
+    if !refilling {
+        refill::request(refill::Order::new(builder, &key, size));
+    }
     match taken {
         Some(cluster) => {
             tracing::debug!("Took pooled cluster {} (pool {key})", cluster.name());

@@ -153,7 +153,6 @@ pub(crate) fn become_refiller_when_asked() {
     let code = match serde_json::from_str::<Order>(&json) {
         Ok(order) => {
             let settings = Settings::from_env();
-            crate::testing::watchdog::ensure_started(&settings);
             match crate::runtime::block_on(async { refill(&order, &settings).await }) {
                 Ok(()) => 0,
                 Err(err) => {
@@ -183,9 +182,29 @@ pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
         let Some(lock) = Lock::take(&engine, &order.key).await? else {
             return Ok(());
         };
+        // Its watchdog only now: most refillers find the lock held and end
+        // at once. (In a binary without hooks this starts none; in a test
+        // process, it was started already.) It blocks on footloose's
+        // runtime and on one of its own, so on a thread outside any
+        // runtime (a few milliseconds: it only starts a process).
+        let watched = settings.clone();
+        let started = std::thread::spawn(move || {
+            crate::testing::watchdog::ensure_started(&watched);
+        })
+        .join();
+        if started.is_err() {
+            tracing::warn!("The refiller's watchdog could not be started");
+        }
         let filled = fill(&engine, &builder, &order.key, order.size, Some(&lock)).await;
         lock.release(&engine).await?;
         let filled = filled?;
+        if filled.drained {
+            eprintln!(
+                "footloose: pool {} was drained: this refiller stops",
+                order.key
+            );
+            return Ok(());
+        }
         eprintln!(
             "footloose: pool {}: made {} ready, {} ready now",
             order.key,

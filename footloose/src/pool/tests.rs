@@ -112,7 +112,7 @@ async fn takers_at_once_never_share_a_cluster_and_the_rest_find_none() {
     let taken = join_all(requests.iter().map(|r| take(&f.engine, KEY, r))).await;
     let names: Vec<String> = taken
         .into_iter()
-        .filter_map(|t| t.unwrap())
+        .filter_map(|t| t.unwrap().0)
         .map(|c| c.name().to_owned())
         .collect();
     let distinct: BTreeSet<String> = names.iter().cloned().collect();
@@ -133,7 +133,7 @@ async fn a_taken_cluster_has_the_tests_machines_and_belongs_to_the_taker() {
     let f = fixture();
     pooled(&f, 2).await;
     let request = test_request(&f);
-    let cluster = take(&f.engine, KEY, &request).await.unwrap().unwrap();
+    let cluster = take(&f.engine, KEY, &request).await.unwrap().0.unwrap();
     let hostnames: Vec<&str> = cluster.machines().iter().map(|m| m.hostname()).collect();
     assert_eq!(hostnames, ["node0", "node1"]);
     let owners = crate::cluster::inspect_test_clusters(&f.engine)
@@ -177,7 +177,7 @@ async fn drain_removes_what_no_test_holds() {
     let f = fixture();
     let names = pooled(&f, 3).await;
     let request = test_request(&f);
-    let taken = take(&f.engine, KEY, &request).await.unwrap().unwrap();
+    let taken = take(&f.engine, KEY, &request).await.unwrap().0.unwrap();
     let mut drained = super::drain(&f.engine, Some(KEY)).await.unwrap();
     drained.sort();
     let mut idle: Vec<String> = names.into_iter().filter(|n| n != taken.name()).collect();
