@@ -14,21 +14,22 @@
 //!   is handed out once, and is removed after its test like any test's
 //!   cluster; it never returns to the pool.
 //! - **Same as made for the test**: pools are keyed by everything a
-//!   cluster is made of ([`key`]); what is taken needs no change
-//!   ([`claim`] says why nothing could be changed on Docker anyway).
+//!   cluster is made of (`key.rs`); what is taken needs no change
+//!   (`claim.rs` says why nothing could be changed on Docker anyway).
 //! - **Claimed atomically** across threads, processes, pid namespaces,
 //!   job containers and hosts: the engine decides, by a claim record
-//!   ([`claim`]).
+//!   (`claim.rs`, on `crate::cluster::records`).
 //! - **Bounded**: a pool is topped up to its size, and no more clusters
-//!   boot at once on the engine than this host has cores ([`fill`]); one
-//!   refiller per pool ([`refill`]).
+//!   boot at once on the engine than this host has cores (`fill.rs`); one
+//!   refiller per pool (`refill.rs`).
 //! - **Nothing left behind**: a cluster being booted belongs to its
 //!   refiller (its watchdog removes it when the refiller dies), a ready
 //!   one has the pool's lease (`FOOTLOOSE_POOL_LEASE`, 30 minutes), a
 //!   claimed one belongs to its test (watchdog, janitor, lease, as every
-//!   test cluster). The janitor, `footloose prune` and `pool drain`
-//!   remove pooled clusters by first claiming them, so that a test never
-//!   takes one that is being removed.
+//!   test cluster). The janitor, `footloose prune --expired` and `pool
+//!   drain` remove a ready cluster by first claiming it, so that a test
+//!   never takes one that is being removed; a booting one is left to its
+//!   refiller, so that each cluster has one remover.
 
 mod claim;
 mod fill;
