@@ -173,7 +173,7 @@ impl Connection {
         deadline: Option<Instant>,
     ) -> Result<Output> {
         let mut channel = self
-            .retry(deadline, || self.session.channel_session())
+            .open_channel(deadline)
             .map_err(|e| self.error("opening a channel", e))?;
         // The machine answered the channel: the connection is alive, and
         // what follows may start the command.
