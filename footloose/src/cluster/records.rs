@@ -123,6 +123,8 @@ pub(crate) struct Survey {
     /// Whether a refiller that lives (or may: one nobody can see) holds a
     /// pool's lock.
     pub(crate) refilling: bool,
+    /// The containers of each pooled cluster, as listed.
+    pub(crate) machines: BTreeMap<String, Vec<crate::backend::ContainerInfo>>,
 }
 
 /// [`survey`], and whether a refiller is at work on the pool.
@@ -136,19 +138,21 @@ pub(crate) async fn survey_pool(engine: &Engine, key: Option<&str>) -> Result<Su
     let (volumes, containers) =
         tokio::try_join!(backend.volumes(&selector), backend.containers(&selector))?;
     let mut clusters: BTreeMap<String, PooledCluster> = BTreeMap::new();
+    let mut machines: BTreeMap<String, Vec<crate::backend::ContainerInfo>> = BTreeMap::new();
     let now = SystemTime::now();
     let refilling = volumes.iter().any(|v| {
         v.labels.get(labels::POOL_RECORD).map(String::as_str) == Some(REFILLER)
             && Ownership::from_labels(&v.labels)
                 .is_some_and(|holder| holder.verdict(now) == crate::ownership::Verdict::Keep)
     });
-    for container in &containers {
-        let Some(cluster) = container.labels.get(labels::CLUSTER) else {
+    for container in containers {
+        let Some(cluster) = container.labels.get(labels::CLUSTER).cloned() else {
             continue;
         };
         let Some(key) = container.labels.get(labels::POOL) else {
             continue;
         };
+        let cluster = &cluster;
         let pooled = clusters
             .entry(cluster.clone())
             .or_insert_with(|| pooled(cluster, key));
@@ -157,6 +161,7 @@ pub(crate) async fn survey_pool(engine: &Engine, key: Option<&str>) -> Result<Su
             pooled.lease_expires = Ownership::from_labels(&container.labels)
                 .and_then(|ownership| ownership.lease_expires);
         }
+        machines.entry(cluster.clone()).or_default().push(container);
     }
     for volume in &volumes {
         let labels = &volume.labels;
@@ -180,6 +185,7 @@ pub(crate) async fn survey_pool(engine: &Engine, key: Option<&str>) -> Result<Su
     Ok(Survey {
         clusters: clusters.into_values().collect(),
         refilling,
+        machines,
     })
 }
 

@@ -32,9 +32,10 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use rand_core::{OsRng, RngCore};
 
+use crate::backend::ContainerInfo;
 use crate::cluster::records::{self, claim, now_secs, PoolState};
 use crate::cluster::{delete_with, CreateRequest};
-use crate::engine::Engine;
+use crate::engine::{Engine, Route};
 use crate::error::Result;
 use crate::labels::{self, Lifetime};
 use crate::ownership::Ownership;
@@ -70,28 +71,39 @@ pub(crate) fn claimer(
 /// that start together do not all race for the same one), and makes its
 /// [`Cluster`]. `None` when the pool has none ready. Also says whether a
 /// refiller is at work on the pool already.
+///
+/// The candidate's machines start logging in before the claim is made
+/// (see [`prepare`]): the first command of a taken cluster then waits for
+/// what is left of an ssh login, not all of it.
 pub(crate) async fn take(
     engine: &Engine,
     key: &str,
     request: &CreateRequest,
 ) -> Result<(Option<Cluster>, bool)> {
     let deadline = now_secs() + LEASE_MARGIN.as_secs();
-    let survey = records::survey_pool(engine, Some(key)).await?;
+    let mut survey = records::survey_pool(engine, Some(key)).await?;
     let refilling = survey.refilling;
     let mut candidates: Vec<String> = survey
         .clusters
-        .into_iter()
+        .iter()
         .filter(|p| p.state == PoolState::Ready && p.machines > 0)
         .filter(|p| p.lease_expires.is_none_or(|expires| expires > deadline))
-        .map(|p| p.cluster)
+        .map(|p| p.cluster.clone())
         .collect();
     shuffle(&mut candidates);
     for cluster in candidates {
+        let listed = survey.machines.remove(&cluster).unwrap_or_default();
+        let prepared = prepare(engine, &cluster, listed, request).await?;
         let ownership = claimer(engine, &cluster, key, request);
         if !claim(engine, &cluster, &ownership).await? {
+            // Another test's now; what was opened ahead ends on its own.
             continue;
         }
-        match attach(engine, &cluster, request).await? {
+        let taken = match prepared {
+            Some(taken) => Some(taken),
+            None => attach(engine, &cluster, request).await?,
+        };
+        match taken {
             Some(taken) => return Ok((Some(taken), refilling)),
             None => {
                 // Ours now, and broken (a machine stopped or went while it
@@ -106,8 +118,41 @@ pub(crate) async fn take(
     Ok((None, refilling))
 }
 
-/// The [`Cluster`] of the pooled `cluster` as it is, `None` unless every
-/// machine runs and has its record (host key included).
+/// The [`Cluster`] a test would get from the pooled `cluster`, made from
+/// `containers` as the survey listed them, before it is claimed, its
+/// machines already connecting ([`Pool::connect_ahead`]). `None` when that
+/// takes a change to a machine (joining the route's network, which only
+/// its taker may make) or the cluster is not whole: [`attach`] decides
+/// once the claim is won.
+///
+/// A connection opened ahead only logs in: if another test wins the
+/// claim, its machine has seen one more login (as it saw the readiness
+/// check's), and nothing ran in it.
+///
+/// [`Pool::connect_ahead`]: crate::ssh::Pool::connect_ahead
+async fn prepare(
+    engine: &Engine,
+    cluster: &str,
+    containers: Vec<ContainerInfo>,
+    request: &CreateRequest,
+) -> Result<Option<Cluster>> {
+    let joined = match engine.route() {
+        Route::Published { .. } => true,
+        Route::Network { network } => containers.iter().all(|c| c.networks.contains_key(network)),
+        Route::Unroutable { .. } => false,
+    };
+    if !joined {
+        return Ok(None);
+    }
+    let prepared = cluster_of(engine, cluster, containers, request).await?;
+    for machine in prepared.iter().flat_map(|c| &c.machines) {
+        machine.pool.connect_ahead();
+    }
+    Ok(prepared)
+}
+
+/// The [`Cluster`] of the pooled `cluster` as it is now, `None` unless
+/// every machine runs and has its record (host key included).
 async fn attach(
     engine: &Engine,
     cluster: &str,
@@ -117,6 +162,18 @@ async fn attach(
         .backend()
         .containers(&labels::selector(Some(cluster)))
         .await?;
+    cluster_of(engine, cluster, containers, request).await
+}
+
+/// The [`Cluster`] of the pooled `cluster` made of `containers`, `None`
+/// unless they are all of its machines, every one runs and has its record
+/// (host key included).
+async fn cluster_of(
+    engine: &Engine,
+    cluster: &str,
+    containers: Vec<ContainerInfo>,
+    request: &CreateRequest,
+) -> Result<Option<Cluster>> {
     let expected = request.config.machines().count();
     if containers.len() != expected || !containers.iter().all(|c| c.is_running()) {
         return Ok(None);

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::connection::{Connection, Target};
@@ -49,6 +50,9 @@ pub struct Pool {
     /// The machine's address (see [`Machine::ip`](crate::Machine::ip)).
     ip: Mutex<Option<IpAddr>>,
     idle: Mutex<Vec<Connection>>,
+    /// A connection being opened ahead of the first command (see
+    /// [`connect_ahead`](Self::connect_ahead)).
+    ahead: Mutex<Option<JoinHandle<Result<Connection>>>>,
     lifeline: Option<Box<dyn Lifeline>>,
     /// A connection was lost under a command: the machine may have gone
     /// down (a reboot) and come back elsewhere, so the next connection is
@@ -71,6 +75,7 @@ impl Pool {
             target: Mutex::new(target),
             ip: Mutex::new(ip),
             idle: Mutex::new(Vec::new()),
+            ahead: Mutex::new(None),
             lifeline: None,
             lost: std::sync::atomic::AtomicBool::new(false),
         }
@@ -115,6 +120,8 @@ impl Pool {
         *self.target.lock().unwrap_or_else(|e| e.into_inner()) = target;
         *self.ip.lock().unwrap_or_else(|e| e.into_inner()) = ip;
         self.lost.store(false, std::sync::atomic::Ordering::SeqCst);
+        // One opened ahead reaches the boot before: it ends on its own.
+        drop(self.ahead.lock().unwrap_or_else(|e| e.into_inner()).take());
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         idle.clear();
         idle.extend(connection);
@@ -132,10 +139,41 @@ impl Pool {
     /// over.
     pub fn take(&self) -> Back {
         let connection = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let connection = connection.or_else(|| self.ahead_connection());
         Back {
             target: self.target(),
             connection,
             ip: self.ip(),
+        }
+    }
+
+    /// Starts opening a connection on a thread of its own, for the first
+    /// command to use: the handshake, authentication and sshd's login
+    /// work (its PAM session) then overlap whatever the caller does
+    /// before that command. Only logs in: nothing runs in the machine
+    /// until a command does. A connection that fails is dropped, and the
+    /// command opens one as it would have.
+    pub fn connect_ahead(&self) {
+        let target = self.target();
+        let handle = std::thread::spawn(move || Connection::open(&target));
+        *self.ahead.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+    }
+
+    /// The connection [`connect_ahead`](Self::connect_ahead) opened, once
+    /// it is open; `None` when none was started or it failed.
+    fn ahead_connection(&self) -> Option<Connection> {
+        let handle = self
+            .ahead
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()?;
+        match handle.join() {
+            Ok(Ok(connection)) => Some(connection),
+            Ok(Err(err)) => {
+                tracing::debug!("The connection opened ahead failed: {err}");
+                None
+            }
+            Err(_) => None,
         }
     }
 
@@ -167,6 +205,7 @@ impl Pool {
         op: impl Fn(&Connection) -> Result<T>,
     ) -> Result<T> {
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let pooled = pooled.or_else(|| self.ahead_connection());
         let mut dropped = false;
         if let Some(connection) = pooled {
             connection.begin();
