@@ -41,6 +41,18 @@ pub const REFILL_ENV: &str = "FOOTLOOSE_POOL_REFILL";
 /// How long a refiller's lock holds when nobody can see its owner.
 const LOCK_LEASE: Duration = Duration::from_secs(10 * 60);
 
+/// How long a refiller waits before it surveys the pool. The test that
+/// started it has just taken a cluster and is running its first
+/// commands, which a boot on the same cores would slow down (measured on
+/// 2 cores: a first `exec` of 60 ms took 80-100 ms beside a boot); and
+/// tests that start together (`cargo nextest -j N`) take theirs within
+/// this time, so that one survey sees all their takes.
+const REFILL_DELAY: Duration = Duration::from_millis(250);
+
+/// The scheduling priority (`nice`) a refiller process runs at: its
+/// boots are background work, the tests' commands are not.
+const REFILLER_NICENESS: i32 = 10;
+
 /// What a refiller is asked: the builder of the test's clusters, and the
 /// pool to keep at `size`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +162,9 @@ pub(crate) fn become_refiller_when_asked() {
         return;
     };
     std::env::remove_var(REFILL_ENV);
+    // SAFETY: a plain system call on this process. Failing leaves the
+    // refiller at the test's priority, which is only slower for the test.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, REFILLER_NICENESS) };
     let code = match serde_json::from_str::<Order>(&json) {
         Ok(order) => {
             let settings = Settings::from_env();
@@ -176,6 +191,7 @@ pub(crate) fn become_refiller_when_asked() {
 /// Keeps the pool of `order` at its size while this refiller holds the
 /// pool's lock; ends at once when another does.
 pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
+    tokio::time::sleep(REFILL_DELAY).await;
     let builder = order.builder().settings(settings.clone());
     let engine = builder.connect().await?;
     for _round in 0..3 {
