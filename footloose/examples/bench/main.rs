@@ -87,7 +87,7 @@ fn settings() -> Settings {
             ("--pool-samples", Some(v)) => settings.pool_samples = v,
             ("--suite-tests", Some(v)) => settings.suite_tests = v,
             _ => {
-                eprintln!("usage: bench [--rounds N] [--exec-count N] [--copy-mb N] [--pool-samples N] [--suite-tests N] [--only create,ssh,exec,copy,test,pool,incus]");
+                eprintln!("usage: bench [--rounds N] [--exec-count N] [--copy-mb N] [--pool-samples N] [--suite-tests N] [--only create,ssh,exec,copy,test,pool,pool-latency,pool-suite,incus]");
                 std::process::exit(2);
             }
         }
@@ -121,8 +121,10 @@ fn main() {
         if settings.runs("test") {
             scenarios::per_test_overhead(&work, &settings, &mut report);
         }
-        if settings.runs("pool") {
+        if settings.runs("pool") || settings.runs("pool-latency") {
             pool::latency(&work, &settings, &mut report);
+        }
+        if settings.runs("pool") || settings.runs("pool-suite") {
             pool::suite(&work, &settings, &mut report);
         }
         if settings.only.iter().any(|s| s == "incus") {
