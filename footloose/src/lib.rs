@@ -80,7 +80,7 @@
 //!
 //! 0. foundations: facts and plain helpers: `error`, `labels`, `naming`,
 //!    `paths`, `process`, `runtime`, `archive`, `interrupt`, `keys`,
-//!    `host`, `ownership`, `record`, `distro`, `settings`
+//!    `host`, `ownership`, `record`, `distro`, `settings`, `stamp`
 //! 1. plans: pure decisions: `container_spec`, `guest`, `plan`
 //! 2. backend: the seam to the engine: `backend`, `reach`, `engine`,
 //!    `image`
@@ -123,6 +123,7 @@ pub mod record;
 pub mod runtime;
 pub mod settings;
 mod ssh;
+mod stamp;
 mod systemd;
 pub mod testing;
 

@@ -60,6 +60,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "record",
             "distro",
             "settings",
+            "stamp",
         ],
     ),
     (

@@ -26,12 +26,14 @@ impl ClusterBuilder {
     /// ```
     pub fn start(self) -> Result<ClusterGuard> {
         let builder = self.watched()?;
+        let settings = builder.settings_or_env().into_owned();
         let cluster =
             crate::runtime::block_on(
                 async move { crate::pool::create_test_cluster(&builder).await },
-            )?;
+            );
+        super::watchdog::sweep_soon(&settings);
         Ok(ClusterGuard {
-            cluster: Some(cluster),
+            cluster: Some(cluster?),
         })
     }
 
@@ -48,11 +50,13 @@ impl ClusterBuilder {
     /// ```
     pub async fn start_async(self) -> Result<ClusterGuard> {
         let builder = self.watched()?;
+        let settings = builder.settings_or_env().into_owned();
         let cluster =
             crate::runtime::spawn(async move { crate::pool::create_test_cluster(&builder).await })
-                .await?;
+                .await;
+        super::watchdog::sweep_soon(&settings);
         Ok(ClusterGuard {
-            cluster: Some(cluster),
+            cluster: Some(cluster?),
         })
     }
 

@@ -33,10 +33,12 @@ pub fn get_or_create(
         .clone();
     slot.get_or_init(|| {
         let watchdog = super::watchdog::ensure_started(settings);
-        make()
+        let made = make()
             .and_then(|builder| builder.watched_by(watchdog).create())
             .map(Arc::new)
-            .map_err(|e| crate::error::chain(&e))
+            .map_err(|e| crate::error::chain(&e));
+        super::watchdog::sweep_soon(settings);
+        made
     })
     .clone()
 }

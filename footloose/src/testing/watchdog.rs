@@ -16,6 +16,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use crate::process::Identity;
 use crate::Settings;
@@ -26,10 +27,9 @@ use crate::Settings;
 pub const WATCHDOG_ENV: &str = crate::settings::FOOTLOOSE_WATCHDOG_FOR;
 
 /// Starts this process's watchdog (unless `settings` say
-/// `FOOTLOOSE_WATCHDOG=off`) and starts a sweep of abandoned test clusters beside it, once per
-/// process (with the first caller's settings), and returns the watchdog's
-/// identity. Failures are reported on stderr, not fatal: the clusters are
-/// still removed by their guards.
+/// `FOOTLOOSE_WATCHDOG=off`) once per process (with the first caller's
+/// settings), and returns the watchdog's identity. Failures are reported
+/// on stderr, not fatal: the clusters are still removed by their guards.
 pub fn ensure_started(settings: &Settings) -> Option<Identity> {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -43,10 +43,32 @@ pub fn ensure_started(settings: &Settings) -> Option<Identity> {
         } else if let Err(err) = spawn() {
             eprintln!("footloose: could not start the cleanup watchdog: {err}");
         }
-        // The sweep runs beside the test, not before it: nothing the test
-        // does waits for it (a test that takes a pooled cluster is done
-        // with its set-up in a few engine calls). One cut short by the
-        // process's end is finished by the next process's.
+    });
+    identity()
+}
+
+/// How often test processes sweep for abandoned clusters, at most: the
+/// first test process after this much time since the last sweep started
+/// on this host (of this user: the stamp is in the lock directory) runs
+/// one. A sweep per test process would cost every test an engine
+/// connection and listings on every engine that answers, for clusters
+/// that are rarely there.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// Starts a sweep of abandoned test clusters beside the test (see
+/// [`super::janitor`]), once per process, unless one started on this host
+/// within [`SWEEP_EVERY`] (by the stamp `janitor.stamp` in the lock
+/// directory; two sweeps at once are safe, a removal is claimed first). Called once the test's cluster is made, so
+/// that the sweep's engine calls do not slow its making; nothing waits
+/// for the sweep, and one cut short by the process's end is finished by a
+/// later process's.
+pub fn sweep_soon(settings: &Settings) {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let stamp = settings.lock_dir().join("janitor.stamp");
+        if !crate::stamp::due(&stamp, SWEEP_EVERY, SystemTime::now()) {
+            return;
+        }
         let settings = settings.clone();
         crate::runtime::spawn_detached(async move {
             let swept = async {
@@ -63,7 +85,6 @@ pub fn ensure_started(settings: &Settings) -> Option<Identity> {
             }
         });
     });
-    identity()
 }
 
 static WATCHDOG: OnceLock<Identity> = OnceLock::new();
