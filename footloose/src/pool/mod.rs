@@ -19,6 +19,10 @@
 //! - **Claimed atomically** across threads, processes, pid namespaces,
 //!   job containers and hosts: the engine decides, by a claim record
 //!   (`claim.rs`, on `crate::cluster::records`).
+//! - **Fast to take**: the candidate's machines start their ssh logins
+//!   before the claim is made (`claim.rs`), and the refiller a take starts
+//!   waits a moment and runs at a lower priority (`refill.rs`), so that
+//!   the test's first command finds the cores free.
 //! - **Bounded**: a pool is topped up to its size, and no more clusters
 //!   boot at once on the engine than this host has cores (`fill.rs`); one
 //!   refiller per pool (`refill.rs`).

@@ -21,7 +21,9 @@
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,8 +48,10 @@ const LOCK_LEASE: Duration = Duration::from_secs(10 * 60);
 /// commands, which a boot on the same cores would slow down (measured on
 /// 2 cores: a first `exec` of 60 ms took 80-100 ms beside a boot); and
 /// tests that start together (`cargo nextest -j N`) take theirs within
-/// this time, so that one survey sees all their takes.
-const REFILL_DELAY: Duration = Duration::from_millis(250);
+/// this time, so that one survey sees all their takes. Not longer: in a
+/// suite that uses the pool up, every moment the refiller waits is a
+/// test that boots its own cluster.
+const REFILL_DELAY: Duration = Duration::from_millis(100);
 
 /// The scheduling priority (`nice`) a refiller process runs at: its
 /// boots are background work, the tests' commands are not.
@@ -103,10 +107,30 @@ impl Order {
 /// process when this binary has footloose's hooks, else by a task of this
 /// process. Failures are logged, never the test's.
 pub(crate) fn request(order: Order) {
+    // A refiller started on this host less than REFILL_DELAY ago has not
+    // surveyed the pool yet, so it will see this take: tests that take
+    // together under `cargo nextest -j N` start one refiller, not N that
+    // each connect to the engine to find the lock held. (Two at once are
+    // safe: the second finds the lock held.)
+    let stamp = Settings::from_env()
+        .lock_dir()
+        .join(format!("pool-{}.spawned", order.key));
+    if !crate::stamp::due(&stamp, REFILL_DELAY, SystemTime::now()) {
+        return;
+    }
     if crate::testing::watchdog::hooked() {
-        if let Err(err) = spawn(&order) {
-            tracing::warn!("Cannot start the pool's refiller: {err}");
-        }
+        // Started from a thread of its own: starting a process blocks the
+        // caller until the child has exec'd, and the test goes on meanwhile
+        // (the exit hook waits for the start, see `wait_for_starts`).
+        let starting = std::thread::spawn(move || {
+            if let Err(err) = spawn(&order) {
+                tracing::warn!("Cannot start the pool's refiller: {err}");
+            }
+        });
+        STARTING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(starting);
         return;
     }
     crate::runtime::spawn_detached(async move {
@@ -118,6 +142,19 @@ pub(crate) fn request(order: Order) {
             );
         }
     });
+}
+
+/// The threads starting refillers (see [`request`]).
+static STARTING: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// Waits until every refiller this process asked for has been started:
+/// the exit hook's part, so that a test that ends at once still leaves
+/// its pool a refiller.
+pub(crate) fn wait_for_starts() {
+    let starting = std::mem::take(&mut *STARTING.lock().unwrap_or_else(|e| e.into_inner()));
+    for thread in starting {
+        let _ = thread.join();
+    }
 }
 
 /// Starts this executable as a refiller for `order`, its output in the

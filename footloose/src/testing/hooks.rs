@@ -23,12 +23,13 @@ pub fn on_start() {
     crate::pool::refill::become_refiller_when_asked();
 }
 
-/// At exit: waits for the background removals of test clusters and
-/// removes the process's shared clusters.
+/// At exit: waits for the refillers being started and the background
+/// removals of test clusters, and removes the process's shared clusters.
 pub fn on_exit() {
     if EXITED.swap(true, Ordering::SeqCst) {
         return;
     }
+    crate::pool::refill::wait_for_starts();
     super::reaper::wait_all();
     super::shared::remove_all();
 }
