@@ -173,7 +173,10 @@ fn waits_for_units(cluster: &Cluster) {
         .checked()
         .unwrap();
     node.wait_for_unit("late", Duration::from_secs(20)).unwrap();
-    node.exec("systemd-run --unit=broken false").unwrap();
+    // A oneshot unit's start ends when its command does: `broken` has
+    // failed when systemd-run returns (a simple one is briefly active).
+    node.exec("systemd-run --unit=broken -p Type=oneshot false")
+        .unwrap();
     let err = node
         .wait_for_unit("broken", Duration::from_secs(5))
         .unwrap_err();
