@@ -90,6 +90,29 @@ fn drain_and_wait(key: &str, seconds: u64) {
     }
 }
 
+/// Waits until the engine holds nothing of the pool `key`; panics with
+/// what `by` left after `seconds`, or at once when what is left is not
+/// something `may_wait` lets go on (a cluster being removed, say).
+fn wait_until_pool_gone(
+    key: &str,
+    seconds: u64,
+    by: &str,
+    may_wait: impl Fn(&[PooledCluster]) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let (pooled, lock) = held(key);
+        if pooled.is_empty() && lock.is_empty() {
+            return;
+        }
+        assert!(
+            may_wait(&pooled) && Instant::now() < deadline,
+            "{by} left {pooled:?} {lock:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// Runs the `footloose` binary with `args` and `env`; panics with its
 /// output unless it succeeds.
 fn footloose(args: &[&str], env: &[(&str, &str)]) {
@@ -252,18 +275,7 @@ fn a_refiller_killed_mid_boot_leaves_nothing() {
     // SAFETY: a plain system call on a process this test's taker started.
     assert_eq!(unsafe { libc::kill(refiller, libc::SIGKILL) }, 0);
     taken(taker).finish();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let (pooled, lock) = held(&key);
-        if pooled.is_empty() && lock.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the killed refiller left {pooled:?} {lock:?}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    wait_until_pool_gone(&key, 90, "the killed refiller", |_| true);
 }
 
 #[test]
@@ -286,18 +298,9 @@ fn pool_drain_and_prune_expired_leave_nothing() {
     // Gone, or being removed: a janitor of a test starting in parallel
     // (each runs one) may have claimed the expired cluster first, and
     // `prune` rightly leaves a claimed cluster to its claimer.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (pooled, lock) = held(&key);
-        if pooled.is_empty() && lock.is_empty() {
-            break;
-        }
-        assert!(
-            pooled.iter().all(|p| p.state == PoolState::Claimed) && Instant::now() < deadline,
-            "prune --expired left {pooled:?} {lock:?}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    wait_until_pool_gone(&key, 60, "prune --expired", |pooled| {
+        pooled.iter().all(|p| p.state == PoolState::Claimed)
+    });
 }
 
 /// Run alone by [`an_attribute_test_takes_what_pool_fill_warmed`], in a
