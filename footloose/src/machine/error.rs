@@ -193,7 +193,10 @@ pub enum MachineError {
 
 /// What a machine's last boot messages say to do, when footloose knows.
 fn boot_failure_hint(logs: &str) -> &'static str {
-    if logs.contains("control group: Permission denied")
+    // Checked first: systemd then also fails to "allocate manager object".
+    if logs.contains("Too many open files") {
+        "\n  systemd ran out of inotify instances: the engine's host allows each user too few for this many machines (a systemd machine holds 3 to 5 while it runs; with Linux's default fs.inotify.max_user_instances, 128, about 30 machines boot). Raise it on the engine's host: sysctl -w fs.inotify.max_user_instances=8192 (and a file in /etc/sysctl.d/ to keep it)"
+    } else if logs.contains("control group: Permission denied")
         || logs.contains("Failed to allocate manager object")
     {
         "\n  systemd could not make its cgroups: a rootless engine on a cgroup v1 host cannot delegate them (Podman and Docker need cgroup v2 for rootless systemd machines); use a rootful engine, or a host booted with cgroup v2 (systemd.unified_cgroup_hierarchy=1)"
@@ -237,7 +240,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_machine_whose_systemd_cannot_make_cgroups_says_why() {
+    fn a_machine_whose_systemd_cannot_start_says_why() {
         let stopped = |logs: &str| MachineError::Stopped {
             machine: "c-node0".into(),
             exit_code: 255,
@@ -251,6 +254,14 @@ mod tests {
         assert!(
             rootless_v1.contains("rootless engine on a cgroup v1 host"),
             "{rootless_v1}"
+        );
+        let inotify = stopped(
+            "    Failed to create control group inotify object: Too many open files\n    Failed to allocate manager object: Too many open files\n    Exiting PID 1...",
+        )
+        .to_string();
+        assert!(
+            inotify.contains("fs.inotify.max_user_instances") && !inotify.contains("rootless"),
+            "{inotify}"
         );
         let other = stopped("    Freezing execution.").to_string();
         assert!(!other.contains("cgroup v1"), "{other}");
