@@ -53,6 +53,9 @@ pub const FOOTLOOSE_POOL: &str = "FOOTLOOSE_POOL";
 /// `FOOTLOOSE_POOL_LEASE`: how long a pooled cluster waits for a test
 /// before anyone may remove it, such as `30m`.
 pub const FOOTLOOSE_POOL_LEASE: &str = "FOOTLOOSE_POOL_LEASE";
+/// `FOOTLOOSE_POOL_PACE`: when a pool's refiller starts its boots:
+/// `idle` (the default: each once a core of the host is idle) or `eager`.
+pub const FOOTLOOSE_POOL_PACE: &str = "FOOTLOOSE_POOL_PACE";
 /// `FOOTLOOSE_PUBLISH_ADDRESS`: where ports without an address are published.
 pub const FOOTLOOSE_PUBLISH_ADDRESS: &str = "FOOTLOOSE_PUBLISH_ADDRESS";
 /// `FOOTLOOSE_DEBIAN_MIRROR`: the Debian mirror mmdebstrap uses.
@@ -120,6 +123,30 @@ pub enum KeepPolicy {
     Always,
 }
 
+/// When a pool's refiller starts the boots that top its pool up
+/// (`FOOTLOOSE_POOL_PACE`; see [`crate::pool`]).
+///
+/// ```
+/// use footloose::settings::PoolPace;
+///
+/// let settings = footloose::Settings::from_vars(|_| None);
+/// assert_eq!(settings.pool_pace, Ok(PoolPace::Idle));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PoolPace {
+    /// Each boot once a core of the engine's host stayed idle for a
+    /// moment, so that refills never take the tests' cores (the default;
+    /// as `Eager` for an engine whose host's load cannot be seen from
+    /// here).
+    #[default]
+    Idle,
+    /// Boots start as soon as the pool is short, one per core at most
+    /// (`FOOTLOOSE_POOL_PACE=eager`): for hosts whose cores the tests
+    /// leave idle anyway, and for tests of the refiller.
+    Eager,
+}
+
 /// Everything footloose reads from the environment, typed.
 ///
 /// Text variables that are not valid Unicode count as unset, as they did
@@ -162,6 +189,11 @@ pub struct Settings {
     /// `FOOTLOOSE_POOL_LEASE`: how long a pooled cluster may wait for a
     /// test before anyone may remove it (30 minutes when not set).
     pub pool_lease: Result<Option<Duration>, SettingError>,
+    /// `FOOTLOOSE_POOL_PACE`: when a pool's refiller starts its boots
+    /// ([`PoolPace::Idle`] when not set). An error when the text is
+    /// neither `idle` nor `eager`, reported when a test cluster is taken
+    /// from a pool.
+    pub pool_pace: Result<PoolPace, SettingError>,
     /// `FOOTLOOSE_PUBLISH_ADDRESS`: where ports whose mapping names no
     /// address are published when the builder sets no
     /// [`publish_address`](crate::ClusterBuilder::publish_address). An
@@ -271,6 +303,12 @@ pub enum SettingError {
         /// The text, as written.
         value: String,
     },
+    /// `FOOTLOOSE_POOL_PACE` is neither `idle` nor `eager`.
+    #[error("FOOTLOOSE_POOL_PACE={value:?} is not a pace: write idle (the default) or eager")]
+    PoolPace {
+        /// The text, as written.
+        value: String,
+    },
     /// `FOOTLOOSE_PUBLISH_ADDRESS` is not an IP address.
     #[error("FOOTLOOSE_PUBLISH_ADDRESS={value:?} is not an IP address")]
     PublishAddress {
@@ -296,6 +334,7 @@ impl SettingError {
             SettingError::Backend { .. } => FOOTLOOSE_BACKEND,
             SettingError::Pool { .. } => FOOTLOOSE_POOL,
             SettingError::PoolLease { .. } => FOOTLOOSE_POOL_LEASE,
+            SettingError::PoolPace { .. } => FOOTLOOSE_POOL_PACE,
         }
     }
 
@@ -306,7 +345,8 @@ impl SettingError {
             | SettingError::PublishAddress { value }
             | SettingError::Backend { value }
             | SettingError::Pool { value }
-            | SettingError::PoolLease { value } => value,
+            | SettingError::PoolLease { value }
+            | SettingError::PoolPace { value } => value,
         }
     }
 }
@@ -323,7 +363,8 @@ impl From<SettingError> for crate::Error {
             SettingError::Lease { .. }
             | SettingError::Backend { .. }
             | SettingError::Pool { .. }
-            | SettingError::PoolLease { .. } => crate::Error::Setting {
+            | SettingError::PoolLease { .. }
+            | SettingError::PoolPace { .. } => crate::Error::Setting {
                 setting: error.variable().to_owned(),
                 source: Box::new(error),
             },
@@ -374,6 +415,9 @@ impl Settings {
                         .ok_or(SettingError::PoolLease { value: text })
                 })
                 .transpose(),
+            pool_pace: vars
+                .text(FOOTLOOSE_POOL_PACE)
+                .map_or(Ok(PoolPace::default()), parse_pool_pace),
             publish_address: vars
                 .text(FOOTLOOSE_PUBLISH_ADDRESS)
                 .map(parse_publish_address)
@@ -525,6 +569,14 @@ fn parse_pool(text: String) -> Result<usize, SettingError> {
         .map_err(|_| SettingError::Pool { value: text })
 }
 
+fn parse_pool_pace(text: String) -> Result<PoolPace, SettingError> {
+    match text.trim() {
+        "idle" | "" => Ok(PoolPace::Idle),
+        "eager" => Ok(PoolPace::Eager),
+        _ => Err(SettingError::PoolPace { value: text }),
+    }
+}
+
 fn parse_publish_address(text: String) -> Result<IpAddr, SettingError> {
     text.trim()
         .parse()
@@ -599,6 +651,19 @@ mod tests {
         let lease = bad.pool_lease.unwrap_err();
         assert_eq!(lease.variable(), "FOOTLOOSE_POOL_LEASE");
         assert_eq!(settings(&[]).pool, Ok(None));
+    }
+
+    #[test]
+    fn a_pool_pace_is_idle_unless_eager_and_a_typo_names_itself() {
+        assert_eq!(settings(&[]).pool_pace, Ok(PoolPace::Idle));
+        let eager = settings(&[("FOOTLOOSE_POOL_PACE", "eager")]);
+        assert_eq!(eager.pool_pace, Ok(PoolPace::Eager));
+        let typo = settings(&[("FOOTLOOSE_POOL_PACE", "fast")]).pool_pace;
+        let err = crate::Error::from(typo.unwrap_err());
+        assert_eq!(
+            crate::error::chain(&err),
+            "cannot use FOOTLOOSE_POOL_PACE: FOOTLOOSE_POOL_PACE=\"fast\" is not a pace: write idle (the default) or eager"
+        );
     }
 
     #[test]

@@ -139,11 +139,15 @@ fn take(config: &Path, size: usize) -> Taker {
     taken(start_taking(config, size))
 }
 
-/// Starts a `pool-claim` process.
+/// Starts a `pool-claim` process. Its refiller boots at once: paced (the
+/// default), it would wait for an idle core, which a busy test run may
+/// not leave it for minutes (the pacing has tests of its own, in the
+/// library's `pool::tests`).
 fn start_taking(config: &Path, size: usize) -> Child {
     Command::new(env!("CARGO_BIN_EXE_pool-claim"))
         .arg(config)
         .arg(size.to_string())
+        .env("FOOTLOOSE_POOL_PACE", "eager")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -1,10 +1,13 @@
 //! Filling a pool: booting clusters for it, never more at once than the
 //! host's cores sustain, and filing each as ready once it answers.
 
+use std::collections::BTreeSet;
+use std::future::Future;
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use super::pace::Gate;
 use crate::cluster::records::{self, now_secs, ready_labels, record_name, PoolState};
 use crate::cluster::{create, delete_with, ClusterBuilder};
 use crate::engine::Engine;
@@ -51,72 +54,183 @@ pub(crate) trait Permit: Send + Sync {
 
 /// Boots clusters of `template` for the pool `key` until `size` are ready
 /// or booting (by anyone), never more booting at once than
-/// [`boot_slots`]; waits for the ones it boots. With a `permit`, a cluster
-/// booted after the permit was taken away is removed instead of filed,
-/// and the fill ends.
+/// [`boot_slots`], each when `gate` allows (see `pace.rs`); waits for the
+/// ones it boots. With a `permit`, a cluster booted after the permit was
+/// taken away is removed instead of filed, and the fill ends.
 pub(crate) async fn fill(
     engine: &Engine,
     template: &ClusterBuilder,
     key: &str,
     size: usize,
     permit: Option<&dyn Permit>,
+    gate: &mut dyn Gate,
 ) -> Result<Filled> {
-    let mut made = Vec::new();
+    let boot = |name: String| fill_one(engine, template, key, permit, name);
+    fill_with(engine, key, size, permit, gate, boot).await
+}
+
+/// How long a fill waits for its gate before it checks that its permit
+/// still holds (`pool drain` stops a waiting refiller too).
+const GATE_CHECK: Duration = Duration::from_secs(5);
+
+/// How long a fill waits for its gate in all before it gives up: a host
+/// busy for that long is running something the pool should not slow down,
+/// and the next take starts another refiller.
+const GATE_LIMIT: Duration = Duration::from_secs(10 * 60);
+
+/// [`fill`], booting each cluster (named by the fill) with `boot`, which
+/// returns its name once it is filed as ready, `None` when the permit was
+/// taken away meanwhile.
+pub(crate) async fn fill_with<B, F>(
+    engine: &Engine,
+    key: &str,
+    size: usize,
+    permit: Option<&dyn Permit>,
+    gate: &mut dyn Gate,
+    boot: B,
+) -> Result<Filled>
+where
+    B: Fn(String) -> F,
+    F: Future<Output = Result<Option<String>>>,
+{
+    let mut fill = Boots::default();
+    let mut booting = FuturesUnordered::new();
+    let mut gated = Duration::ZERO;
     loop {
         let pooled = records::survey(engine, Some(key)).await?;
         let ready = pooled
             .iter()
             .filter(|p| p.state == PoolState::Ready)
             .count();
-        let booting = pooled
+        // Boots of others (another filler, a dead refiller's leftovers
+        // until its watchdog removes them), and this fill's own: a cluster
+        // being created may not be listed yet.
+        let others = pooled
             .iter()
-            .filter(|p| p.state == PoolState::Booting)
+            .filter(|p| p.state == PoolState::Booting && !fill.mine.contains(&p.cluster))
             .count();
-        let wanted = size.saturating_sub(ready + booting);
-        let room = boot_slots().saturating_sub(booting);
-        if wanted == 0 {
-            return Ok(Filled {
-                key: key.to_owned(),
-                made,
-                ready,
-                drained: false,
-            });
+        let busy = others + fill.mine.len();
+        let wanted = size.saturating_sub(ready + busy);
+        let room = boot_slots().saturating_sub(busy);
+        if fill.stopped.is_some() || (wanted == 0 && booting.is_empty()) {
+            // Whatever is still booting ends first: a boot dropped half-way
+            // would leave its cluster to the lease.
+            while let Some((name, result)) = booting.next().await {
+                fill.ended(name, result);
+            }
+            return fill.into_filled(engine, key).await;
         }
-        if room == 0 {
-            // Others are booting for this pool: wait for them to finish.
-            tokio::time::sleep(Duration::from_millis(250)).await;
+        if wanted == 0 || room == 0 {
+            match booting.next().await {
+                Some((name, result)) => fill.ended(name, result),
+                // Others are booting for this pool: wait for them to finish.
+                None => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
             continue;
         }
-        let boots =
-            join_all((0..wanted.min(room)).map(|_| fill_one(engine, template, key, permit))).await;
-        let mut stopped = false;
-        for boot in boots {
-            match boot? {
-                Some(name) => made.push(name),
-                None => stopped = true,
+        tokio::select! {
+            open = gate.wait(GATE_CHECK) => {
+                if open {
+                    let name = crate::naming::unique_cluster_name(
+                        &format!("pool-{}", &key[..8.min(key.len())]),
+                    );
+                    fill.mine.insert(name.clone());
+                    let boot = boot(name.clone());
+                    booting.push(async move { (name, boot.await) });
+                    continue;
+                }
+                gated += GATE_CHECK;
+                if let Some(permit) = permit {
+                    if !permit.holds(engine).await? {
+                        fill.stopped = Some(Stop::Drained);
+                    }
+                }
+                if gated >= GATE_LIMIT {
+                    tracing::info!(
+                        "The host stayed busy for {}s: the pool {key} waits for the next refiller",
+                        gated.as_secs()
+                    );
+                    fill.stopped.get_or_insert(Stop::Busy);
+                }
             }
-        }
-        if stopped {
-            return Ok(Filled {
-                key: key.to_owned(),
-                made,
-                ready: 0,
-                drained: true,
-            });
+            Some((name, result)) = booting.next(), if !booting.is_empty() => {
+                fill.ended(name, result);
+            }
         }
     }
 }
 
-/// Boots one cluster of `template` for the pool `key` (its create undoes
-/// itself on failure), then files it as ready. Returns its name; `None`
-/// when the permit was taken away meanwhile (the cluster is removed).
+/// Why a fill stops before the pool is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Its permit was taken away.
+    Drained,
+    /// The host stayed busy past [`GATE_LIMIT`].
+    Busy,
+    /// A boot failed.
+    Failed,
+}
+
+/// What a fill's boots came to so far.
+#[derive(Default)]
+struct Boots {
+    /// The clusters it is booting.
+    mine: BTreeSet<String>,
+    /// The ones it filed as ready.
+    made: Vec<String>,
+    /// The first boot that failed.
+    failed: Option<crate::Error>,
+    stopped: Option<Stop>,
+}
+
+impl Boots {
+    /// Takes in the end of the boot of `name`.
+    fn ended(&mut self, name: String, result: Result<Option<String>>) {
+        self.mine.remove(&name);
+        match result {
+            Ok(Some(name)) => self.made.push(name),
+            Ok(None) if self.stopped != Some(Stop::Failed) => self.stopped = Some(Stop::Drained),
+            Ok(None) => {}
+            Err(err) => {
+                // The others end first (see `fill_with`); the first failure
+                // is the fill's.
+                self.failed.get_or_insert(err);
+                self.stopped = Some(Stop::Failed);
+            }
+        }
+    }
+
+    /// What the fill did, once its boots have ended: the first failure, or
+    /// what it made and how many of the pool are ready now.
+    async fn into_filled(self, engine: &Engine, key: &str) -> Result<Filled> {
+        if let Some(err) = self.failed {
+            return Err(err);
+        }
+        let ready = records::survey(engine, Some(key))
+            .await?
+            .iter()
+            .filter(|p| p.state == PoolState::Ready)
+            .count();
+        Ok(Filled {
+            key: key.to_owned(),
+            made: self.made,
+            ready,
+            drained: self.stopped == Some(Stop::Drained),
+        })
+    }
+}
+
+/// Boots the cluster `name` of `template` for the pool `key` (its create
+/// undoes itself on failure), then files it as ready. Returns its name;
+/// `None` when the permit was taken away meanwhile (the cluster is
+/// removed).
 async fn fill_one(
     engine: &Engine,
     template: &ClusterBuilder,
     key: &str,
     permit: Option<&dyn Permit>,
+    name: String,
 ) -> Result<Option<String>> {
-    let name = crate::naming::unique_cluster_name(&format!("pool-{}", &key[..8.min(key.len())]));
     let builder = template.clone().name(&name).private_networks(true);
     let mut request = builder.request()?;
     let lease = lease(&request.settings)?;

@@ -26,6 +26,10 @@
 //! - **Bounded**: a pool is topped up to its size, and no more clusters
 //!   boot at once on the engine than this host has cores (`fill.rs`); one
 //!   refiller per pool (`refill.rs`).
+//! - **Background work**: a refiller starts each boot once a core of the
+//!   host stayed idle (`pace.rs` says why the boots' priority could not
+//!   do this), so refills fill the cores the tests leave, and never slow
+//!   a suite that keeps them busy.
 //! - **Nothing left behind**: a cluster being booted belongs to its
 //!   refiller (its watchdog removes it when the refiller dies), a ready
 //!   one has the pool's lease (`FOOTLOOSE_POOL_LEASE`, 30 minutes), a
@@ -38,6 +42,7 @@
 mod claim;
 mod fill;
 mod key;
+mod pace;
 pub(crate) mod refill;
 #[cfg(test)]
 mod tests;
@@ -140,7 +145,7 @@ pub async fn fill(builder: &ClusterBuilder, size: usize) -> Result<Filled> {
             tracing::warn!("An image of the pool was removed while it was filled");
             return Ok(Filled::default());
         };
-        fill::fill(&engine, &builder, &key, size, None).await
+        fill::fill(&engine, &builder, &key, size, None, &mut pace::Eager).await
     })
     .await
 }

@@ -28,12 +28,14 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::fill::fill;
+use super::pace::{Eager, Gate, IdleCore};
 use crate::cluster::records::{self, claim_labels, record_name, won};
 use crate::cluster::ClusterBuilder;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::labels::Lifetime;
 use crate::ownership::{Ownership, Verdict};
+use crate::settings::PoolPace;
 use crate::{Config, Settings};
 
 /// The variable that makes a test binary a refiller: the [`Order`], as
@@ -248,7 +250,21 @@ pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
         if started.is_err() {
             tracing::warn!("The refiller's watchdog could not be started");
         }
-        let filled = fill(&engine, &builder, &order.key, order.size, Some(&lock)).await;
+        // Background boots wait for an idle core where the engine's load
+        // can be seen from here (see `pace.rs`).
+        let mut gate: Box<dyn Gate> = match settings.pool_pace {
+            Ok(PoolPace::Idle) if !engine.is_remote() => Box::new(IdleCore),
+            _ => Box::new(Eager),
+        };
+        let filled = fill(
+            &engine,
+            &builder,
+            &order.key,
+            order.size,
+            Some(&lock),
+            gate.as_mut(),
+        )
+        .await;
         lock.release(&engine).await?;
         let filled = filled?;
         if filled.drained {

@@ -8,6 +8,8 @@ use footloose_config::Config;
 use futures_util::future::join_all;
 
 use super::claim::{claimer, take};
+use super::fill::{fill_with, Permit};
+use super::pace::Gate;
 use crate::backend::memory::MemoryBackend;
 use crate::backend::{ImageInfo, PublishedPort};
 use crate::cluster::records::{self, claim, ready_labels, record_name, survey, PoolState};
@@ -60,22 +62,26 @@ fn test_request(f: &Fixture) -> CreateRequest {
 async fn pooled(f: &Fixture, n: usize) -> Vec<String> {
     let mut names = Vec::new();
     for i in 0..n {
-        let name = format!("pool-{i}");
-        let mut request = test_request(f);
-        request.config.cluster.name = name.clone();
-        request.pool = Some(KEY.to_owned());
-        create(&f.engine, &request).await.unwrap();
-        f.engine
-            .backend()
-            .create_volume(
-                &record_name(&name, records::READY),
-                &ready_labels(&name, KEY, records::now_secs() + 3600),
-            )
-            .await
-            .unwrap();
-        names.push(name);
+        names.push(pool_one(f, format!("pool-{i}")).await);
     }
-    // Published as Docker would: the machines' sshd on the host.
+    names
+}
+
+/// Makes the ready cluster `name` of the pool [`KEY`], as a refiller does,
+/// its machines published as Docker would (their sshd on the host).
+async fn pool_one(f: &Fixture, name: String) -> String {
+    let mut request = test_request(f);
+    request.config.cluster.name = name.clone();
+    request.pool = Some(KEY.to_owned());
+    create(&f.engine, &request).await.unwrap();
+    f.engine
+        .backend()
+        .create_volume(
+            &record_name(&name, records::READY),
+            &ready_labels(&name, KEY, records::now_secs() + 3600),
+        )
+        .await
+        .unwrap();
     f.memory.with(|s| {
         for (port, container) in (2200..).zip(s.containers.values_mut()) {
             container.info.ports = vec![PublishedPort {
@@ -86,7 +92,7 @@ async fn pooled(f: &Fixture, n: usize) -> Vec<String> {
             }];
         }
     });
-    names
+    name
 }
 
 #[tokio::test]
@@ -186,4 +192,81 @@ async fn drain_removes_what_no_test_holds() {
     let left = survey(&f.engine, Some(KEY)).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].cluster, taken.name());
+}
+
+/// A gate that answers as scripted (then stays shut), counting the waits.
+struct Scripted {
+    answers: std::collections::VecDeque<bool>,
+    waits: usize,
+}
+
+impl Scripted {
+    fn new(answers: &[bool]) -> Scripted {
+        Scripted {
+            answers: answers.iter().copied().collect(),
+            waits: 0,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Gate for Scripted {
+    async fn wait(&mut self, _within: std::time::Duration) -> bool {
+        self.waits += 1;
+        self.answers.pop_front().unwrap_or(false)
+    }
+}
+
+/// A refiller's lock, held or taken away.
+struct Held(bool);
+
+#[async_trait::async_trait]
+impl Permit for Held {
+    async fn holds(&self, _engine: &Engine) -> crate::Result<bool> {
+        Ok(self.0)
+    }
+}
+
+#[tokio::test]
+async fn a_paced_fill_boots_a_cluster_each_time_its_gate_opens_and_no_more() {
+    let f = fixture();
+    pooled(&f, 1).await;
+    let mut gate = Scripted::new(&[false, true, false, false, true]);
+    let boot = |name: String| async { Ok(Some(pool_one(&f, name).await)) };
+    let filled = fill_with(&f.engine, KEY, 3, Some(&Held(true)), &mut gate, boot)
+        .await
+        .unwrap();
+    assert_eq!((filled.made.len(), filled.ready), (2, 3), "{filled:?}");
+    assert!(!filled.drained);
+    // Two boots for the five waits: a shut gate started none, and the full
+    // pool asked no more.
+    assert_eq!(gate.waits, 5);
+}
+
+#[tokio::test]
+async fn a_fill_whose_host_stays_busy_boots_nothing_and_gives_up() {
+    let f = fixture();
+    let mut gate = Scripted::new(&[]);
+    let boot = |name: String| async { Ok(Some(pool_one(&f, name).await)) };
+    let filled = fill_with(&f.engine, KEY, 2, Some(&Held(true)), &mut gate, boot)
+        .await
+        .unwrap();
+    assert_eq!(
+        (filled.made.len(), filled.ready, filled.drained),
+        (0, 0, false)
+    );
+    assert!(gate.waits > 1, "it waited {} time(s)", gate.waits);
+    assert!(f.engine.leftovers(None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_drained_refiller_stops_while_it_waits_for_an_idle_core() {
+    let f = fixture();
+    let mut gate = Scripted::new(&[]);
+    let boot = |name: String| async { Ok(Some(pool_one(&f, name).await)) };
+    let filled = fill_with(&f.engine, KEY, 2, Some(&Held(false)), &mut gate, boot)
+        .await
+        .unwrap();
+    assert!(filled.drained);
+    assert_eq!((filled.made.len(), gate.waits), (0, 1));
 }

@@ -153,6 +153,11 @@ impl ClusterBuilder {
             Some(size) => size,
             None => settings.pool.clone()?.unwrap_or(0),
         };
+        if size > 0 {
+            // Read by the refiller this test starts, which cannot fail the
+            // test: a pace it cannot use is the test's error.
+            settings.pool_pace.clone()?;
+        }
         Ok((size > 0).then_some(size))
     }
 }
