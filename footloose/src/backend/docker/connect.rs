@@ -42,16 +42,23 @@ pub(super) async fn connect(
         None => Docker::connect_with_http(endpoint, API_TIMEOUT_SECS, version),
     };
     // One `/version` both agrees on the API version and says which
-    // engine this is (each call costs dockerd several milliseconds).
-    let first = open(bollard::API_DEFAULT_VERSION)?;
-    let version = first
-        .with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS))
-        .version()
-        .await?;
+    // engine this is; `/info` gives the host's facts. Each costs dockerd
+    // several milliseconds (20.10 runs `runc --version` and `docker-init
+    // --version` for both), so they are asked at once: every test process
+    // connects, and this is on the way to its first command.
+    let timeout = std::time::Duration::from_secs(API_TIMEOUT_SECS);
+    let first = open(bollard::API_DEFAULT_VERSION)?.with_timeout(timeout);
+    let (version, early_info) = tokio::join!(first.version(), first.info());
+    let version = version?;
     let agreed = agreed_version(version.api_version.as_deref());
-    let docker = open(&agreed)?;
-    let docker = docker.with_timeout(std::time::Duration::from_secs(API_TIMEOUT_SECS));
-    let info = docker.info().await?;
+    let docker = open(&agreed)?.with_timeout(timeout);
+    let info = match early_info {
+        Ok(info) => info,
+        // Asked in bollard's own API version, which an older engine may
+        // refuse (bollard 0.21 sends paths without a version, which every
+        // engine takes): asked again in the agreed one.
+        Err(_) => docker.info().await?,
+    };
     let cgroup = match info.cgroup_version {
         Some(SystemInfoCgroupVersionEnum::_2) => CgroupVersion::V2,
         _ => CgroupVersion::V1,
