@@ -42,6 +42,9 @@ pub struct Filled {
     pub ready: usize,
     /// Whether it stopped because the pool was drained.
     pub drained: bool,
+    /// Whether it stopped because the host stayed busy: a refiller's
+    /// boots wait for idle cores, for 10 minutes at most.
+    pub host_busy: bool,
 }
 
 /// A filler's permission to go on: a refiller's lock, which `pool drain`
@@ -97,7 +100,13 @@ where
     let mut booting = FuturesUnordered::new();
     let mut gated = Duration::ZERO;
     loop {
-        let pooled = records::survey(engine, Some(key)).await?;
+        let pooled = match records::survey(engine, Some(key)).await {
+            Ok(pooled) => pooled,
+            Err(err) => {
+                fill.failed(err);
+                return fill.finish(booting, engine, key).await;
+            }
+        };
         let ready = pooled
             .iter()
             .filter(|p| p.state == PoolState::Ready)
@@ -113,12 +122,7 @@ where
         let wanted = size.saturating_sub(ready + busy);
         let room = boot_slots().saturating_sub(busy);
         if fill.stopped.is_some() || (wanted == 0 && booting.is_empty()) {
-            // Whatever is still booting ends first: a boot dropped half-way
-            // would leave its cluster to the lease.
-            while let Some((name, result)) = booting.next().await {
-                fill.ended(name, result);
-            }
-            return fill.into_filled(engine, key).await;
+            return fill.finish(booting, engine, key).await;
         }
         if wanted == 0 || room == 0 {
             match booting.next().await {
@@ -141,8 +145,10 @@ where
                 }
                 gated += GATE_CHECK;
                 if let Some(permit) = permit {
-                    if !permit.holds(engine).await? {
-                        fill.stopped = Some(Stop::Drained);
+                    match permit.holds(engine).await {
+                        Ok(true) => {}
+                        Ok(false) => fill.stopped = Some(Stop::Drained),
+                        Err(err) => fill.failed(err),
                     }
                 }
                 if gated >= GATE_LIMIT {
@@ -178,8 +184,9 @@ struct Boots {
     mine: BTreeSet<String>,
     /// The ones it filed as ready.
     made: Vec<String>,
-    /// The first boot that failed.
+    /// The first failure, of a boot or of the fill's own requests.
     failed: Option<crate::Error>,
+    /// Why it stops early, once it does.
     stopped: Option<Stop>,
 }
 
@@ -191,13 +198,27 @@ impl Boots {
             Ok(Some(name)) => self.made.push(name),
             Ok(None) if self.stopped != Some(Stop::Failed) => self.stopped = Some(Stop::Drained),
             Ok(None) => {}
-            Err(err) => {
-                // The others end first (see `fill_with`); the first failure
-                // is the fill's.
-                self.failed.get_or_insert(err);
-                self.stopped = Some(Stop::Failed);
-            }
+            Err(err) => self.failed(err),
         }
+    }
+
+    /// Takes in a failure: the fill stops once its boots have ended, and
+    /// the first failure is its error.
+    fn failed(&mut self, err: crate::Error) {
+        self.failed.get_or_insert(err);
+        self.stopped = Some(Stop::Failed);
+    }
+
+    /// Waits for the boots still `booting`, then says what the fill did:
+    /// a boot dropped half-way would leave its cluster to the lease.
+    async fn finish<S>(mut self, mut booting: S, engine: &Engine, key: &str) -> Result<Filled>
+    where
+        S: futures_util::Stream<Item = (String, Result<Option<String>>)> + Unpin,
+    {
+        while let Some((name, result)) = booting.next().await {
+            self.ended(name, result);
+        }
+        self.into_filled(engine, key).await
     }
 
     /// What the fill did, once its boots have ended: the first failure, or
@@ -216,6 +237,7 @@ impl Boots {
             made: self.made,
             ready,
             drained: self.stopped == Some(Stop::Drained),
+            host_busy: self.stopped == Some(Stop::Busy),
         })
     }
 }

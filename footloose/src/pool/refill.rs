@@ -274,6 +274,13 @@ pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
             );
             return Ok(());
         }
+        if filled.host_busy {
+            eprintln!(
+                "footloose: pool {}: {} ready; the host had no idle core for 10 minutes: this refiller stops, the next take starts another",
+                order.key, filled.ready
+            );
+            return Ok(());
+        }
         eprintln!(
             "footloose: pool {}: made {} ready, {} ready now",
             order.key,

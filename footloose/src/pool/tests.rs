@@ -237,7 +237,7 @@ async fn a_paced_fill_boots_a_cluster_each_time_its_gate_opens_and_no_more() {
         .await
         .unwrap();
     assert_eq!((filled.made.len(), filled.ready), (2, 3), "{filled:?}");
-    assert!(!filled.drained);
+    assert!(!filled.drained && !filled.host_busy, "{filled:?}");
     // Two boots for the five waits: a shut gate started none, and the full
     // pool asked no more.
     assert_eq!(gate.waits, 5);
@@ -252,8 +252,13 @@ async fn a_fill_whose_host_stays_busy_boots_nothing_and_gives_up() {
         .await
         .unwrap();
     assert_eq!(
-        (filled.made.len(), filled.ready, filled.drained),
-        (0, 0, false)
+        (
+            filled.made.len(),
+            filled.ready,
+            filled.drained,
+            filled.host_busy
+        ),
+        (0, 0, false, true)
     );
     assert!(gate.waits > 1, "it waited {} time(s)", gate.waits);
     assert!(f.engine.leftovers(None).await.unwrap().is_empty());
@@ -267,6 +272,32 @@ async fn a_drained_refiller_stops_while_it_waits_for_an_idle_core() {
     let filled = fill_with(&f.engine, KEY, 2, Some(&Held(false)), &mut gate, boot)
         .await
         .unwrap();
-    assert!(filled.drained);
+    assert!(filled.drained && !filled.host_busy, "{filled:?}");
     assert_eq!((filled.made.len(), gate.waits), (0, 1));
+}
+
+#[tokio::test]
+async fn a_failed_boot_fails_the_fill_once_the_other_boots_have_ended() {
+    let f = fixture();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let boot = |name: String| {
+        let call = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let f = &f;
+        async move {
+            if call == 1 {
+                return Err(crate::Error::NoMachines { cluster: name });
+            }
+            Ok(Some(pool_one(f, name).await))
+        }
+    };
+    let mut eager = super::pace::Eager;
+    let failed = fill_with(&f.engine, KEY, 3, None, &mut eager, boot).await;
+    assert!(
+        matches!(failed, Err(crate::Error::NoMachines { .. })),
+        "{failed:?}"
+    );
+    // The boot started beside the failed one was not dropped half-way.
+    let ready = survey(&f.engine, Some(KEY)).await.unwrap();
+    assert_eq!(ready.len(), 1, "{ready:?}");
+    assert_eq!(ready[0].state, PoolState::Ready);
 }
