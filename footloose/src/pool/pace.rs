@@ -61,6 +61,14 @@ impl IdleCore {
     /// How many cores must have been idle over the window: about what one
     /// boot takes while it runs.
     pub(crate) const IDLE_CORES: f64 = 1.0;
+
+    /// Whether `idle` cores of a host of `cores` leave room for a boot:
+    /// [`IDLE_CORES`](Self::IDLE_CORES), or three quarters of a host
+    /// smaller than that would make it (a one-core host is never wholly
+    /// idle for a window: its own daemons tick).
+    pub(crate) fn room_for_a_boot(idle: f64, cores: usize) -> bool {
+        idle >= Self::IDLE_CORES.min(0.75 * cores as f64)
+    }
 }
 
 #[async_trait::async_trait]
@@ -77,7 +85,7 @@ impl Gate for IdleCore {
             let Some(after) = CpuTimes::read() else {
                 return true;
             };
-            if after.idle_cores_since(&before) >= Self::IDLE_CORES {
+            if Self::room_for_a_boot(after.idle_cores_since(&before), after.cores) {
                 return true;
             }
             if waited >= within {
@@ -181,6 +189,16 @@ mod tests {
         assert_eq!(busy.idle_cores_since(&before), 0.0);
         // No tick between the two readings: nothing to go by.
         assert_eq!(before.idle_cores_since(&before), 0.0);
+    }
+
+    #[test]
+    fn a_boot_needs_a_whole_idle_core_or_most_of_a_single_core_host() {
+        assert!(IdleCore::room_for_a_boot(1.0, 2));
+        assert!(!IdleCore::room_for_a_boot(0.9, 2));
+        assert!(!IdleCore::room_for_a_boot(0.9, 64));
+        // One core, never quite idle: most of it will do.
+        assert!(IdleCore::room_for_a_boot(0.97, 1));
+        assert!(!IdleCore::room_for_a_boot(0.5, 1));
     }
 
     #[tokio::test]
