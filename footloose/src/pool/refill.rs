@@ -19,7 +19,7 @@
 //! the pool again after it lets go, for claims made meanwhile.
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -194,6 +194,37 @@ pub(crate) fn log_file(key: &str) -> Option<PathBuf> {
     Some(dir.join(format!("pool-{key}.log")))
 }
 
+/// How long a pool's files in the lock directory (its refillers' log, the
+/// stamp of the last start) stay after their last write: far past any
+/// pool's lease, so that a refiller's log is there to read after a run.
+const POOL_FILES_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Removes the pool files in `dir` (`pool-KEY.log`, `pool-KEY.spawned`)
+/// not written for `kept` before `now`: every pool key (a test's config,
+/// image or key changed) leaves its own, and nothing else would remove
+/// them. Returns how many went. (A stamp removed early only lets one more
+/// refiller start, which is safe.)
+fn forget_stale_files(dir: &Path, kept: Duration, now: SystemTime) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("pool-") && (name.ends_with(".log") || name.ends_with(".spawned"))
+        })
+        .filter(|entry| {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|age| age > kept))
+        })
+        .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+        .count()
+}
+
 /// The start-up hook's part: when this process was started as a
 /// refiller, refills and exits, never returning to the program's `main`.
 pub(crate) fn become_refiller_when_asked() {
@@ -231,6 +262,7 @@ pub(crate) fn become_refiller_when_asked() {
 /// pool's lock; ends at once when another does.
 pub(crate) async fn refill(order: &Order, settings: &Settings) -> Result<()> {
     tokio::time::sleep(REFILL_DELAY).await;
+    forget_stale_files(&settings.lock_dir(), POOL_FILES_KEPT, SystemTime::now());
     let builder = order.builder().settings(settings.clone());
     let engine = builder.connect().await?;
     for _round in 0..3 {
@@ -370,5 +402,38 @@ impl Lock {
             Err(err) if err.is_not_found() => Ok(()),
             Err(err) => Err(err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::{forget_stale_files, POOL_FILES_KEPT};
+
+    #[test]
+    fn pool_files_unwritten_for_a_day_are_forgotten_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let day_and_more = now - POOL_FILES_KEPT - Duration::from_secs(60);
+        let write = |name: &str, modified: SystemTime| {
+            let file = std::fs::File::create(dir.path().join(name)).unwrap();
+            file.set_modified(modified).unwrap();
+        };
+        write("pool-old.log", day_and_more);
+        write("pool-old.spawned", day_and_more);
+        write("pool-new.log", now);
+        write("janitor.stamp", day_and_more);
+        write("image-debian12.lock", day_and_more);
+        assert_eq!(forget_stale_files(dir.path(), POOL_FILES_KEPT, now), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["image-debian12.lock", "janitor.stamp", "pool-new.log"]
+        );
     }
 }
