@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 use super::claim::{claimer, take};
 use super::fill::{fill_with, Permit};
 use super::pace::Gate;
+use super::Filled;
 use crate::backend::memory::MemoryBackend;
 use crate::backend::{ImageInfo, PublishedPort};
 use crate::cluster::records::{self, claim, ready_labels, record_name, survey, PoolState};
@@ -227,30 +228,34 @@ impl Permit for Held {
     }
 }
 
+/// Fills the pool [`KEY`] of `f` to `size` as a refiller holding (or not)
+/// its lock would, behind a gate that answers `answers`; what the fill
+/// did, and how often it waited for the gate.
+async fn fill_behind(f: &Fixture, size: usize, answers: &[bool], held: bool) -> (Filled, usize) {
+    let mut gate = Scripted::new(answers);
+    let boot = |name: String| async { Ok(Some(pool_one(f, name).await)) };
+    let filled = fill_with(&f.engine, KEY, size, Some(&Held(held)), &mut gate, boot)
+        .await
+        .unwrap();
+    (filled, gate.waits)
+}
+
 #[tokio::test]
 async fn a_paced_fill_boots_a_cluster_each_time_its_gate_opens_and_no_more() {
     let f = fixture();
     pooled(&f, 1).await;
-    let mut gate = Scripted::new(&[false, true, false, false, true]);
-    let boot = |name: String| async { Ok(Some(pool_one(&f, name).await)) };
-    let filled = fill_with(&f.engine, KEY, 3, Some(&Held(true)), &mut gate, boot)
-        .await
-        .unwrap();
+    let (filled, waits) = fill_behind(&f, 3, &[false, true, false, false, true], true).await;
     assert_eq!((filled.made.len(), filled.ready), (2, 3), "{filled:?}");
     assert!(!filled.drained && !filled.host_busy, "{filled:?}");
     // Two boots for the five waits: a shut gate started none, and the full
     // pool asked no more.
-    assert_eq!(gate.waits, 5);
+    assert_eq!(waits, 5);
 }
 
 #[tokio::test]
 async fn a_fill_whose_host_stays_busy_boots_nothing_and_gives_up() {
     let f = fixture();
-    let mut gate = Scripted::new(&[]);
-    let boot = |name: String| async { Ok(Some(pool_one(&f, name).await)) };
-    let filled = fill_with(&f.engine, KEY, 2, Some(&Held(true)), &mut gate, boot)
-        .await
-        .unwrap();
+    let (filled, waits) = fill_behind(&f, 2, &[], true).await;
     assert_eq!(
         (
             filled.made.len(),
@@ -260,20 +265,16 @@ async fn a_fill_whose_host_stays_busy_boots_nothing_and_gives_up() {
         ),
         (0, 0, false, true)
     );
-    assert!(gate.waits > 1, "it waited {} time(s)", gate.waits);
+    assert!(waits > 1, "it waited {waits} time(s)");
     assert!(f.engine.leftovers(None).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_drained_refiller_stops_while_it_waits_for_an_idle_core() {
     let f = fixture();
-    let mut gate = Scripted::new(&[]);
-    let boot = |name: String| async { Ok(Some(pool_one(&f, name).await)) };
-    let filled = fill_with(&f.engine, KEY, 2, Some(&Held(false)), &mut gate, boot)
-        .await
-        .unwrap();
+    let (filled, waits) = fill_behind(&f, 2, &[], false).await;
     assert!(filled.drained && !filled.host_busy, "{filled:?}");
-    assert_eq!((filled.made.len(), gate.waits), (0, 1));
+    assert_eq!((filled.made.len(), waits), (0, 1));
 }
 
 #[tokio::test]
